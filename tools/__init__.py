@@ -1,0 +1,1 @@
+"""Offline tools: plan, rehearse and submit, plus the helpers they share."""
