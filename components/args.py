@@ -1,0 +1,150 @@
+"""Inputs of the BatchArrayPipeline component, with the defaults the component applies.
+
+TypedDicts (not dataclasses) because Pulumi's component provider host passes a plain dict to
+`__init__` when another language consumes the component; attribute docstrings become the schema's
+descriptions. Values the component branches on (compute type, sizes, statuses) are plain; values a
+larger program typically wires from other resources (subnets, security groups, topic ARN) are Inputs.
+"""
+
+from __future__ import annotations
+
+from typing import Final, NotRequired, TypedDict
+
+import pulumi
+
+
+class EmailSubscription(TypedDict):
+    """One e-mail address subscribed to the completion topic."""
+
+    address: str
+    """The e-mail address. AWS sends it a confirmation link before anything is delivered."""
+
+    statuses: NotRequired[list[str]]
+    """Only deliver completions with these statuses (an SNS filter policy on the `status` message
+    attribute), e.g. `["FAILED"]` for an on-call address. Default: every status the rule matches."""
+
+
+class BatchArrayPipelineArgs(TypedDict, total=False):
+    """Everything is optional: the defaults reproduce the original article's print-color demo on EC2."""
+
+    stage: str
+    """Stage name shown in every notification (e.g. `dev`, `prod`). Default: `dev`."""
+
+    compute_type: str
+    """`EC2`, `SPOT`, `FARGATE` or `FARGATE_SPOT`. Default: `EC2`."""
+
+    min_vcpus: int
+    """Minimum vCPUs the compute environment keeps (EC2/SPOT only; Fargate has no idle capacity). Default: 0."""
+
+    max_vcpus: int
+    """Maximum vCPUs the compute environment may scale to. Default: 16."""
+
+    instance_types: list[str]
+    """EC2 instance types or families (EC2/SPOT only). Default: `["optimal"]`."""
+
+    allocation_strategy: str
+    """EC2/SPOT only. Default: `BEST_FIT_PROGRESSIVE` for EC2, `SPOT_PRICE_CAPACITY_OPTIMIZED` for SPOT."""
+
+    subnet_ids: list[pulumi.Input[str]]
+    """Subnets for the compute environment. Default: the default VPC's default subnets."""
+
+    security_group_ids: list[pulumi.Input[str]]
+    """Security groups for the jobs. Default: one egress-only group created in the subnets' VPC."""
+
+    vpc_id: pulumi.Input[str]
+    """VPC of `subnet_ids`, used only to place the default security group. Default: looked up."""
+
+    assign_public_ip: bool
+    """Fargate only: give tasks a public IP, needed to pull images in a default VPC without NAT.
+    Default: true when no subnets are given, false otherwise."""
+
+    job_image: str
+    """Container image of the job. Default: a public busybox image (no image build needed)."""
+
+    job_command: list[str]
+    """Container command. Default: print the colour chosen by `AWS_BATCH_JOB_ARRAY_INDEX`."""
+
+    job_vcpus: float
+    """vCPUs per child job. Default: 1. Fargate accepts 0.25, 0.5, 1, 2, 4, 8 or 16."""
+
+    job_memory_mib: int
+    """Memory per child job in MiB. Default: 2048 (a combination Fargate accepts for 1 vCPU)."""
+
+    job_environment: dict[str, str]
+    """Extra environment variables for the job container. Default: none."""
+
+    job_retry_attempts: int
+    """Attempts per child (1-10); a child that fails and has attempts left goes back to RUNNABLE. Default: 1."""
+
+    job_attempt_timeout_seconds: int
+    """Timeout of each child's attempt, at least 60 (the parent itself has none). Default: 3600."""
+
+    job_log_retention_days: int
+    """Retention of the job log group (a CloudWatch allowed value). Default: 14."""
+
+    notify_statuses: list[str]
+    """Parent statuses that notify: `SUCCEEDED`, `FAILED` or both. Default: both."""
+
+    email_subscriptions: list[EmailSubscription]
+    """E-mail subscriptions to the completion topic. Default: none."""
+
+    existing_topic_arn: pulumi.Input[str]
+    """Publish to this SNS topic instead of creating one. Default: a topic the component owns."""
+
+    notifier_architecture: str
+    """Lambda architecture, `arm64` or `x86_64`. Default: `arm64`."""
+
+    notifier_runtime: str
+    """Lambda runtime, `python3.12` or `python3.13`. Default: `python3.13`."""
+
+    notifier_log_retention_days: int
+    """Retention of the notifier's log group (a CloudWatch allowed value). Default: 14."""
+
+    powertools_layer_version: int
+    """Version of the AWS-managed Powertools for AWS Lambda (Python) V3 layer. Default: see `DEFAULTS`."""
+
+    max_failed_details: int
+    """How many failed children a notification describes in detail (1-100). Default: 20."""
+
+    tags: dict[str, str]
+    """Tags for every taggable resource. Default: none."""
+
+
+COMPUTE_TYPES: Final = ("EC2", "SPOT", "FARGATE", "FARGATE_SPOT")
+EC2_COMPUTE_TYPES: Final = ("EC2", "SPOT")
+FARGATE_COMPUTE_TYPES: Final = ("FARGATE", "FARGATE_SPOT")
+
+#: Defaults applied by the component. `Pulumi.yaml` declares the same values; a test keeps them equal.
+DEFAULTS: Final[dict[str, object]] = {
+    "stage": "dev",
+    "compute_type": "EC2",
+    "min_vcpus": 0,
+    "max_vcpus": 16,
+    "instance_types": ["optimal"],
+    "job_image": "public.ecr.aws/docker/library/busybox:stable",
+    "job_command": [
+        "sh",
+        "-c",
+        # Array children differ only by AWS_BATCH_JOB_ARRAY_INDEX: the article's demo maps it to a colour.
+        'set -- red orange yellow green blue indigo violet; shift $((AWS_BATCH_JOB_ARRAY_INDEX % 7)); echo "$1"',
+    ],
+    "job_vcpus": 1.0,
+    "job_memory_mib": 2048,
+    "job_environment": {},
+    "job_retry_attempts": 1,
+    "job_attempt_timeout_seconds": 3600,
+    "job_log_retention_days": 14,
+    "notify_statuses": ["SUCCEEDED", "FAILED"],
+    "email_subscriptions": [],
+    "notifier_architecture": "arm64",
+    "notifier_runtime": "python3.13",
+    "notifier_log_retention_days": 14,
+    "powertools_layer_version": 37,
+    "max_failed_details": 20,
+    "tags": {},
+}
+
+DEFAULT_ALLOCATION_STRATEGY: Final = {
+    "EC2": "BEST_FIT_PROGRESSIVE",
+    "SPOT": "SPOT_PRICE_CAPACITY_OPTIMIZED",
+}

@@ -1,0 +1,152 @@
+"""The completion handler: SNS topic and subscriptions, idempotency table, log group, role and Lambda."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from components.args import EmailSubscription
+from components.iam import assume_role_policy, notifier_policy
+
+HANDLER_DIR = Path(__file__).resolve().parent.parent / "handler"
+HANDLER_ENTRY = "handler.app.handler"
+POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+
+
+@dataclass(frozen=True)
+class NotifierSettings:
+    stage: str
+    architecture: str
+    runtime: str
+    log_retention_days: int
+    powertools_layer_version: int
+    max_failed_details: int
+
+
+@dataclass(frozen=True)
+class Notifier:
+    topic_arn: pulumi.Output[str]
+    function: aws.lambda_.Function
+    log_group: aws.cloudwatch.LogGroup
+    idempotency_table: aws.dynamodb.Table
+    role: aws.iam.Role
+
+
+def handler_code() -> pulumi.AssetArchive:
+    """The handler package and nothing else: no tests, no `__pycache__`, so its hash only moves with the code."""
+    sources = sorted(HANDLER_DIR.glob("*.py"))
+    if not sources:
+        raise FileNotFoundError(f"no handler sources in {HANDLER_DIR}")
+    return pulumi.AssetArchive({f"handler/{path.name}": pulumi.FileAsset(str(path)) for path in sources})
+
+
+def powertools_layer_arn(region: str, architecture: str, runtime: str, version: int) -> str:
+    """AWS-managed Powertools V3 layer: keeps the code asset tiny and pins the library per stack."""
+    python = runtime.replace(".", "")
+    return (
+        f"arn:aws:lambda:{region}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
+        f"AWSLambdaPowertoolsPythonV3-{python}-{architecture}:{version}"
+    )
+
+
+def email_filter_policy(subscription: EmailSubscription) -> str | None:
+    statuses = subscription.get("statuses")
+    return json.dumps({"status": statuses}) if statuses else None
+
+
+def completion_topic(
+    name: str,
+    existing_topic_arn: pulumi.Input[str] | None,
+    subscriptions: list[EmailSubscription],
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+) -> pulumi.Output[str]:
+    if existing_topic_arn is not None:
+        topic_arn = pulumi.Output.from_input(existing_topic_arn)
+    else:
+        topic_arn = aws.sns.Topic(f"{name}-completed", tags=tags, opts=pulumi.ResourceOptions(parent=parent)).arn
+    for index, subscription in enumerate(subscriptions):
+        aws.sns.TopicSubscription(
+            f"{name}-email-{index}",
+            topic=topic_arn,
+            protocol="email",
+            endpoint=subscription["address"],
+            filter_policy=email_filter_policy(subscription),
+            # The handler sets `status` as a message attribute; filter on attributes, not the body.
+            filter_policy_scope="MessageAttributes" if subscription.get("statuses") else None,
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+    return topic_arn
+
+
+def notifier(
+    name: str,
+    settings: NotifierSettings,
+    topic_arn: pulumi.Output[str],
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+) -> Notifier:
+    child = pulumi.ResourceOptions(parent=parent)
+    log_group = aws.cloudwatch.LogGroup(
+        f"{name}-notifier", retention_in_days=settings.log_retention_days, tags=tags, opts=child
+    )
+    # One record per (parent jobId, status) turns at-least-once delivery into exactly one message.
+    table = aws.dynamodb.Table(
+        f"{name}-completions",
+        billing_mode="PAY_PER_REQUEST",
+        hash_key="id",
+        attributes=[{"name": "id", "type": "S"}],
+        ttl={"attribute_name": "expiration", "enabled": True},
+        tags=tags,
+        opts=child,
+    )
+    role = aws.iam.Role(
+        f"{name}-notifier",
+        assume_role_policy=pulumi.Output.json_dumps(assume_role_policy("lambda.amazonaws.com")),
+        tags=tags,
+        opts=child,
+    )
+    policy = aws.iam.RolePolicy(
+        f"{name}-notifier",
+        role=role.id,
+        policy=pulumi.Output.all(log_group.arn, topic_arn, table.arn).apply(
+            lambda arns: json.dumps(notifier_policy(*arns))
+        ),
+        opts=child,
+    )
+    region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=parent)).region
+    function = aws.lambda_.Function(
+        f"{name}-notifier",
+        role=role.arn,
+        runtime=settings.runtime,
+        architectures=[settings.architecture],
+        handler=HANDLER_ENTRY,
+        code=handler_code(),
+        memory_size=256,
+        timeout=60,
+        layers=[
+            region.apply(
+                lambda r: powertools_layer_arn(
+                    r, settings.architecture, settings.runtime, settings.powertools_layer_version
+                )
+            )
+        ],
+        environment={
+            "variables": {
+                "TOPIC_ARN": topic_arn,
+                "STAGE": settings.stage,
+                "IDEMPOTENCY_TABLE": table.name,
+                "MAX_FAILED_DETAILS": str(settings.max_failed_details),
+                "POWERTOOLS_SERVICE_NAME": "batch-array-notify",
+            }
+        },
+        logging_config={"log_format": "Text", "log_group": log_group.name},
+        tags=tags,
+        # Log group and policy first: otherwise the first invocation could log to a group without retention.
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[log_group, policy]),
+    )
+    return Notifier(topic_arn, function, log_group, table, role)

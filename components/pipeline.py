@@ -1,0 +1,130 @@
+"""BatchArrayPipeline: a Batch pipeline that says, exactly once, when a whole array job has finished.
+
+Batch queue ──(every child's and the parent's state changes)──▶ EventBridge default bus
+    ──(rule: this queue's array PARENT in a terminal status)──▶ notifier Lambda
+    ──(one message per array job, duplicates suppressed)──▶ SNS topic ──▶ subscribers
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from components.args import BatchArrayPipelineArgs
+from components.batch import ComputeSettings, JobSettings, batch_resources
+from components.completion_rule import completion_rule
+from components.network import job_network
+from components.notifier import NotifierSettings, completion_topic, notifier
+from components.validation import ResolvedArgs, resolve_args
+
+TYPE_TOKEN = "batcharray:index:BatchArrayPipeline"
+
+
+class BatchArrayPipeline(pulumi.ComponentResource):
+    """Compute environment, job queue and job definition, plus a parent-only completion notifier."""
+
+    compute_environment_arn: pulumi.Output[str]
+    """ARN of the Batch compute environment."""
+    job_queue_arn: pulumi.Output[str]
+    """ARN of the job queue: submit array jobs here."""
+    job_queue_name: pulumi.Output[str]
+    """Name of the job queue."""
+    job_definition_arn: pulumi.Output[str]
+    """ARN of the job definition's current revision."""
+    job_definition_name: pulumi.Output[str]
+    """Name of the job definition (submit by name to always use the latest revision)."""
+    job_log_group_name: pulumi.Output[str]
+    """CloudWatch log group of the jobs' output."""
+    completion_rule_arn: pulumi.Output[str]
+    """ARN of the EventBridge rule that matches finished array parents."""
+    completion_rule_name: pulumi.Output[str]
+    """Name of that rule."""
+    notifier_function_arn: pulumi.Output[str]
+    """ARN of the completion handler Lambda."""
+    notifier_function_name: pulumi.Output[str]
+    """Name of the completion handler Lambda."""
+    notifier_log_group_name: pulumi.Output[str]
+    """CloudWatch log group of the completion handler."""
+    idempotency_table_name: pulumi.Output[str]
+    """DynamoDB table that records which completions were already notified."""
+    topic_arn: pulumi.Output[str]
+    """SNS topic receiving one message per finished array job."""
+
+    def __init__(
+        self,
+        name: str,
+        args: BatchArrayPipelineArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        # Validate before registering anything, so bad input declares no resource at all.
+        settings = resolve_args(args)
+        super().__init__(TYPE_TOKEN, name, {}, opts)
+        tags = settings.tags
+
+        network = job_network(name, settings.subnet_ids, settings.security_group_ids, settings.vpc_id, tags, self)
+        batch = batch_resources(name, _compute(settings), _job(settings), network, tags, self)
+        topic_arn = completion_topic(name, settings.existing_topic_arn, settings.email_subscriptions, tags, self)
+        handler = notifier(name, _notifier(settings), topic_arn, tags, self)
+        rule = completion_rule(
+            name,
+            batch.job_queue,
+            batch.job_definition,
+            settings.notify_statuses,
+            handler.function,
+            tags,
+            self,
+        )
+
+        self.compute_environment_arn = batch.compute_environment.arn
+        self.job_queue_arn = batch.job_queue.arn
+        self.job_queue_name = batch.job_queue.name
+        self.job_definition_arn = batch.job_definition.arn
+        self.job_definition_name = batch.job_definition.name
+        self.job_log_group_name = batch.job_log_group.name
+        self.completion_rule_arn = rule.rule.arn
+        self.completion_rule_name = rule.rule.name
+        self.notifier_function_arn = handler.function.arn
+        self.notifier_function_name = handler.function.name
+        self.notifier_log_group_name = handler.log_group.name
+        self.idempotency_table_name = handler.idempotency_table.name
+        self.topic_arn = topic_arn
+        # Last, so the engine knows the component is complete and saves these outputs in state.
+        self.register_outputs(self.outputs())
+
+    def outputs(self) -> dict[str, pulumi.Output[str]]:
+        """Every output by its attribute name, for stack exports and `register_outputs`."""
+        return {key: getattr(self, key) for key in type(self).__annotations__}
+
+
+def _compute(settings: ResolvedArgs) -> ComputeSettings:
+    return ComputeSettings(
+        compute_type=settings.compute_type,
+        min_vcpus=settings.min_vcpus,
+        max_vcpus=settings.max_vcpus,
+        instance_types=settings.instance_types,
+        allocation_strategy=settings.allocation_strategy,
+    )
+
+
+def _job(settings: ResolvedArgs) -> JobSettings:
+    return JobSettings(
+        image=settings.job_image,
+        command=settings.job_command,
+        vcpus=settings.job_vcpus,
+        memory_mib=settings.job_memory_mib,
+        environment=settings.job_environment,
+        retry_attempts=settings.job_retry_attempts,
+        attempt_timeout_seconds=settings.job_attempt_timeout_seconds,
+        log_retention_days=settings.job_log_retention_days,
+        assign_public_ip=settings.assign_public_ip,
+    )
+
+
+def _notifier(settings: ResolvedArgs) -> NotifierSettings:
+    return NotifierSettings(
+        stage=settings.stage,
+        architecture=settings.notifier_architecture,
+        runtime=settings.notifier_runtime,
+        log_retention_days=settings.notifier_log_retention_days,
+        powertools_layer_version=settings.powertools_layer_version,
+        max_failed_details=settings.max_failed_details,
+    )

@@ -1,0 +1,321 @@
+"""Check the component's arguments and fill in defaults, before a single resource is declared.
+
+Every rule raises `InvalidArgumentError` naming the key, the offending value and what is allowed. The
+stack program (`__main__.py`) renames the key to the config key the user wrote; embedders see the
+argument name. AWS would reject most of these at deploy time, minutes in and half-created; CDK checks
+them at synth time, and so do we.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, cast
+
+import pulumi
+
+from components.args import (
+    COMPUTE_TYPES,
+    DEFAULT_ALLOCATION_STRATEGY,
+    DEFAULTS,
+    EC2_COMPUTE_TYPES,
+    FARGATE_COMPUTE_TYPES,
+    BatchArrayPipelineArgs,
+    EmailSubscription,
+)
+from components.event_pattern import TERMINAL_STATUSES
+
+
+class InvalidArgumentError(pulumi.RunError, ValueError):
+    """A bad argument or config value. A RunError, so `pulumi up` prints the message without a traceback."""
+
+    def __init__(self, key: str, value: object, allowed: str) -> None:
+        self.key, self.value, self.allowed = key, value, allowed
+        super().__init__(f"{key}: {value!r} is not allowed; {allowed}")
+
+    def renamed(self, key: str) -> InvalidArgumentError:
+        return InvalidArgumentError(key, self.value, self.allowed)
+
+
+#: CloudWatch Logs accepts only these retentions (PutRetentionPolicy).
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+ALLOCATION_STRATEGIES = {
+    # BEST_FIT on Spot needs a Spot Fleet role we do not create; the price-capacity strategies do not.
+    "EC2": ("BEST_FIT", "BEST_FIT_PROGRESSIVE"),
+    "SPOT": ("BEST_FIT_PROGRESSIVE", "SPOT_CAPACITY_OPTIMIZED", "SPOT_PRICE_CAPACITY_OPTIMIZED"),
+}
+ARCHITECTURES = ("arm64", "x86_64")
+RUNTIMES = ("python3.12", "python3.13")
+#: Fargate task sizes: vCPU -> allowed memory in MiB (Batch ResourceRequirement documentation).
+FARGATE_MEMORY_MIB: dict[float, tuple[int, ...]] = {
+    0.25: (512, 1024, 2048),
+    0.5: tuple(range(1024, 4097, 1024)),
+    1.0: tuple(range(2048, 8193, 1024)),
+    2.0: tuple(range(4096, 16385, 1024)),
+    4.0: tuple(range(8192, 30721, 1024)),
+    8.0: tuple(range(16384, 61441, 4096)),
+    16.0: tuple(range(32768, 122881, 8192)),
+}
+MAX_ARRAY_VCPUS = 10_000
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+STAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class ResolvedArgs:
+    """The arguments after validation, with every default applied: what the component builds from."""
+
+    stage: str
+    compute_type: str
+    min_vcpus: int
+    max_vcpus: int
+    instance_types: list[str]
+    allocation_strategy: str | None
+    subnet_ids: list[pulumi.Input[str]] | None
+    security_group_ids: list[pulumi.Input[str]] | None
+    vpc_id: pulumi.Input[str] | None
+    assign_public_ip: bool
+    job_image: str
+    job_command: list[str]
+    job_vcpus: float
+    job_memory_mib: int
+    job_environment: dict[str, str]
+    job_retry_attempts: int
+    job_attempt_timeout_seconds: int
+    job_log_retention_days: int
+    notify_statuses: list[str]
+    email_subscriptions: list[EmailSubscription]
+    existing_topic_arn: pulumi.Input[str] | None
+    notifier_architecture: str
+    notifier_runtime: str
+    notifier_log_retention_days: int
+    powertools_layer_version: int
+    max_failed_details: int
+    tags: dict[str, str]
+
+    @property
+    def is_fargate(self) -> bool:
+        return self.compute_type in FARGATE_COMPUTE_TYPES
+
+
+def _one_of(key: str, value: object, allowed: Iterable[object]) -> None:
+    options = list(allowed)
+    if value not in options:
+        raise InvalidArgumentError(key, value, f"allowed: {', '.join(map(str, options))}")
+
+
+def _whole(key: str, value: object, low: int, high: int | None = None) -> int:
+    # bool is an int in Python; `true` for a vCPU count is a typo, not a 1.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgumentError(key, value, "expected a whole number")
+    if value < low or (high is not None and value > high):
+        raise InvalidArgumentError(
+            key, value, f"expected {low} to {high}" if high is not None else f"expected >= {low}"
+        )
+    return value
+
+
+def _strings(key: str, value: object, *, allow_empty: bool = False) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise InvalidArgumentError(key, value, "expected a list of non-empty strings")
+    if not value and not allow_empty:
+        raise InvalidArgumentError(key, value, "expected at least one item")
+    return cast(list[str], value)
+
+
+def _string_map(key: str, value: object, valid_key: Callable[[str], bool], rule: str) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise InvalidArgumentError(key, value, "expected a map of strings to strings")
+    for item_key, item_value in value.items():
+        if not isinstance(item_key, str) or not valid_key(item_key) or not isinstance(item_value, str):
+            raise InvalidArgumentError(f"{key}.{item_key}", item_value, rule)
+    return cast(dict[str, str], value)
+
+
+def _inputs(key: str, value: object) -> list[pulumi.Input[str]] | None:
+    """Subnets and security groups may be Outputs of other resources; only their count is checked."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not value:
+        raise InvalidArgumentError(key, value, "expected a non-empty list (omit the key for the default)")
+    return cast(list[pulumi.Input[str]], value)
+
+
+def _statuses(key: str, value: object) -> list[str]:
+    statuses = _strings(key, value)
+    for status in statuses:
+        _one_of(key, status, TERMINAL_STATUSES)
+    if len(set(statuses)) != len(statuses):
+        raise InvalidArgumentError(key, value, "each status at most once")
+    return statuses
+
+
+def _retention(key: str, value: object) -> int:
+    _one_of(key, value, LOG_RETENTION_DAYS)
+    return cast(int, value)
+
+
+def _job_size(compute_type: str, vcpus: object, memory: object) -> tuple[float, int]:
+    if isinstance(vcpus, bool) or not isinstance(vcpus, (int, float)):
+        raise InvalidArgumentError("job_vcpus", vcpus, "expected a number")
+    memory_mib = _whole("job_memory_mib", memory, 4)
+    if compute_type in FARGATE_COMPUTE_TYPES:
+        _one_of("job_vcpus", float(vcpus), FARGATE_MEMORY_MIB)
+        allowed = FARGATE_MEMORY_MIB[float(vcpus)]
+        if memory_mib not in allowed:
+            raise InvalidArgumentError(
+                "job_memory_mib",
+                memory_mib,
+                f"Fargate with {vcpus:g} vCPU accepts {allowed[0]} to {allowed[-1]} in steps of "
+                f"{allowed[1] - allowed[0] if len(allowed) > 1 else allowed[0]} MiB",
+            )
+    elif vcpus < 1 or float(vcpus) != int(vcpus):
+        raise InvalidArgumentError("job_vcpus", vcpus, "EC2 and Spot jobs take a whole number of vCPUs, at least 1")
+    return float(vcpus), memory_mib
+
+
+def _email_subscriptions(value: object, notify_statuses: list[str]) -> list[EmailSubscription]:
+    if not isinstance(value, list):
+        raise InvalidArgumentError("email_subscriptions", value, "expected a list of {address, statuses}")
+    for index, subscription in enumerate(value):
+        key = f"email_subscriptions[{index}]"
+        if not isinstance(subscription, dict) or not isinstance(subscription.get("address"), str):
+            raise InvalidArgumentError(key, subscription, "expected {address, statuses}")
+        unknown = set(subscription) - {"address", "statuses"}
+        if unknown:
+            raise InvalidArgumentError(key, subscription, f"unknown keys {sorted(unknown)}; allowed: address, statuses")
+        if not EMAIL.match(subscription["address"]):
+            raise InvalidArgumentError(f"{key}.address", subscription["address"], "expected an e-mail address")
+        if "statuses" in subscription:
+            for status in _statuses(f"{key}.statuses", subscription["statuses"]):
+                # A filter on a status the rule never matches would silently deliver nothing.
+                _one_of(f"{key}.statuses", status, notify_statuses)
+    return cast(list[EmailSubscription], value)
+
+
+def resolve_args(args: BatchArrayPipelineArgs) -> ResolvedArgs:
+    """Validate `args` and apply defaults. Raises InvalidArgumentError on the first violation."""
+    known = set(BatchArrayPipelineArgs.__annotations__)
+    for key in args:
+        if key not in known:
+            raise InvalidArgumentError(key, args[key], f"unknown argument; known: {', '.join(sorted(known))}")  # type: ignore[literal-required]
+    given = cast(dict[str, Any], args)
+
+    def get(key: str) -> Any:
+        value = given.get(key)
+        return DEFAULTS.get(key) if value is None else value
+
+    stage = get("stage")
+    if not isinstance(stage, str) or not STAGE.match(stage):
+        raise InvalidArgumentError("stage", stage, "expected 1-32 letters, digits, '-' or '_'")
+    compute_type = get("compute_type")
+    _one_of("compute_type", compute_type, COMPUTE_TYPES)
+    fargate = compute_type in FARGATE_COMPUTE_TYPES
+
+    for ec2_only in ("instance_types", "allocation_strategy"):
+        if fargate and given.get(ec2_only) is not None:
+            raise InvalidArgumentError(ec2_only, given[ec2_only], f"only for {' or '.join(EC2_COMPUTE_TYPES)} compute")
+    if fargate and given.get("min_vcpus"):
+        raise InvalidArgumentError("min_vcpus", given["min_vcpus"], "Fargate keeps no idle capacity; omit it or use 0")
+    min_vcpus = _whole("min_vcpus", get("min_vcpus"), 0, MAX_ARRAY_VCPUS)
+    max_vcpus = _whole("max_vcpus", get("max_vcpus"), 1, MAX_ARRAY_VCPUS)
+    if min_vcpus > max_vcpus:
+        raise InvalidArgumentError("min_vcpus", min_vcpus, f"must not exceed max_vcpus ({max_vcpus})")
+    allocation_strategy = given.get("allocation_strategy")
+    if allocation_strategy is not None:
+        _one_of("allocation_strategy", allocation_strategy, ALLOCATION_STRATEGIES[compute_type])
+    elif not fargate:
+        allocation_strategy = DEFAULT_ALLOCATION_STRATEGY[compute_type]
+
+    subnet_ids = _inputs("subnet_ids", given.get("subnet_ids"))
+    assign_public_ip = given.get("assign_public_ip")
+    if assign_public_ip is None:
+        # The default VPC has no NAT: without a public IP a Fargate task cannot pull its image.
+        assign_public_ip = subnet_ids is None
+    elif not isinstance(assign_public_ip, bool):
+        raise InvalidArgumentError("assign_public_ip", assign_public_ip, "expected true or false")
+
+    job_image = get("job_image")
+    if not isinstance(job_image, str) or not job_image.strip():
+        raise InvalidArgumentError("job_image", job_image, "expected an image reference")
+    job_vcpus, job_memory_mib = _job_size(compute_type, get("job_vcpus"), get("job_memory_mib"))
+    job_environment = _string_map(
+        "job_environment",
+        get("job_environment"),
+        lambda name: bool(ENV_NAME.match(name)) and not name.startswith("AWS_BATCH"),
+        "expected NAME=value with a shell-style NAME not starting with AWS_BATCH (reserved by Batch)",
+    )
+
+    notify_statuses = _statuses("notify_statuses", get("notify_statuses"))
+    architecture = get("notifier_architecture")
+    _one_of("notifier_architecture", architecture, ARCHITECTURES)
+    runtime = get("notifier_runtime")
+    _one_of("notifier_runtime", runtime, RUNTIMES)
+
+    tags = _string_map(
+        "tags",
+        get("tags"),
+        lambda key: 0 < len(key) <= 128 and not key.lower().startswith("aws:"),
+        "expected tag keys of 1-128 characters not starting with aws: and string values",
+    )
+    if len(tags) > 45:
+        # AWS allows 50 tags a resource; Pulumi and AWS services add a few of their own.
+        raise InvalidArgumentError("tags", f"{len(tags)} tags", "at most 45")
+    for key, value in tags.items():
+        if len(value) > 256:
+            raise InvalidArgumentError(f"tags.{key}", value, "tag values are at most 256 characters")
+
+    return ResolvedArgs(
+        stage=stage,
+        compute_type=compute_type,
+        min_vcpus=min_vcpus,
+        max_vcpus=max_vcpus,
+        instance_types=[] if fargate else _strings("instance_types", get("instance_types")),
+        allocation_strategy=allocation_strategy,
+        subnet_ids=subnet_ids,
+        security_group_ids=_inputs("security_group_ids", given.get("security_group_ids")),
+        vpc_id=given.get("vpc_id"),
+        assign_public_ip=assign_public_ip,
+        job_image=job_image,
+        job_command=_strings("job_command", get("job_command")),
+        job_vcpus=job_vcpus,
+        job_memory_mib=job_memory_mib,
+        job_environment=job_environment,
+        job_retry_attempts=_whole("job_retry_attempts", get("job_retry_attempts"), 1, 10),
+        job_attempt_timeout_seconds=_whole("job_attempt_timeout_seconds", get("job_attempt_timeout_seconds"), 60),
+        job_log_retention_days=_retention("job_log_retention_days", get("job_log_retention_days")),
+        notify_statuses=notify_statuses,
+        email_subscriptions=_email_subscriptions(get("email_subscriptions"), notify_statuses),
+        existing_topic_arn=given.get("existing_topic_arn"),
+        notifier_architecture=architecture,
+        notifier_runtime=runtime,
+        notifier_log_retention_days=_retention("notifier_log_retention_days", get("notifier_log_retention_days")),
+        powertools_layer_version=_whole("powertools_layer_version", get("powertools_layer_version"), 1, 1000),
+        max_failed_details=_whole("max_failed_details", get("max_failed_details"), 1, 100),
+        tags=tags,
+    )

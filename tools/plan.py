@@ -1,0 +1,67 @@
+"""Show what `pulumi up` would create, without an account: `python -m tools.plan --stack dev`.
+
+Runs the program under the Pulumi mock runtime (see tools/program.py) and prints one JSON document:
+`{"project", "stack", "resources": [{"type", "name", "parent", "inputs"}], "outputs"}`.
+Invalid config: exit code 2, one line on stderr naming the key, nothing on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from components.validation import InvalidArgumentError
+from tools.program import ROOT, Plan, ProgramError, run_program
+
+USAGE_ERROR = 2
+
+
+def config_override(text: str) -> tuple[str, str]:
+    key, separator, value = text.partition("=")
+    if not separator or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE (e.g. batch-array-notify:maxVcpus=8), got {text!r}")
+    return key, value
+
+
+def parser(description: str | None = __doc__) -> argparse.ArgumentParser:
+    arguments = argparse.ArgumentParser(prog="python -m tools.plan", description=description)
+    add_program_arguments(arguments)
+    return arguments
+
+
+def add_program_arguments(arguments: argparse.ArgumentParser) -> None:
+    """The arguments that choose a program and its config; shared by every tool that plans."""
+    arguments.add_argument("--stack", required=True, help="stage whose Pulumi.<stack>.yaml to use")
+    arguments.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        type=config_override,
+        metavar="KEY=VALUE",
+        help="override a config value, keys as in stack files (repeatable)",
+    )
+    arguments.add_argument("--program", type=Path, default=ROOT, help="Pulumi program folder (default: this project)")
+
+
+def plan_or_exit(options: argparse.Namespace) -> Plan:
+    """Plan the chosen program; config and usage errors end the process with exit code 2 and one line."""
+    try:
+        return run_program(options.program, options.stack, dict(options.config))
+    except (InvalidArgumentError, ProgramError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(USAGE_ERROR) from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = parser().parse_args(argv)
+    plan = plan_or_exit(options)
+    json.dump(plan.to_json(), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

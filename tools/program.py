@@ -1,0 +1,327 @@
+"""Run a Pulumi program under the SDK's mock runtime and record what the engine would receive.
+
+One code path for the offline plan, the rehearsal and the stack tests, so none of them carries a copy
+of the program's logic. It does what the Pulumi CLI does before the program starts: take the project
+name from `Pulumi.yaml`, apply its config defaults, overlay `Pulumi.<stack>.yaml` and the caller's
+overrides. The mocks answer like AWS would in shape: realistic ARNs, auto-named physical names.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import runpy
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import settings as pulumi_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+MOCK_ACCOUNT = "123456789012"
+DEFAULT_REGION = "us-east-1"
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+
+
+class ProgramError(Exception):
+    """The program or its stack files could not be loaded (not a config validation error)."""
+
+
+@dataclass(frozen=True)
+class PlannedResource:
+    type: str
+    name: str
+    parent: tuple[str, str] | None
+    inputs: dict[str, Any]
+    state: dict[str, Any]
+    provider: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        parent = None if self.parent is None else {"type": self.parent[0], "name": self.parent[1]}
+        return {"type": self.type, "name": self.name, "parent": parent, "inputs": self.inputs}
+
+
+@dataclass
+class Plan:
+    project: str
+    stack: str
+    resources: list[PlannedResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def of_type(self, type_token: str) -> list[PlannedResource]:
+        return [resource for resource in self.resources if resource.type == type_token]
+
+    def one(self, type_token: str) -> PlannedResource:
+        found = self.of_type(type_token)
+        if len(found) != 1:
+            raise AssertionError(f"expected one {type_token}, found {len(found)}")
+        return found[0]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "stack": self.stack,
+            "resources": [resource.to_json() for resource in self.resources],
+            "outputs": self.outputs,
+        }
+
+
+# --------------------------------------------------------------------------------------------------
+# Config, as the CLI would hand it to the program
+
+
+def load_project(program_dir: Path) -> dict[str, Any]:
+    path = program_dir / "Pulumi.yaml"
+    if not path.is_file():
+        raise ProgramError(f"no Pulumi.yaml in {program_dir}")
+    project: dict[str, Any] = yaml.safe_load(path.read_text())
+    return project
+
+
+def _config_value(value: Any) -> str:
+    # The engine hands every value to the program as a string; structured values as JSON.
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def stack_config(program_dir: Path, stack: str, overrides: Mapping[str, str] = {}) -> dict[str, str]:
+    """Project defaults, then `Pulumi.<stack>.yaml`, then overrides: fully qualified keys, string values."""
+    project = load_project(program_dir)
+    name = project["name"]
+    config: dict[str, str] = {}
+    for key, schema in (project.get("config") or {}).items():
+        if isinstance(schema, dict) and "default" in schema:
+            qualified = key if ":" in key else f"{name}:{key}"
+            config[qualified] = _config_value(schema["default"])
+    stack_file = program_dir / f"Pulumi.{stack}.yaml"
+    if not stack_file.is_file():
+        raise ProgramError(f"no stack file {stack_file.name} in {program_dir}")
+    for key, value in ((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}).items():
+        qualified = key if ":" in key else f"{name}:{key}"
+        config[qualified] = _config_value(value)
+    for key, value in overrides.items():
+        config[key if ":" in key else f"{name}:{key}"] = value
+    return config
+
+
+# --------------------------------------------------------------------------------------------------
+# Mocks
+
+
+def _auto_name(logical: str, type_token: str) -> str:
+    """Pulumi appends 7 random hex characters to the logical name; here they are derived, for stable plans."""
+    return f"{logical}-{hashlib.sha256(f'{type_token}::{logical}'.encode()).hexdigest()[:7]}"
+
+
+def _arn_and_extras(type_token: str, name: str, region: str) -> dict[str, Any]:
+    account = MOCK_ACCOUNT
+    prefix = f"arn:aws:{{}}:{region}:{account}:"
+    service_arns = {
+        "aws:batch/computeEnvironment:ComputeEnvironment": prefix.format("batch") + f"compute-environment/{name}",
+        "aws:batch/jobQueue:JobQueue": prefix.format("batch") + f"job-queue/{name}",
+        "aws:cloudwatch/eventRule:EventRule": prefix.format("events") + f"rule/{name}",
+        "aws:cloudwatch/eventBus:EventBus": prefix.format("events") + f"event-bus/{name}",
+        "aws:cloudwatch/logGroup:LogGroup": prefix.format("logs") + f"log-group:{name}",
+        "aws:cloudwatch/metricAlarm:MetricAlarm": prefix.format("cloudwatch") + f"alarm:{name}",
+        "aws:lambda/function:Function": prefix.format("lambda") + f"function:{name}",
+        "aws:sns/topic:Topic": prefix.format("sns") + name,
+        "aws:sqs/queue:Queue": prefix.format("sqs") + name,
+        "aws:dynamodb/table:Table": prefix.format("dynamodb") + f"table/{name}",
+        "aws:kms/key:Key": prefix.format("kms") + f"key/{hashlib.md5(name.encode()).hexdigest()}",
+        "aws:iam/role:Role": f"arn:aws:iam::{account}:role/{name}",
+        "aws:iam/instanceProfile:InstanceProfile": f"arn:aws:iam::{account}:instance-profile/{name}",
+        "aws:iam/policy:Policy": f"arn:aws:iam::{account}:policy/{name}",
+    }
+    extras: dict[str, Any] = {}
+    if type_token == "aws:batch/jobDefinition:JobDefinition":
+        arn_prefix = prefix.format("batch") + f"job-definition/{name}"
+        extras = {"arn": f"{arn_prefix}:1", "arnPrefix": arn_prefix, "revision": 1}
+    elif type_token in service_arns:
+        extras = {"arn": service_arns[type_token]}
+    if type_token == "aws:sqs/queue:Queue":
+        extras["url"] = f"https://sqs.{region}.amazonaws.com/{account}/{name}"
+    if type_token == "aws:lambda/function:Function":
+        extras["invokeArn"] = (
+            f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{extras['arn']}/invocations"
+        )
+    if type_token == "aws:kms/key:Key":
+        extras["keyId"] = extras["arn"].rsplit("/", 1)[-1]
+    if type_token == "aws:sns/topicSubscription:TopicSubscription":
+        extras["arn"] = prefix.format("sns") + f"{name}:{hashlib.md5(name.encode()).hexdigest()}"
+    return extras
+
+
+def _physical_id(type_token: str, name: str, state: Mapping[str, Any]) -> str:
+    if type_token == "aws:ec2/securityGroup:SecurityGroup":
+        return "sg-" + hashlib.sha256(name.encode()).hexdigest()[:17]
+    if type_token == "aws:sqs/queue:Queue":
+        return str(state["url"])
+    return str(state.get("arn") or name)
+
+
+class PlanMocks(pulumi.runtime.Mocks):
+    """Answers resource registrations and data-source calls the way AWS would, in shape."""
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+        self.provider_regions: dict[str, str] = {}
+
+    def _region_of(self, provider: str | None) -> str:
+        # A provider reference is "<urn>::<id>"; explicit providers may target another region.
+        return self.provider_regions.get((provider or "").rsplit("::", 1)[-1], self.region)
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.typ.startswith("pulumi:providers:"):
+            provider_id = f"{args.name}-provider-id"
+            self.provider_regions[provider_id] = str(args.inputs.get("region") or self.region)
+            return provider_id, dict(args.inputs)
+        name = args.inputs.get("name") or _auto_name(args.name, args.typ)
+        state = {
+            **args.inputs,
+            "name": name,
+            **_arn_and_extras(args.typ, name, self._region_of(args.provider)),
+        }
+        return _physical_id(args.typ, name, state), state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        region = self._region_of(args.provider)
+        default_vpc = "vpc-0d3fa017b0e2c5a10"
+        answers: dict[str, dict[str, Any]] = {
+            "aws:index/getRegion:getRegion": {"region": region, "name": region, "id": region},
+            "aws:index/getPartition:getPartition": {
+                "partition": "aws",
+                "dnsSuffix": "amazonaws.com",
+                "id": "aws",
+            },
+            "aws:index/getCallerIdentity:getCallerIdentity": {
+                "accountId": MOCK_ACCOUNT,
+                "arn": f"arn:aws:iam::{MOCK_ACCOUNT}:user/planner",
+                "userId": "AIDAPLANNER",
+                "id": MOCK_ACCOUNT,
+            },
+            "aws:ec2/getVpc:getVpc": {"id": default_vpc, "default": True, "cidrBlock": "172.31.0.0/16"},
+            "aws:ec2/getSubnets:getSubnets": {
+                "id": region,
+                "ids": [f"subnet-0default{zone}{region.replace('-', '')}"[:24] for zone in "abc"],
+                "filters": args.args.get("filters"),
+            },
+            "aws:ec2/getSubnet:getSubnet": {"id": args.args.get("id"), "vpcId": "vpc-0f1e2d3c4b5a69788"},
+        }
+        if args.token not in answers:
+            raise NotImplementedError(f"the offline plan has no mock for data source {args.token}")
+        return answers[args.token]
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """Also keeps each registration's parent, which `MockResourceArgs` does not carry."""
+
+    def __init__(self, mocks: PlanMocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[tuple[Any, Any]] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.registrations.append((request, response))
+        return response
+
+
+def _urn_type_and_name(urn: str) -> tuple[str, str] | None:
+    # urn:pulumi:<stack>::<project>::<parentType$...$type>::<name>
+    parts = urn.split("::")
+    if len(parts) < 4:
+        return None
+    type_token = parts[2].split("$")[-1]
+    return None if type_token == "pulumi:pulumi:Stack" else (type_token, parts[3])
+
+
+def json_safe(value: Any) -> Any:
+    """Inputs as the engine sees them, made printable: assets by path, secrets masked, resources by URN."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG) == "1b47061264138c4ac30d75fd1eb44270":
+            return "[secret]"
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    if isinstance(value, pulumi.AssetArchive):
+        return {"assetArchive": {key: json_safe(asset) for key, asset in value.assets.items()}}
+    if isinstance(value, (pulumi.FileAsset, pulumi.FileArchive)):
+        path = Path(value.path).resolve()
+        return {"file": str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)}
+    if isinstance(value, pulumi.Resource):
+        return {"resource": type(value).__name__}
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+# --------------------------------------------------------------------------------------------------
+# Running
+
+
+@contextmanager
+def _program_on_path(program_dir: Path) -> Iterator[None]:
+    # The program imports its own packages (`components`), as `python __main__.py` would from its folder.
+    added = [str(program_dir), str(ROOT)]
+    sys.path[:0] = added
+    try:
+        yield
+    finally:
+        for entry in added:
+            sys.path.remove(entry)
+
+
+def run_program(program_dir: Path, stack: str, overrides: Mapping[str, str] = {}) -> Plan:
+    """Run `<program_dir>/__main__.py` for `stack` under mocks; exceptions of the program propagate."""
+    program_dir = program_dir.resolve()
+    project = str(load_project(program_dir)["name"])
+    config = stack_config(program_dir, stack, overrides)
+    mocks = PlanMocks(config.get("aws:region", DEFAULT_REGION))
+    monitor = RecordingMonitor(mocks)
+
+    # Fresh global state per run: the SDK keeps the root stack, config and the event loop in globals.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    pulumi_settings.ROOT.set(None)
+    pulumi.runtime.set_all_config(config)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+
+    exported: dict[str, Any] = {}
+
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    def program() -> pulumi.Output[Any]:
+        runpy.run_path(str(program_dir / "__main__.py"), run_name="__pulumi_program__")
+        root = pulumi.runtime.get_root_resource()
+        outputs = getattr(root, "outputs", {}) or {}
+        return pulumi.Output.all(**{key: pulumi.Output.from_input(value) for key, value in outputs.items()}).apply(
+            exported.update
+        )
+
+    try:
+        with _program_on_path(program_dir):
+            program()
+    finally:
+        pulumi.runtime.set_all_config({})
+        loop.close()
+
+    plan = Plan(project=project, stack=stack, outputs=json_safe(exported))
+    states = monitor.get_registered_resources()
+    for request, response in monitor.registrations:
+        registration = states.get(response.urn)
+        plan.resources.append(
+            PlannedResource(
+                type=request.type,
+                name=request.name,
+                parent=_urn_type_and_name(request.parent) if request.parent else None,
+                inputs=json_safe(pulumi.runtime.rpc.deserialize_properties(request.object)),
+                state=json_safe(registration.state if registration else {}),
+                provider=request.provider or None,
+            )
+        )
+    return plan
