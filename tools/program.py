@@ -13,7 +13,7 @@ import hashlib
 import json
 import runpy
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -277,11 +277,16 @@ def _program_on_path(program_dir: Path) -> Iterator[None]:
             sys.path.remove(entry)
 
 
-def run_program(program_dir: Path, stack: str, overrides: Mapping[str, str] = {}) -> Plan:
-    """Run `<program_dir>/__main__.py` for `stack` under mocks; exceptions of the program propagate."""
-    program_dir = program_dir.resolve()
-    project = str(load_project(program_dir)["name"])
-    config = stack_config(program_dir, stack, overrides)
+def run_under_mocks(
+    program: Callable[[], None],
+    project: str,
+    stack: str,
+    config: Mapping[str, str] = {},
+) -> Plan:
+    """Run `program` (anything that declares resources) under mocks and record every registration.
+
+    Exceptions raised by the program propagate, so a validation error surfaces as itself.
+    """
     mocks = PlanMocks(config.get("aws:region", DEFAULT_REGION))
     monitor = RecordingMonitor(mocks)
 
@@ -289,14 +294,14 @@ def run_program(program_dir: Path, stack: str, overrides: Mapping[str, str] = {}
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     pulumi_settings.ROOT.set(None)
-    pulumi.runtime.set_all_config(config)
+    pulumi.runtime.set_all_config(dict(config))
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
 
     exported: dict[str, Any] = {}
 
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
-    def program() -> pulumi.Output[Any]:
-        runpy.run_path(str(program_dir / "__main__.py"), run_name="__pulumi_program__")
+    def run() -> pulumi.Output[Any]:
+        program()
         root = pulumi.runtime.get_root_resource()
         outputs = getattr(root, "outputs", {}) or {}
         return pulumi.Output.all(**{key: pulumi.Output.from_input(value) for key, value in outputs.items()}).apply(
@@ -304,8 +309,7 @@ def run_program(program_dir: Path, stack: str, overrides: Mapping[str, str] = {}
         )
 
     try:
-        with _program_on_path(program_dir):
-            program()
+        run()
     finally:
         pulumi.runtime.set_all_config({})
         loop.close()
@@ -325,3 +329,16 @@ def run_program(program_dir: Path, stack: str, overrides: Mapping[str, str] = {}
             )
         )
     return plan
+
+
+def run_program(program_dir: Path, stack: str, overrides: Mapping[str, str] = {}) -> Plan:
+    """Run `<program_dir>/__main__.py` for `stack` with its project's config, as `pulumi up` would."""
+    program_dir = program_dir.resolve()
+    project = str(load_project(program_dir)["name"])
+    config = stack_config(program_dir, stack, overrides)
+
+    def main() -> None:
+        with _program_on_path(program_dir):
+            runpy.run_path(str(program_dir / "__main__.py"), run_name="__pulumi_program__")
+
+    return run_under_mocks(main, project, stack, config)
