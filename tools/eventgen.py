@@ -125,13 +125,9 @@ def _parse_batch_arn(arn: str, resource_type: str, field_name: str) -> _BatchArn
 
 
 def _job_definition_name(job_definition_arn: str, field_name: str = "job_definition_arn") -> str:
-    name, _, revision = _parse_batch_arn(
-        job_definition_arn, "job-definition", field_name
-    ).resource.rpartition(":")
+    name, _, revision = _parse_batch_arn(job_definition_arn, "job-definition", field_name).resource.rpartition(":")
     if not name or not revision.isdigit():
-        raise ValueError(
-            f"{field_name} must end in ':<revision>' like events carry it, got {job_definition_arn!r}"
-        )
+        raise ValueError(f"{field_name} must end in ':<revision>' like events carry it, got {job_definition_arn!r}")
     return name
 
 
@@ -178,9 +174,7 @@ class ArrayJobSpec:
         try:
             object.__setattr__(self, "compute", Compute(self.compute))
         except ValueError:
-            raise ValueError(
-                f"compute must be one of {[c.value for c in Compute]}, got {self.compute!r}"
-            ) from None
+            raise ValueError(f"compute must be one of {[c.value for c in Compute]}, got {self.compute!r}") from None
         if self.parent_job_id is not None and (not self.parent_job_id or ":" in self.parent_job_id):
             raise ValueError(f"parent_job_id must be a non-empty id without ':', got {self.parent_job_id!r}")
         if not self.job_name:
@@ -297,8 +291,7 @@ class _Job:
             task_id=task_id,
             container_instance_id=f"{self._hex_seed[8:32]}{slot:08x}",
             ec2_instance_id=f"i-0{self._hex_seed[:8]}{slot:08x}",
-            attachment_id=f"{self._hex_seed[:8]}-{index >> 16:04x}-4{index & 0xFFF:03x}-a{slot:03x}-"
-            f"{task_id[:12]}",
+            attachment_id=f"{self._hex_seed[:8]}-{index >> 16:04x}-4{index & 0xFFF:03x}-a{slot:03x}-{task_id[:12]}",
             private_ip=f"10.0.{(index >> 8) & 0xFF}.{index & 0xFF}",
             pod_name=f"aws-batch.{task_id[:8]}-{task_id[8:12]}-{task_id[12:16]}-{task_id[16:20]}-{task_id[20:]}",
             node_name=f"ip-10-1-{slot >> 8 & 0xFF}-{slot & 0xFF}.{self.region}.compute.internal",
@@ -349,9 +342,7 @@ class _Job:
         if placement is not None:
             container.update(self._runtime_container_fields(placement, outcome))
         if self.compute is Compute.FARGATE:
-            container["executionRoleArn"] = (
-                f"arn:{self.partition}:iam::{self.account}:role/batch-task-execution"
-            )
+            container["executionRoleArn"] = f"arn:{self.partition}:iam::{self.account}:role/batch-task-execution"
             container["resourceRequirements"] = [
                 {"value": "0.5", "type": "VCPU"},
                 {"value": "2048", "type": "MEMORY"},
@@ -446,9 +437,7 @@ class _Job:
             attempt["statusReason"] = outcome.status_reason
         return attempt
 
-    def _eks_attempt(
-        self, placement: _Placement, outcome: _Outcome, started_ms: int, stopped_ms: int
-    ) -> Event:
+    def _eks_attempt(self, placement: _Placement, outcome: _Outcome, started_ms: int, stopped_ms: int) -> Event:
         container: Event = {"name": "main"}
         if outcome.exit_code is not None:
             container["exitCode"] = outcome.exit_code
@@ -696,9 +685,7 @@ def single_job_events(
         raise ValueError(f"status must be SUCCEEDED or FAILED, got {status!r}")
     compute = Compute(compute)
     created_ms = _epoch_ms(start, "start")
-    resolved_id = job_id or _derived_id(
-        job_queue_arn, job_definition_arn, job_name, start.isoformat(), status, compute
-    )
+    resolved_id = job_id or _derived_id(job_queue_arn, job_definition_arn, job_name, start.isoformat(), status, compute)
     job = _Job(job_queue_arn, job_definition_arn, compute, resolved_id, job_name)
     runnable_ms = created_ms + 1_000
     starting_ms = runnable_ms + 30_000
@@ -735,9 +722,7 @@ def queue_blocked_event(
     """
     compute = Compute(compute)
     created_ms = _epoch_ms(start, "start")
-    resolved_id = job_id or _derived_id(
-        job_queue_arn, job_definition_arn, job_name, start.isoformat(), "blocked"
-    )
+    resolved_id = job_id or _derived_id(job_queue_arn, job_definition_arn, job_name, start.isoformat(), "blocked")
     job = _Job(job_queue_arn, job_definition_arn, compute, resolved_id, job_name)
     detail = job.detail(
         job_id=resolved_id,
@@ -761,15 +746,9 @@ def noise_events(
     (one child failing) on `other_queue_arn`, and a queue-blocked event on the same queue. All
     derived from the shapes above; each job has its own derived id.
     """
-    yield from single_job_events(
-        job_queue_arn, job_definition_arn, compute, "SUCCEEDED", job_name="noise-single"
-    )
-    yield from single_job_events(
-        job_queue_arn, job_definition_arn, compute, "FAILED", job_name="noise-single"
-    )
+    yield from single_job_events(job_queue_arn, job_definition_arn, compute, "SUCCEEDED", job_name="noise-single")
+    yield from single_job_events(job_queue_arn, job_definition_arn, compute, "FAILED", job_name="noise-single")
     yield from array_job_events(
-        ArrayJobSpec(
-            other_queue_arn, job_definition_arn, size=3, failures=1, compute=compute, job_name="noise-other"
-        )
+        ArrayJobSpec(other_queue_arn, job_definition_arn, size=3, failures=1, compute=compute, job_name="noise-other")
     )
     yield queue_blocked_event(job_queue_arn, job_definition_arn, compute=compute, job_name="noise-blocked")
