@@ -41,6 +41,7 @@ class PlannedResource:
     parent: tuple[str, str] | None
     inputs: dict[str, Any]
     state: dict[str, Any]
+    id: str | None = None
     provider: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -157,7 +158,24 @@ def _arn_and_extras(type_token: str, name: str, region: str) -> dict[str, Any]:
     return extras
 
 
+#: Resources whose AWS provider ID is their name (the rest use their ARN, a URL or a generated ID).
+ID_IS_NAME = frozenset(
+    {
+        "aws:iam/role:Role",
+        "aws:iam/instanceProfile:InstanceProfile",
+        "aws:cloudwatch/logGroup:LogGroup",
+        "aws:cloudwatch/eventRule:EventRule",
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        "aws:dynamodb/table:Table",
+        "aws:lambda/function:Function",
+        "aws:batch/computeEnvironment:ComputeEnvironment",
+    }
+)
+
+
 def _physical_id(type_token: str, name: str, state: Mapping[str, Any]) -> str:
+    if type_token in ID_IS_NAME:
+        return name
     if type_token == "aws:ec2/securityGroup:SecurityGroup":
         return "sg-" + hashlib.sha256(name.encode()).hexdigest()[:17]
     if type_token == "aws:sqs/queue:Queue":
@@ -325,6 +343,7 @@ def run_under_mocks(
                 parent=_urn_type_and_name(request.parent) if request.parent else None,
                 inputs=json_safe(pulumi.runtime.rpc.deserialize_properties(request.object)),
                 state=json_safe(registration.state if registration else {}),
+                id=registration.id if registration else None,
                 provider=request.provider or None,
             )
         )
