@@ -1,0 +1,73 @@
+"""Lambda entry point (`handler.app.handler`): parse and decide, report, deliver, log the decision.
+
+Bad or irrelevant input is logged and returned, never raised: retrying cannot change it. AWS errors
+and invalid settings propagate so Lambda retries and, after that, the on-failure destination keeps
+the event.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger
+
+from handler.batch_jobs import describe_job, first_failed_children
+from handler.delivery import deliver
+from handler.report import CompletionReport, build_report, needs_failed_children
+from handler.scope import Completion, Skip, decide
+from handler.settings import settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+logger = Logger()
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
+    decision = decide(event)
+    if isinstance(decision, Skip):
+        return _skip(decision, event)
+
+    report = _report(decision)
+    results = deliver(report, context)
+    duplicate = all(result.get("duplicate") for result in results)
+    outcome = "duplicate" if duplicate else "delivered"
+    logger.info(
+        "completion already reported, nothing sent" if duplicate else "completion reported",
+        extra={
+            "decision": outcome,
+            "jobId": report.job_id,
+            "status": report.status,
+            "arraySize": report.array_size,
+            "failed": report.failed,
+            "failedDetails": len(report.failed_children),
+            "eventId": decision.event_id,
+            "deliveries": results,
+        },
+    )
+    return {"outcome": outcome, "jobId": report.job_id, "status": report.status, "deliveries": results}
+
+
+def _report(completion: Completion) -> CompletionReport:
+    config = settings()
+    current = describe_job(completion.job.job_id)
+    failed_children = (
+        first_failed_children(completion.job.job_id, config.max_failed_details)
+        if needs_failed_children(completion, current)
+        else []
+    )
+    return build_report(
+        completion, current, failed_children, stage=config.stage, default_region=config.region
+    )
+
+
+def _skip(skip: Skip, event: Any) -> dict[str, Any]:
+    fields = {"jobId": skip.job_id, "status": skip.status, "reason": skip.reason}
+    if skip.malformed:
+        logger.error(
+            "malformed event rejected, not retried", extra={"decision": "rejected", **fields, "event": event}
+        )
+        return {"outcome": "rejected", "reason": skip.reason}
+    logger.info("event ignored", extra={"decision": "ignored", **fields})
+    return {"outcome": "ignored", "reason": skip.reason}

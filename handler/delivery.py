@@ -1,0 +1,102 @@
+"""Deliver a report to each sink exactly once per parent completion (jobId + status).
+
+Each sink is wrapped by the Powertools idempotency utility on its own key, so when one sink fails
+and the invocation is retried, sinks that already delivered are not repeated. The key is the parent's
+jobId and status, not the EventBridge event id: Batch may emit the same completion twice under two ids.
+If a sink raises, Powertools deletes the in-progress record before re-raising, so the Lambda retry
+publishes. Adding a sink = one function `name(report: CompletionReport) -> dict` (JSON-serialisable
+result; the parameter must be called `report`, the idempotency utility finds the key data by that
+name) appended to `SINKS`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from handler.aws import client
+from handler.report import CompletionReport, sns_message
+from handler.settings import settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+    from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+Sink = Callable[[CompletionReport], dict[str, Any]]
+
+#: Batch retries event delivery for 24 h and Lambda keeps async events for up to 6 h; a week leaves a
+#: wide margin (one small item per array job) before a late duplicate could notify again.
+IDEMPOTENCY_EXPIRY_SECONDS = 7 * 24 * 3600
+#: Fields of the report (as `dataclasses.asdict`) that identify a completion.
+IDEMPOTENCY_KEY_JMESPATH = "[job_id, status]"
+
+
+def publish_to_sns(report: CompletionReport) -> dict[str, Any]:
+    message = sns_message(report)
+    response = client("sns").publish(
+        TopicArn=settings().topic_arn,
+        Subject=message.subject,
+        Message=message.body,
+        MessageAttributes={
+            name: {"DataType": "String", "StringValue": value} for name, value in message.attributes.items()
+        },
+    )
+    return {"sink": "sns", "messageId": response["MessageId"]}
+
+
+SINKS: tuple[Sink, ...] = (publish_to_sns,)
+
+
+def deliver(report: CompletionReport, context: LambdaContext | None) -> list[dict[str, Any]]:
+    """Run every sink once per completion. A result with `"duplicate": True` was delivered earlier and
+    is returned from the idempotency record without calling the sink."""
+    if context is not None:
+        # Lets Powertools expire an in-progress record when this invocation times out mid-delivery.
+        _idempotency_config().register_lambda_context(context)
+    return [_exactly_once(sink)(report=report) for sink in SINKS]
+
+
+@functools.cache
+def _exactly_once(sink: Sink) -> Callable[..., dict[str, Any]]:
+    # Deferred: the idempotency utility imports boto3 (~200 ms) and needs the table name from settings.
+    from aws_lambda_powertools.utilities.idempotency import (  # noqa: PLC0415
+        DynamoDBPersistenceLayer,
+        idempotent_function,
+    )
+
+    persistence = DynamoDBPersistenceLayer(
+        table_name=settings().idempotency_table, boto3_client=client("dynamodb")
+    )
+    # The sink name in the key keeps each sink's record separate and stable across redeployments
+    # (the default prefix includes the Lambda function name).
+    wrapped: Callable[..., dict[str, Any]] = idempotent_function(
+        data_keyword_argument="report",
+        persistence_store=persistence,
+        config=_idempotency_config(),
+        key_prefix=f"batch-array-notify.{sink.__name__}",
+    )(sink)
+    return wrapped
+
+
+@functools.cache
+def _idempotency_config() -> IdempotencyConfig:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig  # noqa: PLC0415
+
+    return IdempotencyConfig(
+        event_key_jmespath=IDEMPOTENCY_KEY_JMESPATH,
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=IDEMPOTENCY_EXPIRY_SECONDS,
+        response_hook=_mark_duplicate,
+    )
+
+
+def _mark_duplicate(response: Any, idempotent_data: DataRecord) -> Any:
+    return {**response, "duplicate": True} if isinstance(response, dict) else response
+
+
+def reset() -> None:
+    """Forget cached wrappers and config (tests change settings and clients between cases)."""
+    _exactly_once.cache_clear()
+    _idempotency_config.cache_clear()
