@@ -233,6 +233,16 @@ class _Outcome:
     container_reason: str | None
 
 
+def _exit_fields(outcome: _Outcome | None) -> Event:
+    """How a container reports its end (`exitCode`, `reason`); nothing while it has not ended."""
+    fields: Event = {}
+    if outcome is not None and outcome.exit_code is not None:
+        fields["exitCode"] = outcome.exit_code
+    if outcome is not None and outcome.container_reason is not None:
+        fields["reason"] = outcome.container_reason
+    return fields
+
+
 class _Job:
     """Builds the events of one Batch job (array parent, array child or single job).
 
@@ -254,7 +264,6 @@ class _Job:
         self.definition_arn = job_definition_arn
         self.definition_name = _job_definition_name(job_definition_arn)
         self.compute = compute
-        self.job_id = job_id
         self.job_name = job_name
         self.partition, self.region, self.account = queue.partition, queue.region, queue.account
         self.job_arn = self.arn_of(job_id)
@@ -263,9 +272,8 @@ class _Job:
         self._hex_seed = id_seed.replace("-", "")
         self._event_seq = 0
         # Task and container-instance ARNs name the ECS cluster Batch created for the environment.
-        cluster = f"AWSBatch-{self.queue_name}-ce-{_derived_id(self.queue_arn, 'cluster')}"
+        self._cluster = f"AWSBatch-{self.queue_name}-ce-{_derived_id(self.queue_arn, 'cluster')}"
         self._ecs_prefix = f"arn:{self.partition}:ecs:{self.region}:{self.account}"
-        self._cluster = cluster
 
     def arn_of(self, job_id: str) -> str:
         return f"arn:{self.partition}:batch:{self.region}:{self.account}:job/{job_id}"
@@ -318,10 +326,7 @@ class _Job:
     def _runtime_container_fields(self, placement: _Placement, outcome: _Outcome | None) -> Event:
         """The ECS runtime fields shared by `container` and `attempts[].container`."""
         fields: Event = {}
-        if outcome is not None and outcome.exit_code is not None:
-            fields["exitCode"] = outcome.exit_code
-        if outcome is not None and outcome.container_reason is not None:
-            fields["reason"] = outcome.container_reason
+        fields.update(_exit_fields(outcome))
         if self.compute is not Compute.FARGATE:
             fields["containerInstanceArn"] = self._container_instance_arn(placement)
         fields["taskArn"] = self._task_arn(placement)
@@ -357,15 +362,15 @@ class _Job:
         container["secrets"] = []
         return container
 
-    def _task_containers(self, placement: _Placement | None, outcome: _Outcome | None) -> list[Event]:
-        runtime: Event = {}
-        if outcome is not None and outcome.exit_code is not None:
-            runtime["exitCode"] = outcome.exit_code
-        if outcome is not None and outcome.container_reason is not None:
-            runtime["reason"] = outcome.container_reason
+    def _task_container_runtime(self, placement: _Placement | None, outcome: _Outcome | None) -> Event:
+        """What ECS reports about the task's one container: how it ended and, once placed, its logs."""
+        runtime: Event = {"name": "main", **_exit_fields(outcome)}
         if placement is not None:
             runtime["logStreamName"] = self._log_stream(placement, "main")
             runtime["networkInterfaces"] = []
+        return runtime
+
+    def _task_containers(self, placement: _Placement | None, outcome: _Outcome | None) -> list[Event]:
         return [
             {
                 "command": ["python3", "-m", "print_color", "Ref::color"],
@@ -374,11 +379,10 @@ class _Job:
                 "essential": True,
                 "image": self._image(),
                 "mountPoints": [],
-                "name": "main",
                 "resourceRequirements": [{"value": "1", "type": "VCPU"}, {"value": "2048", "type": "MEMORY"}],
                 "secrets": [],
                 "ulimits": [],
-                **runtime,
+                **self._task_container_runtime(placement, outcome),
             }
         ]
 
@@ -401,10 +405,7 @@ class _Job:
             "env": [{"name": "COLOR_SET", "value": "primary"}],
             "resources": {"limits": {"cpu": "1", "memory": "2048Mi"}},
         }
-        if outcome is not None and outcome.exit_code is not None:
-            container["exitCode"] = outcome.exit_code
-        if outcome is not None and outcome.container_reason is not None:
-            container["reason"] = outcome.container_reason
+        container.update(_exit_fields(outcome))
         pod: Event = {"hostNetwork": True, "dnsPolicy": "ClusterFirstWithHostNet", "containers": [container]}
         if placement is not None:
             pod["podName"] = placement.pod_name
@@ -414,19 +415,11 @@ class _Job:
     def _attempt(self, placement: _Placement, outcome: _Outcome, started_ms: int, stopped_ms: int) -> Event:
         attempt: Event = {}
         if self.compute is Compute.ECSPROPS:
-            containers = [
-                {
-                    k: v
-                    for k, v in c.items()
-                    if k in ("exitCode", "reason", "name", "logStreamName", "networkInterfaces")
-                }
-                for c in self._task_containers(placement, outcome)
-            ]
             attempt["taskProperties"] = [
                 {
                     "containerInstanceArn": self._container_instance_arn(placement),
                     "taskArn": self._task_arn(placement),
-                    "containers": containers,
+                    "containers": [self._task_container_runtime(placement, outcome)],
                 }
             ]
         else:
@@ -438,11 +431,7 @@ class _Job:
         return attempt
 
     def _eks_attempt(self, placement: _Placement, outcome: _Outcome, started_ms: int, stopped_ms: int) -> Event:
-        container: Event = {"name": "main"}
-        if outcome.exit_code is not None:
-            container["exitCode"] = outcome.exit_code
-        if outcome.container_reason is not None:
-            container["reason"] = outcome.container_reason
+        container: Event = {"name": "main", **_exit_fields(outcome)}
         return {
             "containers": [container],
             "podName": placement.pod_name,
