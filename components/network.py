@@ -33,12 +33,13 @@ def job_network(
     else:
         default_vpc = aws.ec2.get_vpc_output(default=True, opts=invoke_opts)
         vpc_id = default_vpc.id
+        subnet_filters: list[aws.ec2.GetSubnetsFilterArgsDict] = [
+            {"name": "vpc-id", "values": [default_vpc.id]},  # type: ignore[list-item]  # an Output is accepted here
+            # Only the default subnets: a default VPC may hold user-made private subnets too.
+            {"name": "default-for-az", "values": ["true"]},
+        ]
         subnets = aws.ec2.get_subnets_output(
-            filters=[
-                {"name": "vpc-id", "values": [default_vpc.id]},
-                # Only the default subnets: a default VPC may hold user-made private subnets too.
-                {"name": "default-for-az", "values": ["true"]},
-            ],
+            filters=subnet_filters,
             opts=invoke_opts,
         ).ids
 

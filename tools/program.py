@@ -207,7 +207,7 @@ class PlanMocks(pulumi.runtime.Mocks):
         }
         return _physical_id(args.typ, name, state), state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
         region = self._region_of(args.provider)
         default_vpc = "vpc-0d3fa017b0e2c5a10"
         answers: dict[str, dict[str, Any]] = {
@@ -233,7 +233,7 @@ class PlanMocks(pulumi.runtime.Mocks):
         }
         if args.token not in answers:
             raise NotImplementedError(f"the offline plan has no mock for data source {args.token}")
-        return answers[args.token]
+        return answers[args.token], None
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -244,7 +244,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.registrations: list[tuple[Any, Any]] = []
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             self.registrations.append((request, response))
         return response
