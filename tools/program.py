@@ -207,7 +207,7 @@ class PlanMocks(pulumi.runtime.Mocks):
         }
         return _physical_id(args.typ, name, state), state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         region = self._region_of(args.provider)
         default_vpc = "vpc-0d3fa017b0e2c5a10"
         answers: dict[str, dict[str, Any]] = {
@@ -233,7 +233,8 @@ class PlanMocks(pulumi.runtime.Mocks):
         }
         if args.token not in answers:
             raise NotImplementedError(f"the offline plan has no mock for data source {args.token}")
-        return answers[args.token], None
+        # No check failures; `None` here makes the SDK iterate None (pulumi 3.272 mocks.py).
+        return answers[args.token], []
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
