@@ -57,17 +57,13 @@ def _report(completion: Completion) -> CompletionReport:
         if needs_failed_children(completion, current)
         else []
     )
-    return build_report(
-        completion, current, failed_children, stage=config.stage, default_region=config.region
-    )
+    return build_report(completion, current, failed_children, stage=config.stage, default_region=config.region)
 
 
 def _skip(skip: Skip, event: Any) -> dict[str, Any]:
     fields = {"jobId": skip.job_id, "status": skip.status, "reason": skip.reason}
     if skip.malformed:
-        logger.error(
-            "malformed event rejected, not retried", extra={"decision": "rejected", **fields, "event": event}
-        )
+        logger.error("malformed event rejected, not retried", extra={"decision": "rejected", **fields, "event": event})
         return {"outcome": "rejected", "reason": skip.reason}
     logger.info("event ignored", extra={"decision": "ignored", **fields})
     return {"outcome": "ignored", "reason": skip.reason}

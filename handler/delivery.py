@@ -66,9 +66,7 @@ def _exactly_once(sink: Sink) -> Callable[..., dict[str, Any]]:
         idempotent_function,
     )
 
-    persistence = DynamoDBPersistenceLayer(
-        table_name=settings().idempotency_table, boto3_client=client("dynamodb")
-    )
+    persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=client("dynamodb"))
     # The sink name in the key keeps each sink's record separate and stable across redeployments
     # (the default prefix includes the Lambda function name).
     wrapped: Callable[..., dict[str, Any]] = idempotent_function(

@@ -163,8 +163,7 @@ def build_report(
 def sns_message(report: CompletionReport) -> SnsMessage:
     return SnsMessage(
         subject=subject(report),
-        body=f"{summary_text(report)}\nMachine-readable report (JSON):\n"
-        f"{json.dumps(report.document(), indent=2)}\n",
+        body=f"{summary_text(report)}\nMachine-readable report (JSON):\n{json.dumps(report.document(), indent=2)}\n",
         attributes={"status": report.status, "stage": report.stage, "jobQueue": report.job_queue_name},
     )
 
@@ -226,9 +225,7 @@ def _failed_child(child: ChildJobDetail, partition: str, region: str) -> FailedC
         container_reason=_clip(container_reason),
         log_group=log_group,
         log_stream=log_stream,
-        logs_url=log_stream_url(partition, region, log_group, log_stream)
-        if log_group and log_stream
-        else None,
+        logs_url=log_stream_url(partition, region, log_group, log_stream) if log_group and log_stream else None,
     )
 
 

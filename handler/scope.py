@@ -50,8 +50,7 @@ def decide(event: object) -> Completion | Skip:
         return Skip(f"invalid EventBridge envelope: {_describe(error)}", malformed=True)
     if envelope.source != BATCH_SOURCE or envelope.detail_type != JOB_STATE_CHANGE:
         return Skip(
-            f"not a Batch job state change "
-            f"(source {envelope.source!r}, detail-type {envelope.detail_type!r})",
+            f"not a Batch job state change (source {envelope.source!r}, detail-type {envelope.detail_type!r})",
             malformed=False,
         )
     try:

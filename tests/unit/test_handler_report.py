@@ -1,0 +1,181 @@
+"""report: the report's content from event + DescribeJobs data, per compute type, and its SNS rendering."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from handler.models import ChildJobDetail, JobDetail
+from handler.report import MAX_SUBJECT_CHARS, build_report, needs_failed_children, sns_message, subject
+from handler.scope import Completion, decide
+from tools.eventgen import ArrayJobSpec, Compute, array_job_events
+
+QUEUE_ARN = "arn:aws:batch:eu-west-1:123456789012:job-queue/test-queue"
+DEFINITION_ARN = "arn:aws:batch:eu-west-1:123456789012:job-definition/print-color:3"
+
+
+def _array_job(compute: Compute, size: int = 10, failures: int = 3, unplaced: int = 1, name: str = "print-color"):
+    """The parent's completion and its failed children's details (what DescribeJobs would return)."""
+    spec = ArrayJobSpec(
+        QUEUE_ARN,
+        DEFINITION_ARN,
+        size=size,
+        failures=failures,
+        failures_before_placement=unplaced,
+        compute=compute,
+        job_name=name,
+    )
+    events = list(array_job_events(spec))
+    completion = decide(events[-1])
+    assert isinstance(completion, Completion)
+    failed = [
+        ChildJobDetail.model_validate(event["detail"])
+        for event in events[:-1]
+        if event["detail"]["status"] == "FAILED" and ":" in event["detail"]["jobId"]
+    ]
+    return spec, completion, failed
+
+
+def _report(completion, failed=(), current=None, stage="dev"):
+    return build_report(completion, current, failed, stage=stage, default_region="us-east-1")
+
+
+@pytest.mark.parametrize(
+    ("compute", "exit_code", "has_logs"),
+    [
+        (Compute.EC2, 1, True),
+        (Compute.FARGATE, 1, True),
+        # A Spot reclaim kills the host: no exit code, but the container had logged.
+        (Compute.SPOT, None, True),
+        # EKS logs go to the cluster's logging, not to CloudWatch Logs through Batch.
+        (Compute.EKS, 1, False),
+        (Compute.ECSPROPS, 1, True),
+    ],
+)
+def test_failed_children_carry_reason_exit_code_and_logs_per_compute_type(compute, exit_code, has_logs):
+    spec, completion, failed = _array_job(compute)
+
+    report = _report(completion, failed)
+
+    unplaced, *placed = report.failed_children
+    assert [child.index for child in report.failed_children] == sorted(spec.failed_indices)
+    assert unplaced.exit_code is None
+    assert unplaced.logs_url is None
+    assert unplaced.status_reason in {
+        "Cancelled by operator: queue drained",
+        "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT",
+    }
+    for child in placed:
+        assert child.status_reason or child.container_reason
+        assert child.exit_code == exit_code
+        assert (child.logs_url is not None) is has_logs
+        if has_logs:
+            assert child.logs_url.startswith(
+                "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:log-groups/"
+            )
+
+
+def test_success_report_counts_and_subject():
+    _, completion, _ = _array_job(Compute.EC2, size=7, failures=0, unplaced=0)
+
+    report = _report(completion)
+
+    assert subject(report) == "[dev] print-color array job SUCCEEDED: 7/7 children succeeded"
+    assert (report.succeeded, report.failed, report.not_final) == (7, 0, 0)
+    assert report.job_definition == "print-color:3"
+    assert report.job_queue_name == "test-queue"
+
+
+def test_failure_subject_counts_failed_children():
+    _, completion, failed = _array_job(Compute.FARGATE, size=7, failures=2, unplaced=0)
+
+    assert (
+        subject(_report(completion, failed, stage="prod")) == "[prod] print-color array job FAILED: 2/7 children failed"
+    )
+
+
+def test_a_long_job_name_is_shortened_so_the_subject_fits_sns():
+    _, completion, _ = _array_job(Compute.EC2, size=2, failures=2, unplaced=0, name="n" * 128)
+    huge = completion.job.array_properties.model_copy(update={"size": 10_000, "status_summary": {"FAILED": 10_000}})
+    job = completion.job.model_copy(update={"array_properties": huge})
+
+    text = subject(_report(Completion(job, None, None), stage="preproduction"))
+
+    assert len(text) == MAX_SUBJECT_CHARS
+    assert text.startswith("[preproduction] nnnn")
+    assert text.endswith("n... array job FAILED: 10000/10000 children failed")
+
+
+def test_counts_come_from_describe_jobs_when_the_event_lags():
+    _, completion, failed = _array_job(Compute.EC2, size=4, failures=1, unplaced=0)
+    lagging = completion.job.model_copy(
+        update={
+            "array_properties": completion.job.array_properties.model_copy(
+                update={"status_summary": {"RUNNING": 2, "SUCCEEDED": 1, "FAILED": 1}}
+            )
+        }
+    )
+    current = JobDetail.model_validate(
+        {**completion.job.model_dump(by_alias=True), "stoppedAt": completion.job.created_at + 90_000}
+    )
+
+    report = _report(Completion(lagging, completion.event_id, completion.event_time), failed, current)
+
+    assert (report.succeeded, report.failed, report.not_final) == (3, 1, 0)
+    assert report.duration_seconds == 90
+
+
+def test_without_describe_jobs_the_event_is_used_and_the_event_time_ends_the_run():
+    _, completion, failed = _array_job(Compute.EKS, size=4, failures=1, unplaced=0)
+
+    report = _report(completion, failed, current=None)
+
+    document = report.document()
+    assert document["counts"] == {"succeeded": 3, "failed": 1, "notFinal": 0}
+    assert document["stoppedAt"] == completion.event_time
+    assert document["durationSeconds"] == report.duration_seconds > 0
+
+
+def test_needs_failed_children_only_when_something_failed():
+    _, succeeded, _ = _array_job(Compute.EC2, size=3, failures=0, unplaced=0)
+    _, failed, _ = _array_job(Compute.EC2, size=3, failures=1, unplaced=0)
+
+    assert not needs_failed_children(succeeded, None)
+    assert needs_failed_children(failed, None)
+
+
+def test_sns_message_has_filterable_attributes_and_the_document_after_the_summary():
+    _, completion, failed = _array_job(Compute.FARGATE, size=5, failures=2, unplaced=1)
+    report = _report(completion, failed)
+
+    message = sns_message(report)
+
+    assert message.attributes == {"status": "FAILED", "stage": "dev", "jobQueue": "test-queue"}
+    summary, _, document = message.body.partition("Machine-readable report (JSON):\n")
+    assert json.loads(document) == report.document()
+    assert "2 shown of 2" in summary
+    assert f"Job in console:  {report.job_url}" in summary
+    assert report.job_url == (
+        f"https://eu-west-1.console.aws.amazon.com/batch/home?region=eu-west-1#jobs/detail/{report.job_id}"
+    )
+
+
+def test_other_partitions_link_to_their_own_console():
+    _, completion, _ = _array_job(Compute.EC2, size=2, failures=0, unplaced=0)
+    china = completion.job.model_copy(update={"job_queue": "arn:aws-cn:batch:cn-north-1:123456789012:job-queue/q"})
+
+    report = _report(Completion(china, None, None))
+
+    assert report.job_url.startswith("https://console.amazonaws.cn/batch/home?region=cn-north-1#")
+
+
+def test_long_reasons_are_clipped_to_bound_the_message_size():
+    _, completion, failed = _array_job(Compute.EC2, size=3, failures=1, unplaced=0)
+    verbose = failed[0].model_copy(update={"status_reason": "x" * 5_000})
+
+    (child,) = _report(completion, [verbose]).failed_children
+
+    assert child.status_reason is not None
+    assert len(child.status_reason) == 500
+    assert child.status_reason.endswith("...")

@@ -1,0 +1,64 @@
+"""settings(): the handler's environment contract, validated with errors that name the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from handler.settings import Settings, SettingsError, settings
+
+CONTRACT = {
+    "TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:done",
+    "STAGE": "dev",
+    "IDEMPOTENCY_TABLE": "idempotency",
+    "AWS_REGION": "eu-west-1",
+}
+
+
+@pytest.fixture
+def environment(monkeypatch):
+    for name, value in CONTRACT.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("MAX_FAILED_DETAILS", raising=False)
+    settings.cache_clear()
+    yield monkeypatch
+    settings.cache_clear()
+
+
+def test_reads_the_contract_with_the_default_detail_count(environment):
+    assert settings() == Settings(
+        topic_arn=CONTRACT["TOPIC_ARN"],
+        stage="dev",
+        idempotency_table="idempotency",
+        max_failed_details=20,
+        region="eu-west-1",
+    )
+
+
+@pytest.mark.parametrize("value", ["1", "100", " 35 "])
+def test_accepts_detail_counts_from_1_to_100(environment, value):
+    environment.setenv("MAX_FAILED_DETAILS", value)
+
+    assert settings().max_failed_details == int(value)
+
+
+@pytest.mark.parametrize("value", ["0", "101", "-5", "twenty", "2.5"])
+def test_rejects_other_detail_counts_naming_the_variable(environment, value):
+    environment.setenv("MAX_FAILED_DETAILS", value)
+
+    with pytest.raises(SettingsError, match=rf"MAX_FAILED_DETAILS must be an integer from 1 to 100, got '{value}'"):
+        settings()
+
+
+@pytest.mark.parametrize("name", ["TOPIC_ARN", "STAGE", "IDEMPOTENCY_TABLE", "AWS_REGION"])
+def test_missing_or_blank_required_variables_are_named(environment, name):
+    environment.setenv(name, "  ")
+
+    with pytest.raises(SettingsError, match=f"environment variable {name} must be set"):
+        settings()
+
+
+def test_is_read_once(environment):
+    first = settings()
+    environment.setenv("STAGE", "prod")
+
+    assert settings() is first
