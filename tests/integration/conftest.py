@@ -55,35 +55,37 @@ class LambdaContext:
         return 60_000
 
 
+#: Fake credentials and region: nothing may ever reach a real account.
+FAKE_AWS_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}
+
+
 @pytest.fixture(scope="module")
 def mocked_aws() -> Iterator[None]:
     """Fake credentials and region, and moto with the Docker-free Batch backend, for one test module."""
     with pytest.MonkeyPatch.context() as env:
-        for name, value in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION,
-        }.items():
+        for name, value in FAKE_AWS_ENVIRONMENT.items():
             env.setenv(name, value)
         env.delenv("AWS_PROFILE", raising=False)
         with mock_aws(config=MOTO_CONFIG):
             yield
 
 
-@pytest.fixture(scope="module")
-def batch_stack(mocked_aws: None) -> Iterator[BatchStack]:
-    """Batch compute environment, queue and job definition; topic with an SQS subscriber; idempotency
-    table (Powertools defaults: partition key `id`, TTL attribute `expiration`). Sets the handler's
-    environment variables to match."""
+def create_batch_stack() -> BatchStack:
+    """Inside an active moto mock: Batch compute environment, queue and job definition; a topic with an
+    SQS subscriber; the idempotency table (Powertools defaults: partition key `id`, TTL attribute
+    `expiration`). Also used by benchmarks/handler_bench.py."""
     iam = boto3.client("iam", region_name=REGION)
     ec2 = boto3.client("ec2", region_name=REGION)
     batch = boto3.client("batch", region_name=REGION)
     sns = boto3.client("sns", region_name=REGION)
     sqs = boto3.client("sqs", region_name=REGION)
     dynamodb = boto3.client("dynamodb", region_name=REGION)
-
     role_arn = iam.create_role(
         RoleName="batch-service",
         AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
@@ -137,13 +139,28 @@ def batch_stack(mocked_aws: None) -> Iterator[BatchStack]:
         TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"}
     )
 
+    return BatchStack(REGION, STAGE, job_queue_arn, job_definition_arn, topic_arn, queue_url, table)
+
+
+def handler_environment(stack: BatchStack) -> dict[str, str]:
+    """The environment variables the component sets on the Lambda, pointing at `stack`."""
+    return {
+        "TOPIC_ARN": stack.topic_arn,
+        "STAGE": stack.stage,
+        "IDEMPOTENCY_TABLE": stack.idempotency_table,
+        "MAX_FAILED_DETAILS": "20",
+        "POWERTOOLS_SERVICE_NAME": "batch-array-notify",
+    }
+
+
+@pytest.fixture(scope="module")
+def batch_stack(mocked_aws: None) -> Iterator[BatchStack]:
+    """`create_batch_stack()` for one test module, with the handler's environment set to match."""
+    stack = create_batch_stack()
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("TOPIC_ARN", topic_arn)
-        env.setenv("STAGE", STAGE)
-        env.setenv("IDEMPOTENCY_TABLE", table)
-        env.setenv("MAX_FAILED_DETAILS", "20")
-        env.setenv("POWERTOOLS_SERVICE_NAME", "batch-array-notify")
-        yield BatchStack(REGION, STAGE, job_queue_arn, job_definition_arn, topic_arn, queue_url, table)
+        for name, value in handler_environment(stack).items():
+            env.setenv(name, value)
+        yield stack
 
 
 def reset_handler_caches() -> None:

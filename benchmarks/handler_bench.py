@@ -1,0 +1,174 @@
+"""Completion handler benchmark on moto: work per notification must not grow with the array.
+
+For array size N in {2, 1000, 10000} and failed children F in {0, ceil(N/10), N}: wall time of one
+warm invocation, AWS calls by IAM action, messages published. Also the handler's cold import time and
+the zipped size of the code asset. Run from the repository root:
+
+    .venv/bin/python -m benchmarks.handler_bench
+
+Targets (issue 3): at most 4 Batch calls whatever N and F, import under 300 ms, asset under 50 KB.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+from moto import mock_aws
+
+from handler.app import handler, logger
+from tests.integration.conftest import (
+    FAKE_AWS_ENVIRONMENT,
+    MOTO_CONFIG,
+    LambdaContext,
+    MotoBatch,
+    TopicSubscriber,
+    create_batch_stack,
+    handler_environment,
+    record_aws_calls,
+    reset_handler_caches,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+SIZES = (2, 1_000, 10_000)
+MAX_BATCH_CALLS = 4
+IMPORT_TARGET_MS = 300
+ASSET_TARGET_BYTES = 50 * 1024
+IMPORT_RUNS = 5
+
+
+def failure_counts(size: int) -> list[int]:
+    return sorted({0, math.ceil(size / 10), size})
+
+
+def measure_invocations() -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    os.environ.update(FAKE_AWS_ENVIRONMENT)
+    with mock_aws(config=MOTO_CONFIG):
+        stack = create_batch_stack()
+        os.environ.update(handler_environment(stack))
+        reset_handler_caches()
+        calls = record_aws_calls()
+        batch, subscriber, context = MotoBatch(stack), TopicSubscriber(stack), LambdaContext()
+        # A warm-up completion so the table shows warm invocations (clients, idempotency set up).
+        handler(batch.completion_event(batch.submit_array_job(size=2)), context)
+        subscriber.notifications()
+        for size in SIZES:
+            for failed in failure_counts(size):
+                event = batch.completion_event(_array_job(batch, size, failed))
+                before = Counter(calls)
+                started = time.perf_counter()
+                handler(event, context)
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                used = calls - before
+                rows.append(
+                    {
+                        "N": size,
+                        "F": failed,
+                        "ms": elapsed_ms,
+                        "calls": used,
+                        "messages": len(subscriber.notifications()),
+                    }
+                )
+    return rows
+
+
+def _array_job(batch: MotoBatch, size: int, failed: int) -> str:
+    if failed == size:
+        os.environ["MOTO_SIMPLE_BATCH_FAIL_AFTER"] = "0"
+        try:
+            return batch.submit_array_job(size=size)
+        finally:
+            del os.environ["MOTO_SIMPLE_BATCH_FAIL_AFTER"]
+    parent_id = batch.submit_array_job(size=size)
+    if failed:
+        # Spread like real failures, not all at the front of the array.
+        indexes = [(2 * k + 1) * size // (2 * failed) for k in range(failed)]
+        batch.fail_children(parent_id, indexes, reason="Essential container in task exited")
+    return parent_id
+
+
+def cold_import_ms(modules: list[str]) -> list[float]:
+    """`-X importtime` of importing `modules` in fresh interpreters: the sum of their top-level
+    cumulative times (a module another one already imported costs nothing more)."""
+    timings = []
+    for _ in range(IMPORT_RUNS):
+        stderr = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", f"import {', '.join(modules)}"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stderr
+        top_level = re.findall(r"^import time:\s+\d+ \|\s+(\d+) \| (\S+)$", stderr, re.MULTILINE)
+        timings.append(sum(int(us) for us, name in top_level if name in modules) / 1000)
+    return timings
+
+
+def asset_bytes() -> tuple[int, int]:
+    """Zipped size of the code asset (handler/*.py only, as the component ships it) and file count."""
+    sources = sorted((ROOT / "handler").glob("*.py"))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sources:
+            archive.write(path, f"handler/{path.name}")
+    return len(buffer.getvalue()), len(sources)
+
+
+def main() -> int:
+    # One JSON log line per invocation would bury the table.
+    logger.setLevel("WARNING")
+    rows = measure_invocations()
+    actions = sorted({action for row in rows for action in row["calls"]})  # type: ignore[attr-defined]
+    header = ["N", "F", "wall ms", *actions, "Batch calls", "messages"]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join("---:" for _ in header) + "|")
+    worst_batch_calls = 0
+    for row in rows:
+        calls: Counter[str] = row["calls"]  # type: ignore[assignment]
+        batch_calls = sum(n for action, n in calls.items() if action.startswith("batch:"))
+        worst_batch_calls = max(worst_batch_calls, batch_calls)
+        cells = [row["N"], row["F"], f"{row['ms']:.0f}", *(calls[a] for a in actions), batch_calls, row["messages"]]
+        print("| " + " | ".join(str(cell) for cell in cells) + " |")
+
+    imports = cold_import_ms(["handler.app"])
+    # Best of N, as timeit advises: the box is shared, so slower runs measure other processes too.
+    import_ms = min(imports)
+    with_deferred = min(cold_import_ms(["handler.app", "boto3", "aws_lambda_powertools.utilities.idempotency"]))
+    size, files = asset_bytes()
+    print()
+    print(
+        f"cold import of handler.app (best of {IMPORT_RUNS}): {import_ms:.0f} ms, median "
+        f"{statistics.median(imports):.0f} ms (runs: {', '.join(f'{t:.0f}' for t in imports)}; "
+        f"target < {IMPORT_TARGET_MS} ms)"
+    )
+    print(
+        f"handler.app plus what the first completion imports (boto3, idempotency utility), best of "
+        f"{IMPORT_RUNS}: {with_deferred:.0f} ms"
+    )
+    print(f"code asset: {files} files, {size} bytes zipped ({size / 1024:.1f} KB; target < 50 KB)")
+
+    failures = []
+    if worst_batch_calls > MAX_BATCH_CALLS:
+        failures.append(f"{worst_batch_calls} Batch calls > {MAX_BATCH_CALLS}")
+    if any(row["messages"] != 1 for row in rows):
+        failures.append("an invocation did not publish exactly one message")
+    if import_ms >= IMPORT_TARGET_MS:
+        failures.append(f"import {import_ms:.0f} ms >= {IMPORT_TARGET_MS} ms")
+    if size >= ASSET_TARGET_BYTES:
+        failures.append(f"asset {size} bytes >= {ASSET_TARGET_BYTES}")
+    print("targets: " + ("all met" if not failures else "MISSED: " + "; ".join(failures)))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
