@@ -1,0 +1,95 @@
+"""Compare the stack's rule with the usual alternatives by rehearsing each: `python -m tools.compare_rules --stack dev`.
+
+Prints a markdown table (the README's): for one array job of `--size` children on EC2 and on Fargate,
+without and with failures, how often each rule fires for that array job (= Lambda runs) and how many
+notifications result; plus what the rule fired for the noise in the stream (single jobs on the same
+queue, an array job on another queue) and whether the rehearsal was exact. Every number comes from
+`tools.rehearse.rehearse`, the same code as `python -m tools.rehearse`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from tools.eventgen import Compute
+from tools.plan import add_program_arguments, plan_or_exit
+from tools.rehearsal_world import StackTarget
+from tools.rehearse import Scenario, read_pattern, rehearse
+
+PATTERNS: Final = Path(__file__).resolve().parent.parent / "examples" / "patterns"
+
+
+@dataclass(frozen=True)
+class Rule:
+    label: str
+    #: None: the stack's own rule, from the plan.
+    pattern_file: Path | None
+
+
+RULES: Final = (
+    Rule("this stack's rule (`arrayProperties.size` exists)", None),
+    Rule("status only (`SUCCEEDED`, `FAILED`)", PATTERNS / "status-only.json"),
+    Rule("`containerInstanceArn` trick (blog)", PATTERNS / "container-instance-arn-trick.json"),
+)
+
+
+def scenarios(size: int, failures: int) -> list[tuple[str, Scenario]]:
+    before = failures // 2
+    failing = f"{failures} fail ({before} before placement)"
+    return [
+        (f"{compute.name.title() if compute is Compute.FARGATE else compute.name}, {label}", scenario)
+        for compute in (Compute.EC2, Compute.FARGATE)
+        for label, scenario in (
+            ("all succeed", Scenario(size=size, compute=compute)),
+            (failing, Scenario(size=size, failures=failures, failures_before_placement=before, compute=compute)),
+        )
+    ]
+
+
+def table(target: StackTarget, size: int, failures: int) -> str:
+    header = [
+        "rule",
+        "array job",
+        f"matches for the array job (N = {size})",
+        "notifications for it",
+        "matches of noise",
+        "notifications of noise",
+        "exact",
+    ]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for rule in RULES:
+        pattern = read_pattern(rule.pattern_file) if rule.pattern_file else None
+        for label, scenario in scenarios(size, failures):
+            result = rehearse(target, scenario, pattern=pattern)
+            (tally,) = result.jobs.values()
+            cells = [
+                rule.label,
+                label,
+                str(tally.matches),
+                str(tally.notifications),
+                str(result.other_matches),
+                str(result.other_notifications),
+                "yes" if result.exact else "no",
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = argparse.ArgumentParser(prog="python -m tools.compare_rules", description=__doc__)
+    add_program_arguments(arguments)
+    arguments.add_argument("--size", type=int, default=7, help="children of the array job (default 7)")
+    arguments.add_argument("--failures", type=int, default=2, help="failing children in the failure rows (default 2)")
+    options = arguments.parse_args(argv)
+    target = StackTarget.from_plan(plan_or_exit(options))
+    sys.stdout.write(table(target, options.size, options.failures))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

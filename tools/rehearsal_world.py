@@ -1,0 +1,510 @@
+"""A moto account that answers the notifier the way the stack's AWS account would, for one rehearsal.
+
+`rehearsal_account(target)` enters `moto.mock_aws` (Docker-free Batch), sets the notifier's environment
+exactly as the plan's Lambda function would get it, and creates what the stack would have created, under
+the plan's own names: the job queue, the job definition, the SNS topic (read through an SQS subscriber)
+and the idempotency table.
+
+Why the plan's names: the mock runtime mints ARNs in account 123456789012, which is also moto's default
+account, so a queue or job definition created in moto under the plan's name in the plan's region gets
+the very ARN the plan's rule pattern names. Events can then carry the plan's ARNs (so the real rule
+matches them) and the handler's DescribeJobs/ListJobs calls hit the same jobs in moto: one set of ARNs,
+no translation table. `RehearsalWorld` checks that moto really minted the plan's ARNs and refuses
+otherwise (`WorldMismatchError`), so a change in either side cannot silently break the mapping.
+
+`BatchLedger` reads a stream of Batch events (generated or a user's capture) and `RehearsalWorld.settle`
+makes moto's Batch state agree with it: every array parent with a terminal event exists in moto with its
+size, status and times, and its failed children are FAILED with the stream's reasons, so the handler's
+"list the failed children" finds exactly the children the stream failed.
+
+The integration tests' `tests/integration/conftest.py` sets up a similar (Fargate, module-scoped) moto
+account and its own `LambdaContext`; tools cannot import test modules, hence this module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+import boto3  # type: ignore[import-untyped]  # boto3 ships no type information
+from moto import mock_aws
+from moto.batch.models import batch_backends
+from moto.batch.utils import make_arn_for_job
+from moto.core.models import DEFAULT_ACCOUNT_ID
+
+from handler import aws as handler_aws
+from handler import delivery as handler_delivery
+from handler import settings as handler_settings
+from tools.eventgen import JOB_STATE_CHANGE, Compute
+from tools.program import Plan, PlannedResource
+
+Event = dict[str, Any]
+
+TERMINAL_STATUSES: Final = ("SUCCEEDED", "FAILED")
+MOTO_CONFIG: Final[Any] = {"batch": {"use_docker": False}}
+#: Stack compute types (Pulumi.yaml `computeType`) and the event shapes their jobs produce.
+COMPUTE_OF_STACK: Final[Mapping[str, Compute]] = {
+    "EC2": Compute.EC2,
+    "SPOT": Compute.SPOT,
+    "FARGATE": Compute.FARGATE,
+    "FARGATE_SPOT": Compute.FARGATE,
+}
+_FUNCTION: Final = "aws:lambda/function:Function"
+_RULE: Final = "aws:cloudwatch/eventRule:EventRule"
+_TARGET: Final = "aws:cloudwatch/eventTarget:EventTarget"
+_FAKE_CREDENTIALS: Final = {
+    "AWS_ACCESS_KEY_ID": "rehearsal",
+    "AWS_SECRET_ACCESS_KEY": "rehearsal",
+    "AWS_SESSION_TOKEN": "rehearsal",
+}
+
+
+class WorldMismatchError(Exception):
+    """moto would not answer for the plan's resources (different ARNs); the rehearsal would prove nothing."""
+
+
+@dataclass(frozen=True)
+class StackTarget:
+    """What a rehearsal needs from a stack's plan: its rule, its handler's settings and its ARNs."""
+
+    stack: str
+    region: str
+    job_queue_arn: str
+    job_definition_arn: str
+    compute_environment_name: str
+    event_pattern: str
+    handler_environment: Mapping[str, str]
+    compute: Compute
+
+    @property
+    def job_definition_prefix(self) -> str:
+        """`…:job-definition/<name>:`, what every revision's ARN starts with (the rule matches on it)."""
+        return self.job_definition_arn.rpartition(":")[0] + ":"
+
+    @classmethod
+    def from_plan(cls, plan: Plan) -> StackTarget:
+        queue = plan.one("aws:batch/jobQueue:JobQueue").state
+        definition = plan.one("aws:batch/jobDefinition:JobDefinition").state
+        environment = plan.one("aws:batch/computeEnvironment:ComputeEnvironment")
+        rule, function = _notifier_rule(plan)
+        compute_type = str((environment.inputs.get("computeResources") or {}).get("type", "EC2"))
+        queue_arn = str(queue["arn"])
+        return cls(
+            stack=plan.stack,
+            region=queue_arn.split(":")[3],
+            job_queue_arn=queue_arn,
+            job_definition_arn=str(definition["arn"]),
+            compute_environment_name=str(environment.state["name"]),
+            event_pattern=str(rule.inputs["eventPattern"]),
+            handler_environment={str(k): str(v) for k, v in function.inputs["environment"]["variables"].items()},
+            compute=COMPUTE_OF_STACK.get(compute_type, Compute.EC2),
+        )
+
+    def owns(self, detail: Mapping[str, Any]) -> bool:
+        """Whether a job (an event's detail) runs on this stack's queue with this stack's definition."""
+        definition = detail.get("jobDefinition")
+        return (
+            detail.get("jobQueue") == self.job_queue_arn
+            and isinstance(definition, str)
+            and definition.startswith(self.job_definition_prefix)
+        )
+
+
+def _notifier_rule(plan: Plan) -> tuple[PlannedResource, PlannedResource]:
+    """The rule whose target is the notifier Lambda, and that Lambda: the pair the rehearsal replays.
+
+    Found through the EventTarget, not by type alone, because the stack has other rules (e.g. the
+    queue-blocked alert to SNS) and may grow more.
+    """
+    functions = {resource.state.get("arn"): resource for resource in plan.of_type(_FUNCTION)}
+    rules = {resource.state.get("name"): resource for resource in plan.of_type(_RULE)}
+    pairs = [
+        (rules[target.inputs.get("rule")], functions[target.inputs.get("arn")])
+        for target in plan.of_type(_TARGET)
+        if target.inputs.get("rule") in rules and target.inputs.get("arn") in functions
+    ]
+    if len(pairs) != 1:
+        raise WorldMismatchError(f"expected one EventBridge rule targeting a Lambda function, found {len(pairs)}")
+    return pairs[0]
+
+
+@dataclass(frozen=True)
+class LambdaContext:
+    """The attributes of a Lambda context that Powertools reads."""
+
+    function_name: str
+    invoked_function_arn: str
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 256
+    aws_request_id: str = "00000000-0000-4000-8000-000000000000"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+# --------------------------------------------------------------------------------------------------
+# What the stream says about Batch jobs
+
+
+@dataclass(frozen=True)
+class ChildFailure:
+    status_reason: str | None
+    exit_code: int | None
+    log_stream: str | None
+
+
+@dataclass
+class ParentRecord:
+    """One array parent as the stream shows it; `status` is None until its terminal event."""
+
+    job_id: str
+    job_name: str
+    job_queue_arn: str
+    job_definition_arn: str
+    size: int
+    created_ms: int | None
+    status: str | None = None
+    stopped_ms: int | None = None
+    summary_failed: int = 0
+    failed_children: dict[int, ChildFailure] = field(default_factory=dict)
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _event_ms(event: Mapping[str, Any]) -> int | None:
+    time = event.get("time")
+    if not isinstance(time, str):
+        return None
+    try:
+        return int(datetime.fromisoformat(time).timestamp() * 1000)
+    except ValueError:
+        return None
+
+
+def _child_failure(detail: Mapping[str, Any]) -> ChildFailure:
+    container = detail.get("container")
+    container = container if isinstance(container, dict) else {}
+    return ChildFailure(
+        status_reason=_str_or_none(detail.get("statusReason")),
+        exit_code=_int_or_none(container.get("exitCode")),
+        log_stream=_str_or_none(container.get("logStreamName")),
+    )
+
+
+class BatchLedger:
+    """Array parents and failed children seen in a stream; tolerant of any JSON (users' captures)."""
+
+    def __init__(self) -> None:
+        self.parents: dict[str, ParentRecord] = {}
+        self._child_failures: dict[str, dict[int, ChildFailure]] = {}
+
+    def observe(self, event: Mapping[str, Any]) -> None:
+        detail = event.get("detail")
+        if event.get("detail-type") != JOB_STATE_CHANGE or not isinstance(detail, dict):
+            return
+        job_id, array = detail.get("jobId"), detail.get("arrayProperties")
+        if not isinstance(job_id, str) or not isinstance(array, dict):
+            return
+        status = detail.get("status")
+        parent_id, separator, index = job_id.rpartition(":")
+        if separator and index.isdigit():
+            failures = self._child_failures.setdefault(parent_id, {})
+            if status == "FAILED":
+                failures[int(index)] = _child_failure(detail)
+            else:
+                # A retried child (retryStrategy.attempts > 1) can run again after a failed attempt.
+                failures.pop(int(index), None)
+            return
+        size = _int_or_none(array.get("size"))
+        if size is None or size < 1:
+            return
+        record = self.parents.get(job_id)
+        if record is None:
+            record = self.parents[job_id] = ParentRecord(
+                job_id=job_id,
+                job_name=_str_or_none(detail.get("jobName")) or "rehearsal",
+                job_queue_arn=_str_or_none(detail.get("jobQueue")) or "",
+                job_definition_arn=_str_or_none(detail.get("jobDefinition")) or "",
+                size=size,
+                created_ms=_int_or_none(detail.get("createdAt")),
+            )
+        if status in TERMINAL_STATUSES:
+            record.status = str(status)
+            record.stopped_ms = _int_or_none(detail.get("stoppedAt")) or _event_ms(event)
+            summary = array.get("statusSummary")
+            record.summary_failed = _int_or_none(summary.get("FAILED") if isinstance(summary, dict) else None) or 0
+
+    def finished_parents(self) -> list[ParentRecord]:
+        """Parents with a terminal event, their failed children attached."""
+        finished = [record for record in self.parents.values() if record.status in TERMINAL_STATUSES]
+        for record in finished:
+            record.failed_children = {
+                index: failure
+                for index, failure in self._child_failures.get(record.job_id, {}).items()
+                if index < record.size
+            }
+        return finished
+
+
+# --------------------------------------------------------------------------------------------------
+# The mocked account
+
+
+def _name_of(arn: str) -> str:
+    """The resource name of a Batch ARN (`…:job-queue/<name>`, `…:job-definition/<name>:<rev>`)."""
+    return arn.rpartition("/")[2].split(":")[0]
+
+
+def _naive_local(epoch_ms: int) -> datetime:
+    # moto keeps naive local datetimes and converts them with `.timestamp()`; this round-trips exactly.
+    return datetime.fromtimestamp(epoch_ms / 1000)
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One SNS message as a subscriber received it, and the report document its body ends with."""
+
+    subject: str
+    body: str
+    document: Mapping[str, Any]
+
+    @property
+    def job_id(self) -> str | None:
+        return _str_or_none(self.document.get("jobId"))
+
+    def summary(self) -> dict[str, Any]:
+        counts = self.document.get("counts") or {}
+        return {
+            "subject": self.subject,
+            "status": self.document.get("status"),
+            "jobId": self.job_id,
+            "size": self.document.get("arraySize"),
+            "failed": counts.get("failed"),
+        }
+
+
+def _report_document(body: str) -> Mapping[str, Any]:
+    # The handler ends every message with its JSON report (handler/report.py `sns_message`).
+    start = body.find("\n{")
+    if start < 0:
+        return {}
+    try:
+        document = json.loads(body[start + 1 :])
+    except json.JSONDecodeError:
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+class RehearsalWorld:
+    """The stack's resources in moto. Create only through `rehearsal_account`."""
+
+    def __init__(self, target: StackTarget) -> None:
+        self.target = target
+        region = target.region
+        self._batch = boto3.client("batch", region_name=region)
+        self._sqs = boto3.client("sqs", region_name=region)
+        self._backend = batch_backends[DEFAULT_ACCOUNT_ID][region]
+        role_arn = boto3.client("iam", region_name=region).create_role(
+            RoleName="rehearsal-batch-service",
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+        )["Role"]["Arn"]
+        # UNMANAGED: moto's Docker-free backend never places jobs, so no VPC or instances are needed.
+        self._environment_arn = self._batch.create_compute_environment(
+            computeEnvironmentName=target.compute_environment_name,
+            type="UNMANAGED",
+            state="ENABLED",
+            serviceRole=role_arn,
+        )["computeEnvironmentArn"]
+        self._queues: dict[str, str] = {}
+        self._definitions: dict[str, str] = {}
+        self._expect(target.job_queue_arn, self._queue(target.job_queue_arn), "job queue")
+        self._expect(target.job_definition_arn, self._definition(target.job_definition_arn), "job definition")
+        self._subscriber_url = self._topic_subscriber(target.handler_environment["TOPIC_ARN"])
+        self._idempotency_table(target.handler_environment["IDEMPOTENCY_TABLE"])
+
+    @staticmethod
+    def _expect(planned: str, minted: str, what: str) -> None:
+        if planned != minted:
+            raise WorldMismatchError(f"the plan's {what} is {planned} but moto minted {minted}")
+
+    def _queue(self, arn: str) -> str:
+        name = _name_of(arn)
+        if name not in self._queues:
+            self._queues[name] = self._batch.create_job_queue(
+                jobQueueName=name,
+                state="ENABLED",
+                priority=1,
+                computeEnvironmentOrder=[{"order": 1, "computeEnvironment": self._environment_arn}],
+            )["jobQueueArn"]
+        return self._queues[name]
+
+    def _definition(self, arn: str) -> str:
+        name = _name_of(arn)
+        if name not in self._definitions:
+            self._definitions[name] = self._batch.register_job_definition(
+                jobDefinitionName=name,
+                type="container",
+                containerProperties={
+                    "image": "public.ecr.aws/docker/library/busybox:stable",
+                    "vcpus": 1,
+                    "memory": 512,
+                },
+            )["jobDefinitionArn"]
+        return self._definitions[name]
+
+    def _topic_subscriber(self, topic_arn: str) -> str:
+        sns = boto3.client("sns", region_name=self.target.region)
+        minted = sns.create_topic(Name=topic_arn.rpartition(":")[2])["TopicArn"]
+        self._expect(topic_arn, minted, "SNS topic")
+        queue_url: str = self._sqs.create_queue(QueueName="rehearsal-subscriber")["QueueUrl"]
+        queue_arn = self._sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+        return queue_url
+
+    def _idempotency_table(self, name: str) -> None:
+        # Powertools' defaults: partition key `id`, TTL attribute `expiration` (as the component creates it).
+        dynamodb = boto3.client("dynamodb", region_name=self.target.region)
+        dynamodb.create_table(
+            TableName=name,
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+
+    def lambda_context(self) -> LambdaContext:
+        name = "batch-array-notify-rehearsal"
+        return LambdaContext(
+            function_name=name,
+            invoked_function_arn=f"arn:aws:lambda:{self.target.region}:{DEFAULT_ACCOUNT_ID}:function:{name}",
+        )
+
+    def submit_array_job(self, size: int, job_name: str) -> str:
+        """Submit an array job on the stack's queue; moto finishes all children at once (SUCCEEDED)."""
+        return str(
+            self._batch.submit_job(
+                jobName=job_name,
+                jobQueue=self.target.job_queue_arn,
+                jobDefinition=self.target.job_definition_arn,
+                arrayProperties={"size": size},
+            )["jobId"]
+        )
+
+    def settle(self, ledger: BatchLedger) -> None:
+        """Make moto's Batch agree with every finished array job of the stream."""
+        for record in ledger.finished_parents():
+            self._settle(record)
+
+    def _settle(self, record: ParentRecord) -> None:
+        jobs = self._backend._jobs
+        parent = jobs.get(record.job_id) or self._adopt(record)
+        failures = dict(record.failed_children)
+        if record.status == "FAILED" and not failures:
+            # A capture with the parent's event only: fail as many children as its summary counts.
+            failures = dict.fromkeys(range(min(record.summary_failed, record.size)), ChildFailure(None, None, None))
+        for index, failure in failures.items():
+            child = jobs[f"{record.job_id}:{index}"]
+            child.status = "FAILED"
+            child.job_stopped_reason = failure.status_reason
+            child.exit_code = failure.exit_code
+            child.log_stream_name = failure.log_stream
+            if failure.log_stream is None:
+                # Failed before placement: no task, so no attempt and no logs (as real Batch reports it).
+                child.attempts = []
+        # moto derives nothing for a parent with failed children and would keep it SUCCEEDED; real Batch
+        # fails the parent when any child fails, and the stream says which status it reached.
+        parent.status = record.status
+        if record.created_ms is not None:
+            parent.job_created_at = _naive_local(record.created_ms)
+        if record.stopped_ms is not None:
+            parent.job_stopped_at = _naive_local(record.stopped_ms)
+
+    def _adopt(self, record: ParentRecord) -> Any:
+        """Create a stream's array job in moto under the stream's job id (noise jobs, users' captures).
+
+        moto mints its own job ids and has no API to choose one, so the job is submitted and then
+        re-keyed: its id and ARN, and those of its children (`<id>:<index>`), everywhere moto looks
+        them up (`_jobs`). Queue and definition are created by name if this account lacks them.
+        """
+        queue_arn = self._queue(record.job_queue_arn or self.target.job_queue_arn)
+        definition_arn = self._definition(record.job_definition_arn or self.target.job_definition_arn)
+        minted = self._batch.submit_job(
+            jobName=record.job_name,
+            jobQueue=queue_arn,
+            jobDefinition=definition_arn,
+            arrayProperties={"size": max(record.size, 2)},
+        )["jobId"]
+        jobs = self._backend._jobs
+        parent = jobs.pop(minted)
+        for job, new_id in [(parent, record.job_id)] + [
+            (child, f"{record.job_id}:{index}") for index, child in enumerate(parent._child_jobs or [])
+        ]:
+            jobs.pop(job.job_id, None)
+            job.job_id = new_id
+            job.arn = make_arn_for_job(DEFAULT_ACCOUNT_ID, new_id, self.target.region)
+            jobs[new_id] = job
+        return parent
+
+    def notifications(self) -> list[Notification]:
+        """Drain the topic's subscriber queue."""
+        received: list[Notification] = []
+        while messages := self._sqs.receive_message(
+            QueueUrl=self._subscriber_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+        ).get("Messages", []):
+            for message in messages:
+                envelope = json.loads(message["Body"])
+                body = str(envelope.get("Message", ""))
+                received.append(Notification(str(envelope.get("Subject", "")), body, _report_document(body)))
+            self._sqs.delete_message_batch(
+                QueueUrl=self._subscriber_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+            )
+        return received
+
+
+def _reset_handler_caches() -> None:
+    # The handler caches settings, clients and idempotency wrappers per execution environment; each
+    # rehearsal is a fresh execution environment in a fresh account.
+    handler_settings.settings.cache_clear()
+    handler_aws.reset()
+    handler_delivery.reset()
+
+
+@contextmanager
+def rehearsal_account(target: StackTarget) -> Iterator[RehearsalWorld]:
+    """A fresh moto account holding the stack's resources, with the notifier's environment set.
+
+    The process environment is restored afterwards, so rehearsals can run one after another (tests).
+    """
+    environment = {
+        **_FAKE_CREDENTIALS,
+        "AWS_REGION": target.region,
+        "AWS_DEFAULT_REGION": target.region,
+        **target.handler_environment,
+    }
+    saved = {name: os.environ.get(name) for name in [*environment, "AWS_PROFILE"]}
+    os.environ.pop("AWS_PROFILE", None)
+    os.environ.update(environment)
+    _reset_handler_caches()
+    try:
+        with mock_aws(config=MOTO_CONFIG):
+            yield RehearsalWorld(target)
+    finally:
+        _reset_handler_caches()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -1,0 +1,537 @@
+"""Rehearse a stack offline: one array job's whole event stream through the stack's real rule and handler.
+
+    python -m tools.rehearse --stack dev --size 7 [--failures 2] [--compute fargate] [--duplicates 1]
+    python -m tools.rehearse --stack dev --events captured.jsonl      # replay your own events
+    python -m tools.rehearse --stack dev --size 7 --pattern examples/patterns/status-only.json
+
+The rule pattern and the notifier's environment come from the stack's program run under the mock
+runtime, by the same code path as `python -m tools.plan` (`--stack`, `--config`, `--program`). The events
+(tools/eventgen.py: the array job, noise on the same and another queue, duplicate deliveries of the
+parent's terminal event) go through moto's EventBridge with that pattern; every delivered event is
+handed to the real `handler.app.handler`, against moto Batch/SNS/DynamoDB holding the same jobs.
+
+`exact` is judged on what the RULE matched, not on what the handler did with it: a defensive handler
+that ignores stray matches still costs one Lambda run per match, so it does not make a loose rule exact.
+Exit code 0 when exact, 1 when not, 2 for usage or config errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import sys
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Final, cast
+
+from botocore.exceptions import ClientError  # type: ignore[import-untyped]  # no type information
+
+from handler import app as handler_app
+from tools.eventgen import ArrayJobSpec, Compute, array_job_events, noise_events
+from tools.plan import USAGE_ERROR, add_program_arguments, plan_or_exit
+from tools.rehearsal_world import (
+    TERMINAL_STATUSES,
+    BatchLedger,
+    Notification,
+    StackTarget,
+    WorldMismatchError,
+    rehearsal_account,
+)
+from tools.rule_harness import RuleHarness
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+Event = dict[str, Any]
+
+EXACT: Final = 0
+NOT_EXACT: Final = 1
+
+
+class UsageError(Exception):
+    """Bad input from the user (files, options); reported in one line with exit code 2."""
+
+
+# --------------------------------------------------------------------------------------------------
+# What to rehearse
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One array job of `size` children on the stack's queue, as `array_job_events` generates it."""
+
+    size: int
+    failures: int = 0
+    #: None: half of the failures (rounded down) die before placement, the rest after running.
+    failures_before_placement: int | None = None
+    #: None: the compute type of the stack.
+    compute: Compute | None = None
+    duplicates: int = 0
+    noise: bool = True
+    job_name: str = "print-color"
+
+    def spec(self, target: StackTarget, parent_job_id: str | None = None) -> ArrayJobSpec:
+        """The generator's spec; raises ValueError (with a message for the user) for impossible ones."""
+        if self.duplicates < 0:
+            raise ValueError(f"duplicates must be 0 or more, got {self.duplicates}")
+        before = self.failures // 2 if self.failures_before_placement is None else self.failures_before_placement
+        return ArrayJobSpec(
+            target.job_queue_arn,
+            target.job_definition_arn,
+            size=self.size,
+            failures=self.failures,
+            failures_before_placement=before,
+            compute=self.compute or target.compute,
+            parent_job_id=parent_job_id,
+            job_name=self.job_name,
+        )
+
+
+@dataclass(frozen=True)
+class JobTally:
+    """What the rule and the handler did for one array job of the stack: deliveries of its parent's and
+    children's events, and notifications about it."""
+
+    matches: int
+    notifications: int
+
+
+@dataclass
+class Rehearsal:
+    events: int
+    matches: int
+    invocations: int
+    notifications: list[Notification]
+    jobs: dict[str, JobTally]
+    other_matches: int
+    other_notifications: int
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def exact(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "events": self.events,
+            "matches": self.matches,
+            "invocations": self.invocations,
+            "notifications": [notification.summary() for notification in self.notifications],
+            "exact": self.exact,
+        }
+
+
+# --------------------------------------------------------------------------------------------------
+# Progress
+
+
+class Progress:
+    """A one-line bar on a terminal stream, redrawn at most ~200 times per run."""
+
+    def __init__(self, total: int, stream: IO[str], label: str = "events") -> None:
+        self.total, self.stream, self.label = max(total, 1), stream, label
+        self.done = 0
+        self._step = max(self.total // 200, 1)
+        self._next = 0
+
+    def advance(self) -> None:
+        self.done += 1
+        if self.done >= self._next:
+            self._next = self.done + self._step
+            filled = 30 * min(self.done, self.total) // self.total
+            self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} {self.label}")
+            self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+def progress_for(total: int, *, quiet: bool, stream: IO[str] = sys.stderr) -> Progress | None:
+    """A bar only for people watching: never with --json, never when stderr is a file or pipe."""
+    return None if quiet or not stream.isatty() else Progress(total, stream)
+
+
+# --------------------------------------------------------------------------------------------------
+# Inputs
+
+
+def read_events(path: Path) -> list[Event]:
+    """One EventBridge event per line (blank lines skipped); errors name the file and line."""
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as error:
+        raise UsageError(f"cannot read events file {path}: {error.strerror}") from None
+    events: list[Event] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise UsageError(f"{path}:{number}: not valid JSON: {error.msg} (column {error.colno})") from None
+        problem = _event_problem(event)
+        if problem:
+            raise UsageError(f"{path}:{number}: {problem}")
+        events.append(event)
+    return events
+
+
+def _event_problem(event: Any) -> str | None:
+    if not isinstance(event, dict):
+        return f"expected an EventBridge event (a JSON object), got {type(event).__name__}"
+    missing = [key for key in ("source", "detail-type", "detail") if key not in event]
+    if missing:
+        return f"the event has no {', '.join(missing)}"
+    if not isinstance(event["source"], str) or not isinstance(event["detail-type"], str):
+        return "source and detail-type must be strings"
+    if not isinstance(event["detail"], dict):
+        return "detail must be a JSON object"
+    if "time" in event:
+        try:
+            datetime.fromisoformat(str(event["time"]))
+        except ValueError:
+            return f"time must be an ISO 8601 timestamp, got {event['time']!r}"
+    return None
+
+
+def read_pattern(path: Path) -> str:
+    """An EventBridge pattern file; bad JSON or a non-object names the file."""
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise UsageError(f"cannot read pattern file {path}: {error.strerror}") from None
+    try:
+        pattern = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"{path}: not valid JSON: {error.msg} (line {error.lineno})") from None
+    if not isinstance(pattern, dict) or not pattern:
+        raise UsageError(f"{path}: an event pattern must be a non-empty JSON object")
+    return json.dumps(pattern)
+
+
+# --------------------------------------------------------------------------------------------------
+# The rehearsal
+
+
+def _observed(events: Iterable[Event], ledger: BatchLedger, progress: Progress | None) -> Iterator[Event]:
+    for event in events:
+        ledger.observe(event)
+        if progress is not None:
+            progress.advance()
+        yield event
+
+
+def _scenario_stream(scenario: Scenario, spec: ArrayJobSpec) -> tuple[Iterator[Event], int]:
+    """The array job's events, then the noise, then the duplicate deliveries; and how many in all."""
+    compute = spec.compute
+    # Another queue of the same account, so its array job is noise the rule must not match.
+    other_queue = f"{spec.job_queue_arn}-other"
+    noise = (
+        list(noise_events(spec.job_queue_arn, spec.job_definition_arn, other_queue, compute)) if scenario.noise else []
+    )
+
+    def stream() -> Iterator[Event]:
+        terminal: Event | None = None
+        for event in array_job_events(spec):
+            terminal = event  # the parent's terminal event comes last
+            yield event
+        yield from noise
+        if terminal is not None:
+            # At-least-once delivery: the same event again, byte for byte.
+            for _ in range(scenario.duplicates):
+                yield terminal
+
+    return stream(), spec.event_count() + len(noise) + scenario.duplicates
+
+
+@contextlib.contextmanager
+def _handler_logs_to(stream: IO[str]) -> Iterator[None]:
+    # Powertools logs JSON to stdout; stdout belongs to the report (and to --json's one document).
+    log_handler = handler_app.logger.registered_handler
+    if not isinstance(log_handler, logging.StreamHandler):
+        raise TypeError(f"the handler's logger writes through {type(log_handler).__name__}, not a stream")
+    previous = log_handler.setStream(stream)
+    try:
+        yield
+    finally:
+        log_handler.setStream(previous)
+
+
+def rehearse(
+    target: StackTarget,
+    source: Scenario | Sequence[Event],
+    *,
+    pattern: str | None = None,
+    progress: bool = False,
+    handler_log: IO[str] | None = None,
+) -> Rehearsal:
+    """Run one rehearsal in a fresh moto account. Raises UsageError for a pattern EventBridge rejects,
+    ValueError for an impossible scenario, WorldMismatchError if moto cannot stand in for the plan."""
+    if isinstance(source, Scenario):
+        source.spec(target)  # fail on an impossible scenario before building anything
+    with (
+        rehearsal_account(target) as world,
+        open(os.devnull, "w") if handler_log is None else contextlib.nullcontext(handler_log) as log,
+        _handler_logs_to(log),
+    ):
+        try:
+            harness = RuleHarness(
+                pattern or target.event_pattern, region=target.region, name=f"{target.stack}-rehearsal"
+            )
+        except ClientError as error:
+            raise UsageError(f"EventBridge rejected the pattern: {error.response['Error']['Message']}") from None
+        if isinstance(source, Scenario):
+            parent_id = world.submit_array_job(source.size, source.job_name)
+            # The stream names the plan's queue and definition ARNs (what the rule matches on), which are
+            # also moto's (see rehearsal_world), and moto's job id, which the handler will describe.
+            events, total = _scenario_stream(source, source.spec(target, parent_job_id=parent_id))
+        else:
+            events, total = iter(source), len(source)
+        ledger = BatchLedger()
+        bar = progress_for(total, quiet=not progress)
+        try:
+            emitted = harness.put(_observed(events, ledger, bar))
+        finally:
+            if bar is not None:
+                bar.close()
+        world.settle(ledger)
+
+        delivered = harness.delivered()
+        errors: list[str] = []
+        # Powertools' LambdaContext is a typing aid; at run time it reads only the attributes ours has.
+        context = cast("LambdaContext", world.lambda_context())
+        for event in delivered:
+            try:
+                handler_app.handler(event, context)
+            except Exception as error:  # Lambda would retry; the rehearsal reports it
+                errors.append(f"{type(error).__name__}: {error}")
+        notifications = world.notifications()
+    return _judge(target, ledger, emitted, delivered, notifications, errors)
+
+
+def _identity(event: Mapping[str, Any]) -> str:
+    """Same content = same event. EventBridge gives every PutEvents entry a new `id`, so a repeated
+    delivery of one Batch event is recognised by its content, not its id."""
+    return json.dumps(
+        [event.get(key) for key in ("source", "detail-type", "resources", "time", "detail")], sort_keys=True
+    )
+
+
+def _job_of(event: Mapping[str, Any]) -> tuple[str | None, bool]:
+    """(the array parent the event belongs to, whether it is that parent's terminal event)."""
+    detail = event.get("detail")
+    job_id = detail.get("jobId") if isinstance(detail, dict) else None
+    if not isinstance(job_id, str) or not isinstance(detail, dict):
+        return None, False
+    parent_id, separator, index = job_id.rpartition(":")
+    if separator and index.isdigit():
+        return parent_id, False
+    return job_id, detail.get("status") in TERMINAL_STATUSES and event.get("detail-type") == "Batch Job State Change"
+
+
+def _judge(
+    target: StackTarget,
+    ledger: BatchLedger,
+    emitted: int,
+    delivered: Sequence[Event],
+    notifications: Sequence[Notification],
+    errors: Sequence[str],
+) -> Rehearsal:
+    in_scope = [
+        record.job_id
+        for record in ledger.finished_parents()
+        if target.owns({"jobQueue": record.job_queue_arn, "jobDefinition": record.job_definition_arn})
+    ]
+    deliveries: Counter[str] = Counter()
+    terminal: dict[str, set[str]] = {job_id: set() for job_id in in_scope}
+    others: dict[str, set[str]] = {job_id: set() for job_id in in_scope}
+    other_matches = 0
+    for event in delivered:
+        job_id, is_terminal = _job_of(event)
+        if job_id not in terminal:
+            other_matches += 1
+            continue
+        deliveries[job_id] += 1
+        (terminal if is_terminal else others)[job_id].add(_identity(event))
+    notified = Counter(notification.job_id for notification in notifications)
+    jobs = {job_id: JobTally(deliveries[job_id], notified[job_id]) for job_id in in_scope}
+    other_notifications = sum(count for job_id, count in notified.items() if job_id not in jobs)
+
+    problems: list[str] = []
+    if not in_scope:
+        problems.append(
+            f"no array job of stack {target.stack} (queue {target.job_queue_arn}, definition "
+            f"{target.job_definition_prefix}*) finished in the stream: nothing to judge"
+        )
+    for job_id in in_scope:
+        if len(terminal[job_id]) != 1:
+            problems.append(f"array job {job_id}: the rule matched {len(terminal[job_id])} terminal events of it")
+        if others[job_id]:
+            problems.append(
+                f"array job {job_id}: the rule also matched {len(others[job_id])} of its other events "
+                "(children or non-terminal)"
+            )
+        if notified[job_id] != 1:
+            problems.append(f"array job {job_id}: {notified[job_id]} notifications, expected 1")
+    if other_matches:
+        problems.append(f"the rule matched {other_matches} events of other jobs")
+    if other_notifications:
+        problems.append(f"{other_notifications} notifications about other jobs")
+    if errors:
+        problems.append(f"{len(errors)} handler invocations raised, first: {errors[0]}")
+    return Rehearsal(
+        events=emitted,
+        matches=len(delivered),
+        invocations=len(delivered),
+        notifications=list(notifications),
+        jobs=jobs,
+        other_matches=other_matches,
+        other_notifications=other_notifications,
+        problems=problems,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Command line
+
+
+def _count(minimum: int) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def parser() -> argparse.ArgumentParser:
+    arguments = argparse.ArgumentParser(
+        prog="python -m tools.rehearse",
+        description=__doc__.split("\n\n")[0] if __doc__ else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_program_arguments(arguments)
+    arguments.add_argument("--size", type=_count(1), help="children of the array job (2-10000)")
+    arguments.add_argument("--failures", type=_count(0), help="children that fail (default 0)")
+    arguments.add_argument(
+        "--failures-before-placement",
+        type=_count(0),
+        metavar="K",
+        help="of the failures, how many die before placement (default: half, rounded down)",
+    )
+    arguments.add_argument(
+        "--compute", choices=[c.value for c in Compute], help="event shapes (default: the stack's compute type)"
+    )
+    arguments.add_argument(
+        "--duplicates", type=_count(0), help="extra deliveries of the parent's terminal event (default 0)"
+    )
+    arguments.add_argument("--events", type=Path, metavar="FILE.jsonl", help="replay these events instead")
+    arguments.add_argument("--pattern", type=Path, metavar="FILE.json", help="rehearse this rule pattern instead")
+    arguments.add_argument("--json", action="store_true", help="print one JSON document")
+    arguments.add_argument("--handler-logs", action="store_true", help="show the handler's log lines on stderr")
+    return arguments
+
+
+_SCENARIO_OPTIONS: Final = ("size", "failures", "failures_before_placement", "compute", "duplicates")
+
+
+def _scenario(options: argparse.Namespace) -> Scenario:
+    return Scenario(
+        size=options.size,
+        failures=options.failures or 0,
+        failures_before_placement=options.failures_before_placement,
+        compute=Compute(options.compute) if options.compute else None,
+        duplicates=options.duplicates or 0,
+    )
+
+
+def render(rehearsal: Rehearsal, target: StackTarget, rule: str) -> str:
+    lines = [
+        f"Rehearsal of stack {target.stack}: {rule}",
+        f"  events emitted           {rehearsal.events}",
+        f"  rule matches             {rehearsal.matches}",
+        f"  handler invocations      {rehearsal.invocations}",
+        f"  notifications published  {len(rehearsal.notifications)}",
+    ]
+    for job_id, tally in rehearsal.jobs.items():
+        lines.append(f"  array job {job_id}: {tally.matches} matches, {tally.notifications} notification(s)")
+    if rehearsal.exact:
+        lines.append("  exact: yes - one notification per array job, nothing else matched")
+    else:
+        lines.append("  exact: NO")
+        lines += [f"    - {problem}" for problem in rehearsal.problems]
+    for number, notification in enumerate(rehearsal.notifications, start=1):
+        lines += ["", f"Notification {number}", f"Subject: {notification.subject}", "", notification.body.rstrip()]
+    return "\n".join(lines) + "\n"
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return USAGE_ERROR
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = parser()
+    options = arguments.parse_args(argv)
+    if options.events is None and options.size is None:
+        arguments.error("--size is required (or --events to replay captured events)")
+    if options.events is not None:
+        given = [f"--{name.replace('_', '-')}" for name in _SCENARIO_OPTIONS if getattr(options, name) is not None]
+        if given:
+            arguments.error(f"--events replays captured events; {', '.join(given)} do not apply")
+    try:
+        source: Scenario | list[Event] = read_events(options.events) if options.events else _scenario(options)
+        pattern = read_pattern(options.pattern) if options.pattern else None
+    except UsageError as error:
+        return _fail(str(error))
+
+    try:
+        target = StackTarget.from_plan(plan_or_exit(options))
+    except WorldMismatchError as error:
+        return _fail(str(error))
+    if isinstance(source, Scenario):
+        try:
+            source.spec(target)
+        except ValueError as error:
+            return _fail(str(error))
+    try:
+        result = rehearse(
+            target,
+            source,
+            pattern=pattern,
+            progress=not options.json,
+            handler_log=sys.stderr if options.handler_logs else None,
+        )
+    except (UsageError, WorldMismatchError) as error:
+        return _fail(str(error))
+
+    if options.json:
+        json.dump(result.to_json(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        rule = f"pattern from {options.pattern}" if options.pattern else "the stack's rule"
+        if isinstance(source, Scenario):
+            spec = source.spec(target)
+            rule += (
+                f", one array job of {spec.size} on {spec.compute.value}, {spec.failures} failing "
+                f"({spec.failures_before_placement} before placement), {source.duplicates} duplicate deliveries"
+            )
+        else:
+            rule += f", {len(source)} events from {options.events}"
+        sys.stdout.write(render(result, target, rule))
+    return EXACT if result.exact else NOT_EXACT
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
