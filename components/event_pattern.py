@@ -28,7 +28,9 @@ def job_definition_revision_prefix(job_definition_arn_prefix: str) -> str:
     revision of `name` (`name:1`, `name:2`, ...) still does: Pulumi registers a new revision on most
     changes, and a rule pinned to one revision would silently stop firing after the next `pulumi up`.
     """
-    if not job_definition_arn_prefix or job_definition_arn_prefix.endswith(":"):
+    _, _, name = job_definition_arn_prefix.partition(":job-definition/")
+    # A revision left on (`name:3`) would give `name:3:`, a prefix no event ever carries: silence.
+    if not name or ":" in name:
         raise ValueError(
             "job_definition_arn_prefix must be a job-definition ARN without its revision, "
             f"got {job_definition_arn_prefix!r}"

@@ -161,7 +161,7 @@ def test_plan_cli_prints_the_resources_as_json():
     assert document["stack"] == "dev"
     types = {r["type"] for r in document["resources"]}
     assert set(REQUIRED_TYPES) <= types
-    rule = next(r for r in document["resources"] if r["type"] == RULE)
+    rule = next(r for r in document["resources"] if r["type"] == RULE and r["name"] == "batch-array-notify-completed")
     assert json.loads(rule["inputs"]["eventPattern"])["detail"]["arrayProperties"]["size"] == [{"exists": True}]
     assert rule["parent"] == {"type": TYPE_TOKEN, "name": "batch-array-notify"}
 

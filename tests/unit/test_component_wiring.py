@@ -49,16 +49,19 @@ def test_component_creates_the_whole_pipeline_under_one_parent(ec2_plan):
     component = ec2_plan.one(TYPE_TOKEN)
     children = [r for r in ec2_plan.resources if r is not component]
 
-    for type_token in (COMPUTE_ENV, QUEUE, JOB_DEF, RULE, TARGET, FUNCTION, PERMISSION, TOPIC, TABLE):
+    for type_token in (COMPUTE_ENV, QUEUE, JOB_DEF, FUNCTION, TOPIC, TABLE):
         assert len(ec2_plan.of_type(type_token)) == 1, type_token
+    assert named(ec2_plan, RULE, "colors-completed")
+    assert named(ec2_plan, TARGET, "colors-notify")
+    assert named(ec2_plan, PERMISSION, "colors-invoke")
     assert component.name == "colors"
     assert children
     assert all(child.parent == (TYPE_TOKEN, "colors") for child in children)
 
 
 def test_rule_targets_the_notifier_and_only_this_rule_may_invoke_it(ec2_plan):
-    rule, target = ec2_plan.one(RULE), ec2_plan.one(TARGET)
-    function, permission = ec2_plan.one(FUNCTION), ec2_plan.one(PERMISSION)
+    rule, target = named(ec2_plan, RULE, "colors-completed"), named(ec2_plan, TARGET, "colors-notify")
+    function, permission = ec2_plan.one(FUNCTION), named(ec2_plan, PERMISSION, "colors-invoke")
 
     assert target.inputs["rule"] == rule.state["name"]
     assert target.inputs["arn"] == function.state["arn"]
@@ -69,7 +72,7 @@ def test_rule_targets_the_notifier_and_only_this_rule_may_invoke_it(ec2_plan):
 
 
 def test_rule_pattern_is_scoped_to_this_queue_and_definition(ec2_plan):
-    pattern = json.loads(ec2_plan.one(RULE).inputs["eventPattern"])
+    pattern = json.loads(named(ec2_plan, RULE, "colors-completed").inputs["eventPattern"])
 
     assert pattern["detail"]["jobQueue"] == [ec2_plan.one(QUEUE).state["arn"]]
     assert pattern["detail"]["jobDefinition"] == [{"prefix": ec2_plan.one(JOB_DEF).state["arnPrefix"] + ":"}]
@@ -85,6 +88,7 @@ def test_notifier_environment_names_its_topic_table_and_stage(ec2_plan):
         "IDEMPOTENCY_TABLE": ec2_plan.one(TABLE).state["name"],
         "MAX_FAILED_DETAILS": "20",
         "POWERTOOLS_SERVICE_NAME": "batch-array-notify",
+        "EVENT_BUS_NAME": "default",
     }
 
 
@@ -237,7 +241,7 @@ def test_given_network_and_topic_are_used_instead_of_created():
     assert plan.one(COMPUTE_ENV).inputs["computeResources"]["subnets"] == ["subnet-1", "subnet-2"]
     assert plan.one(COMPUTE_ENV).inputs["computeResources"]["securityGroupIds"] == ["sg-9"]
     assert plan.one(FUNCTION).inputs["environment"]["variables"]["TOPIC_ARN"] == topic
-    policy = json.loads(plan.one(ROLE_POLICY).inputs["policy"])
+    policy = json.loads(named(plan, ROLE_POLICY, "byo-notifier").inputs["policy"])
     assert {"Sid": "PublishCompletion", "Effect": "Allow", "Action": "sns:Publish", "Resource": topic} in policy[
         "Statement"
     ]
@@ -267,11 +271,11 @@ def test_email_subscriptions_filter_on_the_status_attribute():
 def test_two_instances_in_one_program_never_clash():
     plan = plan_pipelines(("render", {}), ("encode", {"compute_type": "FARGATE"}))
     identities = [(r.type, r.name) for r in plan.resources]
-    patterns = [json.loads(rule.inputs["eventPattern"])["detail"]["jobQueue"] for rule in plan.of_type(RULE)]
+    completion_rules = [named(plan, RULE, "render-completed"), named(plan, RULE, "encode-completed")]
+    patterns = [json.loads(rule.inputs["eventPattern"])["detail"]["jobQueue"] for rule in completion_rules]
 
     assert len(identities) == len(set(identities))
     assert len(plan.of_type(TYPE_TOKEN)) == 2
-    assert len(plan.of_type(RULE)) == 2
     assert patterns[0] != patterns[1]
     # Physical names are left to auto-naming, so two stacks in one account cannot collide either.
     assert all("name" not in r.inputs for r in plan.resources if r.type in (QUEUE, COMPUTE_ENV, FUNCTION, RULE))

@@ -58,7 +58,7 @@ def test_non_terminal_or_empty_statuses_are_rejected(statuses, message):
         completion_event_pattern(QUEUE, DEFINITION, statuses)
 
 
-@pytest.mark.parametrize("bad_prefix", ["", f"{DEFINITION}:"])
+@pytest.mark.parametrize("bad_prefix", ["", f"{DEFINITION}:", f"{DEFINITION}:3", "print-color"])
 def test_definition_prefix_must_be_an_arn_without_revision(bad_prefix):
     with pytest.raises(ValueError, match="without its revision"):
         job_definition_revision_prefix(bad_prefix)

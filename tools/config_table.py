@@ -1,0 +1,33 @@
+"""Print the README's config table from `Pulumi.yaml`, so the two can never disagree.
+
+`python -m tools.config_table` prints the Markdown table; a test checks the README contains it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tools.program import ROOT, load_project
+
+
+def _default(schema: dict[str, Any]) -> str:
+    if "default" not in schema:
+        return "(unset)"
+    default = schema["default"]
+    text = default if isinstance(default, str) else json.dumps(default)
+    return f"`{text}`" if len(text) <= 60 else "see Pulumi.yaml"
+
+
+def config_table(program_dir: Path = ROOT) -> str:
+    project = load_project(program_dir)
+    rows = ["| key | type | default | description |", "| --- | --- | --- | --- |"]
+    for key, schema in project["config"].items():
+        kind = schema["type"] if schema["type"] != "array" else f"array of {schema['items']['type']}"
+        rows.append(f"| `{key}` | {kind} | {_default(schema)} | {schema['description'].replace('|', '/')} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(config_table())
