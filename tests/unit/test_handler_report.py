@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -179,3 +180,26 @@ def test_long_reasons_are_clipped_to_bound_the_message_size():
     assert child.status_reason is not None
     assert len(child.status_reason) == 500
     assert child.status_reason.endswith("...")
+
+
+@pytest.mark.parametrize(("failures", "unplaced", "compute"), [(0, 0, Compute.FARGATE), (2, 1, Compute.EC2)])
+def test_the_documented_examples_are_what_the_code_produces(failures, unplaced, compute):
+    queue = "arn:aws:batch:eu-west-1:123456789012:job-queue/print-color-queue"
+    spec = ArrayJobSpec(
+        queue, DEFINITION_ARN, size=7, failures=failures, failures_before_placement=unplaced, compute=compute
+    )
+    events = list(array_job_events(spec))
+    failed = [
+        ChildJobDetail.model_validate(event["detail"])
+        for event in events[:-1]
+        if event["detail"]["status"] == "FAILED" and ":" in event["detail"]["jobId"]
+    ]
+    completion = decide(events[-1])
+    assert isinstance(completion, Completion)
+
+    message = sns_message(build_report(completion, None, failed, stage="dev", default_region="eu-west-1"))
+
+    documentation = (Path(__file__).resolve().parents[2] / "docs" / "message-format.md").read_text()
+    assert f"```text\n{message.subject}\n```" in documentation
+    assert f"```text\n{message.body}```" in documentation
+    assert json.dumps(message.attributes) in documentation
