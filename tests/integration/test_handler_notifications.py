@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 from handler import aws
 from handler.app import handler
 from handler.batch_jobs import MAX_LIST_PAGES
+from handler.delivery import SINKS
 from tools.eventgen import ArrayJobSpec, Compute, array_job_events
 
 
@@ -108,6 +109,13 @@ def test_the_same_completion_delivered_three_times_sends_one_message(moto_batch,
     assert outcomes == ["delivered", "duplicate", "duplicate"]
     assert len(subscriber.notifications()) == 1
     assert aws_calls["sns:Publish"] == 1
+    assert aws_calls["events:PutEvents"] == 1
+    # Each delivery claims each sink's key with a conditional PutItem; only the first completes it. A
+    # duplicate gets the stored result back from the failed condition check (no GetItem needed).
+    assert {action: n for action, n in aws_calls.items() if action.startswith("dynamodb:")} == {
+        "dynamodb:PutItem": 3 * len(SINKS),
+        "dynamodb:UpdateItem": len(SINKS),
+    }
 
 
 def _fail_once(operation: str, code: str) -> list[str]:
@@ -141,6 +149,8 @@ def test_publish_failing_once_leaves_no_record_and_the_retry_sends_one_message(
     assert injected == ["Throttling"]
     assert subscriber.notifications() == []
     assert _idempotency_record_ids(table) == records_before
+
+    assert aws_calls["dynamodb:DeleteItem"] == 1
 
     assert handler(event, lambda_context)["outcome"] == "delivered"
     assert handler(event, lambda_context)["outcome"] == "duplicate"
@@ -190,7 +200,10 @@ def test_fargate_and_eks_shaped_parents_are_reported(batch_stack, moto_batch, su
         "outcome": "delivered",
         "jobId": parent_id,
         "status": "FAILED",
-        "deliveries": [{"sink": "sns", "messageId": notification["MessageId"]}],
+        "deliveries": [
+            {"sink": "sns", "messageId": notification["MessageId"]},
+            {"sink": "eventbridge", "eventId": result["deliveries"][1]["eventId"]},
+        ],
     }
     assert notification["Subject"].endswith("array job FAILED: 1/4 children failed")
     assert [child["index"] for child in _report_document(notification)["failedChildren"]] == [1]
