@@ -76,6 +76,15 @@ READERS: dict[str, Callable[[pulumi.Config, str], Any]] = {
     "notifierLogRetentionDays": pulumi.Config.get_int,
     "powertoolsLayerVersion": pulumi.Config.get_int,
     "maxFailedDetails": pulumi.Config.get_int,
+    "ruleRetryAttempts": pulumi.Config.get_int,
+    "ruleMaxEventAgeSeconds": pulumi.Config.get_int,
+    "notifierMaxRetries": pulumi.Config.get_int,
+    "notifierMaxEventAgeSeconds": pulumi.Config.get_int,
+    "deadLetterRetentionSeconds": pulumi.Config.get_int,
+    "alertsTopicArn": pulumi.Config.get,
+    "stuckJobCancelAfterSeconds": pulumi.Config.get_int,
+    "stuckJobReasons": pulumi.Config.get_object,
+    "kmsKeyDeletionWindowDays": pulumi.Config.get_int,
     "tags": pulumi.Config.get_object,
 }
 

@@ -106,6 +106,38 @@ class BatchArrayPipelineArgs(TypedDict, total=False):
     max_failed_details: int
     """How many failed children a notification describes in detail (1-100). Default: 20."""
 
+    rule_retry_attempts: int
+    """How often EventBridge retries delivering a completion to the notifier (0-185) before the event
+    goes to the rules' dead-letter queue. Default: 185 (EventBridge's own default, made explicit)."""
+
+    rule_max_event_age_seconds: int
+    """How long EventBridge keeps retrying one event (60-86400 s). Default: 86400 (24 h)."""
+
+    notifier_max_retries: int
+    """How often Lambda retries a failed notifier invocation (0-2) before the event goes to the
+    notifier's on-failure queue. Default: 2."""
+
+    notifier_max_event_age_seconds: int
+    """How long Lambda keeps an event queued for the notifier (60-21600 s). Default: 21600 (6 h)."""
+
+    dead_letter_retention_seconds: int
+    """How long the two failure queues keep an undelivered event (60-1209600 s). Default: 1209600 (14 days)."""
+
+    alerts_topic_arn: pulumi.Input[str]
+    """SNS topic (same region) for alarms and blocked-queue alerts, e.g. an ops topic you own: its
+    policy and key must let CloudWatch and EventBridge publish. Default: the completion topic."""
+
+    stuck_job_cancel_after_seconds: int
+    """Batch cancels a job that has waited this long (600-86400 s) at the head of the queue in RUNNABLE
+    for one of `stuck_job_reasons`, so a blocked array still ends and still reports. Default: 3600."""
+
+    stuck_job_reasons: list[str]
+    """RUNNABLE reasons that cancel after `stuck_job_cancel_after_seconds` (the Batch values that support
+    `jobStateTimeLimitActions`). Default: capacity, max-vCPU and resource-requirement blockages."""
+
+    kms_key_deletion_window_days: int
+    """Waiting period (7-30 days) before the pipeline's KMS key is deleted after `pulumi destroy`. Default: 30."""
+
     tags: dict[str, str]
     """Tags for every taggable resource. Default: none."""
 
@@ -141,6 +173,18 @@ DEFAULTS: Final[dict[str, object]] = {
     "notifier_log_retention_days": 14,
     "powertools_layer_version": 37,
     "max_failed_details": 20,
+    "rule_retry_attempts": 185,
+    "rule_max_event_age_seconds": 86400,
+    "notifier_max_retries": 2,
+    "notifier_max_event_age_seconds": 21600,
+    "dead_letter_retention_seconds": 1_209_600,
+    "stuck_job_cancel_after_seconds": 3600,
+    "stuck_job_reasons": [
+        "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY",
+        "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE",
+        "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT",
+    ],
+    "kms_key_deletion_window_days": 30,
     "tags": {},
 }
 

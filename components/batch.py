@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,11 +95,14 @@ def job_queue(
     environment: aws.batch.ComputeEnvironment,
     tags: dict[str, str],
     parent: pulumi.Resource,
+    time_limit_actions: Sequence[aws.batch.JobQueueJobStateTimeLimitActionArgsDict] = (),
 ) -> aws.batch.JobQueue:
     return aws.batch.JobQueue(
         f"{name}-queue",
         priority=1,
         state="ENABLED",
+        # Cancels a job blocked in RUNNABLE for a while, so an array stuck on capacity still ends.
+        job_state_time_limit_actions=list(time_limit_actions) or None,
         compute_environment_orders=[{"compute_environment": environment.arn, "order": 1}],
         tags=tags,
         opts=pulumi.ResourceOptions(parent=parent),
@@ -184,9 +188,10 @@ def batch_resources(
     network: JobNetwork,
     tags: dict[str, str],
     parent: pulumi.Resource,
+    time_limit_actions: Sequence[aws.batch.JobQueueJobStateTimeLimitActionArgsDict] = (),
 ) -> BatchResources:
     environment = compute_environment(name, compute, network, tags, parent)
-    queue = job_queue(name, environment, tags, parent)
+    queue = job_queue(name, environment, tags, parent, time_limit_actions)
     log_group = job_log_group(name, job.log_retention_days, tags, parent)
     definition = job_definition(name, job, compute.compute_type, log_group, tags, parent)
     return BatchResources(environment, queue, definition, log_group)

@@ -26,6 +26,8 @@ def completion_rule(
     function: aws.lambda_.Function,
     tags: dict[str, str],
     parent: pulumi.Resource,
+    retry_policy: aws.cloudwatch.EventTargetRetryPolicyArgsDict | None = None,
+    dead_letter_arn: pulumi.Input[str] | None = None,
 ) -> CompletionRule:
     child = pulumi.ResourceOptions(parent=parent)
     pattern = pulumi.Output.all(job_queue.arn, job_definition.arn_prefix).apply(
@@ -52,6 +54,9 @@ def completion_rule(
         f"{name}-notify",
         rule=rule.name,
         arn=function.arn,
+        # EventBridge retries, then keeps what it could not deliver in the dead-letter queue.
+        retry_policy=retry_policy,
+        dead_letter_config={"arn": dead_letter_arn} if dead_letter_arn is not None else None,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[permission]),
     )
     return CompletionRule(rule, target, permission)

@@ -51,7 +51,7 @@ def notifier_policy(
                 "Sid": "ReadBatchJobs",
                 "Effect": "Allow",
                 "Action": ["batch:DescribeJobs", "batch:ListJobs"],
-                "Resource": "*",
+                "Resource": "*",  # IAM accepts only "*" for these two actions
             },
             {"Sid": "PublishCompletion", "Effect": "Allow", "Action": "sns:Publish", "Resource": topic_arn},
             {
@@ -101,3 +101,154 @@ def service_role(
         for policy in managed_policies
     ]
     return role, attachments
+
+
+# --------------------------------------------------------------------------------------------------
+# Failure handling (issue 4): the key, the queues and the topic that catch what the pipeline drops.
+
+#: What the account root may do with the pipeline's key: administer it, never use it. Listed one by
+#: one (no `kms:*`, no `kms:Create*`) so IAM policies in the account can delegate administration but
+#: never encryption or decryption; users of the key are named in the key policy itself.
+KMS_ADMIN_ACTIONS: tuple[str, ...] = (
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:CreateGrant",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListKeyRotations",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+)
+#: What SNS and SQS need from a caller (or a service) that writes to a topic or queue under this key.
+KMS_PRODUCER_ACTIONS: tuple[str, ...] = ("kms:Decrypt", "kms:GenerateDataKey*")
+
+
+def key_policy(account_id: str, partition: str, notifier_role_arn: str) -> PolicyDocument:
+    """The pipeline key's policy.
+
+    `Resource: "*"` in a key policy means "this key" (a key policy is attached to exactly one key and
+    accepts nothing else); it is the only form KMS allows there, so it is not a wildcard grant.
+    CloudWatch alarms and EventBridge rules publish to the encrypted topic and queues as their service
+    principals, which the AWS-managed `aws/sns` key would refuse; both are limited to this account.
+    """
+    this_account = {"StringEquals": {"aws:SourceAccount": account_id}}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountAdministersTheKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+                "Action": list(KMS_ADMIN_ACTIONS),
+                "Resource": "*",  # key policy: "*" is this key and nothing else
+            },
+            {
+                "Sid": "AlarmsPublishToEncryptedTopic",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": list(KMS_PRODUCER_ACTIONS),
+                "Resource": "*",  # key policy: "*" is this key and nothing else
+                "Condition": this_account,
+            },
+            {
+                "Sid": "RulesWriteToEncryptedTopicAndQueue",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": list(KMS_PRODUCER_ACTIONS),
+                "Resource": "*",  # key policy: "*" is this key and nothing else
+                "Condition": this_account,
+            },
+            {
+                "Sid": "NotifierWritesToEncryptedTopicAndQueue",
+                "Effect": "Allow",
+                "Principal": {"AWS": notifier_role_arn},
+                "Action": list(KMS_PRODUCER_ACTIONS),
+                "Resource": "*",  # key policy: "*" is this key and nothing else
+            },
+        ],
+    }
+
+
+def notifier_reliability_statements(
+    failure_queue_arn: str, key_arn: str, region: str, topic_encrypted: bool
+) -> list[Statement]:
+    """The notifier role's extra rights: its on-failure destination, and the key of what it writes to."""
+    via = [f"sqs.{region}.amazonaws.com", *([f"sns.{region}.amazonaws.com"] if topic_encrypted else [])]
+    return [
+        {
+            # Lambda sends a failed asynchronous event to the destination with the function's role.
+            "Sid": "SendFailedEventsToDestination",
+            "Effect": "Allow",
+            "Action": "sqs:SendMessage",
+            "Resource": failure_queue_arn,
+        },
+        {
+            # SNS and SQS encrypt with the caller's rights; only through those two services.
+            "Sid": "EncryptForTopicAndDestination",
+            "Effect": "Allow",
+            "Action": list(KMS_PRODUCER_ACTIONS),
+            "Resource": key_arn,
+            "Condition": {"StringEquals": {"kms:ViaService": via}},
+        },
+    ]
+
+
+def dead_letter_queue_policy(queue_arn: str, rule_arns: Sequence[str]) -> PolicyDocument:
+    """Only EventBridge may send to the dead-letter queue, and only for the pipeline's own rules."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "RulesDeadLetter",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": list(rule_arns)}},
+            }
+        ],
+    }
+
+
+def alerts_topic_policy(
+    topic_arn: str, account_id: str, alarm_arns: Sequence[str], blocked_rule_arn: str
+) -> PolicyDocument:
+    """Who may publish to the alerts topic besides IAM principals of the account: our alarms and our rule."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PipelineAlarmsPublish",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {
+                    "ArnEquals": {"aws:SourceArn": list(alarm_arns)},
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                },
+            },
+            {
+                "Sid": "QueueBlockedRulePublishes",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": blocked_rule_arn}},
+            },
+        ],
+    }

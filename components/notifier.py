@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.args import EmailSubscription
-from components.iam import assume_role_policy, notifier_policy
+from components.iam import Statement, assume_role_policy, notifier_policy
 
 HANDLER_DIR = Path(__file__).resolve().parent.parent / "handler"
 HANDLER_ENTRY = "handler.app.handler"
@@ -64,11 +65,18 @@ def completion_topic(
     subscriptions: list[EmailSubscription],
     tags: dict[str, str],
     parent: pulumi.Resource,
+    kms_master_key_id: pulumi.Input[str] | None = None,
 ) -> pulumi.Output[str]:
     if existing_topic_arn is not None:
         topic_arn = pulumi.Output.from_input(existing_topic_arn)
     else:
-        topic_arn = aws.sns.Topic(f"{name}-completed", tags=tags, opts=pulumi.ResourceOptions(parent=parent)).arn
+        topic_arn = aws.sns.Topic(
+            f"{name}-completed",
+            # A customer-managed key: CloudWatch alarms publishing here cannot use the aws/sns key.
+            kms_master_key_id=kms_master_key_id,
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=parent),
+        ).arn
     for index, subscription in enumerate(subscriptions):
         aws.sns.TopicSubscription(
             f"{name}-email-{index}",
@@ -83,12 +91,24 @@ def completion_topic(
     return topic_arn
 
 
+def notifier_role(name: str, tags: dict[str, str], parent: pulumi.Resource) -> aws.iam.Role:
+    """The notifier's role, on its own so the key policy can name it before the topic exists."""
+    return aws.iam.Role(
+        f"{name}-notifier",
+        assume_role_policy=pulumi.Output.json_dumps(assume_role_policy("lambda.amazonaws.com")),
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
 def notifier(
     name: str,
     settings: NotifierSettings,
     topic_arn: pulumi.Output[str],
     tags: dict[str, str],
     parent: pulumi.Resource,
+    role: aws.iam.Role | None = None,
+    extra_statements: pulumi.Input[Sequence[Statement]] = (),
 ) -> Notifier:
     child = pulumi.ResourceOptions(parent=parent)
     log_group = aws.cloudwatch.LogGroup(
@@ -104,17 +124,12 @@ def notifier(
         tags=tags,
         opts=child,
     )
-    role = aws.iam.Role(
-        f"{name}-notifier",
-        assume_role_policy=pulumi.Output.json_dumps(assume_role_policy("lambda.amazonaws.com")),
-        tags=tags,
-        opts=child,
-    )
+    role = role or notifier_role(name, tags, parent)
     policy = aws.iam.RolePolicy(
         f"{name}-notifier",
         role=role.id,
-        policy=pulumi.Output.all(log_group.arn, topic_arn, table.arn).apply(
-            lambda arns: json.dumps(notifier_policy(*arns))
+        policy=pulumi.Output.all(log_group.arn, topic_arn, table.arn, pulumi.Output.from_input(extra_statements)).apply(
+            lambda arns: json.dumps(notifier_policy(arns[0], arns[1], arns[2], arns[3]))
         ),
         opts=child,
     )

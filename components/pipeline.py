@@ -13,7 +13,14 @@ from components.args import BatchArrayPipelineArgs
 from components.batch import ComputeSettings, JobSettings, batch_resources
 from components.completion_rule import completion_rule
 from components.network import job_network
-from components.notifier import NotifierSettings, completion_topic, notifier
+from components.notifier import NotifierSettings, completion_topic, notifier, notifier_role
+from components.reliability import (
+    alerting,
+    notifier_statements,
+    protection,
+    retry_policy,
+    stuck_job_actions,
+)
 from components.validation import ResolvedArgs, resolve_args
 
 TYPE_TOKEN = "batcharray:index:BatchArrayPipeline"
@@ -48,6 +55,20 @@ class BatchArrayPipeline(pulumi.ComponentResource):
     """DynamoDB table that records which completions were already notified."""
     topic_arn: pulumi.Output[str]
     """SNS topic receiving one message per finished array job."""
+    dead_letter_queue_arn: pulumi.Output[str]
+    """SQS queue keeping events the rules could not deliver after their retry policy (see docs/reliability.md)."""
+    dead_letter_queue_url: pulumi.Output[str]
+    """URL of that queue, for `aws sqs receive-message` and redriving."""
+    notifier_failure_queue_arn: pulumi.Output[str]
+    """SQS queue (the notifier's on-failure destination) keeping events it failed on after all retries."""
+    notifier_failure_queue_url: pulumi.Output[str]
+    """URL of that queue."""
+    alerts_topic_arn: pulumi.Output[str]
+    """SNS topic receiving the alarms and blocked-queue alerts (the completion topic unless `alerts_topic_arn`)."""
+    kms_key_arn: pulumi.Output[str]
+    """Customer-managed KMS key encrypting the completion topic and both failure queues."""
+    queue_blocked_rule_arn: pulumi.Output[str]
+    """ARN of the rule that forwards this queue's `Batch Job Queue Blocked` events to the alerts topic."""
 
     def __init__(
         self,
@@ -61,9 +82,37 @@ class BatchArrayPipeline(pulumi.ComponentResource):
         tags = settings.tags
 
         network = job_network(name, settings.subnet_ids, settings.security_group_ids, settings.vpc_id, tags, self)
-        batch = batch_resources(name, _compute(settings), _job(settings), network, tags, self)
-        topic_arn = completion_topic(name, settings.existing_topic_arn, settings.email_subscriptions, tags, self)
-        handler = notifier(name, _notifier(settings), topic_arn, tags, self)
+        failures = settings.reliability
+        batch = batch_resources(
+            name,
+            _compute(settings),
+            _job(settings),
+            network,
+            tags,
+            self,
+            time_limit_actions=stuck_job_actions(failures),
+        )
+        # The key names the notifier's role, and encrypts the topic and failure queues the notifier writes to.
+        role = notifier_role(name, tags, self)
+        shield = protection(name, role.arn, failures, tags, self)
+        owns_topic = settings.existing_topic_arn is None
+        topic_arn = completion_topic(
+            name,
+            settings.existing_topic_arn,
+            settings.email_subscriptions,
+            tags,
+            self,
+            kms_master_key_id=shield.key.arn,
+        )
+        handler = notifier(
+            name,
+            _notifier(settings),
+            topic_arn,
+            tags,
+            self,
+            role=role,
+            extra_statements=notifier_statements(shield, owns_topic, self),
+        )
         rule = completion_rule(
             name,
             batch.job_queue,
@@ -72,6 +121,11 @@ class BatchArrayPipeline(pulumi.ComponentResource):
             handler.function,
             tags,
             self,
+            retry_policy=retry_policy(failures),
+            dead_letter_arn=shield.event_dead_letter_queue.arn,
+        )
+        alerts = alerting(
+            name, failures, shield, topic_arn, owns_topic, batch.job_queue, handler.function, rule.rule, tags, self
         )
 
         self.compute_environment_arn = batch.compute_environment.arn
@@ -87,6 +141,13 @@ class BatchArrayPipeline(pulumi.ComponentResource):
         self.notifier_log_group_name = handler.log_group.name
         self.idempotency_table_name = handler.idempotency_table.name
         self.topic_arn = topic_arn
+        self.dead_letter_queue_arn = shield.event_dead_letter_queue.arn
+        self.dead_letter_queue_url = shield.event_dead_letter_queue.url
+        self.notifier_failure_queue_arn = shield.notifier_failure_queue.arn
+        self.notifier_failure_queue_url = shield.notifier_failure_queue.url
+        self.alerts_topic_arn = alerts.alerts_topic_arn
+        self.kms_key_arn = shield.key.arn
+        self.queue_blocked_rule_arn = alerts.blocked_rule.arn
         # Last, so the engine knows the component is complete and saves these outputs in state.
         self.register_outputs(self.outputs())
 

@@ -25,6 +25,7 @@ from components.args import (
     EmailSubscription,
 )
 from components.event_pattern import TERMINAL_STATUSES
+from components.reliability import STUCK_JOB_REASONS, ReliabilitySettings
 
 
 class InvalidArgumentError(pulumi.RunError, ValueError):
@@ -116,6 +117,7 @@ class ResolvedArgs:
     notifier_log_retention_days: int
     powertools_layer_version: int
     max_failed_details: int
+    reliability: ReliabilitySettings
     tags: dict[str, str]
 
     @property
@@ -218,6 +220,47 @@ def _email_subscriptions(value: object, notify_statuses: list[str]) -> list[Emai
     return cast(list[EmailSubscription], value)
 
 
+SNS_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
+
+
+def _reliability(get: Callable[[str], Any]) -> ReliabilitySettings:
+    """Failure handling: limits are those of EventBridge (retry policy), Lambda (async invoke config),
+    SQS (retention), Batch (jobStateTimeLimitActions) and KMS (deletion window)."""
+    alerts_topic_arn = get("alerts_topic_arn")
+    if isinstance(alerts_topic_arn, str) and not SNS_TOPIC_ARN.match(alerts_topic_arn):
+        raise InvalidArgumentError(
+            "alerts_topic_arn", alerts_topic_arn, "expected an SNS topic ARN, arn:aws:sns:<region>:<account>:<name>"
+        )
+    reasons = _strings("stuck_job_reasons", get("stuck_job_reasons"))
+    for reason in reasons:
+        _one_of("stuck_job_reasons", reason, STUCK_JOB_REASONS)
+    if len(set(reasons)) != len(reasons):
+        raise InvalidArgumentError("stuck_job_reasons", reasons, "each reason at most once")
+    max_retries = _whole("notifier_max_retries", get("notifier_max_retries"), 0, 2)
+    max_age = _whole("notifier_max_event_age_seconds", get("notifier_max_event_age_seconds"), 60, 21600)
+    retention = _whole("dead_letter_retention_seconds", get("dead_letter_retention_seconds"), 60, 1_209_600)
+    if retention < max_age:
+        # An event Lambda gives up on late must still be in the on-failure queue when someone looks.
+        raise InvalidArgumentError(
+            "dead_letter_retention_seconds",
+            retention,
+            f"must be at least notifier_max_event_age_seconds ({max_age})",
+        )
+    return ReliabilitySettings(
+        rule_retry_attempts=_whole("rule_retry_attempts", get("rule_retry_attempts"), 0, 185),
+        rule_max_event_age_seconds=_whole("rule_max_event_age_seconds", get("rule_max_event_age_seconds"), 60, 86400),
+        notifier_max_retries=max_retries,
+        notifier_max_event_age_seconds=max_age,
+        dead_letter_retention_seconds=retention,
+        alerts_topic_arn=alerts_topic_arn,
+        stuck_job_cancel_after_seconds=_whole(
+            "stuck_job_cancel_after_seconds", get("stuck_job_cancel_after_seconds"), 600, 86400
+        ),
+        stuck_job_reasons=reasons,
+        kms_key_deletion_window_days=_whole("kms_key_deletion_window_days", get("kms_key_deletion_window_days"), 7, 30),
+    )
+
+
 def resolve_args(args: BatchArrayPipelineArgs) -> ResolvedArgs:
     """Validate `args` and apply defaults. Raises InvalidArgumentError on the first violation."""
     known = set(BatchArrayPipelineArgs.__annotations__)
@@ -317,5 +360,6 @@ def resolve_args(args: BatchArrayPipelineArgs) -> ResolvedArgs:
         notifier_log_retention_days=_retention("notifier_log_retention_days", get("notifier_log_retention_days")),
         powertools_layer_version=_whole("powertools_layer_version", get("powertools_layer_version"), 1, 1000),
         max_failed_details=_whole("max_failed_details", get("max_failed_details"), 1, 100),
+        reliability=_reliability(get),
         tags=tags,
     )

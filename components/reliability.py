@@ -1,0 +1,348 @@
+"""Nothing lost, nothing open: where each failure of the pipeline ends up, and who is told.
+
+    completion event ──▶ rule target (retry policy) ──✗──▶ rules' dead-letter queue ──▶ alarm
+                           │ FailedInvocations ─────────────────────────────────────▶ alarm
+                           ▼
+                     notifier (async: retries, max age) ──✗──▶ on-failure queue ────▶ alarm
+                           │ Errors, Throttles ─────────────────────────────────────▶ alarms
+    queue blocked ──▶ blocked-queue rule ──▶ alerts topic;  Batch cancels the stuck job after a
+    while (jobStateTimeLimitActions), so the parent still ends and the completion still reports.
+
+Topics and queues the pipeline owns are encrypted with one customer-managed key: CloudWatch alarm
+actions cannot publish to a topic under the AWS-managed `aws/sns` key. Policy documents are built by
+`components.iam`; this module declares the resources.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components import iam
+from components.event_pattern import queue_blocked_event_pattern
+
+#: RUNNABLE reasons Batch can act on with `jobStateTimeLimitActions` (AWS Batch user guide,
+#: "Automatic remediation with jobStateTimeLimitActions"); any other reason needs a human.
+STUCK_JOB_REASONS: tuple[str, ...] = (
+    "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY",
+    "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE",
+    "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT",
+    "MISCONFIGURATION:EC2_INSTANCE_CONFIGURATION_UNSUPPORTED",
+)
+#: Alarm granularity: one 5-minute period over the threshold alarms (a single lost event matters).
+ALARM_PERIOD_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class ReliabilitySettings:
+    rule_retry_attempts: int
+    rule_max_event_age_seconds: int
+    notifier_max_retries: int
+    notifier_max_event_age_seconds: int
+    dead_letter_retention_seconds: int
+    alerts_topic_arn: pulumi.Input[str] | None
+    stuck_job_cancel_after_seconds: int
+    stuck_job_reasons: list[str]
+    kms_key_deletion_window_days: int
+
+
+@dataclass(frozen=True)
+class Protection:
+    """What must exist before the topic and the notifier: the key and the two failure queues."""
+
+    key: aws.kms.Key
+    event_dead_letter_queue: aws.sqs.Queue
+    notifier_failure_queue: aws.sqs.Queue
+
+
+@dataclass(frozen=True)
+class Alerting:
+    alerts_topic_arn: pulumi.Output[str]
+    invoke_config: aws.lambda_.FunctionEventInvokeConfig
+    dead_letter_policy: aws.sqs.QueuePolicy
+    blocked_rule: aws.cloudwatch.EventRule
+    alarms: list[aws.cloudwatch.MetricAlarm]
+    topic_policy: aws.sns.TopicPolicy | None
+
+
+def stuck_job_actions(settings: ReliabilitySettings) -> list[dict[str, Any]]:
+    """The job queue's `job_state_time_limit_actions`: cancel a job blocked in RUNNABLE for a while."""
+    return [
+        {
+            "action": "CANCEL",
+            "state": "RUNNABLE",
+            "max_time_seconds": settings.stuck_job_cancel_after_seconds,
+            "reason": reason,
+        }
+        for reason in settings.stuck_job_reasons
+    ]
+
+
+def retry_policy(settings: ReliabilitySettings) -> dict[str, int]:
+    """The rule targets' retry policy; after it, the event goes to the dead-letter queue."""
+    return {
+        "maximum_event_age_in_seconds": settings.rule_max_event_age_seconds,
+        "maximum_retry_attempts": settings.rule_retry_attempts,
+    }
+
+
+def _account(parent: pulumi.Resource) -> tuple[pulumi.Output[str], pulumi.Output[str], pulumi.Output[str]]:
+    """Account id, partition and region of the component's provider."""
+    opts = pulumi.InvokeOutputOptions(parent=parent)
+    return (
+        aws.get_caller_identity_output(opts=opts).account_id,
+        aws.get_partition_output(opts=opts).partition,
+        aws.get_region_output(opts=opts).region,
+    )
+
+
+def encryption_key(
+    name: str,
+    notifier_role_arn: pulumi.Input[str],
+    deletion_window_days: int,
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+) -> aws.kms.Key:
+    account_id, partition, _ = _account(parent)
+    return aws.kms.Key(
+        f"{name}-key",
+        description="batch-array-notify: completion topic and failure queues",
+        enable_key_rotation=True,
+        deletion_window_in_days=deletion_window_days,
+        policy=pulumi.Output.all(account_id, partition, notifier_role_arn).apply(
+            lambda values: pulumi.Output.json_dumps(iam.key_policy(*values))
+        ),
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def failure_queue(
+    name: str, key: aws.kms.Key, retention_seconds: int, tags: dict[str, str], parent: pulumi.Resource
+) -> aws.sqs.Queue:
+    """A standard (not FIFO: EventBridge refuses FIFO dead-letter queues) queue encrypted with the key."""
+    return aws.sqs.Queue(
+        name,
+        kms_master_key_id=key.arn,
+        message_retention_seconds=retention_seconds,
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def protection(
+    name: str,
+    notifier_role_arn: pulumi.Input[str],
+    settings: ReliabilitySettings,
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+) -> Protection:
+    key = encryption_key(name, notifier_role_arn, settings.kms_key_deletion_window_days, tags, parent)
+    retention = settings.dead_letter_retention_seconds
+    return Protection(
+        key=key,
+        event_dead_letter_queue=failure_queue(f"{name}-undelivered", key, retention, tags, parent),
+        notifier_failure_queue=failure_queue(f"{name}-notifier-failed", key, retention, tags, parent),
+    )
+
+
+def notifier_statements(
+    shield: Protection, topic_encrypted: bool, parent: pulumi.Resource
+) -> pulumi.Output[list[iam.Statement]]:
+    """The notifier role's statements for its on-failure queue and the key."""
+    _, _, region = _account(parent)
+    return pulumi.Output.all(shield.notifier_failure_queue.arn, shield.key.arn, region).apply(
+        lambda values: iam.notifier_reliability_statements(*values, topic_encrypted=topic_encrypted)
+    )
+
+
+def invoke_config(
+    name: str,
+    function: aws.lambda_.Function,
+    failure_queue_arn: pulumi.Input[str],
+    settings: ReliabilitySettings,
+    parent: pulumi.Resource,
+) -> aws.lambda_.FunctionEventInvokeConfig:
+    """Lambda's own retries of the asynchronous invocation, then the on-failure queue: throttled and
+    failing events stay in Lambda's queue, where EventBridge's dead-letter queue never sees them."""
+    return aws.lambda_.FunctionEventInvokeConfig(
+        f"{name}-notifier",
+        function_name=function.name,
+        maximum_retry_attempts=settings.notifier_max_retries,
+        maximum_event_age_in_seconds=settings.notifier_max_event_age_seconds,
+        destination_config={"on_failure": {"destination": failure_queue_arn}},
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def queue_blocked_rule(
+    name: str,
+    job_queue: aws.batch.JobQueue,
+    alerts_topic_arn: pulumi.Input[str],
+    dead_letter_arn: pulumi.Input[str],
+    settings: ReliabilitySettings,
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+) -> tuple[aws.cloudwatch.EventRule, aws.cloudwatch.EventTarget]:
+    """Tell the alerts topic when this queue is blocked: a job stuck RUNNABLE never completes."""
+    rule = aws.cloudwatch.EventRule(
+        f"{name}-blocked",
+        description="A job of this pipeline's queue is stuck in RUNNABLE (Batch Job Queue Blocked)",
+        event_pattern=pulumi.Output.json_dumps(job_queue.arn.apply(queue_blocked_event_pattern)),
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    target = aws.cloudwatch.EventTarget(
+        f"{name}-blocked-alert",
+        rule=rule.name,
+        arn=alerts_topic_arn,
+        retry_policy=retry_policy(settings),
+        dead_letter_config={"arn": dead_letter_arn},
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return rule, target
+
+
+def _alarm(
+    name: str,
+    description: str,
+    namespace: str,
+    metric: str,
+    statistic: str,
+    dimensions: dict[str, pulumi.Input[str]],
+    alerts_topic_arn: pulumi.Input[str],
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+) -> aws.cloudwatch.MetricAlarm:
+    """Alarm as soon as one period's value is above zero; no data (an idle pipeline) is not an alarm."""
+    return aws.cloudwatch.MetricAlarm(
+        name,
+        alarm_description=description,
+        namespace=namespace,
+        metric_name=metric,
+        statistic=statistic,
+        dimensions=dimensions,
+        period=ALARM_PERIOD_SECONDS,
+        evaluation_periods=1,
+        threshold=0,
+        comparison_operator="GreaterThanThreshold",
+        treat_missing_data="notBreaching",
+        alarm_actions=[alerts_topic_arn],
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def alarms(
+    name: str,
+    alerts_topic_arn: pulumi.Input[str],
+    shield: Protection,
+    function: aws.lambda_.Function,
+    completion_rule: aws.cloudwatch.EventRule,
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+) -> list[aws.cloudwatch.MetricAlarm]:
+    def alarm(suffix: str, description: str, namespace: str, metric: str, statistic: str, dimensions: Any) -> Any:
+        return _alarm(
+            f"{name}-{suffix}", description, namespace, metric, statistic, dimensions, alerts_topic_arn, tags, parent
+        )
+
+    return [
+        alarm(
+            "undelivered-alarm",
+            "Completion events EventBridge could not deliver wait in the dead-letter queue",
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "Maximum",
+            {"QueueName": shield.event_dead_letter_queue.name},
+        ),
+        alarm(
+            "notifier-failed-alarm",
+            "Completion events the notifier failed on (after Lambda's retries) wait in the on-failure queue",
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "Maximum",
+            {"QueueName": shield.notifier_failure_queue.name},
+        ),
+        alarm(
+            "notifier-errors-alarm",
+            "The notifier raised: Lambda retries, then the on-failure queue keeps the event",
+            "AWS/Lambda",
+            "Errors",
+            "Sum",
+            {"FunctionName": function.name},
+        ),
+        alarm(
+            "notifier-throttles-alarm",
+            "The notifier was throttled: events wait in Lambda's queue up to their maximum age",
+            "AWS/Lambda",
+            "Throttles",
+            "Sum",
+            {"FunctionName": function.name},
+        ),
+        alarm(
+            "rule-failed-alarm",
+            "EventBridge failed to invoke the notifier (retried, then dead-lettered)",
+            "AWS/Events",
+            "FailedInvocations",
+            "Sum",
+            {"RuleName": completion_rule.name},
+        ),
+    ]
+
+
+def dead_letter_policy(
+    name: str, queue: aws.sqs.Queue, rules: Sequence[aws.cloudwatch.EventRule], parent: pulumi.Resource
+) -> aws.sqs.QueuePolicy:
+    """With the API (unlike the console) the dead-letter queue's policy is ours to write."""
+    return aws.sqs.QueuePolicy(
+        f"{name}-undelivered",
+        queue_url=queue.url,
+        policy=pulumi.Output.all(queue.arn, *[rule.arn for rule in rules]).apply(
+            lambda arns: pulumi.Output.json_dumps(iam.dead_letter_queue_policy(arns[0], arns[1:]))
+        ),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def alerting(
+    name: str,
+    settings: ReliabilitySettings,
+    shield: Protection,
+    completion_topic_arn: pulumi.Output[str],
+    owns_completion_topic: bool,
+    job_queue: aws.batch.JobQueue,
+    function: aws.lambda_.Function,
+    completion_rule: aws.cloudwatch.EventRule,
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+) -> Alerting:
+    """Everything that reacts to a failure, declared once the rule and the notifier exist."""
+    alerts_topic_arn = pulumi.Output.from_input(settings.alerts_topic_arn or completion_topic_arn)
+    config = invoke_config(name, function, shield.notifier_failure_queue.arn, settings, parent)
+    blocked_rule, _ = queue_blocked_rule(
+        name, job_queue, alerts_topic_arn, shield.event_dead_letter_queue.arn, settings, tags, parent
+    )
+    queue_policy = dead_letter_policy(name, shield.event_dead_letter_queue, [completion_rule, blocked_rule], parent)
+    alarm_list = alarms(name, alerts_topic_arn, shield, function, completion_rule, tags, parent)
+    topic_policy = None
+    if settings.alerts_topic_arn is None and owns_completion_topic:
+        # A topic someone else owns keeps its owner's policy; ours lets only our alarms and rule in.
+        account_id, _, _ = _account(parent)
+        topic_policy = aws.sns.TopicPolicy(
+            f"{name}-alerts",
+            arn=alerts_topic_arn,
+            policy=pulumi.Output.all(
+                alerts_topic_arn, account_id, blocked_rule.arn, *[alarm.arn for alarm in alarm_list]
+            ).apply(
+                lambda values: pulumi.Output.json_dumps(
+                    iam.alerts_topic_policy(values[0], values[1], values[3:], values[2])
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+    return Alerting(alerts_topic_arn, config, queue_policy, blocked_rule, alarm_list, topic_policy)

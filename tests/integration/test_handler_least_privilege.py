@@ -1,0 +1,214 @@
+"""Least privilege, proven from the calls: every AWS call the handler makes against moto (recorded with a
+botocore hook on the handler's own session, `handler/aws.py`) must be allowed by the notifier role's
+policies in each stage's plan, and those policies must allow nothing else but the role's log group, its
+destinations (on-failure queue, completion bus), its table and the key encrypting what it writes to.
+
+The scenarios drive every AWS code path of the handler: a clean completion, one with failed children
+(ListJobs + a second DescribeJobs), a redelivered completion (idempotency hit) and a failed publish
+(Lambda retries it; Powertools releases the idempotency record). A module-scoped recorder collects them.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from handler import aws
+from handler.app import handler
+from tests.integration.conftest import reset_handler_caches
+from tools.program import Plan, run_program
+
+ROOT = Path(__file__).resolve().parents[2]
+STAGES = ("dev", "prod")
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+LAMBDA = "aws:lambda/function:Function"
+
+#: Calls recorded across this module: (IAM action, the resource it addressed, by kind).
+RECORDED: set[tuple[str, str]] = set()
+#: Item-level operations Powertools idempotency may make on its table (GetItem is its fallback read).
+TABLE_ACTIONS = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+
+
+def _resource_kind(action: str, params: dict[str, Any]) -> str:
+    """Which of the role's resources a call addresses: the plan names them differently from moto."""
+    service = action.split(":", 1)[0]
+    if service == "batch":
+        return "*"  # DescribeJobs and ListJobs take no resource ARN
+    if service == "sns":
+        return "topic" if params.get("TopicArn") else "?"
+    if service == "dynamodb":
+        return "table" if params.get("TableName") else "?"
+    if service == "events":
+        return "bus"
+    return "?"
+
+
+def _record_handler_calls() -> None:
+    """Hook the handler's current session (call after a cache reset, before the handler runs)."""
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        action = f"{model.service_model.signing_name}:{model.name}"
+        RECORDED.add((action, _resource_kind(action, params)))
+
+    # Parameters as the handler passed them (`before-call` sees the serialized request instead).
+    aws.session().events.register("before-parameter-build", record)
+
+
+@pytest.fixture
+def recorded_env(handler_env):
+    _record_handler_calls()
+    return handler_env
+
+
+def _fail_children(moto_batch, parent_id: str, indexes: list[int]) -> None:
+    moto_batch.fail_children(parent_id, indexes, "Essential container in task exited")
+
+
+def test_clean_completion(recorded_env, moto_batch, subscriber, lambda_context):
+    parent = moto_batch.submit_array_job(size=3)
+    assert handler(moto_batch.completion_event(parent), lambda_context)["outcome"] == "delivered"
+    assert len(subscriber.notifications()) == 1
+
+
+def test_completion_with_failed_children(recorded_env, moto_batch, subscriber, lambda_context):
+    parent = moto_batch.submit_array_job(size=4)
+    _fail_children(moto_batch, parent, [1, 3])
+    assert handler(moto_batch.completion_event(parent), lambda_context)["outcome"] == "delivered"
+    assert len(subscriber.notifications()) == 1
+
+
+def test_redelivered_completion(recorded_env, moto_batch, subscriber, lambda_context):
+    parent = moto_batch.submit_array_job(size=2)
+    event = moto_batch.completion_event(parent)
+    handler(event, lambda_context)
+    assert handler(event, lambda_context)["outcome"] == "duplicate"
+    assert len(subscriber.notifications()) == 1
+
+
+def test_failed_publish_releases_the_record(handler_env, moto_batch, lambda_context, monkeypatch):
+    missing = handler_env.topic_arn + "-missing"
+    monkeypatch.setenv("TOPIC_ARN", missing)
+    reset_handler_caches()
+    _record_handler_calls()
+    parent = moto_batch.submit_array_job(size=2)
+    with pytest.raises(Exception, match=r"(?i)not.?found|does not exist"):
+        handler(moto_batch.completion_event(parent), lambda_context)
+
+
+# --------------------------------------------------------------------------------------------------
+# The plan side
+
+
+@pytest.fixture(scope="module")
+def plans() -> dict[str, Plan]:
+    return {stage: run_program(ROOT, stage) for stage in STAGES}
+
+
+def _notifier(plan: Plan) -> Any:
+    return next(r for r in plan.of_type(LAMBDA) if r.name == f"{plan.project}-notifier")
+
+
+def _role_statements(plan: Plan) -> list[dict[str, Any]]:
+    role_name = next(r for r in plan.of_type("aws:iam/role:Role") if r.name == f"{plan.project}-notifier").state["name"]
+    statements: list[dict[str, Any]] = []
+    for policy in plan.of_type(ROLE_POLICY):
+        if policy.inputs["role"] == role_name:
+            statements += json.loads(policy.inputs["policy"])["Statement"]
+    assert statements, "the notifier role has no inline policy"
+    return statements
+
+
+def _listed(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _resources(plan: Plan) -> dict[str, str]:
+    """The ARN of each resource kind the handler addresses, as the deployed function would see it."""
+    variables = _notifier(plan).inputs["environment"]["variables"]
+    tables = plan.of_type("aws:dynamodb/table:Table")
+    table = next(t for t in tables if t.state["name"] == variables["IDEMPOTENCY_TABLE"])
+    kinds = {"*": "*", "topic": variables["TOPIC_ARN"], "table": table.state["arn"]}
+    bus = variables.get("EVENT_BUS_NAME")
+    if bus is not None:
+        kinds["bus"] = _bus_arn(plan, bus)
+    return kinds
+
+
+def _bus_arn(plan: Plan, bus: str) -> str:
+    """EVENT_BUS_NAME is an ARN, a bus of the plan, or an existing bus (`default`) of the function's account."""
+    if bus.startswith("arn:"):
+        return bus
+    for resource in plan.of_type("aws:cloudwatch/eventBus:EventBus"):
+        if resource.state["name"] == bus:
+            return str(resource.state["arn"])
+    _, partition, _, region, account, _ = _notifier(plan).state["arn"].split(":", 5)
+    return f"arn:{partition}:events:{region}:{account}:event-bus/{bus}"
+
+
+def _allows(statements: list[dict[str, Any]], action: str, resource: str) -> bool:
+    return any(
+        statement["Effect"] == "Allow"
+        and any(fnmatch.fnmatchcase(action, pattern) for pattern in _listed(statement["Action"]))
+        and any(fnmatch.fnmatchcase(resource, pattern) for pattern in _listed(statement["Resource"]))
+        for statement in statements
+    )
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_recorded_call_is_allowed_by_the_planned_role(plans, stage):
+    # Runs after the scenarios above (file order): they must have exercised every AWS code path.
+    actions = {action for action, _ in RECORDED}
+    assert {"batch:DescribeJobs", "batch:ListJobs", "sns:Publish", "dynamodb:PutItem"} <= actions, RECORDED
+    assert "dynamodb:DeleteItem" in actions, "the failed-publish scenario must release its record"
+    plan = plans[stage]
+    statements, kinds = _role_statements(plan), _resources(plan)
+    for action, kind in sorted(RECORDED):
+        assert kind in kinds, f"{action} addressed a resource the role does not know: {kind}"
+        assert _allows(statements, action, kinds[kind]), f"{stage}: the role denies {action} on {kinds[kind]}"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_planned_role_allows_nothing_else(plans, stage):
+    plan = plans[stage]
+    kinds = _resources(plan)
+    recorded = {(action, kinds[kind]) for action, kind in RECORDED if kind in kinds}
+    notifier = _notifier(plan)
+    log_group = next(
+        group
+        for group in plan.of_type("aws:cloudwatch/logGroup:LogGroup")
+        if group.state["name"] == notifier.inputs["loggingConfig"]["logGroup"]
+    )
+    invoke_config = plan.one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")
+    destination = invoke_config.inputs["destinationConfig"]["onFailure"]["destination"]
+    key_arn = plan.one("aws:kms/key:Key").state["arn"]
+    # What the role may do without the handler calling it: the runtime writes its logs, Lambda sends
+    # failed events to the destination with the role, SNS/SQS encrypt with the role's key rights.
+    beyond_calls = {
+        ("logs:CreateLogStream", f"{log_group.state['arn']}:*"),
+        ("logs:PutLogEvents", f"{log_group.state['arn']}:*"),
+        ("sqs:SendMessage", destination),
+        ("kms:Decrypt", key_arn),
+        ("kms:GenerateDataKey*", key_arn),
+        *((action, kinds["table"]) for action in TABLE_ACTIONS),
+        *((("events:PutEvents", kinds["bus"]),) if "bus" in kinds else ()),
+    }
+    granted = {
+        (action, resource)
+        for statement in _role_statements(plan)
+        if statement["Effect"] == "Allow"
+        for action in _listed(statement["Action"])
+        for resource in _listed(statement["Resource"])
+    }
+    extra = {
+        (action, resource)
+        for action, resource in granted - beyond_calls
+        # batch:* reads with Resource "*" are allowed exactly when they were called.
+        if (action, resource) not in recorded
+    }
+    assert not extra, f"{stage}: the role allows more than the handler uses: {sorted(extra)}"
+    kms = [s for s in _role_statements(plan) if any(a.startswith("kms:") for a in _listed(s["Action"]))]
+    assert all(s["Condition"]["StringEquals"]["kms:ViaService"] for s in kms), "the key only through SNS/SQS"

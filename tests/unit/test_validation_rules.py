@@ -1,0 +1,99 @@
+"""One invalid config per rule, through the real program: each names the config key and the value,
+and the program declares no resource at all (validation runs before the component registers)."""
+
+import json
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from components.validation import InvalidArgumentError
+from tools.program import Plan, load_project, run_under_mocks, stack_config
+
+ROOT = Path(__file__).resolve().parents[2]
+P = "batch-array-notify:"
+
+#: (stage, overrides, the config key the error must name, a fragment of what it says is allowed)
+INVALID = [
+    ("dev", {"ruleRetryAttempts": "186"}, "ruleRetryAttempts", "expected 0 to 185"),
+    ("dev", {"ruleRetryAttempts": "many"}, "ruleRetryAttempts", "expected a whole number"),
+    ("dev", {"ruleMaxEventAgeSeconds": "59"}, "ruleMaxEventAgeSeconds", "expected 60 to 86400"),
+    ("dev", {"notifierMaxRetries": "3"}, "notifierMaxRetries", "expected 0 to 2"),
+    ("dev", {"notifierMaxEventAgeSeconds": "21601"}, "notifierMaxEventAgeSeconds", "expected 60 to 21600"),
+    ("dev", {"deadLetterRetentionSeconds": "30"}, "deadLetterRetentionSeconds", "expected 60 to 1209600"),
+    ("dev", {"deadLetterRetentionSeconds": "1800"}, "deadLetterRetentionSeconds", "notifier_max_event_age_seconds"),
+    ("dev", {"alertsTopicArn": "arn:aws:sqs:us-east-1:123456789012:ops"}, "alertsTopicArn", "SNS topic ARN"),
+    ("dev", {"stuckJobCancelAfterSeconds": "300"}, "stuckJobCancelAfterSeconds", "expected 600 to 86400"),
+    ("dev", {"stuckJobReasons": '["ACTION_REQUIRED"]'}, "stuckJobReasons", "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY"),
+    ("dev", {"stuckJobReasons": "[]"}, "stuckJobReasons", "at least one item"),
+    ("dev", {"kmsKeyDeletionWindowDays": "3"}, "kmsKeyDeletionWindowDays", "expected 7 to 30"),
+    ("prod", {"minVcpus": "8", "maxVcpus": "4"}, "minVcpus", "must not exceed max_vcpus"),
+    ("dev", {"instanceTypes": '["c6i"]'}, "instanceTypes", "only for EC2 or SPOT"),
+    ("dev", {"notifyStatuses": '["RUNNING"]'}, "notifyStatuses", "SUCCEEDED, FAILED"),
+    ("dev", {"jobLogRetentionDays": "10"}, "jobLogRetentionDays", "allowed: 1, 3, 5, 7, 14"),
+    ("dev", {"notificationEmails": '["not-an-email"]'}, "notificationEmails[0]", "e-mail address"),
+    ("dev", {"jobMemoryMib": "3000"}, "jobMemoryMib", "Fargate with 0.25 vCPU"),
+    ("dev", {"notifierArchitecture": "sparc"}, "notifierArchitecture", "arm64, x86_64"),
+    ("dev", {"notifierRuntime": "python3.9"}, "notifierRuntime", "python3.12, python3.13"),
+    ("dev", {"powertoolsLayerVersion": "0"}, "powertoolsLayerVersion", "expected 1 to 1000"),
+]
+
+
+def attempt(stage: str, overrides: dict[str, str]) -> tuple[InvalidArgumentError | None, Plan]:
+    """Run the program; keep its validation error so the plan (every registration made) is returned too."""
+    errors: list[InvalidArgumentError] = []
+
+    def program() -> None:
+        try:
+            runpy.run_path(str(ROOT / "__main__.py"), run_name="__pulumi_program__")
+        except InvalidArgumentError as error:
+            errors.append(error)
+
+    config = stack_config(ROOT, stage, {P + key: value for key, value in overrides.items()})
+    plan = run_under_mocks(program, str(load_project(ROOT)["name"]), stage, config)
+    return (errors[0] if errors else None), plan
+
+
+@pytest.mark.parametrize(("stage", "overrides", "key", "allowed"), INVALID, ids=[f"{c[2]}={c[1]}" for c in INVALID])
+def test_invalid_config_names_its_key_and_declares_nothing(stage, overrides, key, allowed):
+    error, plan = attempt(stage, overrides)
+    assert error is not None, "the program accepted it"
+    assert error.key == P + key
+    message = str(error)
+    assert message.startswith(f"{P}{key}")
+    assert allowed in message
+    assert plan.resources == [], [r.type for r in plan.resources]
+
+
+def test_the_valid_stages_declare_resources():
+    """The same harness does record resources when the config is valid (the emptiness above means something)."""
+    error, plan = attempt("dev", {})
+    assert error is None
+    assert len(plan.resources) > 20
+
+
+def test_enough_distinct_invalid_inputs():
+    assert len({(stage, json.dumps(overrides, sort_keys=True)) for stage, overrides, _, _ in INVALID}) >= 15
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ("stuckJobCancelAfterSeconds=90000", "stuckJobCancelAfterSeconds"),
+        ("notifierMaxRetries=-1", "notifierMaxRetries"),
+    ],
+)
+def test_plan_cli_exits_2_with_the_key_on_stderr_and_nothing_on_stdout(override, key):
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.plan", "--stack", "prod", "--config", P + override],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert f"{P}{key}" in result.stderr
