@@ -142,7 +142,7 @@ class Progress:
 
     def advance(self) -> None:
         self.done += 1
-        if self.done >= self._next:
+        if self.done >= self._next or self.done == self.total:
             self._next = self.done + self._step
             filled = 30 * min(self.done, self.total) // self.total
             self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} {self.label}")
