@@ -6,8 +6,8 @@ descriptions. Values the component branches on (compute type, sizes, statuses) a
 larger program typically wires from other resources (subnets, security groups, topic ARN) are Inputs.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here or in pipeline.py: the component provider's schema
+# inference reads these annotations as live types, and string annotations break it.
 from typing import Final, NotRequired, TypedDict
 
 import pulumi
@@ -22,6 +22,53 @@ class EmailSubscription(TypedDict):
     statuses: NotRequired[list[str]]
     """Only deliver completions with these statuses (an SNS filter policy on the `status` message
     attribute), e.g. `["FAILED"]` for an on-call address. Default: every status the rule matches."""
+
+
+class ComputeEnvironment(TypedDict):
+    """One compute environment behind the job queue. The queue places jobs in the first environment
+    of the list that has capacity, then the next (e.g. Spot first, then on-demand)."""
+
+    compute_type: str
+    """`EC2`, `SPOT`, `FARGATE` or `FARGATE_SPOT`. One queue takes either EC2/SPOT environments only
+    or FARGATE/FARGATE_SPOT ones only."""
+
+    min_vcpus: NotRequired[int]
+    """Minimum vCPUs kept running (EC2/SPOT only). Default: 0."""
+
+    max_vcpus: NotRequired[int]
+    """Maximum vCPUs of this environment. Default: 16."""
+
+    instance_types: NotRequired[list[str]]
+    """EC2 instance types or families (EC2/SPOT only). Default: `["optimal"]`."""
+
+    allocation_strategy: NotRequired[str]
+    """EC2/SPOT only. Default: `BEST_FIT_PROGRESSIVE` for EC2, `SPOT_PRICE_CAPACITY_OPTIMIZED` for SPOT."""
+
+
+class DownstreamFunction(TypedDict):
+    """Your own Lambda code, invoked once per finished array job with the completion event."""
+
+    code_path: str
+    """A folder (packaged whole) or a single file with the function's code; relative paths are
+    resolved against the program's working directory (the Pulumi project folder)."""
+
+    handler: str
+    """The handler, e.g. `app.handler` for `def handler(event, context)` in `app.py`."""
+
+    runtime: NotRequired[str]
+    """A Lambda runtime identifier such as `python3.13` or `nodejs22.x`. Default: `python3.13`."""
+
+    architecture: NotRequired[str]
+    """`arm64` or `x86_64`. Default: `x86_64` (safe for code with native dependencies)."""
+
+    timeout_seconds: NotRequired[int]
+    """Function timeout, 1-900 seconds. Default: 60."""
+
+    memory_mib: NotRequired[int]
+    """Function memory, 128-10240 MiB. Default: 256."""
+
+    environment: NotRequired[dict[str, str]]
+    """Environment variables of the function. Default: none."""
 
 
 class BatchArrayPipelineArgs(TypedDict, total=False):
@@ -140,6 +187,22 @@ class BatchArrayPipelineArgs(TypedDict, total=False):
 
     tags: dict[str, str]
     """Tags for every taggable resource. Default: none."""
+
+    compute_environments: list[ComputeEnvironment]
+    """1-3 compute environments in the order the queue uses them, instead of the single one described
+    by `compute_type`, `min_vcpus`, `max_vcpus`, `instance_types` and `allocation_strategy` (omit those
+    then). Default: one environment from those keys."""
+
+    completion_event_bus: pulumi.Input[str]
+    """Name or ARN of an existing EventBridge bus that receives one `Batch Array Job Completed` event
+    per finished array job. Default: the account's `default` bus."""
+
+    downstream_function: DownstreamFunction
+    """Your own Lambda function, invoked with each completion event of this pipeline. Default: none."""
+
+    name_prefix: str
+    """Adds a `Name` tag `<name_prefix>-<part>` (e.g. `etl-queue`) to every taggable resource, so a
+    larger account's console lists them together. Default: no `Name` tag."""
 
 
 COMPUTE_TYPES: Final = ("EC2", "SPOT", "FARGATE", "FARGATE_SPOT")

@@ -42,10 +42,24 @@ class BatchResources:
     job_queue: aws.batch.JobQueue
     job_definition: aws.batch.JobDefinition
     job_log_group: aws.cloudwatch.LogGroup
+    compute_environments: tuple[aws.batch.ComputeEnvironment, ...] = ()
+    """Every environment in queue order (the first is `compute_environment`)."""
 
 
 def is_fargate(compute_type: str) -> bool:
     return compute_type in FARGATE_COMPUTE_TYPES
+
+
+InstanceProfile = tuple[aws.iam.InstanceProfile, list[aws.iam.RolePolicyAttachment]]
+
+
+def instance_profile(name: str, tags: dict[str, str], parent: pulumi.Resource) -> InstanceProfile:
+    """The EC2 hosts' profile, with the policy attachments to depend on; shared by all EC2/SPOT environments."""
+    role, attachments = service_role(f"{name}-instance", "ec2.amazonaws.com", [EC2_INSTANCE_POLICY], tags, parent)
+    profile = aws.iam.InstanceProfile(
+        f"{name}-instance", role=role.name, tags=tags, opts=pulumi.ResourceOptions(parent=parent)
+    )
+    return profile, attachments
 
 
 def compute_environment(
@@ -54,6 +68,9 @@ def compute_environment(
     network: JobNetwork,
     tags: dict[str, str],
     parent: pulumi.Resource,
+    *,
+    logical_name: str | None = None,
+    instance: InstanceProfile | None = None,
 ) -> aws.batch.ComputeEnvironment:
     """A MANAGED compute environment using the Batch service-linked role.
 
@@ -61,7 +78,7 @@ def compute_environment(
     place, while a custom service role forces replacement on infrastructure changes. Tags go on the
     environment only, not into `compute_resources.tags`, because changing those replaces it.
     """
-    resources: dict[str, Any] = {
+    resources: aws.batch.ComputeEnvironmentComputeResourcesArgsDict = {
         "type": compute.compute_type,
         "max_vcpus": compute.max_vcpus,
         "subnets": network.subnet_ids,
@@ -69,20 +86,17 @@ def compute_environment(
     }
     depends_on: list[pulumi.Resource] = []
     if not is_fargate(compute.compute_type):
-        role, attachments = service_role(f"{name}-instance", "ec2.amazonaws.com", [EC2_INSTANCE_POLICY], tags, parent)
-        profile = aws.iam.InstanceProfile(
-            f"{name}-instance", role=role.name, tags=tags, opts=pulumi.ResourceOptions(parent=parent)
-        )
+        profile, attachments = instance or instance_profile(name, tags, parent)
         # Without the policy attached first, instances join no cluster and the environment goes INVALID.
         depends_on = [*attachments]
-        resources |= {
-            "min_vcpus": compute.min_vcpus,
-            "instance_types": compute.instance_types,
-            "instance_role": profile.arn,
-            "allocation_strategy": compute.allocation_strategy or DEFAULT_ALLOCATION_STRATEGY[compute.compute_type],
-        }
+        resources["min_vcpus"] = compute.min_vcpus
+        resources["instance_types"] = compute.instance_types
+        resources["instance_role"] = profile.arn
+        resources["allocation_strategy"] = (
+            compute.allocation_strategy or DEFAULT_ALLOCATION_STRATEGY[compute.compute_type]
+        )
     return aws.batch.ComputeEnvironment(
-        f"{name}-compute",
+        logical_name or f"{name}-compute",
         type="MANAGED",
         compute_resources=resources,
         tags=tags,
@@ -90,9 +104,34 @@ def compute_environment(
     )
 
 
+def compute_environments(
+    name: str,
+    computes: Sequence[ComputeSettings],
+    network: JobNetwork,
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+) -> list[aws.batch.ComputeEnvironment]:
+    """The environments in queue order. The first keeps the single environment's logical name, so a
+    stack that adds a second one later does not replace the first."""
+    ec2 = [compute for compute in computes if not is_fargate(compute.compute_type)]
+    instance = instance_profile(name, tags, parent) if ec2 else None
+    return [
+        compute_environment(
+            name,
+            compute,
+            network,
+            tags,
+            parent,
+            logical_name=f"{name}-compute" if index == 0 else f"{name}-compute-{index + 1}",
+            instance=instance,
+        )
+        for index, compute in enumerate(computes)
+    ]
+
+
 def job_queue(
     name: str,
-    environment: aws.batch.ComputeEnvironment,
+    environment: aws.batch.ComputeEnvironment | Sequence[aws.batch.ComputeEnvironment],
     tags: dict[str, str],
     parent: pulumi.Resource,
     time_limit_actions: Sequence[aws.batch.JobQueueJobStateTimeLimitActionArgsDict] = (),
@@ -103,7 +142,12 @@ def job_queue(
         state="ENABLED",
         # Cancels a job blocked in RUNNABLE for a while, so an array stuck on capacity still ends.
         job_state_time_limit_actions=list(time_limit_actions) or None,
-        compute_environment_orders=[{"compute_environment": environment.arn, "order": 1}],
+        compute_environment_orders=[
+            {"compute_environment": each.arn, "order": order}
+            for order, each in enumerate(
+                [environment] if isinstance(environment, aws.batch.ComputeEnvironment) else environment, start=1
+            )
+        ],
         tags=tags,
         opts=pulumi.ResourceOptions(parent=parent),
     )
@@ -183,15 +227,16 @@ def job_definition(
 
 def batch_resources(
     name: str,
-    compute: ComputeSettings,
+    compute: ComputeSettings | Sequence[ComputeSettings],
     job: JobSettings,
     network: JobNetwork,
     tags: dict[str, str],
     parent: pulumi.Resource,
     time_limit_actions: Sequence[aws.batch.JobQueueJobStateTimeLimitActionArgsDict] = (),
 ) -> BatchResources:
-    environment = compute_environment(name, compute, network, tags, parent)
-    queue = job_queue(name, environment, tags, parent, time_limit_actions)
+    computes = [compute] if isinstance(compute, ComputeSettings) else list(compute)
+    environments = compute_environments(name, computes, network, tags, parent)
+    queue = job_queue(name, environments, tags, parent, time_limit_actions)
     log_group = job_log_group(name, job.log_retention_days, tags, parent)
-    definition = job_definition(name, job, compute.compute_type, log_group, tags, parent)
-    return BatchResources(environment, queue, definition, log_group)
+    definition = job_definition(name, job, computes[0].compute_type, log_group, tags, parent)
+    return BatchResources(environments[0], queue, definition, log_group, tuple(environments))

@@ -107,6 +107,7 @@ def notifier(
     topic_arn: pulumi.Output[str],
     tags: dict[str, str],
     parent: pulumi.Resource,
+    event_bus: pulumi.Input[str] = "default",
     role: aws.iam.Role | None = None,
     extra_statements: pulumi.Input[Sequence[Statement]] = (),
 ) -> Notifier:
@@ -157,6 +158,8 @@ def notifier(
                 "IDEMPOTENCY_TABLE": table.name,
                 "MAX_FAILED_DETAILS": str(settings.max_failed_details),
                 "POWERTOOLS_SERVICE_NAME": "batch-array-notify",
+                # Where the handler puts the normalized completion event (name, or ARN for another account).
+                "EVENT_BUS_NAME": event_bus,
             }
         },
         logging_config={"log_format": "Text", "log_group": log_group.name},

@@ -5,13 +5,23 @@ Batch queue ──(every child's and the parent's state changes)──▶ EventB
     ──(one message per array job, duplicates suppressed)──▶ SNS topic ──▶ subscribers
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: the component provider (components/__main__.py) infers the
+# schema from the live annotations of `__init__`'s `args` and of the outputs below.
+from typing import Any, Optional
 
 import pulumi
 
 from components.args import BatchArrayPipelineArgs
-from components.batch import ComputeSettings, JobSettings, batch_resources
+from components.batch import JobSettings, batch_resources
+from components.completion_bus import (
+    COMPLETION_EVENT_DETAIL_TYPE,
+    COMPLETION_EVENT_SOURCE,
+    completion_bus,
+    grant_put_events,
+)
 from components.completion_rule import completion_rule
+from components.downstream import downstream_function
+from components.naming import name_tag_transformation
 from components.network import job_network
 from components.notifier import NotifierSettings, completion_topic, notifier, notifier_role
 from components.reliability import (
@@ -69,6 +79,36 @@ class BatchArrayPipeline(pulumi.ComponentResource):
     """Customer-managed KMS key encrypting the completion topic and both failure queues."""
     queue_blocked_rule_arn: pulumi.Output[str]
     """ARN of the rule that forwards this queue's `Batch Job Queue Blocked` events to the alerts topic."""
+    compute_environment_arns: pulumi.Output[list[str]]
+    """ARNs of every compute environment, in the order the queue uses them."""
+    job_definition_arn_prefix: pulumi.Output[str]
+    """ARN of the job definition without its revision."""
+    job_log_group_arn: pulumi.Output[str]
+    """ARN of the jobs' log group."""
+    notifier_role_arn: pulumi.Output[str]
+    """ARN of the completion handler's IAM role."""
+    notifier_log_group_arn: pulumi.Output[str]
+    """ARN of the completion handler's log group."""
+    idempotency_table_arn: pulumi.Output[str]
+    """ARN of the idempotency table."""
+    completion_event_bus_name: pulumi.Output[str]
+    """Name of the EventBridge bus receiving one `Batch Array Job Completed` event per finished array job."""
+    completion_event_bus_arn: pulumi.Output[str]
+    """ARN of that bus."""
+    completion_event_source: pulumi.Output[str]
+    """`source` of the completion events (`batch-array-notify`), for consumers' rules."""
+    completion_event_detail_type: pulumi.Output[str]
+    """`detail-type` of the completion events (`Batch Array Job Completed`), for consumers' rules."""
+    downstream_function_arn: Optional[pulumi.Output[str]]  # noqa: UP045 (the schema analyzer reads Optional)
+    """ARN of the downstream Lambda, when `downstream_function` is given."""
+    downstream_function_name: Optional[pulumi.Output[str]]  # noqa: UP045
+    """Name of the downstream Lambda, when `downstream_function` is given."""
+    downstream_role_name: Optional[pulumi.Output[str]]  # noqa: UP045
+    """IAM role of the downstream Lambda (attach your code's permissions to it), when given."""
+    downstream_rule_arn: Optional[pulumi.Output[str]]  # noqa: UP045
+    """ARN of the rule on the completion bus that invokes the downstream Lambda, when given."""
+    downstream_log_group_name: Optional[pulumi.Output[str]]  # noqa: UP045
+    """Log group of the downstream Lambda, when given."""
 
     def __init__(
         self,
@@ -78,6 +118,12 @@ class BatchArrayPipeline(pulumi.ComponentResource):
     ) -> None:
         # Validate before registering anything, so bad input declares no resource at all.
         settings = resolve_args(args)
+        if settings.name_prefix is not None:
+            # Inherited by every child; see components/naming.py.
+            opts = pulumi.ResourceOptions.merge(
+                opts,
+                pulumi.ResourceOptions(transformations=[name_tag_transformation(name, settings.name_prefix)]),
+            )
         super().__init__(TYPE_TOKEN, name, {}, opts)
         tags = settings.tags
 
@@ -85,7 +131,7 @@ class BatchArrayPipeline(pulumi.ComponentResource):
         failures = settings.reliability
         batch = batch_resources(
             name,
-            _compute(settings),
+            settings.compute_environments,
             _job(settings),
             network,
             tags,
@@ -104,15 +150,18 @@ class BatchArrayPipeline(pulumi.ComponentResource):
             self,
             kms_master_key_id=shield.key.arn,
         )
+        bus = completion_bus(settings.completion_event_bus, self)
         handler = notifier(
             name,
             _notifier(settings),
             topic_arn,
             tags,
             self,
+            event_bus=bus.reference,
             role=role,
             extra_statements=notifier_statements(shield, owns_topic, self),
         )
+        grant_put_events(name, handler.role, bus, self)
         rule = completion_rule(
             name,
             batch.job_queue,
@@ -148,22 +197,40 @@ class BatchArrayPipeline(pulumi.ComponentResource):
         self.alerts_topic_arn = alerts.alerts_topic_arn
         self.kms_key_arn = shield.key.arn
         self.queue_blocked_rule_arn = alerts.blocked_rule.arn
+        self.compute_environment_arns = pulumi.Output.all(*(each.arn for each in batch.compute_environments))
+        self.job_definition_arn_prefix = batch.job_definition.arn_prefix
+        self.job_log_group_arn = batch.job_log_group.arn
+        self.notifier_role_arn = handler.role.arn
+        self.notifier_log_group_arn = handler.log_group.arn
+        self.idempotency_table_arn = handler.idempotency_table.arn
+        self.completion_event_bus_name = bus.name
+        self.completion_event_bus_arn = bus.arn
+        self.completion_event_source = pulumi.Output.from_input(COMPLETION_EVENT_SOURCE)
+        self.completion_event_detail_type = pulumi.Output.from_input(COMPLETION_EVENT_DETAIL_TYPE)
+        self.downstream_function_arn = self.downstream_function_name = self.downstream_role_name = None
+        self.downstream_rule_arn = self.downstream_log_group_name = None
+        if settings.downstream_function is not None:
+            downstream = downstream_function(
+                name,
+                settings.downstream_function,
+                bus,
+                batch.job_queue.arn,
+                settings.notifier_log_retention_days,
+                tags,
+                self,
+            )
+            self.downstream_function_arn = downstream.function.arn
+            self.downstream_function_name = downstream.function.name
+            self.downstream_role_name = downstream.role.name
+            self.downstream_rule_arn = downstream.rule.arn
+            self.downstream_log_group_name = downstream.log_group.name
         # Last, so the engine knows the component is complete and saves these outputs in state.
         self.register_outputs(self.outputs())
 
-    def outputs(self) -> dict[str, pulumi.Output[str]]:
-        """Every output by its attribute name, for stack exports and `register_outputs`."""
-        return {key: getattr(self, key) for key in type(self).__annotations__}
-
-
-def _compute(settings: ResolvedArgs) -> ComputeSettings:
-    return ComputeSettings(
-        compute_type=settings.compute_type,
-        min_vcpus=settings.min_vcpus,
-        max_vcpus=settings.max_vcpus,
-        instance_types=settings.instance_types,
-        allocation_strategy=settings.allocation_strategy,
-    )
+    def outputs(self) -> dict[str, pulumi.Output[Any]]:
+        """Every output by its attribute name, for stack exports and `register_outputs` (unset optional
+        outputs, e.g. the downstream function's when there is none, are left out)."""
+        return {key: getattr(self, key) for key in type(self).__annotations__ if getattr(self, key) is not None}
 
 
 def _job(settings: ResolvedArgs) -> JobSettings:

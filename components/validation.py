@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 import pulumi
@@ -22,7 +23,18 @@ from components.args import (
     EC2_COMPUTE_TYPES,
     FARGATE_COMPUTE_TYPES,
     BatchArrayPipelineArgs,
+    ComputeEnvironment,
+    DownstreamFunction,
     EmailSubscription,
+)
+from components.batch import ComputeSettings
+from components.completion_bus import DEFAULT_EVENT_BUS
+from components.downstream import (
+    DEFAULT_ARCHITECTURE,
+    DEFAULT_MEMORY_MIB,
+    DEFAULT_RUNTIME,
+    DEFAULT_TIMEOUT_SECONDS,
+    DownstreamSettings,
 )
 from components.event_pattern import TERMINAL_STATUSES
 from components.reliability import STUCK_JOB_REASONS, ReliabilitySettings
@@ -119,6 +131,10 @@ class ResolvedArgs:
     max_failed_details: int
     reliability: ReliabilitySettings
     tags: dict[str, str]
+    compute_environments: list[ComputeSettings]
+    completion_event_bus: pulumi.Input[str]
+    downstream_function: DownstreamSettings | None
+    name_prefix: str | None
 
     @property
     def is_fargate(self) -> bool:
@@ -276,7 +292,8 @@ def resolve_args(args: BatchArrayPipelineArgs) -> ResolvedArgs:
     stage = get("stage")
     if not isinstance(stage, str) or not STAGE.match(stage):
         raise InvalidArgumentError("stage", stage, "expected 1-32 letters, digits, '-' or '_'")
-    compute_type = get("compute_type")
+    compute_environments = _compute_environments(given)
+    compute_type = compute_environments[0].compute_type if compute_environments else get("compute_type")
     _one_of("compute_type", compute_type, COMPUTE_TYPES)
     fargate = compute_type in FARGATE_COMPUTE_TYPES
 
@@ -362,4 +379,143 @@ def resolve_args(args: BatchArrayPipelineArgs) -> ResolvedArgs:
         max_failed_details=_whole("max_failed_details", get("max_failed_details"), 1, 100),
         reliability=_reliability(get),
         tags=tags,
+        compute_environments=compute_environments
+        or [
+            ComputeSettings(
+                compute_type,
+                min_vcpus,
+                max_vcpus,
+                [] if fargate else _strings("instance_types", get("instance_types")),
+                allocation_strategy,
+            )
+        ],
+        completion_event_bus=_event_bus(given.get("completion_event_bus")),
+        downstream_function=_downstream(given.get("downstream_function")),
+        name_prefix=_name_prefix(given.get("name_prefix")),
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Embedding: several compute environments, the completion bus, the downstream function, the Name tag
+
+#: A Batch job queue takes at most 3 compute environments (CreateJobQueue).
+MAX_QUEUE_COMPUTE_ENVIRONMENTS = 3
+FLAT_COMPUTE_KEYS = ("compute_type", "min_vcpus", "max_vcpus", "instance_types", "allocation_strategy")
+EVENT_BUS_NAME = re.compile(r"^[/.\-_A-Za-z0-9]{1,256}$")
+EVENT_BUS_ARN = re.compile(r"^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/[/.\-_A-Za-z0-9]{1,256}$")
+LAMBDA_RUNTIME = re.compile(r"^(python3\.\d+|nodejs\d+\.x|java\d+|dotnet\d+|ruby\d\.\d+|provided(\.al2|\.al2023)?)$")
+LAMBDA_HANDLER = re.compile(r"^[^\s]{1,128}$")
+NAME_PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def _unknown_keys(key: str, value: dict[str, Any], allowed: Iterable[str]) -> None:
+    unknown = set(value) - set(allowed)
+    if unknown:
+        raise InvalidArgumentError(key, value, f"unknown keys {sorted(unknown)}; allowed: {', '.join(sorted(allowed))}")
+
+
+def _compute_environment(key: str, entry: object) -> ComputeSettings:
+    if not isinstance(entry, dict):
+        raise InvalidArgumentError(key, entry, "expected {compute_type, min_vcpus, max_vcpus, ...}")
+    _unknown_keys(key, entry, ComputeEnvironment.__annotations__)
+    _one_of(f"{key}.compute_type", entry.get("compute_type"), COMPUTE_TYPES)
+    compute_type = cast(str, entry["compute_type"])
+    fargate = compute_type in FARGATE_COMPUTE_TYPES
+    for ec2_only in ("instance_types", "allocation_strategy"):
+        if fargate and entry.get(ec2_only) is not None:
+            raise InvalidArgumentError(
+                f"{key}.{ec2_only}", entry[ec2_only], f"only for {' or '.join(EC2_COMPUTE_TYPES)} compute"
+            )
+    if fargate and entry.get("min_vcpus"):
+        raise InvalidArgumentError(f"{key}.min_vcpus", entry["min_vcpus"], "Fargate keeps no idle capacity")
+    min_vcpus = _whole(f"{key}.min_vcpus", entry.get("min_vcpus", DEFAULTS["min_vcpus"]), 0, MAX_ARRAY_VCPUS)
+    max_vcpus = _whole(f"{key}.max_vcpus", entry.get("max_vcpus", DEFAULTS["max_vcpus"]), 1, MAX_ARRAY_VCPUS)
+    if min_vcpus > max_vcpus:
+        raise InvalidArgumentError(f"{key}.min_vcpus", min_vcpus, f"must not exceed max_vcpus ({max_vcpus})")
+    allocation_strategy = entry.get("allocation_strategy")
+    if allocation_strategy is not None:
+        _one_of(f"{key}.allocation_strategy", allocation_strategy, ALLOCATION_STRATEGIES[compute_type])
+    elif not fargate:
+        allocation_strategy = DEFAULT_ALLOCATION_STRATEGY[compute_type]
+    instance_types = (
+        [] if fargate else _strings(f"{key}.instance_types", entry.get("instance_types", DEFAULTS["instance_types"]))
+    )
+    return ComputeSettings(compute_type, min_vcpus, max_vcpus, instance_types, allocation_strategy)
+
+
+def _compute_environments(given: dict[str, Any]) -> list[ComputeSettings] | None:
+    """The ordered environments, or None for the single one described by the flat keys."""
+    value = given.get("compute_environments")
+    if value is None:
+        return None
+    for flat in FLAT_COMPUTE_KEYS:
+        if given.get(flat) is not None:
+            raise InvalidArgumentError(flat, given[flat], "set it per entry of compute_environments, not both")
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_QUEUE_COMPUTE_ENVIRONMENTS:
+        raise InvalidArgumentError(
+            "compute_environments", value, f"expected 1 to {MAX_QUEUE_COMPUTE_ENVIRONMENTS} (a job queue's limit)"
+        )
+    resolved = [_compute_environment(f"compute_environments[{index}]", entry) for index, entry in enumerate(value)]
+    first_fargate = resolved[0].compute_type in FARGATE_COMPUTE_TYPES
+    for index, environment in enumerate(resolved[1:], start=1):
+        if (environment.compute_type in FARGATE_COMPUTE_TYPES) != first_fargate:
+            raise InvalidArgumentError(
+                f"compute_environments[{index}].compute_type",
+                environment.compute_type,
+                "one queue takes EC2/SPOT environments or FARGATE/FARGATE_SPOT ones, not both "
+                f"(the first is {resolved[0].compute_type})",
+            )
+    return resolved
+
+
+def _event_bus(value: object) -> pulumi.Input[str]:
+    if value is None:
+        return DEFAULT_EVENT_BUS
+    if isinstance(value, str) and not (EVENT_BUS_NAME.match(value) or EVENT_BUS_ARN.match(value)):
+        raise InvalidArgumentError("completion_event_bus", value, "expected an event bus name or event-bus ARN")
+    if not isinstance(value, str | pulumi.Output):
+        raise InvalidArgumentError("completion_event_bus", value, "expected an event bus name or ARN")
+    return cast(pulumi.Input[str], value)
+
+
+def _downstream(value: object) -> DownstreamSettings | None:
+    key = "downstream_function"
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidArgumentError(key, value, "expected {code_path, handler, runtime, ...}")
+    _unknown_keys(key, value, DownstreamFunction.__annotations__)
+    code_path = value.get("code_path")
+    if not isinstance(code_path, str) or not code_path.strip():
+        raise InvalidArgumentError(f"{key}.code_path", code_path, "expected a folder or file path")
+    path = Path(code_path).expanduser().resolve()
+    if not path.exists():
+        raise InvalidArgumentError(f"{key}.code_path", code_path, f"no such folder or file (looked at {path})")
+    handler = value.get("handler")
+    if not isinstance(handler, str) or not LAMBDA_HANDLER.match(handler):
+        raise InvalidArgumentError(f"{key}.handler", handler, "expected a handler such as app.handler")
+    runtime = value.get("runtime", DEFAULT_RUNTIME)
+    if not isinstance(runtime, str) or not LAMBDA_RUNTIME.match(runtime):
+        raise InvalidArgumentError(f"{key}.runtime", runtime, "expected a Lambda runtime such as python3.13")
+    architecture = value.get("architecture", DEFAULT_ARCHITECTURE)
+    _one_of(f"{key}.architecture", architecture, ARCHITECTURES)
+    return DownstreamSettings(
+        code_path=path,
+        handler=handler,
+        runtime=runtime,
+        architecture=architecture,
+        timeout_seconds=_whole(f"{key}.timeout_seconds", value.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS), 1, 900),
+        memory_mib=_whole(f"{key}.memory_mib", value.get("memory_mib", DEFAULT_MEMORY_MIB), 128, 10240),
+        environment=_string_map(
+            f"{key}.environment",
+            value.get("environment", {}),
+            lambda name: bool(ENV_NAME.match(name)),
+            "expected NAME=value with a shell-style NAME",
+        ),
+    )
+
+
+def _name_prefix(value: object) -> str | None:
+    if value is not None and (not isinstance(value, str) or not NAME_PREFIX.match(value)):
+        raise InvalidArgumentError("name_prefix", value, "expected 1-64 letters, digits, '.', '-' or '_'")
+    return value

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from handler.settings import settings
 
-ServiceName = Literal["batch", "sns", "dynamodb"]
+ServiceName = Literal["batch", "sns", "dynamodb", "events"]
 
 
 @functools.cache

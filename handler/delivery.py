@@ -12,6 +12,7 @@ name) appended to `SINKS`.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -46,7 +47,35 @@ def publish_to_sns(report: CompletionReport) -> dict[str, Any]:
     return {"sink": "sns", "messageId": response["MessageId"]}
 
 
-SINKS: tuple[Sink, ...] = (publish_to_sns,)
+#: The normalized completion event other stacks subscribe to (see docs/embedding.md).
+COMPLETION_EVENT_SOURCE = "batch-array-notify"
+COMPLETION_EVENT_DETAIL_TYPE = "Batch Array Job Completed"
+
+
+class PutEventsError(RuntimeError):
+    """EventBridge refused the entry; raised so the idempotency record is released and Lambda retries."""
+
+
+def put_completion_event(report: CompletionReport) -> dict[str, Any]:
+    response = client("events").put_events(
+        Entries=[
+            {
+                "Source": COMPLETION_EVENT_SOURCE,
+                "DetailType": COMPLETION_EVENT_DETAIL_TYPE,
+                "Detail": json.dumps(report.document()),
+                "Resources": [report.job_arn] if report.job_arn else [],
+                "EventBusName": settings().event_bus_name,
+            }
+        ]
+    )
+    # PutEvents answers 200 even when the entry failed; the failure is in the entry.
+    (entry,) = response["Entries"]
+    if response.get("FailedEntryCount") or "EventId" not in entry:
+        raise PutEventsError(f"PutEvents failed: {entry.get('ErrorCode')}: {entry.get('ErrorMessage')}")
+    return {"sink": "eventbridge", "eventId": entry["EventId"]}
+
+
+SINKS: tuple[Sink, ...] = (publish_to_sns, put_completion_event)
 
 
 def deliver(report: CompletionReport, context: LambdaContext | None) -> list[dict[str, Any]]:

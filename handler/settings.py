@@ -26,6 +26,8 @@ class Settings:
     idempotency_table: str
     max_failed_details: int
     region: str
+    event_bus_name: str = "default"
+    """Bus (name, or ARN for another account's) that receives the normalized completion event."""
 
 
 def _required(name: str) -> str:
@@ -60,4 +62,5 @@ def settings() -> Settings:
         idempotency_table=_required("IDEMPOTENCY_TABLE"),
         max_failed_details=_max_failed_details(),
         region=_required("AWS_REGION"),
+        event_bus_name=os.environ.get("EVENT_BUS_NAME", "").strip() or "default",
     )

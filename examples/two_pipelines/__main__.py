@@ -1,0 +1,115 @@
+"""Two pipelines in one program: renders on EC2 (Spot first, then on-demand), encodes on Fargate
+(Fargate Spot first), both announcing completions on one custom EventBridge bus. A consumer rule on
+that bus collects every FAILED array job of either pipeline in an SQS queue, knowing nothing of
+Batch's own events; the encode pipeline also runs a downstream Lambda on each of its completions.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+# `components` lives at the repository root. `pulumi up` runs this file from examples/two_pipelines,
+# so put the root on the path (equivalently: `PYTHONPATH=../.. pulumi up`). In your own repository,
+# vendor or install the component instead.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import pulumi
+import pulumi_aws as aws
+
+from components import (
+    COMPLETION_EVENT_DETAIL_TYPE,
+    COMPLETION_EVENT_SOURCE,
+    BatchArrayPipeline,
+)
+
+HERE = Path(__file__).resolve().parent
+stage = pulumi.get_stack()
+config = pulumi.Config()
+
+bus = aws.cloudwatch.EventBus("completions")
+
+render = BatchArrayPipeline(
+    "render",
+    {
+        "stage": stage,
+        "compute_environments": [
+            {"compute_type": "SPOT", "max_vcpus": 64, "instance_types": ["c6i", "c7i"]},
+            {"compute_type": "EC2", "max_vcpus": 16, "instance_types": ["c6i"]},
+        ],
+        "job_vcpus": 2,
+        "job_memory_mib": 4096,
+        "job_retry_attempts": 3,
+        "completion_event_bus": bus.name,
+        "name_prefix": f"render-{stage}",
+        "tags": {"app": "render"},
+    },
+)
+
+encode = BatchArrayPipeline(
+    "encode",
+    {
+        "stage": stage,
+        "compute_environments": [
+            {"compute_type": "FARGATE_SPOT", "max_vcpus": 8},
+            {"compute_type": "FARGATE", "max_vcpus": 4},
+        ],
+        "job_vcpus": 0.5,
+        "job_memory_mib": 1024,
+        "notify_statuses": ["FAILED"],
+        "completion_event_bus": bus.name,
+        "downstream_function": {
+            # Absolute, so it does not depend on the directory the program is started from.
+            "code_path": str(HERE / "downstream"),
+            "handler": "app.handler",
+            "runtime": "python3.13",
+        },
+        "name_prefix": f"encode-{stage}",
+        "tags": {"app": "encode"},
+    },
+)
+
+# A consumer that knows only the completion event: every FAILED array job of either pipeline.
+failures = aws.sqs.Queue("failed-array-jobs", message_retention_seconds=14 * 24 * 3600)
+failed_rule = aws.cloudwatch.EventRule(
+    "failed-array-jobs",
+    event_bus_name=bus.name,
+    event_pattern=json.dumps(
+        {
+            "source": [COMPLETION_EVENT_SOURCE],
+            "detail-type": [COMPLETION_EVENT_DETAIL_TYPE],
+            "detail": {"status": ["FAILED"]},
+        }
+    ),
+)
+aws.sqs.QueuePolicy(
+    "failed-array-jobs",
+    queue_url=failures.url,
+    policy=pulumi.Output.json_dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": failures.arn,
+                    "Condition": {"ArnEquals": {"aws:SourceArn": failed_rule.arn}},
+                }
+            ],
+        }
+    ),
+)
+aws.cloudwatch.EventTarget("failed-array-jobs", rule=failed_rule.name, event_bus_name=bus.name, arn=failures.arn)
+
+alert_email = config.get("alertEmail")
+if alert_email:
+    alerts = aws.sns.Topic("failed-array-jobs-mail")
+    aws.sns.TopicSubscription("failed-array-jobs-mail", topic=alerts.arn, protocol="email", endpoint=alert_email)
+
+pulumi.export("completionEventBus", bus.name)
+pulumi.export("failedArrayJobsQueueUrl", failures.url)
+for prefix, pipeline in (("render", render), ("encode", encode)):
+    pulumi.export(f"{prefix}JobQueue", pipeline.job_queue_name)
+    pulumi.export(f"{prefix}JobDefinition", pipeline.job_definition_name)
+    pulumi.export(f"{prefix}TopicArn", pipeline.topic_arn)
+pulumi.export("encodeDownstreamFunction", encode.downstream_function_name)
