@@ -15,6 +15,7 @@ actions cannot publish to a topic under the AWS-managed `aws/sns` key. Policy do
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -69,7 +70,7 @@ class Alerting:
     topic_policy: aws.sns.TopicPolicy | None
 
 
-def stuck_job_actions(settings: ReliabilitySettings) -> list[dict[str, Any]]:
+def stuck_job_actions(settings: ReliabilitySettings) -> list[aws.batch.JobQueueJobStateTimeLimitActionArgsDict]:
     """The job queue's `job_state_time_limit_actions`: cancel a job blocked in RUNNABLE for a while."""
     return [
         {
@@ -82,7 +83,7 @@ def stuck_job_actions(settings: ReliabilitySettings) -> list[dict[str, Any]]:
     ]
 
 
-def retry_policy(settings: ReliabilitySettings) -> dict[str, int]:
+def retry_policy(settings: ReliabilitySettings) -> aws.cloudwatch.EventTargetRetryPolicyArgsDict:
     """The rule targets' retry policy; after it, the event goes to the dead-letter queue."""
     return {
         "maximum_event_age_in_seconds": settings.rule_max_event_age_seconds,
@@ -114,7 +115,7 @@ def encryption_key(
         enable_key_rotation=True,
         deletion_window_in_days=deletion_window_days,
         policy=pulumi.Output.all(account_id, partition, notifier_role_arn).apply(
-            lambda values: pulumi.Output.json_dumps(iam.key_policy(*values))
+            lambda values: json.dumps(iam.key_policy(*values))
         ),
         tags=tags,
         opts=pulumi.ResourceOptions(parent=parent),
@@ -156,7 +157,9 @@ def notifier_statements(
     """The notifier role's statements for its on-failure queue and the key."""
     _, _, region = _account(parent)
     return pulumi.Output.all(shield.notifier_failure_queue.arn, shield.key.arn, region).apply(
-        lambda values: iam.notifier_reliability_statements(*values, topic_encrypted=topic_encrypted)
+        lambda values: iam.notifier_reliability_statements(
+            values[0], values[1], values[2], topic_encrypted=topic_encrypted
+        )
     )
 
 
@@ -303,7 +306,7 @@ def dead_letter_policy(
         f"{name}-undelivered",
         queue_url=queue.url,
         policy=pulumi.Output.all(queue.arn, *[rule.arn for rule in rules]).apply(
-            lambda arns: pulumi.Output.json_dumps(iam.dead_letter_queue_policy(arns[0], arns[1:]))
+            lambda arns: json.dumps(iam.dead_letter_queue_policy(arns[0], arns[1:]))
         ),
         opts=pulumi.ResourceOptions(parent=parent),
     )
@@ -338,11 +341,7 @@ def alerting(
             arn=alerts_topic_arn,
             policy=pulumi.Output.all(
                 alerts_topic_arn, account_id, blocked_rule.arn, *[alarm.arn for alarm in alarm_list]
-            ).apply(
-                lambda values: pulumi.Output.json_dumps(
-                    iam.alerts_topic_policy(values[0], values[1], values[3:], values[2])
-                )
-            ),
+            ).apply(lambda values: json.dumps(iam.alerts_topic_policy(values[0], values[1], values[3:], values[2]))),
             opts=pulumi.ResourceOptions(parent=parent),
         )
     return Alerting(alerts_topic_arn, config, queue_policy, blocked_rule, alarm_list, topic_policy)

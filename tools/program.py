@@ -65,6 +65,14 @@ class Plan:
             raise AssertionError(f"expected one {type_token}, found {len(found)}")
         return found[0]
 
+    def named(self, type_token: str, name: str) -> PlannedResource:
+        """The one resource of `type_token` with logical name `name`."""
+        found = [resource for resource in self.of_type(type_token) if resource.name == name]
+        if len(found) != 1:
+            names = [resource.name for resource in self.of_type(type_token)]
+            raise AssertionError(f"expected one {type_token} named {name}, found {len(found)} among {names}")
+        return found[0]
+
     def to_json(self) -> dict[str, Any]:
         return {
             "project": self.project,

@@ -10,7 +10,8 @@ import pytest
 
 from components import COMPLETION_EVENT_DETAIL_TYPE, COMPLETION_EVENT_SOURCE
 from components.pipeline import TYPE_TOKEN
-from tools.program import Plan, PlannedResource, run_program
+from tests.support import queued_compute_types
+from tools.program import Plan, run_program
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "two_pipelines"
@@ -27,16 +28,11 @@ def plan() -> Plan:
     return run_program(EXAMPLE, "dev")
 
 
-def named(plan: Plan, type_token: str, name: str) -> PlannedResource:
-    found = [r for r in plan.resources if r.type == type_token and r.name == name]
-    assert len(found) == 1, (type_token, name)
-    return found[0]
-
-
 def test_two_components_and_no_type_and_name_clashes(plan):
     identities = Counter((r.type, r.name) for r in plan.resources)
 
-    assert [r.name for r in plan.of_type(TYPE_TOKEN)] == ["render", "encode"]
+    # Components register concurrently, so compare as a set: order is not part of the contract.
+    assert sorted(r.name for r in plan.of_type(TYPE_TOKEN)) == ["encode", "render"]
     assert [identity for identity, count in identities.items() if count > 1] == []
     # Physical names, auto-named from logical ones, cannot clash either.
     physical = Counter((r.type, r.state.get("name")) for r in plan.resources if r.type.startswith("aws:"))
@@ -53,22 +49,19 @@ def test_every_pipeline_resource_sits_under_its_component(plan):
 
 
 def test_one_pipeline_is_ec2_and_the_other_fargate_with_their_own_settings(plan):
-    render_envs = [r for r in plan.of_type(COMPUTE_ENV) if r.name.startswith("render-")]
-    encode_envs = [r for r in plan.of_type(COMPUTE_ENV) if r.name.startswith("encode-")]
-
-    assert [e.inputs["computeResources"]["type"] for e in render_envs] == ["SPOT", "EC2"]
-    assert [e.inputs["computeResources"]["type"] for e in encode_envs] == ["FARGATE_SPOT", "FARGATE"]
-    assert named(plan, JOB_DEF, "render-job").inputs["platformCapabilities"] == ["EC2"]
-    assert named(plan, JOB_DEF, "encode-job").inputs["platformCapabilities"] == ["FARGATE"]
-    assert named(plan, QUEUE, "render-queue").inputs["tags"]["Name"] == "render-dev-queue"
+    assert queued_compute_types(plan, "render-queue") == ["SPOT", "EC2"]
+    assert queued_compute_types(plan, "encode-queue") == ["FARGATE_SPOT", "FARGATE"]
+    assert plan.named(JOB_DEF, "render-job").inputs["platformCapabilities"] == ["EC2"]
+    assert plan.named(JOB_DEF, "encode-job").inputs["platformCapabilities"] == ["FARGATE"]
+    assert plan.named(QUEUE, "render-queue").inputs["tags"]["Name"] == "render-dev-queue"
 
 
 def test_both_notifiers_publish_to_the_shared_bus_and_the_consumer_rule_listens_there(plan):
-    bus_name = named(plan, BUS, "completions").state["name"]
-    consumer = named(plan, RULE, "failed-array-jobs")
+    bus_name = plan.named(BUS, "completions").state["name"]
+    consumer = plan.named(RULE, "failed-array-jobs")
 
     for component in ("render", "encode"):
-        variables = named(plan, FUNCTION, f"{component}-notifier").inputs["environment"]["variables"]
+        variables = plan.named(FUNCTION, f"{component}-notifier").inputs["environment"]["variables"]
         assert variables["EVENT_BUS_NAME"] == bus_name
     assert consumer.inputs["eventBusName"] == bus_name
     assert json.loads(consumer.inputs["eventPattern"]) == {
@@ -79,11 +72,11 @@ def test_both_notifiers_publish_to_the_shared_bus_and_the_consumer_rule_listens_
 
 
 def test_downstream_function_reacts_to_the_encode_pipeline_only(plan):
-    rule = named(plan, RULE, "encode-downstream")
+    rule = plan.named(RULE, "encode-downstream")
     pattern = json.loads(rule.inputs["eventPattern"])
 
-    assert pattern["detail"] == {"jobQueueArn": [named(plan, QUEUE, "encode-queue").state["arn"]]}
-    assert named(plan, FUNCTION, "encode-downstream").inputs["code"] == {"file": "examples/two_pipelines/downstream"}
+    assert pattern["detail"] == {"jobQueueArn": [plan.named(QUEUE, "encode-queue").state["arn"]]}
+    assert plan.named(FUNCTION, "encode-downstream").inputs["code"] == {"file": "examples/two_pipelines/downstream"}
     assert not [r for r in plan.of_type(FUNCTION) if r.name == "render-downstream"]
 
 

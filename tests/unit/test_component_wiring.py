@@ -7,7 +7,7 @@ import pytest
 
 from components import BatchArrayPipeline, BatchArrayPipelineArgs, InvalidArgumentError
 from components.pipeline import TYPE_TOKEN
-from tools.program import Plan, PlannedResource, run_under_mocks
+from tools.program import Plan, run_under_mocks
 
 COMPUTE_ENV = "aws:batch/computeEnvironment:ComputeEnvironment"
 QUEUE = "aws:batch/jobQueue:JobQueue"
@@ -36,10 +36,6 @@ def plan_pipelines(*pipelines: tuple[str, BatchArrayPipelineArgs]) -> Plan:
     return run_under_mocks(program, "batch-array-notify", "test", {"aws:region": "eu-west-1"})
 
 
-def named(plan: Plan, type_token: str, name: str) -> PlannedResource:
-    return next(r for r in plan.of_type(type_token) if r.name == name)
-
-
 @pytest.fixture(scope="module")
 def ec2_plan() -> Plan:
     return plan_pipelines(("colors", {"stage": "qa", "tags": {"team": "render"}}))
@@ -51,17 +47,17 @@ def test_component_creates_the_whole_pipeline_under_one_parent(ec2_plan):
 
     for type_token in (COMPUTE_ENV, QUEUE, JOB_DEF, FUNCTION, TOPIC, TABLE):
         assert len(ec2_plan.of_type(type_token)) == 1, type_token
-    assert named(ec2_plan, RULE, "colors-completed")
-    assert named(ec2_plan, TARGET, "colors-notify")
-    assert named(ec2_plan, PERMISSION, "colors-invoke")
+    assert ec2_plan.named(RULE, "colors-completed")
+    assert ec2_plan.named(TARGET, "colors-notify")
+    assert ec2_plan.named(PERMISSION, "colors-invoke")
     assert component.name == "colors"
     assert children
     assert all(child.parent == (TYPE_TOKEN, "colors") for child in children)
 
 
 def test_rule_targets_the_notifier_and_only_this_rule_may_invoke_it(ec2_plan):
-    rule, target = named(ec2_plan, RULE, "colors-completed"), named(ec2_plan, TARGET, "colors-notify")
-    function, permission = ec2_plan.one(FUNCTION), named(ec2_plan, PERMISSION, "colors-invoke")
+    rule, target = ec2_plan.named(RULE, "colors-completed"), ec2_plan.named(TARGET, "colors-notify")
+    function, permission = ec2_plan.one(FUNCTION), ec2_plan.named(PERMISSION, "colors-invoke")
 
     assert target.inputs["rule"] == rule.state["name"]
     assert target.inputs["arn"] == function.state["arn"]
@@ -72,7 +68,7 @@ def test_rule_targets_the_notifier_and_only_this_rule_may_invoke_it(ec2_plan):
 
 
 def test_rule_pattern_is_scoped_to_this_queue_and_definition(ec2_plan):
-    pattern = json.loads(named(ec2_plan, RULE, "colors-completed").inputs["eventPattern"])
+    pattern = json.loads(ec2_plan.named(RULE, "colors-completed").inputs["eventPattern"])
 
     assert pattern["detail"]["jobQueue"] == [ec2_plan.one(QUEUE).state["arn"]]
     assert pattern["detail"]["jobDefinition"] == [{"prefix": ec2_plan.one(JOB_DEF).state["arnPrefix"] + ":"}]
@@ -101,7 +97,7 @@ def test_notifier_runs_the_handler_package_with_the_managed_powertools_layer(ec2
     assert function["layers"] == [
         "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:37"
     ]
-    assert function["loggingConfig"]["logGroup"] == named(ec2_plan, LOG_GROUP, "colors-notifier").state["name"]
+    assert function["loggingConfig"]["logGroup"] == ec2_plan.named(LOG_GROUP, "colors-notifier").state["name"]
 
 
 def test_code_asset_holds_only_the_handler_sources(ec2_plan):
@@ -113,9 +109,9 @@ def test_code_asset_holds_only_the_handler_sources(ec2_plan):
 
 
 def test_notifier_policy_reaches_only_its_log_group_topic_and_table(ec2_plan):
-    policy = json.loads(named(ec2_plan, ROLE_POLICY, "colors-notifier").inputs["policy"])
+    policy = json.loads(ec2_plan.named(ROLE_POLICY, "colors-notifier").inputs["policy"])
     grants = {statement["Sid"]: statement for statement in policy["Statement"]}
-    log_group_arn = named(ec2_plan, LOG_GROUP, "colors-notifier").state["arn"]
+    log_group_arn = ec2_plan.named(LOG_GROUP, "colors-notifier").state["arn"]
 
     assert grants["WriteOwnLogs"]["Resource"] == f"{log_group_arn}:*"
     assert grants["PublishCompletion"] == {
@@ -126,8 +122,8 @@ def test_notifier_policy_reaches_only_its_log_group_topic_and_table(ec2_plan):
     }
     assert grants["RecordCompletions"]["Resource"] == ec2_plan.one(TABLE).state["arn"]
     assert grants["ReadBatchJobs"]["Action"] == ["batch:DescribeJobs", "batch:ListJobs"]
-    role_policy = named(ec2_plan, ROLE_POLICY, "colors-notifier")
-    assert role_policy.inputs["role"] == named(ec2_plan, ROLE, "colors-notifier").id
+    role_policy = ec2_plan.named(ROLE_POLICY, "colors-notifier")
+    assert role_policy.inputs["role"] == ec2_plan.named(ROLE, "colors-notifier").id
 
 
 def test_idempotency_table_is_on_demand_with_ttl(ec2_plan):
@@ -188,7 +184,7 @@ def test_job_definition_reproduces_the_print_color_demo_and_logs_to_its_own_grou
     assert container["resourceRequirements"] == [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "2048"}]
     assert (
         container["logConfiguration"]["options"]["awslogs-group"]
-        == named(ec2_plan, LOG_GROUP, "colors-jobs").state["name"]
+        == ec2_plan.named(LOG_GROUP, "colors-jobs").state["name"]
     )
     assert "executionRoleArn" not in container
 
@@ -218,7 +214,7 @@ def test_fargate_uses_an_execution_role_and_no_ec2_settings():
     assert not {"instanceTypes", "minVcpus", "allocationStrategy", "instanceRole"} & set(resources)
     assert not plan.of_type(PROFILE)
     assert definition["platformCapabilities"] == ["FARGATE"]
-    assert container["executionRoleArn"] == named(plan, ROLE, "f-execution").state["arn"]
+    assert container["executionRoleArn"] == plan.named(ROLE, "f-execution").state["arn"]
     assert container["networkConfiguration"] == {"assignPublicIp": "ENABLED"}
     assert container["resourceRequirements"][0] == {"type": "VCPU", "value": "0.25"}
     assert plan.one(ATTACHMENT).inputs["policyArn"].endswith("service-role/AmazonECSTaskExecutionRolePolicy")
@@ -241,7 +237,7 @@ def test_given_network_and_topic_are_used_instead_of_created():
     assert plan.one(COMPUTE_ENV).inputs["computeResources"]["subnets"] == ["subnet-1", "subnet-2"]
     assert plan.one(COMPUTE_ENV).inputs["computeResources"]["securityGroupIds"] == ["sg-9"]
     assert plan.one(FUNCTION).inputs["environment"]["variables"]["TOPIC_ARN"] == topic
-    policy = json.loads(named(plan, ROLE_POLICY, "byo-notifier").inputs["policy"])
+    policy = json.loads(plan.named(ROLE_POLICY, "byo-notifier").inputs["policy"])
     assert {"Sid": "PublishCompletion", "Effect": "Allow", "Action": "sns:Publish", "Resource": topic} in policy[
         "Statement"
     ]
@@ -271,7 +267,7 @@ def test_email_subscriptions_filter_on_the_status_attribute():
 def test_two_instances_in_one_program_never_clash():
     plan = plan_pipelines(("render", {}), ("encode", {"compute_type": "FARGATE"}))
     identities = [(r.type, r.name) for r in plan.resources]
-    completion_rules = [named(plan, RULE, "render-completed"), named(plan, RULE, "encode-completed")]
+    completion_rules = [plan.named(RULE, "render-completed"), plan.named(RULE, "encode-completed")]
     patterns = [json.loads(rule.inputs["eventPattern"])["detail"]["jobQueue"] for rule in completion_rules]
 
     assert len(identities) == len(set(identities))

@@ -16,7 +16,8 @@ from components import (
     InvalidArgumentError,
 )
 from components.pipeline import TYPE_TOKEN
-from tools.program import MOCK_ACCOUNT, Plan, PlannedResource, run_under_mocks
+from tests.support import queued_compute_types
+from tools.program import MOCK_ACCOUNT, Plan, run_under_mocks
 
 COMPUTE_ENV = "aws:batch/computeEnvironment:ComputeEnvironment"
 QUEUE = "aws:batch/jobQueue:JobQueue"
@@ -45,12 +46,6 @@ def plan_one(name: str, args: BatchArrayPipelineArgs, export: bool = False) -> P
                 pulumi.export(key, output)
 
     return plan_program(program)
-
-
-def named(plan: Plan, type_token: str, name: str) -> PlannedResource:
-    found = [r for r in plan.resources if r.type == type_token and r.name == name]
-    assert len(found) == 1, (type_token, name, [r.name for r in plan.of_type(type_token)])
-    return found[0]
 
 
 def rejected(args: BatchArrayPipelineArgs) -> InvalidArgumentError:
@@ -84,8 +79,8 @@ def spot_then_ec2() -> Plan:
 
 
 def test_queue_uses_the_environments_in_the_given_order(spot_then_ec2):
-    spot = named(spot_then_ec2, COMPUTE_ENV, "mix-compute")
-    on_demand = named(spot_then_ec2, COMPUTE_ENV, "mix-compute-2")
+    spot = spot_then_ec2.named(COMPUTE_ENV, "mix-compute")
+    on_demand = spot_then_ec2.named(COMPUTE_ENV, "mix-compute-2")
     orders = spot_then_ec2.one(QUEUE).inputs["computeEnvironmentOrders"]
 
     assert orders == [
@@ -121,10 +116,7 @@ def test_fargate_environments_take_fargate_jobs_and_no_instance_profile():
         },
     )
 
-    assert [env.inputs["computeResources"]["type"] for env in plan.of_type(COMPUTE_ENV)] == [
-        "FARGATE_SPOT",
-        "FARGATE",
-    ]
+    assert queued_compute_types(plan, "fg-queue") == ["FARGATE_SPOT", "FARGATE"]
     assert not plan.of_type(PROFILE)
     assert plan.one(JOB_DEF).inputs["platformCapabilities"] == ["FARGATE"]
 
@@ -197,14 +189,14 @@ def test_subnets_security_groups_and_topic_may_be_outputs_of_the_callers_resourc
         )
 
     plan = plan_program(program)
-    resources = named(plan, COMPUTE_ENV, "byo-compute").inputs["computeResources"]
-    topic_arn = named(plan, TOPIC, "team-alerts").state["arn"]
+    resources = plan.named(COMPUTE_ENV, "byo-compute").inputs["computeResources"]
+    topic_arn = plan.named(TOPIC, "team-alerts").state["arn"]
 
-    assert resources["subnets"] == [named(plan, "aws:ec2/subnet:Subnet", f"private-{z}").id for z in "ab"]
-    assert resources["securityGroupIds"] == [named(plan, SECURITY_GROUP, "jobs").id]
+    assert resources["subnets"] == [plan.named("aws:ec2/subnet:Subnet", f"private-{z}").id for z in "ab"]
+    assert resources["securityGroupIds"] == [plan.named(SECURITY_GROUP, "jobs").id]
     assert [r.name for r in plan.of_type(SECURITY_GROUP)] == ["jobs"]
     assert [r.name for r in plan.of_type(TOPIC)] == ["team-alerts"]
-    assert named(plan, FUNCTION, "byo-notifier").inputs["environment"]["variables"]["TOPIC_ARN"] == topic_arn
+    assert plan.named(FUNCTION, "byo-notifier").inputs["environment"]["variables"]["TOPIC_ARN"] == topic_arn
 
 
 def test_every_child_uses_the_provider_given_through_opts():
@@ -224,7 +216,7 @@ def test_every_child_uses_the_provider_given_through_opts():
     assert "pulumi:providers:aws::frankfurt::" in references.pop()
     # Lookups run through it too: ARNs name its region, not the stack's.
     assert plan.one(QUEUE).state["arn"].startswith("arn:aws:batch:eu-central-1:")
-    bus_policy = json.loads(named(plan, ROLE_POLICY, "far-notifier-events").inputs["policy"])
+    bus_policy = json.loads(plan.named(ROLE_POLICY, "far-notifier-events").inputs["policy"])
     assert bus_policy["Statement"][0]["Resource"] == f"arn:aws:events:eu-central-1:{MOCK_ACCOUNT}:event-bus/default"
 
 
@@ -234,8 +226,8 @@ def test_every_child_uses_the_provider_given_through_opts():
 
 def test_notifier_puts_completion_events_on_the_default_bus_and_only_there():
     plan = plan_one("bus", {})
-    variables = named(plan, FUNCTION, "bus-notifier").inputs["environment"]["variables"]
-    policy = json.loads(named(plan, ROLE_POLICY, "bus-notifier-events").inputs["policy"])
+    variables = plan.named(FUNCTION, "bus-notifier").inputs["environment"]["variables"]
+    policy = json.loads(plan.named(ROLE_POLICY, "bus-notifier-events").inputs["policy"])
 
     assert variables["EVENT_BUS_NAME"] == "default"
     assert policy["Statement"] == [
@@ -247,8 +239,8 @@ def test_notifier_puts_completion_events_on_the_default_bus_and_only_there():
         }
     ]
     assert (
-        named(plan, ROLE_POLICY, "bus-notifier-events").inputs["role"]
-        == named(plan, "aws:iam/role:Role", "bus-notifier").id
+        plan.named(ROLE_POLICY, "bus-notifier-events").inputs["role"]
+        == plan.named("aws:iam/role:Role", "bus-notifier").id
     )
 
 
@@ -260,12 +252,11 @@ def test_a_custom_bus_from_the_callers_program_is_used_by_name_and_granted_by_ar
         pulumi.export("bus_name", pipeline.completion_event_bus_name)
 
     plan = plan_program(program)
-    bus = named(plan, "aws:cloudwatch/eventBus:EventBus", "analytics")
-    policy = json.loads(named(plan, ROLE_POLICY, "own-notifier-events").inputs["policy"])
+    bus = plan.named("aws:cloudwatch/eventBus:EventBus", "analytics")
+    policy = json.loads(plan.named(ROLE_POLICY, "own-notifier-events").inputs["policy"])
 
     assert (
-        named(plan, FUNCTION, "own-notifier").inputs["environment"]["variables"]["EVENT_BUS_NAME"]
-        == (bus.state["name"])
+        plan.named(FUNCTION, "own-notifier").inputs["environment"]["variables"]["EVENT_BUS_NAME"] == (bus.state["name"])
     )
     assert policy["Statement"][0]["Resource"] == f"arn:aws:events:{REGION}:{MOCK_ACCOUNT}:event-bus/{bus.state['name']}"
     assert plan.outputs == {"bus": policy["Statement"][0]["Resource"], "bus_name": bus.state["name"]}
@@ -274,10 +265,10 @@ def test_a_custom_bus_from_the_callers_program_is_used_by_name_and_granted_by_ar
 def test_another_accounts_bus_is_granted_by_exactly_its_arn():
     arn = "arn:aws:events:eu-west-1:210987654321:event-bus/central"
     plan = plan_one("x", {"completion_event_bus": arn}, export=True)
-    policy = json.loads(named(plan, ROLE_POLICY, "x-notifier-events").inputs["policy"])
+    policy = json.loads(plan.named(ROLE_POLICY, "x-notifier-events").inputs["policy"])
 
     assert policy["Statement"][0]["Resource"] == arn
-    assert named(plan, FUNCTION, "x-notifier").inputs["environment"]["variables"]["EVENT_BUS_NAME"] == arn
+    assert plan.named(FUNCTION, "x-notifier").inputs["environment"]["variables"]["EVENT_BUS_NAME"] == arn
     assert plan.outputs["completion_event_bus_name"] == "central"
 
 
@@ -310,10 +301,10 @@ def test_downstream_function_is_invoked_by_a_rule_on_this_pipelines_completion_e
         },
         export=True,
     )
-    function = named(plan, FUNCTION, "etl-downstream")
-    rule = named(plan, RULE, "etl-downstream")
-    target = named(plan, TARGET, "etl-downstream")
-    permission = named(plan, PERMISSION, "etl-downstream")
+    function = plan.named(FUNCTION, "etl-downstream")
+    rule = plan.named(RULE, "etl-downstream")
+    target = plan.named(TARGET, "etl-downstream")
+    permission = plan.named(PERMISSION, "etl-downstream")
 
     assert function.inputs["handler"] == "app.handler"
     assert function.inputs["runtime"] == "python3.12"
@@ -339,7 +330,7 @@ def test_a_single_file_becomes_the_only_file_of_the_package(downstream_code):
         "one", {"downstream_function": {"code_path": str(downstream_code / "app.py"), "handler": "app.handler"}}
     )
 
-    assert named(plan, FUNCTION, "one-downstream").inputs["code"] == {
+    assert plan.named(FUNCTION, "one-downstream").inputs["code"] == {
         "assetArchive": {"app.py": {"file": str(downstream_code / "app.py")}}
     }
 
@@ -374,8 +365,8 @@ def test_name_prefix_tags_every_taggable_child_by_its_part_and_keeps_the_users_t
     plan = plan_one("pipe", {"name_prefix": "etl", "tags": {"team": "data"}, "compute_type": "SPOT"})
     tagged = [r for r in plan.resources if "tags" in r.inputs]
 
-    assert named(plan, QUEUE, "pipe-queue").inputs["tags"] == {"team": "data", "Name": "etl-queue"}
-    assert named(plan, FUNCTION, "pipe-notifier").inputs["tags"]["Name"] == "etl-notifier"
+    assert plan.named(QUEUE, "pipe-queue").inputs["tags"] == {"team": "data", "Name": "etl-queue"}
+    assert plan.named(FUNCTION, "pipe-notifier").inputs["tags"]["Name"] == "etl-notifier"
     assert len(tagged) >= 10
     assert all(r.inputs["tags"]["Name"] == "etl-" + r.name.removeprefix("pipe-") for r in tagged)
     assert all(r.inputs["tags"]["team"] == "data" for r in tagged)
