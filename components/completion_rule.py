@@ -41,22 +41,48 @@ def completion_rule(
         tags=tags,
         opts=child,
     )
+    permission, target = lambda_target(
+        rule,
+        function,
+        parent,
+        permission_name=f"{name}-invoke",
+        target_name=f"{name}-notify",
+        retry_policy=retry_policy,
+        dead_letter_arn=dead_letter_arn,
+    )
+    return CompletionRule(rule, target, permission)
+
+
+def lambda_target(
+    rule: aws.cloudwatch.EventRule,
+    function: aws.lambda_.Function,
+    parent: pulumi.Resource,
+    *,
+    permission_name: str,
+    target_name: str,
+    event_bus_name: pulumi.Input[str] | None = None,
+    retry_policy: aws.cloudwatch.EventTargetRetryPolicyArgsDict | None = None,
+    dead_letter_arn: pulumi.Input[str] | None = None,
+) -> tuple[aws.lambda_.Permission, aws.cloudwatch.EventTarget]:
+    """Let exactly `rule` invoke `function`, then make the function the rule's target."""
     permission = aws.lambda_.Permission(
-        f"{name}-invoke",
+        permission_name,
         action="lambda:InvokeFunction",
         function=function.name,
         principal="events.amazonaws.com",
-        # Only this rule may invoke the notifier, not any rule in the account.
+        # Only this rule may invoke the function, not any rule in the account.
         source_arn=rule.arn,
-        opts=child,
+        opts=pulumi.ResourceOptions(parent=parent),
     )
     target = aws.cloudwatch.EventTarget(
-        f"{name}-notify",
+        target_name,
         rule=rule.name,
+        event_bus_name=event_bus_name,
         arn=function.arn,
         # EventBridge retries, then keeps what it could not deliver in the dead-letter queue.
         retry_policy=retry_policy,
         dead_letter_config={"arn": dead_letter_arn} if dead_letter_arn is not None else None,
+        # Without the permission in place the first deliveries fail (and, with no DLQ, are dropped).
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[permission]),
     )
-    return CompletionRule(rule, target, permission)
+    return permission, target

@@ -18,7 +18,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.completion_bus import CompletionBus, completion_event_pattern
-from components.iam import assume_role_policy
+from components.completion_rule import lambda_target
+from components.iam import lambda_role, write_logs_statement
 
 DEFAULT_RUNTIME = "python3.13"
 DEFAULT_ARCHITECTURE = "x86_64"
@@ -52,20 +53,6 @@ def downstream_code(path: Path) -> pulumi.Archive:
     return pulumi.AssetArchive({path.name: pulumi.FileAsset(str(path))})
 
 
-def logs_policy(log_group_arn: str) -> dict[str, object]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "WriteOwnLogs",
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": f"{log_group_arn}:*",
-            }
-        ],
-    }
-
-
 def downstream_function(
     name: str,
     settings: DownstreamSettings,
@@ -74,22 +61,21 @@ def downstream_function(
     log_retention_days: int,
     tags: dict[str, str],
     parent: pulumi.Resource,
+    retry_policy: aws.cloudwatch.EventTargetRetryPolicyArgsDict | None = None,
+    dead_letter_arn: pulumi.Input[str] | None = None,
 ) -> Downstream:
     child = pulumi.ResourceOptions(parent=parent)
     log_group = aws.cloudwatch.LogGroup(
         f"{name}-downstream", retention_in_days=log_retention_days, tags=tags, opts=child
     )
     # Only its own logs: the user attaches whatever else the code needs to the exported role.
-    role = aws.iam.Role(
-        f"{name}-downstream",
-        assume_role_policy=pulumi.Output.json_dumps(assume_role_policy("lambda.amazonaws.com")),
-        tags=tags,
-        opts=child,
-    )
+    role = lambda_role(f"{name}-downstream", tags, parent)
     policy = aws.iam.RolePolicy(
         f"{name}-downstream",
         role=role.id,
-        policy=log_group.arn.apply(lambda arn: json.dumps(logs_policy(arn))),
+        policy=log_group.arn.apply(
+            lambda arn: json.dumps({"Version": "2012-10-17", "Statement": [write_logs_statement(arn)]})
+        ),
         opts=child,
     )
     function = aws.lambda_.Function(
@@ -114,19 +100,14 @@ def downstream_function(
         tags=tags,
         opts=child,
     )
-    permission = aws.lambda_.Permission(
-        f"{name}-downstream",
-        action="lambda:InvokeFunction",
-        function=function.name,
-        principal="events.amazonaws.com",
-        source_arn=rule.arn,
-        opts=child,
-    )
-    aws.cloudwatch.EventTarget(
-        f"{name}-downstream",
-        rule=rule.name,
+    lambda_target(
+        rule,
+        function,
+        parent,
+        permission_name=f"{name}-downstream",
+        target_name=f"{name}-downstream",
         event_bus_name=bus.reference,
-        arn=function.arn,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[permission]),
+        retry_policy=retry_policy,
+        dead_letter_arn=dead_letter_arn,
     )
     return Downstream(function, role, log_group, rule)

@@ -30,6 +30,26 @@ def assume_role_policy(service: str) -> PolicyDocument:
     }
 
 
+def write_logs_statement(log_group_arn: str) -> Statement:
+    """Write to one log group's streams; the group itself is ours, so no logs:CreateLogGroup."""
+    return {
+        "Sid": "WriteOwnLogs",
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": f"{log_group_arn}:*",
+    }
+
+
+def lambda_role(name: str, tags: dict[str, str], parent: pulumi.Resource) -> aws.iam.Role:
+    """A role only Lambda can assume; its permissions are attached by the caller."""
+    return aws.iam.Role(
+        name,
+        assume_role_policy=pulumi.Output.json_dumps(assume_role_policy("lambda.amazonaws.com")),
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
 def notifier_policy(
     log_group_arn: str,
     topic_arn: str,
@@ -40,12 +60,7 @@ def notifier_policy(
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {
-                "Sid": "WriteOwnLogs",
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": f"{log_group_arn}:*",
-            },
+            write_logs_statement(log_group_arn),
             {
                 # DescribeJobs and ListJobs support no resource-level permissions: IAM only accepts "*".
                 "Sid": "ReadBatchJobs",

@@ -11,7 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.args import EmailSubscription
-from components.iam import Statement, assume_role_policy, notifier_policy
+from components.iam import Statement, lambda_role, notifier_policy
 
 HANDLER_DIR = Path(__file__).resolve().parent.parent / "handler"
 HANDLER_ENTRY = "handler.app.handler"
@@ -93,12 +93,7 @@ def completion_topic(
 
 def notifier_role(name: str, tags: dict[str, str], parent: pulumi.Resource) -> aws.iam.Role:
     """The notifier's role, on its own so the key policy can name it before the topic exists."""
-    return aws.iam.Role(
-        f"{name}-notifier",
-        assume_role_policy=pulumi.Output.json_dumps(assume_role_policy("lambda.amazonaws.com")),
-        tags=tags,
-        opts=pulumi.ResourceOptions(parent=parent),
-    )
+    return lambda_role(f"{name}-notifier", tags, parent)
 
 
 def notifier(

@@ -173,8 +173,31 @@ class BatchArrayPipeline(pulumi.ComponentResource):
             retry_policy=retry_policy(failures),
             dead_letter_arn=shield.event_dead_letter_queue.arn,
         )
+        downstream = None
+        if settings.downstream_function is not None:
+            downstream = downstream_function(
+                name,
+                settings.downstream_function,
+                bus,
+                batch.job_queue.arn,
+                settings.notifier_log_retention_days,
+                tags,
+                self,
+                retry_policy=retry_policy(failures),
+                dead_letter_arn=shield.event_dead_letter_queue.arn,
+            )
         alerts = alerting(
-            name, failures, shield, topic_arn, owns_topic, batch.job_queue, handler.function, rule.rule, tags, self
+            name,
+            failures,
+            shield,
+            topic_arn,
+            owns_topic,
+            batch.job_queue,
+            handler.function,
+            rule.rule,
+            tags,
+            self,
+            other_dead_lettering_rules=[downstream.rule] if downstream else [],
         )
 
         self.compute_environment_arn = batch.compute_environment.arn
@@ -209,16 +232,7 @@ class BatchArrayPipeline(pulumi.ComponentResource):
         self.completion_event_detail_type = pulumi.Output.from_input(COMPLETION_EVENT_DETAIL_TYPE)
         self.downstream_function_arn = self.downstream_function_name = self.downstream_role_name = None
         self.downstream_rule_arn = self.downstream_log_group_name = None
-        if settings.downstream_function is not None:
-            downstream = downstream_function(
-                name,
-                settings.downstream_function,
-                bus,
-                batch.job_queue.arn,
-                settings.notifier_log_retention_days,
-                tags,
-                self,
-            )
+        if downstream is not None:
             self.downstream_function_arn = downstream.function.arn
             self.downstream_function_name = downstream.function.name
             self.downstream_role_name = downstream.role.name

@@ -323,6 +323,7 @@ def alerting(
     completion_rule: aws.cloudwatch.EventRule,
     tags: dict[str, str],
     parent: pulumi.Resource,
+    other_dead_lettering_rules: Sequence[aws.cloudwatch.EventRule] = (),
 ) -> Alerting:
     """Everything that reacts to a failure, declared once the rule and the notifier exist."""
     alerts_topic_arn = pulumi.Output.from_input(settings.alerts_topic_arn or completion_topic_arn)
@@ -330,7 +331,9 @@ def alerting(
     blocked_rule, _ = queue_blocked_rule(
         name, job_queue, alerts_topic_arn, shield.event_dead_letter_queue.arn, settings, tags, parent
     )
-    queue_policy = dead_letter_policy(name, shield.event_dead_letter_queue, [completion_rule, blocked_rule], parent)
+    queue_policy = dead_letter_policy(
+        name, shield.event_dead_letter_queue, [completion_rule, blocked_rule, *other_dead_lettering_rules], parent
+    )
     alarm_list = alarms(name, alerts_topic_arn, shield, function, completion_rule, tags, parent)
     topic_policy = None
     if settings.alerts_topic_arn is None and owns_completion_topic:

@@ -325,6 +325,21 @@ def test_downstream_function_is_invoked_by_a_rule_on_this_pipelines_completion_e
     assert plan.outputs["downstream_rule_arn"] == rule.state["arn"]
 
 
+def test_downstream_target_retries_then_dead_letters_like_the_completion_target(downstream_code):
+    plan = plan_one("etl", {"downstream_function": {"code_path": str(downstream_code), "handler": "app.handler"}})
+    downstream = plan.named(TARGET, "etl-downstream").inputs
+    completion = plan.named(TARGET, "etl-notify").inputs
+    dead_letter_queue = plan.named("aws:sqs/queue:Queue", "etl-undelivered").state["arn"]
+    queue_policy = json.loads(plan.named("aws:sqs/queuePolicy:QueuePolicy", "etl-undelivered").inputs["policy"])
+    allowed_sources = queue_policy["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"]
+
+    assert downstream["retryPolicy"] == completion["retryPolicy"]
+    assert downstream["deadLetterConfig"] == {"arn": dead_letter_queue}
+    # The queue only accepts dead letters from rules it names: the downstream rule must be one of them.
+    assert plan.named(RULE, "etl-downstream").state["arn"] in allowed_sources
+    assert plan.named(RULE, "etl-completed").state["arn"] in allowed_sources
+
+
 def test_a_single_file_becomes_the_only_file_of_the_package(downstream_code):
     plan = plan_one(
         "one", {"downstream_function": {"code_path": str(downstream_code / "app.py"), "handler": "app.handler"}}
