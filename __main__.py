@@ -18,9 +18,17 @@ from components import BatchArrayPipeline, BatchArrayPipelineArgs, InvalidArgume
 PROJECT = "batch-array-notify"
 
 
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(word.title() for word in rest)
+
+
+def _snake(camel: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", camel).lower()
+
+
 def _config_key(arg: str) -> str:
-    head, *rest = arg.split("_")
-    return f"{PROJECT}:{head}{''.join(word.title() for word in rest)}"
+    return f"{PROJECT}:{_camel(arg)}"
 
 
 def _pairs(key: str, items: list[Any] | None) -> dict[str, str] | None:
@@ -114,7 +122,7 @@ def read_config() -> dict[str, Any]:
 def pipeline_args(values: dict[str, Any], stage: str) -> BatchArrayPipelineArgs:
     emails = [{"address": address} for address in values.pop("notificationEmails", [])]
     emails += [{"address": address, "statuses": ["FAILED"]} for address in values.pop("failureEmails", [])]
-    args: dict[str, Any] = {re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower(): value for key, value in values.items()}
+    args: dict[str, Any] = {_snake(key): value for key, value in values.items()}
     args["job_environment"] = _pairs("job_environment", args.get("job_environment"))
     args["tags"] = _pairs("tags", args.get("tags"))
     args["email_subscriptions"] = emails
@@ -141,11 +149,16 @@ def main() -> None:
     try:
         pipeline = BatchArrayPipeline(PROJECT, args)
     except InvalidArgumentError as error:
-        raise error.renamed(config_key_for(error.key, notification_count)) from None
+        # Say it in the user's words: config keys, also where the message names another setting.
+        allowed = re.sub(
+            r"\b[a-z]+(?:_[a-z]+)+\b",
+            lambda word: _config_key(word.group()) if _camel(word.group()) in READERS else word.group(),
+            error.allowed,
+        )
+        raise error.renamed(config_key_for(error.key, notification_count), allowed) from None
 
     for attribute, output in pipeline.outputs().items():
-        head, *rest = attribute.split("_")
-        pulumi.export(head + "".join(word.title() for word in rest), output)
+        pulumi.export(_camel(attribute), output)
     pulumi.export(
         "submitArrayJob",
         pulumi.Output.format(

@@ -47,8 +47,8 @@ class InvalidArgumentError(pulumi.RunError, ValueError):
         self.key, self.value, self.allowed = key, value, allowed
         super().__init__(f"{key}: {value!r} is not allowed; {allowed}")
 
-    def renamed(self, key: str) -> InvalidArgumentError:
-        return InvalidArgumentError(key, self.value, self.allowed)
+    def renamed(self, key: str, allowed: str | None = None) -> InvalidArgumentError:
+        return InvalidArgumentError(key, self.value, self.allowed if allowed is None else allowed)
 
 
 #: CloudWatch Logs accepts only these retentions (PutRetentionPolicy).
