@@ -27,10 +27,10 @@ from typing import Any, TextIO
 import boto3  # type: ignore[import-untyped]  # boto3 ships no type information
 import yaml
 
+from tools.eventgen import MAX_ARRAY_SIZE, MIN_ARRAY_SIZE
+
 ROOT = Path(__file__).resolve().parent.parent
 USAGE_ERROR = 2
-#: Batch's array size limits (SubmitJob `arrayProperties.size`).
-MIN_ARRAY_SIZE, MAX_ARRAY_SIZE = 2, 10_000
 TERMINAL = ("SUCCEEDED", "FAILED")
 #: statusSummary keys in the order a child moves through them.
 CHILD_STATES = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED")
