@@ -104,11 +104,6 @@ class ResolvedArgs:
     """The arguments after validation, with every default applied: what the component builds from."""
 
     stage: str
-    compute_type: str
-    min_vcpus: int
-    max_vcpus: int
-    instance_types: list[str]
-    allocation_strategy: str | None
     subnet_ids: list[pulumi.Input[str]] | None
     security_group_ids: list[pulumi.Input[str]] | None
     vpc_id: pulumi.Input[str] | None
@@ -135,10 +130,6 @@ class ResolvedArgs:
     completion_event_bus: pulumi.Input[str]
     downstream_function: DownstreamSettings | None
     name_prefix: str | None
-
-    @property
-    def is_fargate(self) -> bool:
-        return self.compute_type in FARGATE_COMPUTE_TYPES
 
 
 def _one_of(key: str, value: object, allowed: Iterable[object]) -> None:
@@ -292,25 +283,11 @@ def resolve_args(args: BatchArrayPipelineArgs) -> ResolvedArgs:
     stage = get("stage")
     if not isinstance(stage, str) or not STAGE.match(stage):
         raise InvalidArgumentError("stage", stage, "expected 1-32 letters, digits, '-' or '_'")
-    compute_environments = _compute_environments(given)
-    compute_type = compute_environments[0].compute_type if compute_environments else get("compute_type")
-    _one_of("compute_type", compute_type, COMPUTE_TYPES)
-    fargate = compute_type in FARGATE_COMPUTE_TYPES
-
-    for ec2_only in ("instance_types", "allocation_strategy"):
-        if fargate and given.get(ec2_only) is not None:
-            raise InvalidArgumentError(ec2_only, given[ec2_only], f"only for {' or '.join(EC2_COMPUTE_TYPES)} compute")
-    if fargate and given.get("min_vcpus"):
-        raise InvalidArgumentError("min_vcpus", given["min_vcpus"], "Fargate keeps no idle capacity; omit it or use 0")
-    min_vcpus = _whole("min_vcpus", get("min_vcpus"), 0, MAX_ARRAY_VCPUS)
-    max_vcpus = _whole("max_vcpus", get("max_vcpus"), 1, MAX_ARRAY_VCPUS)
-    if min_vcpus > max_vcpus:
-        raise InvalidArgumentError("min_vcpus", min_vcpus, f"must not exceed max_vcpus ({max_vcpus})")
-    allocation_strategy = given.get("allocation_strategy")
-    if allocation_strategy is not None:
-        _one_of("allocation_strategy", allocation_strategy, ALLOCATION_STRATEGIES[compute_type])
-    elif not fargate:
-        allocation_strategy = DEFAULT_ALLOCATION_STRATEGY[compute_type]
+    # The flat keys describe the single environment of the common case; one validator serves both forms.
+    compute_environments = _compute_environments(given) or [
+        _compute_environment("", {key: given[key] for key in FLAT_COMPUTE_KEYS if given.get(key) is not None})
+    ]
+    compute_type = compute_environments[0].compute_type
 
     subnet_ids = _inputs("subnet_ids", given.get("subnet_ids"))
     assign_public_ip = given.get("assign_public_ip")
@@ -352,11 +329,6 @@ def resolve_args(args: BatchArrayPipelineArgs) -> ResolvedArgs:
 
     return ResolvedArgs(
         stage=stage,
-        compute_type=compute_type,
-        min_vcpus=min_vcpus,
-        max_vcpus=max_vcpus,
-        instance_types=[] if fargate else _strings("instance_types", get("instance_types")),
-        allocation_strategy=allocation_strategy,
         subnet_ids=subnet_ids,
         security_group_ids=_inputs("security_group_ids", given.get("security_group_ids")),
         vpc_id=given.get("vpc_id"),
@@ -379,16 +351,7 @@ def resolve_args(args: BatchArrayPipelineArgs) -> ResolvedArgs:
         max_failed_details=_whole("max_failed_details", get("max_failed_details"), 1, 100),
         reliability=_reliability(get),
         tags=tags,
-        compute_environments=compute_environments
-        or [
-            ComputeSettings(
-                compute_type,
-                min_vcpus,
-                max_vcpus,
-                [] if fargate else _strings("instance_types", get("instance_types")),
-                allocation_strategy,
-            )
-        ],
+        compute_environments=compute_environments,
         completion_event_bus=_event_bus(given.get("completion_event_bus")),
         downstream_function=_downstream(given.get("downstream_function")),
         name_prefix=_name_prefix(given.get("name_prefix")),
@@ -415,30 +378,37 @@ def _unknown_keys(key: str, value: dict[str, Any], allowed: Iterable[str]) -> No
 
 
 def _compute_environment(key: str, entry: object) -> ComputeSettings:
+    """One environment: an entry of `compute_environments` (`key` is its path) or the flat keys (`key` empty)."""
     if not isinstance(entry, dict):
         raise InvalidArgumentError(key, entry, "expected {compute_type, min_vcpus, max_vcpus, ...}")
     _unknown_keys(key, entry, ComputeEnvironment.__annotations__)
-    _one_of(f"{key}.compute_type", entry.get("compute_type"), COMPUTE_TYPES)
-    compute_type = cast(str, entry["compute_type"])
+
+    def field(name: str) -> str:
+        return f"{key}.{name}" if key else name
+
+    compute_type = entry.get("compute_type", DEFAULTS["compute_type"] if not key else None)
+    _one_of(field("compute_type"), compute_type, COMPUTE_TYPES)
     fargate = compute_type in FARGATE_COMPUTE_TYPES
     for ec2_only in ("instance_types", "allocation_strategy"):
         if fargate and entry.get(ec2_only) is not None:
             raise InvalidArgumentError(
-                f"{key}.{ec2_only}", entry[ec2_only], f"only for {' or '.join(EC2_COMPUTE_TYPES)} compute"
+                field(ec2_only), entry[ec2_only], f"only for {' or '.join(EC2_COMPUTE_TYPES)} compute"
             )
     if fargate and entry.get("min_vcpus"):
-        raise InvalidArgumentError(f"{key}.min_vcpus", entry["min_vcpus"], "Fargate keeps no idle capacity")
-    min_vcpus = _whole(f"{key}.min_vcpus", entry.get("min_vcpus", DEFAULTS["min_vcpus"]), 0, MAX_ARRAY_VCPUS)
-    max_vcpus = _whole(f"{key}.max_vcpus", entry.get("max_vcpus", DEFAULTS["max_vcpus"]), 1, MAX_ARRAY_VCPUS)
+        raise InvalidArgumentError(
+            field("min_vcpus"), entry["min_vcpus"], "Fargate keeps no idle capacity; omit it or use 0"
+        )
+    min_vcpus = _whole(field("min_vcpus"), entry.get("min_vcpus", DEFAULTS["min_vcpus"]), 0, MAX_ARRAY_VCPUS)
+    max_vcpus = _whole(field("max_vcpus"), entry.get("max_vcpus", DEFAULTS["max_vcpus"]), 1, MAX_ARRAY_VCPUS)
     if min_vcpus > max_vcpus:
-        raise InvalidArgumentError(f"{key}.min_vcpus", min_vcpus, f"must not exceed max_vcpus ({max_vcpus})")
+        raise InvalidArgumentError(field("min_vcpus"), min_vcpus, f"must not exceed max_vcpus ({max_vcpus})")
     allocation_strategy = entry.get("allocation_strategy")
     if allocation_strategy is not None:
-        _one_of(f"{key}.allocation_strategy", allocation_strategy, ALLOCATION_STRATEGIES[compute_type])
+        _one_of(field("allocation_strategy"), allocation_strategy, ALLOCATION_STRATEGIES[compute_type])
     elif not fargate:
         allocation_strategy = DEFAULT_ALLOCATION_STRATEGY[compute_type]
     instance_types = (
-        [] if fargate else _strings(f"{key}.instance_types", entry.get("instance_types", DEFAULTS["instance_types"]))
+        [] if fargate else _strings(field("instance_types"), entry.get("instance_types", DEFAULTS["instance_types"]))
     )
     return ComputeSettings(compute_type, min_vcpus, max_vcpus, instance_types, allocation_strategy)
 
