@@ -152,22 +152,25 @@ KMS_ADMIN_ACTIONS: tuple[str, ...] = (
 KMS_PRODUCER_ACTIONS: tuple[str, ...] = ("kms:Decrypt", "kms:GenerateDataKey*")
 
 
-def key_policy(account_id: str, partition: str, notifier_role_arn: str) -> PolicyDocument:
+def key_policy(account_id: str, partition: str, notifier_role_arn: str, region: str) -> PolicyDocument:
     """The pipeline key's policy.
 
     `Resource: "*"` in a key policy means "this key" (a key policy is attached to exactly one key and
     accepts nothing else); it is the only form KMS allows there, so it is not a wildcard grant.
     CloudWatch alarms and EventBridge rules publish to the encrypted topic and queues as their service
-    principals, which the AWS-managed `aws/sns` key would refuse; both are limited to this account.
+    principals, which the AWS-managed `aws/sns` key would refuse. CloudWatch is limited to this account;
+    EventBridge cannot be (see its statement). People of the account read the failure queues through
+    SQS only, with whatever IAM policy the account gives them: root itself never decrypts directly.
     """
     this_account = {"StringEquals": {"aws:SourceAccount": account_id}}
+    root = f"arn:{partition}:iam::{account_id}:root"
     return {
         "Version": "2012-10-17",
         "Statement": [
             {
                 "Sid": "AccountAdministersTheKey",
                 "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+                "Principal": {"AWS": root},
                 "Action": list(KMS_ADMIN_ACTIONS),
                 "Resource": "*",  # key policy: "*" is this key and nothing else
             },
@@ -180,12 +183,15 @@ def key_policy(account_id: str, partition: str, notifier_role_arn: str) -> Polic
                 "Condition": this_account,
             },
             {
+                # No aws:SourceAccount/SourceArn here: the SNS guide says KMS does not support them for
+                # EventBridge-to-encrypted-topic delivery, so a condition would drop every blocked-queue
+                # alert. KMS is only reached once the topic policy and the dead-letter queue policy
+                # (both aws:SourceArn = our rules) have accepted the request.
                 "Sid": "RulesWriteToEncryptedTopicAndQueue",
                 "Effect": "Allow",
                 "Principal": {"Service": "events.amazonaws.com"},
                 "Action": list(KMS_PRODUCER_ACTIONS),
                 "Resource": "*",  # key policy: "*" is this key and nothing else
-                "Condition": this_account,
             },
             {
                 "Sid": "NotifierWritesToEncryptedTopicAndQueue",
@@ -193,6 +199,16 @@ def key_policy(account_id: str, partition: str, notifier_role_arn: str) -> Polic
                 "Principal": {"AWS": notifier_role_arn},
                 "Action": list(KMS_PRODUCER_ACTIONS),
                 "Resource": "*",  # key policy: "*" is this key and nothing else
+            },
+            {
+                # Without it nobody can `aws sqs receive-message` the failure queues (SQS decrypts with
+                # the reader's rights). Root delegates to IAM policies, and only through SQS of the region.
+                "Sid": "AccountReadsEncryptedQueues",
+                "Effect": "Allow",
+                "Principal": {"AWS": root},
+                "Action": ["kms:Decrypt"],
+                "Resource": "*",  # key policy: "*" is this key and nothing else
+                "Condition": {"StringEquals": {"kms:ViaService": f"sqs.{region}.amazonaws.com"}},
             },
         ],
     }

@@ -108,13 +108,13 @@ def encryption_key(
     tags: dict[str, str],
     parent: pulumi.Resource,
 ) -> aws.kms.Key:
-    account_id, partition, _ = _account(parent)
+    account_id, partition, region = _account(parent)
     return aws.kms.Key(
         f"{name}-key",
         description="batch-array-notify: completion topic and failure queues",
         enable_key_rotation=True,
         deletion_window_in_days=deletion_window_days,
-        policy=pulumi.Output.all(account_id, partition, notifier_role_arn).apply(
+        policy=pulumi.Output.all(account_id, partition, notifier_role_arn, region).apply(
             lambda values: json.dumps(iam.key_policy(*values))
         ),
         tags=tags,
