@@ -89,6 +89,9 @@ def compute_environment(
         profile, attachments = instance or instance_profile(name, tags, parent)
         # Without the policy attached first, instances join no cluster and the environment goes INVALID.
         depends_on = [*attachments]
+        # Pinned, not left to Batch's default: that default moved from Amazon Linux 2 (end of support) to
+        # AL2023 in 2026, so environments created before and after would silently differ.
+        resources["ec2_configurations"] = [{"image_type": "ECS_AL2023"}]
         resources["min_vcpus"] = compute.min_vcpus
         resources["instance_types"] = compute.instance_types
         resources["instance_role"] = profile.arn

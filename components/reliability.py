@@ -295,6 +295,15 @@ def alarms(
             "Sum",
             {"RuleName": completion_rule.name},
         ),
+        alarm(
+            # The last line of defence failing (queue policy or key refusing EventBridge): the event is gone.
+            "dead-letter-failed-alarm",
+            "EventBridge could not put an undeliverable completion event into the dead-letter queue: it is lost",
+            "AWS/Events",
+            "InvocationsFailedToBeSentToDlq",
+            "Sum",
+            {"RuleName": completion_rule.name},
+        ),
     ]
 
 

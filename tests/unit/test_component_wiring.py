@@ -145,6 +145,7 @@ def test_ec2_compute_uses_service_linked_role_and_an_instance_profile(ec2_plan):
     assert resources["allocationStrategy"] == "BEST_FIT_PROGRESSIVE"
     assert resources["instanceTypes"] == ["optimal"]
     assert resources["instanceRole"] == ec2_plan.one(PROFILE).state["arn"]
+    assert resources["ec2Configurations"] == [{"imageType": "ECS_AL2023"}]
     assert resources["securityGroupIds"] == [ec2_plan.one(SECURITY_GROUP).id]
     assert len(resources["subnets"]) == 3
     assert ec2_plan.one(ATTACHMENT).inputs["policyArn"] == (
@@ -211,7 +212,7 @@ def test_fargate_uses_an_execution_role_and_no_ec2_settings():
     container = json.loads(definition["containerProperties"])
 
     assert resources["type"] == "FARGATE_SPOT"
-    assert not {"instanceTypes", "minVcpus", "allocationStrategy", "instanceRole"} & set(resources)
+    assert not {"instanceTypes", "minVcpus", "allocationStrategy", "instanceRole", "ec2Configurations"} & set(resources)
     assert not plan.of_type(PROFILE)
     assert definition["platformCapabilities"] == ["FARGATE"]
     assert container["executionRoleArn"] == plan.named(ROLE, "f-execution").state["arn"]
