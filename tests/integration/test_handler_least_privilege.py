@@ -5,32 +5,41 @@ destinations (on-failure queue, completion bus), its table and the key encryptin
 
 The scenarios drive every AWS code path of the handler: a clean completion, one with failed children
 (ListJobs + a second DescribeJobs), a redelivered completion (idempotency hit) and a failed publish
-(Lambda retries it; Powertools releases the idempotency record). A module-scoped recorder collects them.
+(Lambda retries it; Powertools releases the idempotency record). One module-scoped fixture runs them all,
+so the plan-side tests see every call however pytest selects or orders the tests.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import json
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from handler import aws
 from handler.app import handler
-from tests.integration.conftest import reset_handler_caches
-from tools.program import Plan, run_program
+from tests.integration.conftest import BatchStack, LambdaContext, MotoBatch, TopicSubscriber, reset_handler_caches
+from tools.program import Plan
 
-ROOT = Path(__file__).resolve().parents[2]
-STAGES = ("dev", "prod")
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 LAMBDA = "aws:lambda/function:Function"
-
-#: Calls recorded across this module: (IAM action, the resource it addressed, by kind).
-RECORDED: set[tuple[str, str]] = set()
 #: Item-level operations Powertools idempotency may make on its table (GetItem is its fallback read).
 TABLE_ACTIONS = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+#: What the scenarios must have called between them, or they did not drive every code path.
+EXPECTED_ACTIONS = {
+    "batch:DescribeJobs",
+    "batch:ListJobs",
+    "sns:Publish",
+    "events:PutEvents",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+}
+
+Recorded = frozenset[tuple[str, str]]
 
 
 def _resource_kind(action: str, params: dict[str, Any]) -> str:
@@ -47,73 +56,86 @@ def _resource_kind(action: str, params: dict[str, Any]) -> str:
     return "?"
 
 
-def _record_handler_calls() -> None:
+def _record_handler_calls(recorded: set[tuple[str, str]]) -> None:
     """Hook the handler's current session (call after a cache reset, before the handler runs)."""
 
     def record(model: Any, params: dict[str, Any], **_: Any) -> None:
         action = f"{model.service_model.signing_name}:{model.name}"
-        RECORDED.add((action, _resource_kind(action, params)))
+        recorded.add((action, _resource_kind(action, params)))
 
     # Parameters as the handler passed them (`before-call` sees the serialized request instead).
     aws.session().events.register("before-parameter-build", record)
 
 
-@pytest.fixture
-def recorded_env(handler_env):
-    _record_handler_calls()
-    return handler_env
-
-
-def _fail_children(moto_batch, parent_id: str, indexes: list[int]) -> None:
-    moto_batch.fail_children(parent_id, indexes, "Essential container in task exited")
-
-
-def test_clean_completion(recorded_env, moto_batch, subscriber, lambda_context):
+def _clean_completion(moto_batch: MotoBatch, subscriber: TopicSubscriber) -> None:
     parent = moto_batch.submit_array_job(size=3)
-    assert handler(moto_batch.completion_event(parent), lambda_context)["outcome"] == "delivered"
+    assert handler(moto_batch.completion_event(parent), LambdaContext())["outcome"] == "delivered"
     assert len(subscriber.notifications()) == 1
 
 
-def test_completion_with_failed_children(recorded_env, moto_batch, subscriber, lambda_context):
+def _completion_with_failed_children(moto_batch: MotoBatch, subscriber: TopicSubscriber) -> None:
     parent = moto_batch.submit_array_job(size=4)
-    _fail_children(moto_batch, parent, [1, 3])
-    assert handler(moto_batch.completion_event(parent), lambda_context)["outcome"] == "delivered"
+    moto_batch.fail_children(parent, [1, 3], "Essential container in task exited")
+    assert handler(moto_batch.completion_event(parent), LambdaContext())["outcome"] == "delivered"
     assert len(subscriber.notifications()) == 1
 
 
-def test_redelivered_completion(recorded_env, moto_batch, subscriber, lambda_context):
-    parent = moto_batch.submit_array_job(size=2)
-    event = moto_batch.completion_event(parent)
-    handler(event, lambda_context)
-    assert handler(event, lambda_context)["outcome"] == "duplicate"
+def _redelivered_completion(moto_batch: MotoBatch, subscriber: TopicSubscriber) -> None:
+    event = moto_batch.completion_event(moto_batch.submit_array_job(size=2))
+    assert handler(event, LambdaContext())["outcome"] == "delivered"
+    assert handler(event, LambdaContext())["outcome"] == "duplicate"
     assert len(subscriber.notifications()) == 1
 
 
-def test_failed_publish_releases_the_record(handler_env, moto_batch, lambda_context, monkeypatch):
-    missing = handler_env.topic_arn + "-missing"
-    monkeypatch.setenv("TOPIC_ARN", missing)
-    reset_handler_caches()
-    _record_handler_calls()
-    parent = moto_batch.submit_array_job(size=2)
-    with pytest.raises(Exception, match=r"(?i)not.?found|does not exist"):
-        handler(moto_batch.completion_event(parent), lambda_context)
+def _failed_publish(moto_batch: MotoBatch, subscriber: TopicSubscriber) -> None:
+    # Runs with TOPIC_ARN naming a missing topic: Publish fails and Powertools deletes the record.
+    event = moto_batch.completion_event(moto_batch.submit_array_job(size=2))
+    with pytest.raises(ClientError, match="NotFound"):
+        handler(event, LambdaContext())
+    assert subscriber.notifications() == []
+
+
+Scenario = Callable[[MotoBatch, TopicSubscriber], None]
+#: Each scenario, and whether it runs against a topic that does not exist.
+SCENARIOS: tuple[tuple[Scenario, bool], ...] = (
+    (_clean_completion, False),
+    (_completion_with_failed_children, False),
+    (_redelivered_completion, False),
+    (_failed_publish, True),
+)
+
+
+@pytest.fixture(scope="module")
+def recorded_calls(batch_stack: BatchStack) -> Recorded:
+    """Every scenario run once: the calls they made, as (IAM action, the kind of resource addressed)."""
+    recorded: set[tuple[str, str]] = set()
+    moto_batch, subscriber = MotoBatch(batch_stack), TopicSubscriber(batch_stack)
+    for scenario, missing_topic in SCENARIOS:
+        subscriber.notifications()  # start from an empty subscriber queue
+        with pytest.MonkeyPatch.context() as env:
+            if missing_topic:
+                env.setenv("TOPIC_ARN", batch_stack.topic_arn + "-missing")
+            reset_handler_caches()
+            _record_handler_calls(recorded)
+            scenario(moto_batch, subscriber)
+        reset_handler_caches()
+    return frozenset(recorded)
+
+
+def test_the_scenarios_drive_every_aws_code_path(recorded_calls):
+    assert {action for action, _ in recorded_calls} >= EXPECTED_ACTIONS, sorted(recorded_calls)
 
 
 # --------------------------------------------------------------------------------------------------
 # The plan side
 
 
-@pytest.fixture(scope="module")
-def plans() -> dict[str, Plan]:
-    return {stage: run_program(ROOT, stage) for stage in STAGES}
-
-
 def _notifier(plan: Plan) -> Any:
-    return next(r for r in plan.of_type(LAMBDA) if r.name == f"{plan.project}-notifier")
+    return plan.named(LAMBDA, f"{plan.project}-notifier")
 
 
 def _role_statements(plan: Plan) -> list[dict[str, Any]]:
-    role_name = next(r for r in plan.of_type("aws:iam/role:Role") if r.name == f"{plan.project}-notifier").state["name"]
+    role_name = plan.named("aws:iam/role:Role", f"{plan.project}-notifier").state["name"]
     statements: list[dict[str, Any]] = []
     for policy in plan.of_type(ROLE_POLICY):
         if policy.inputs["role"] == role_name:
@@ -158,24 +180,22 @@ def _allows(statements: list[dict[str, Any]], action: str, resource: str) -> boo
     )
 
 
-@pytest.mark.parametrize("stage", STAGES)
-def test_every_recorded_call_is_allowed_by_the_planned_role(plans, stage):
-    # Runs after the scenarios above (file order): they must have exercised every AWS code path.
-    actions = {action for action, _ in RECORDED}
-    assert {"batch:DescribeJobs", "batch:ListJobs", "sns:Publish", "dynamodb:PutItem"} <= actions, RECORDED
-    assert "dynamodb:DeleteItem" in actions, "the failed-publish scenario must release its record"
-    plan = plans[stage]
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_every_recorded_call_is_allowed_by_the_planned_role(stage_plans, recorded_calls, stage):
+    assert {action for action, _ in recorded_calls} >= EXPECTED_ACTIONS, sorted(recorded_calls)
+    plan = stage_plans[stage]
     statements, kinds = _role_statements(plan), _resources(plan)
-    for action, kind in sorted(RECORDED):
+    for action, kind in sorted(recorded_calls):
         assert kind in kinds, f"{action} addressed a resource the role does not know: {kind}"
         assert _allows(statements, action, kinds[kind]), f"{stage}: the role denies {action} on {kinds[kind]}"
 
 
-@pytest.mark.parametrize("stage", STAGES)
-def test_the_planned_role_allows_nothing_else(plans, stage):
-    plan = plans[stage]
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_the_planned_role_allows_nothing_else(stage_plans, recorded_calls, stage):
+    assert {action for action, _ in recorded_calls} >= EXPECTED_ACTIONS, sorted(recorded_calls)
+    plan = stage_plans[stage]
     kinds = _resources(plan)
-    recorded = {(action, kinds[kind]) for action, kind in RECORDED if kind in kinds}
+    recorded = {(action, kinds[kind]) for action, kind in recorded_calls if kind in kinds}
     notifier = _notifier(plan)
     log_group = next(
         group
@@ -211,4 +231,5 @@ def test_the_planned_role_allows_nothing_else(plans, stage):
     }
     assert not extra, f"{stage}: the role allows more than the handler uses: {sorted(extra)}"
     kms = [s for s in _role_statements(plan) if any(a.startswith("kms:") for a in _listed(s["Action"]))]
+    assert kms, "the role has no key statement (it writes to encrypted queues)"
     assert all(s["Condition"]["StringEquals"]["kms:ViaService"] for s in kms), "the key only through SNS/SQS"

@@ -14,6 +14,7 @@ from handler import aws
 from handler.app import handler
 from handler.batch_jobs import MAX_LIST_PAGES
 from handler.delivery import SINKS
+from tests.integration.conftest import REGION
 from tools.eventgen import ArrayJobSpec, Compute, array_job_events
 
 
@@ -132,7 +133,7 @@ def _fail_once(operation: str, code: str) -> list[str]:
 
 
 def _idempotency_record_ids(table: str) -> set[str]:
-    items = boto3.client("dynamodb", region_name="eu-west-1").scan(TableName=table)["Items"]
+    items = boto3.client("dynamodb", region_name=REGION).scan(TableName=table)["Items"]
     return {item["id"]["S"] for item in items}
 
 
@@ -156,12 +157,14 @@ def test_publish_failing_once_leaves_no_record_and_the_retry_sends_one_message(
     assert handler(event, lambda_context)["outcome"] == "duplicate"
     assert len(subscriber.notifications()) == 1
     new_records = _idempotency_record_ids(table) - records_before
-    assert len(new_records) == len(SINKS)  # one record per sink
+    # One record per sink, each keyed by the sink's name.
+    assert sorted(record.partition("#")[0] for record in new_records) == sorted(
+        f"batch-array-notify.{sink.__name__}" for sink in SINKS
+    )
     (record_id,) = {record for record in new_records if record.startswith("batch-array-notify.publish_to_sns#")}
-    record = boto3.client("dynamodb", region_name="eu-west-1").get_item(TableName=table, Key={"id": {"S": record_id}})[
+    record = boto3.client("dynamodb", region_name=REGION).get_item(TableName=table, Key={"id": {"S": record_id}})[
         "Item"
     ]
-    assert record_id.startswith("batch-array-notify.publish_to_sns#")
     assert record["status"]["S"] == "COMPLETED"
     assert int(record["expiration"]["N"]) > 0
 
@@ -198,13 +201,16 @@ def test_fargate_and_eks_shaped_parents_are_reported(batch_stack, moto_batch, su
     result = handler(_parent_terminal_event(spec), lambda_context)
 
     (notification,) = subscriber.notifications()
+    event_id = result["deliveries"][1].get("eventId")
+    assert isinstance(event_id, str)
+    assert event_id
     assert result == {
         "outcome": "delivered",
         "jobId": parent_id,
         "status": "FAILED",
         "deliveries": [
             {"sink": "sns", "messageId": notification["MessageId"]},
-            {"sink": "eventbridge", "eventId": result["deliveries"][1]["eventId"]},
+            {"sink": "eventbridge", "eventId": event_id},
         ],
     }
     assert notification["Subject"].endswith("array job FAILED: 1/4 children failed")

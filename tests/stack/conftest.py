@@ -1,18 +1,7 @@
-"""Stack tests run the real program (`__main__.py`) per stage file, under mocks."""
-
-from pathlib import Path
+"""Stack tests run the real program (`__main__.py`) per stage file, under mocks (`stage_plans`, in
+tests/conftest.py)."""
 
 import pytest
-
-from tools.program import Plan, run_program
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def stage_plans() -> dict[str, Plan]:
-    stages = sorted(path.name.split(".")[1] for path in ROOT.glob("Pulumi.*.yaml"))
-    return {stage: run_program(ROOT, stage) for stage in stages}
 
 
 @pytest.fixture

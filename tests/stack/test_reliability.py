@@ -10,7 +10,7 @@ import yaml
 from components.args import DEFAULTS
 from components.event_pattern import queue_blocked_event_pattern
 from components.validation import LOG_RETENTION_DAYS
-from tools.program import Plan, run_program
+from tools.program import Plan, PlannedResource, run_program
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGES = ("dev", "prod")
@@ -31,13 +31,9 @@ def stage_value(stage: str, key: str) -> object:
     return config.get(f"batch-array-notify:{key}", DEFAULTS[arg])
 
 
-def named(plan: Plan, type_token: str, suffix: str):
-    return next(r for r in plan.of_type(type_token) if r.name == f"{plan.project}-{suffix}")
-
-
-def by_arn(plan: Plan, type_token: str, arn: str):
-    (found,) = [r for r in plan.of_type(type_token) if r.state.get("arn") == arn]
-    return found
+def named(plan: Plan, type_token: str, suffix: str) -> PlannedResource:
+    """The pipeline's one resource of `type_token` named `<project>-<suffix>`."""
+    return plan.named(type_token, f"{plan.project}-{suffix}")
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -95,6 +91,7 @@ def test_alarms_watch_both_queues_the_function_and_the_rule(stage_plans, stage):
         ("AWS/Lambda", "Errors", function_name),
         ("AWS/Lambda", "Throttles", function_name),
         ("AWS/Events", "FailedInvocations", named(plan, RULE, "completed").state["name"]),
+        ("AWS/Events", "InvocationsFailedToBeSentToDlq", named(plan, RULE, "completed").state["name"]),
     }
     for alarm in alarms:
         assert alarm.inputs["alarmActions"] == [alerts_topic]
@@ -181,6 +178,7 @@ def test_failure_handling_outputs_are_exported(stage_plans, stage):
 def test_a_separate_ops_topic_takes_the_alerts_and_keeps_its_own_policy():
     plan = run_program(ROOT, "prod", {"batch-array-notify:alertsTopicArn": OPS_TOPIC})
     assert plan.outputs["alertsTopicArn"] == OPS_TOPIC
+    assert plan.of_type(ALARM)
     assert all(alarm.inputs["alarmActions"] == [OPS_TOPIC] for alarm in plan.of_type(ALARM))
     assert named(plan, TARGET, "blocked-alert").inputs["arn"] == OPS_TOPIC
     # Not our topic: its owner's policy stays; the completion topic needs none (only the role publishes).

@@ -33,7 +33,7 @@ STAGES = sorted(path.name.split(".")[1] for path in ROOT.glob("Pulumi.*.yaml"))
 
 def completion_rule_inputs(plan: Plan) -> tuple[str, str, str]:
     """The rendered pattern, and the queue and definition ARNs the stage's events will carry."""
-    rule = next(r for r in plan.of_type(RULE) if r.name == f"{plan.project}-completed")
+    rule = plan.named(RULE, f"{plan.project}-completed")
     queue_arn = plan.one("aws:batch/jobQueue:JobQueue").state["arn"]
     definition_prefix = plan.one("aws:batch/jobDefinition:JobDefinition").state["arnPrefix"]
     return rule.inputs["eventPattern"], queue_arn, definition_prefix
@@ -125,11 +125,13 @@ def test_project_config_declares_every_key_the_program_reads():
 
 def test_project_defaults_equal_the_component_defaults():
     declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+    unmapped = set()
     for key, schema in declared.items():
         if "default" not in schema:
             continue
         arg = "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
         if arg not in DEFAULTS:
+            unmapped.add(key)
             continue
         default = DEFAULTS[arg]
         if isinstance(default, float):
@@ -138,6 +140,9 @@ def test_project_defaults_equal_the_component_defaults():
             assert schema["default"] == [f"{k}={v}" for k, v in default.items()], key
         else:
             assert schema["default"] == default, key
+    # Every other key with a default is compared: only the e-mail lists become another argument
+    # (`email_subscriptions`), so a renamed argument cannot silently drop out of the comparison.
+    assert unmapped == {"notificationEmails", "failureEmails"}
 
 
 def run_plan(*arguments: str) -> subprocess.CompletedProcess[str]:
