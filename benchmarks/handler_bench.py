@@ -29,11 +29,11 @@ from handler.app import handler, logger
 from tests.integration.conftest import (
     FAKE_AWS_ENVIRONMENT,
     MOTO_CONFIG,
-    LambdaContext,
     MotoBatch,
     TopicSubscriber,
     create_batch_stack,
     handler_environment,
+    make_lambda_context,
     record_aws_calls,
     reset_handler_caches,
 )
@@ -58,7 +58,7 @@ def measure_invocations() -> list[dict[str, object]]:
         os.environ.update(handler_environment(stack))
         reset_handler_caches()
         calls = record_aws_calls()
-        batch, subscriber, context = MotoBatch(stack), TopicSubscriber(stack), LambdaContext()
+        batch, subscriber, context = MotoBatch(stack), TopicSubscriber(stack), make_lambda_context()
         # A warm-up completion so the table shows warm invocations (clients, idempotency set up).
         handler(batch.completion_event(batch.submit_array_job(size=2)), context)
         subscriber.notifications()

@@ -17,8 +17,9 @@ makes moto's Batch state agree with it: every array parent with a terminal event
 size, status and times, and its failed children are FAILED with the stream's reasons, so the handler's
 "list the failed children" finds exactly the children the stream failed.
 
-The integration tests' `tests/integration/conftest.py` sets up a similar (Fargate, module-scoped) moto
-account and its own `LambdaContext`; tools cannot import test modules, hence this module.
+The building blocks that do not depend on a plan (`MOTO_CONFIG`, `FAKE_CREDENTIALS`, `LambdaContext`,
+`reset_handler_caches`, `create_idempotency_table`, `subscribe_queue`) are also what the integration tests'
+`tests/integration/conftest.py` builds its moto account from: tests may import tools, not the reverse.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from handler import delivery as handler_delivery
 from handler import settings as handler_settings
 from tools.eventgen import JOB_STATE_CHANGE, Compute
 from tools.program import Plan, PlannedResource
+from tools.rule_harness import drain_queue
 
 Event = dict[str, Any]
 
@@ -57,7 +59,8 @@ COMPUTE_OF_STACK: Final[Mapping[str, Compute]] = {
 _FUNCTION: Final = "aws:lambda/function:Function"
 _RULE: Final = "aws:cloudwatch/eventRule:EventRule"
 _TARGET: Final = "aws:cloudwatch/eventTarget:EventTarget"
-_FAKE_CREDENTIALS: Final = {
+#: Credentials that can only ever reach moto.
+FAKE_CREDENTIALS: Final = {
     "AWS_ACCESS_KEY_ID": "rehearsal",
     "AWS_SECRET_ACCESS_KEY": "rehearsal",
     "AWS_SESSION_TOKEN": "rehearsal",
@@ -142,6 +145,13 @@ class LambdaContext:
     function_version: str = "$LATEST"
     memory_limit_in_mb: int = 256
     aws_request_id: str = "00000000-0000-4000-8000-000000000000"
+
+    @classmethod
+    def of_function(cls, name: str, region: str) -> LambdaContext:
+        """The context of function `name` in moto's account in `region`."""
+        return cls(
+            function_name=name, invoked_function_arn=f"arn:aws:lambda:{region}:{DEFAULT_ACCOUNT_ID}:function:{name}"
+        )
 
     def get_remaining_time_in_millis(self) -> int:
         return 60_000
@@ -331,7 +341,7 @@ class RehearsalWorld:
         self._expect(target.job_queue_arn, self._queue(target.job_queue_arn), "job queue")
         self._expect(target.job_definition_arn, self._definition(target.job_definition_arn), "job definition")
         self._subscriber_url = self._topic_subscriber(target.handler_environment["TOPIC_ARN"])
-        self._idempotency_table(target.handler_environment["IDEMPOTENCY_TABLE"])
+        create_idempotency_table(target.handler_environment["IDEMPOTENCY_TABLE"], region)
 
     @staticmethod
     def _expect(planned: str, minted: str, what: str) -> None:
@@ -367,29 +377,10 @@ class RehearsalWorld:
         sns = boto3.client("sns", region_name=self.target.region)
         minted = sns.create_topic(Name=topic_arn.rpartition(":")[2])["TopicArn"]
         self._expect(topic_arn, minted, "SNS topic")
-        queue_url: str = self._sqs.create_queue(QueueName="rehearsal-subscriber")["QueueUrl"]
-        queue_arn = self._sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
-        return queue_url
-
-    def _idempotency_table(self, name: str) -> None:
-        # Powertools' defaults: partition key `id`, TTL attribute `expiration` (as the component creates it).
-        dynamodb = boto3.client("dynamodb", region_name=self.target.region)
-        dynamodb.create_table(
-            TableName=name,
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        return subscribe_queue(topic_arn, "rehearsal-subscriber", self.target.region)
 
     def lambda_context(self) -> LambdaContext:
-        name = "batch-array-notify-rehearsal"
-        return LambdaContext(
-            function_name=name,
-            invoked_function_arn=f"arn:aws:lambda:{self.target.region}:{DEFAULT_ACCOUNT_ID}:function:{name}",
-        )
+        return LambdaContext.of_function("batch-array-notify-rehearsal", self.target.region)
 
     def submit_array_job(self, size: int, job_name: str) -> str:
         """Submit an array job on the stack's queue; moto finishes all children at once (SUCCEEDED)."""
@@ -460,23 +451,39 @@ class RehearsalWorld:
     def notifications(self) -> list[Notification]:
         """Drain the topic's subscriber queue."""
         received: list[Notification] = []
-        while messages := self._sqs.receive_message(
-            QueueUrl=self._subscriber_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-        ).get("Messages", []):
-            for message in messages:
-                envelope = json.loads(message["Body"])
-                body = str(envelope.get("Message", ""))
-                received.append(Notification(str(envelope.get("Subject", "")), body, _report_document(body)))
-            self._sqs.delete_message_batch(
-                QueueUrl=self._subscriber_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
-            )
+        for envelope in drain_queue(self._sqs, self._subscriber_url):
+            body = str(envelope.get("Message", ""))
+            received.append(Notification(str(envelope.get("Subject", "")), body, _report_document(body)))
         return received
 
 
-def _reset_handler_caches() -> None:
-    # The handler caches settings, clients and idempotency wrappers per execution environment; each
-    # rehearsal is a fresh execution environment in a fresh account.
+def create_idempotency_table(name: str, region: str) -> None:
+    """The handler's idempotency table as the component creates it: Powertools' defaults, partition key
+    `id` and TTL attribute `expiration`. Inside an active moto mock."""
+    dynamodb = boto3.client("dynamodb", region_name=region)
+    dynamodb.create_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"}
+    )
+
+
+def subscribe_queue(topic_arn: str, queue_name: str, region: str) -> str:
+    """A new SQS queue subscribed to `topic_arn` (how the tools read what subscribers get); its URL."""
+    sqs = boto3.client("sqs", region_name=region)
+    queue_url: str = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    boto3.client("sns", region_name=region).subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    return queue_url
+
+
+def reset_handler_caches() -> None:
+    """Forget the handler's cached settings, clients and idempotency wrappers: the next invocation is a
+    fresh execution environment (rehearsals and tests switch accounts, regions and settings)."""
     handler_settings.settings.cache_clear()
     handler_aws.reset()
     handler_delivery.reset()
@@ -489,7 +496,7 @@ def rehearsal_account(target: StackTarget) -> Iterator[RehearsalWorld]:
     The process environment is restored afterwards, so rehearsals can run one after another (tests).
     """
     environment = {
-        **_FAKE_CREDENTIALS,
+        **FAKE_CREDENTIALS,
         "AWS_REGION": target.region,
         "AWS_DEFAULT_REGION": target.region,
         **target.handler_environment,
@@ -497,12 +504,12 @@ def rehearsal_account(target: StackTarget) -> Iterator[RehearsalWorld]:
     saved = {name: os.environ.get(name) for name in [*environment, "AWS_PROFILE"]}
     os.environ.pop("AWS_PROFILE", None)
     os.environ.update(environment)
-    _reset_handler_caches()
+    reset_handler_caches()
     try:
         with mock_aws(config=MOTO_CONFIG):
             yield RehearsalWorld(target)
     finally:
-        _reset_handler_caches()
+        reset_handler_caches()
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)

@@ -154,18 +154,26 @@ class RuleHarness:
     def delivered(self) -> list[Event]:
         """Drain the target queue: every event delivered since the last call (SQS order, not time order)."""
         _require_active_mock()
-        drained: list[Event] = []
-        while messages := self._sqs.receive_message(
-            QueueUrl=self._queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-        ).get("Messages", []):
-            for message in messages:
-                event = json.loads(message["Body"])
-                # moto adds its internal `ingestion-time` to `<aws.events.event.json>`; AWS does not.
-                event.pop("ingestion-time", None)
-                drained.append(event)
-            self._sqs.delete_message_batch(
-                QueueUrl=self._queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
-            )
+        drained = drain_queue(self._sqs, self._queue_url)
+        for event in drained:
+            # moto adds its internal `ingestion-time` to `<aws.events.event.json>`; AWS does not.
+            event.pop("ingestion-time", None)
         self.delivered_count += len(drained)
         return drained
+
+
+def drain_queue(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
+    """Receive and delete every message of an SQS queue; each body parsed as JSON, in SQS order.
+
+    `sqs` is a boto3 SQS client (untyped: boto3 ships no type information).
+    """
+    drained: list[dict[str, Any]] = []
+    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+        "Messages", []
+    ):
+        drained += [json.loads(message["Body"]) for message in messages]
+        sqs.delete_message_batch(
+            QueueUrl=queue_url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+        )
+    return drained

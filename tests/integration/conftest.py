@@ -21,11 +21,19 @@ from moto import mock_aws
 from moto.batch.models import batch_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 
-from handler import aws, delivery, settings
+from handler import aws
+from tools.rehearsal_world import (
+    FAKE_CREDENTIALS,
+    MOTO_CONFIG,
+    LambdaContext,
+    create_idempotency_table,
+    reset_handler_caches,
+    subscribe_queue,
+)
+from tools.rule_harness import drain_queue
 
 REGION = "eu-west-1"
 STAGE = "test"
-MOTO_CONFIG: Any = {"batch": {"use_docker": False}}
 
 
 @dataclass(frozen=True)
@@ -41,28 +49,13 @@ class BatchStack:
     idempotency_table: str
 
 
-@dataclass(frozen=True)
-class LambdaContext:
-    """The attributes of a Lambda context that Powertools reads."""
-
-    function_name: str = "batch-array-notify-test"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{DEFAULT_ACCOUNT_ID}:function:batch-array-notify-test"
-    aws_request_id: str = "00000000-0000-4000-8000-000000000000"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
+def make_lambda_context() -> LambdaContext:
+    """The context the handler gets in these tests (and in benchmarks/handler_bench.py)."""
+    return LambdaContext.of_function("batch-array-notify-test", REGION)
 
 
 #: Fake credentials and region: nothing may ever reach a real account.
-FAKE_AWS_ENVIRONMENT = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-}
+FAKE_AWS_ENVIRONMENT = {**FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +77,6 @@ def create_batch_stack() -> BatchStack:
     ec2 = boto3.client("ec2", region_name=REGION)
     batch = boto3.client("batch", region_name=REGION)
     sns = boto3.client("sns", region_name=REGION)
-    sqs = boto3.client("sqs", region_name=REGION)
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
     role_arn = iam.create_role(
         RoleName="batch-service",
         AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
@@ -124,20 +115,9 @@ def create_batch_stack() -> BatchStack:
     )["jobDefinitionArn"]
 
     topic_arn = sns.create_topic(Name="batch-array-notify")["TopicArn"]
-    queue_url = sqs.create_queue(QueueName="subscriber")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
-
+    queue_url = subscribe_queue(topic_arn, "subscriber", REGION)
     table = "batch-array-notify-idempotency"
-    dynamodb.create_table(
-        TableName=table,
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    dynamodb.update_time_to_live(
-        TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"}
-    )
+    create_idempotency_table(table, REGION)
 
     return BatchStack(REGION, STAGE, job_queue_arn, job_definition_arn, topic_arn, queue_url, table)
 
@@ -163,13 +143,6 @@ def batch_stack(mocked_aws: None) -> Iterator[BatchStack]:
         yield stack
 
 
-def reset_handler_caches() -> None:
-    """Forget the handler's cached settings, clients and idempotency wrappers."""
-    settings.settings.cache_clear()
-    aws.reset()
-    delivery.reset()
-
-
 @pytest.fixture
 def handler_env(batch_stack: BatchStack) -> Iterator[BatchStack]:
     """`batch_stack` with an empty subscriber queue and fresh handler caches before and after the test."""
@@ -182,7 +155,7 @@ def handler_env(batch_stack: BatchStack) -> Iterator[BatchStack]:
 
 @pytest.fixture
 def lambda_context() -> LambdaContext:
-    return LambdaContext()
+    return make_lambda_context()
 
 
 def record_aws_calls() -> Counter[str]:
@@ -275,17 +248,7 @@ class TopicSubscriber:
     def notifications(self) -> list[dict[str, Any]]:
         """Drain the subscriber queue; each item is the SNS envelope (`Subject`, `Message`,
         `MessageAttributes`)."""
-        sqs = boto3.client("sqs", region_name=REGION)
-        notifications = []
-        while True:
-            messages = sqs.receive_message(
-                QueueUrl=self.stack.subscriber_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-            ).get("Messages", [])
-            if not messages:
-                return notifications
-            for message in messages:
-                notifications.append(json.loads(message["Body"]))
-                sqs.delete_message(QueueUrl=self.stack.subscriber_queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return drain_queue(boto3.client("sqs", region_name=REGION), self.stack.subscriber_queue_url)
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from components.completion_bus import (
 from handler import aws, delivery
 from handler.app import handler
 from tests.integration.conftest import REGION, BatchStack, reset_handler_caches
+from tools.rule_harness import drain_queue
 
 BUS = "analytics"
 
@@ -31,15 +32,7 @@ class BusConsumer:
         self.queue_url = queue_url
 
     def events(self) -> list[dict[str, Any]]:
-        sqs = boto3.client("sqs", region_name=REGION)
-        received: list[dict[str, Any]] = []
-        while True:
-            messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
-            if not messages:
-                return received
-            for message in messages:
-                received.append(json.loads(message["Body"]))
-                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return drain_queue(boto3.client("sqs", region_name=REGION), self.queue_url)
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 
 from handler import aws
 from handler.app import handler
-from tests.integration.conftest import BatchStack, LambdaContext, MotoBatch, TopicSubscriber, reset_handler_caches
+from tests.integration.conftest import BatchStack, MotoBatch, TopicSubscriber, make_lambda_context, reset_handler_caches
 from tools.program import Plan
 
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -69,21 +69,21 @@ def _record_handler_calls(recorded: set[tuple[str, str]]) -> None:
 
 def _clean_completion(moto_batch: MotoBatch, subscriber: TopicSubscriber) -> None:
     parent = moto_batch.submit_array_job(size=3)
-    assert handler(moto_batch.completion_event(parent), LambdaContext())["outcome"] == "delivered"
+    assert handler(moto_batch.completion_event(parent), make_lambda_context())["outcome"] == "delivered"
     assert len(subscriber.notifications()) == 1
 
 
 def _completion_with_failed_children(moto_batch: MotoBatch, subscriber: TopicSubscriber) -> None:
     parent = moto_batch.submit_array_job(size=4)
     moto_batch.fail_children(parent, [1, 3], "Essential container in task exited")
-    assert handler(moto_batch.completion_event(parent), LambdaContext())["outcome"] == "delivered"
+    assert handler(moto_batch.completion_event(parent), make_lambda_context())["outcome"] == "delivered"
     assert len(subscriber.notifications()) == 1
 
 
 def _redelivered_completion(moto_batch: MotoBatch, subscriber: TopicSubscriber) -> None:
     event = moto_batch.completion_event(moto_batch.submit_array_job(size=2))
-    assert handler(event, LambdaContext())["outcome"] == "delivered"
-    assert handler(event, LambdaContext())["outcome"] == "duplicate"
+    assert handler(event, make_lambda_context())["outcome"] == "delivered"
+    assert handler(event, make_lambda_context())["outcome"] == "duplicate"
     assert len(subscriber.notifications()) == 1
 
 
@@ -91,7 +91,7 @@ def _failed_publish(moto_batch: MotoBatch, subscriber: TopicSubscriber) -> None:
     # Runs with TOPIC_ARN naming a missing topic: Publish fails and Powertools deletes the record.
     event = moto_batch.completion_event(moto_batch.submit_array_job(size=2))
     with pytest.raises(ClientError, match="NotFound"):
-        handler(event, LambdaContext())
+        handler(event, make_lambda_context())
     assert subscriber.notifications() == []
 
 
