@@ -1,7 +1,7 @@
 """The completion report: its data, its JSON document and its SNS rendering. Pure: no AWS, no clock.
 
-`CompletionReport.document()` is the sink-neutral content (a future EventBridge sink sends it as the
-event detail); `sns_message()` renders it for people and for SNS subscription filter policies.
+`CompletionReport.document()` is the sink-neutral content (the EventBridge sink in delivery.py sends it
+as the completion event's detail); `sns_message()` renders it for people and for SNS subscription filter policies.
 """
 
 from __future__ import annotations
