@@ -410,6 +410,8 @@ class RehearsalWorld:
             child.status = "FAILED"
             child.job_stopped_reason = failure.status_reason
             child.exit_code = failure.exit_code
+            if failure.exit_code is not None:
+                _report_exit_code(child, failure.exit_code)
             child.log_stream_name = failure.log_stream
             if failure.log_stream is None:
                 # Failed before placement: no task, so no attempt and no logs (as real Batch reports it).
@@ -515,3 +517,14 @@ def rehearsal_account(target: StackTarget) -> Iterator[RehearsalWorld]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def _report_exit_code(job: Any, exit_code: int) -> None:
+    """Make moto's DescribeJobs carry the child's exit code, as Batch's `container.exitCode` does.
+
+    moto keeps `exit_code` but its `describe()` rebuilds `container` from the job definition and drops
+    it; without this the rehearsal's report would say "exit code none" for a child that exited 1.
+    Patched on this one job object only, never on moto's class.
+    """
+    describe_container = job._container_details
+    job._container_details = lambda: {**describe_container(), "exitCode": exit_code}

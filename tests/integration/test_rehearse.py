@@ -229,3 +229,15 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(target, capsys):
     rehearse(target, Scenario(size=2, compute=Compute.EKS), progress=True)
 
     assert capsys.readouterr().err == ""
+
+
+def test_report_names_exit_codes_of_placed_children_and_none_for_unplaced(target):
+    result = rehearse(target, Scenario(size=7, failures=2, failures_before_placement=1, compute=Compute.EC2))
+    (notification,) = result.notifications
+    children = {child["index"]: child for child in notification.document["failedChildren"]}
+
+    # eventgen spreads 2 failures over 7 children at indices 1 and 5; the first fails before placement.
+    assert sorted(children) == [1, 5]
+    assert children[1]["exitCode"] is None
+    assert children[5]["exitCode"] == 1
+    assert "exit code 1" in notification.body
