@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from tools.eventgen import Compute
+from tools.eventgen import MAX_ARRAY_SIZE, MIN_ARRAY_SIZE, Compute
 from tools.plan import add_program_arguments, plan_or_exit
 from tools.rehearsal_world import StackTarget
-from tools.rehearse import Scenario, read_pattern, rehearse
+from tools.rehearse import Scenario, read_pattern, rehearse, whole_number
 
 PATTERNS: Final = Path(__file__).resolve().parent.parent / "examples" / "patterns"
 
@@ -83,9 +83,18 @@ def table(target: StackTarget, size: int, failures: int) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = argparse.ArgumentParser(prog="python -m tools.compare_rules", description=__doc__)
     add_program_arguments(arguments)
-    arguments.add_argument("--size", type=int, default=7, help="children of the array job (default 7)")
-    arguments.add_argument("--failures", type=int, default=2, help="failing children in the failure rows (default 2)")
+    arguments.add_argument(
+        "--size",
+        type=whole_number(MIN_ARRAY_SIZE, MAX_ARRAY_SIZE),
+        default=7,
+        help="children of the array job (default 7)",
+    )
+    arguments.add_argument(
+        "--failures", type=whole_number(1), default=2, help="failing children in the failure rows (default 2)"
+    )
     options = arguments.parse_args(argv)
+    if options.failures > options.size:
+        arguments.error(f"--failures ({options.failures}) must not exceed --size ({options.size})")
     target = StackTarget.from_plan(plan_or_exit(options))
     sys.stdout.write(table(target, options.size, options.failures))
     return 0

@@ -402,14 +402,17 @@ def _judge(
 # Command line
 
 
-def _count(minimum: int) -> Any:
+def whole_number(minimum: int, maximum: int | None = None) -> Any:
+    """An argparse type: a whole number in range, else a usage error (exit 2) that says what is allowed."""
+
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        if value < minimum or (maximum is not None and value > maximum):
+            allowed = f"{minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
+            raise argparse.ArgumentTypeError(f"must be {allowed}, got {value}")
         return value
 
     return parse
@@ -422,11 +425,11 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_program_arguments(arguments)
-    arguments.add_argument("--size", type=_count(1), help="children of the array job (2-10000)")
-    arguments.add_argument("--failures", type=_count(0), help="children that fail (default 0)")
+    arguments.add_argument("--size", type=whole_number(1), help="children of the array job (2-10000)")
+    arguments.add_argument("--failures", type=whole_number(0), help="children that fail (default 0)")
     arguments.add_argument(
         "--failures-before-placement",
-        type=_count(0),
+        type=whole_number(0),
         metavar="K",
         help="of the failures, how many die before placement (default: half, rounded down)",
     )
@@ -434,7 +437,7 @@ def parser() -> argparse.ArgumentParser:
         "--compute", choices=[c.value for c in Compute], help="event shapes (default: the stack's compute type)"
     )
     arguments.add_argument(
-        "--duplicates", type=_count(0), help="extra deliveries of the parent's terminal event (default 0)"
+        "--duplicates", type=whole_number(0), help="extra deliveries of the parent's terminal event (default 0)"
     )
     arguments.add_argument("--events", type=Path, metavar="FILE.jsonl", help="replay these events instead")
     arguments.add_argument("--pattern", type=Path, metavar="FILE.json", help="rehearse this rule pattern instead")

@@ -13,6 +13,7 @@ import json
 
 import pytest
 
+from tools.compare_rules import main as compare_rules_main
 from tools.eventgen import Compute
 from tools.program import ROOT, run_program
 from tools.rehearsal_world import StackTarget
@@ -241,3 +242,20 @@ def test_report_names_exit_codes_of_placed_children_and_none_for_unplaced(target
     assert children[1]["exitCode"] is None
     assert children[5]["exitCode"] == 1
     assert "exit code 1" in notification.body
+
+
+@pytest.mark.parametrize(
+    ("arguments", "complaint"),
+    [
+        (["--size", "1"], "must be 2 to 10000, got 1"),
+        (["--size", "seven"], "expected a whole number"),
+        (["--failures", "0"], "must be at least 1"),
+        (["--failures", "9"], "must not exceed --size (7)"),
+    ],
+)
+def test_compare_rules_rejects_impossible_arrays_with_exit_2(arguments, complaint, capsys):
+    with pytest.raises(SystemExit) as ended:
+        compare_rules_main(["--stack", "dev", *arguments])
+
+    assert ended.value.code == 2
+    assert complaint in capsys.readouterr().err
