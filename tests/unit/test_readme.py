@@ -56,3 +56,21 @@ def test_every_make_target_the_readme_names_exists():
 def test_ci_runs_the_readmes_test_command():
     assert "make test" in README
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_readme_report_examples_are_lines_of_the_generated_examples():
+    """The README abbreviates the examples of docs/message-format.md (which a test keeps equal to what the
+    handler renders); every line it shows in full must stand there verbatim."""
+    generated = (ROOT / "docs" / "message-format.md").read_text()
+    blocks = re.findall(r"```text\nSubject: (.*?)```", README, re.S)
+    shown = [
+        line.strip()
+        for block in blocks
+        for line in block.splitlines()[2:]
+        if line.strip() and "..." not in line and not line.startswith(("{", " "))
+    ]
+
+    assert len(blocks) == 2
+    assert len(shown) > 15
+    assert [line for line in shown if line not in generated] == []
+    assert all(block.split("\n", 1)[0] in generated for block in blocks)
