@@ -194,11 +194,16 @@ def key_policy(account_id: str, partition: str, notifier_role_arn: str, region: 
                 "Resource": "*",  # key policy: "*" is this key and nothing else
             },
             {
+                # The notifier only ever reaches the key through SNS (publish) and SQS (on-failure queue):
+                # the key enforces that itself, not only the role's IAM policy.
                 "Sid": "NotifierWritesToEncryptedTopicAndQueue",
                 "Effect": "Allow",
                 "Principal": {"AWS": notifier_role_arn},
                 "Action": list(KMS_PRODUCER_ACTIONS),
                 "Resource": "*",  # key policy: "*" is this key and nothing else
+                "Condition": {
+                    "StringEquals": {"kms:ViaService": [f"sns.{region}.amazonaws.com", f"sqs.{region}.amazonaws.com"]}
+                },
             },
             {
                 # Without it nobody can `aws sqs receive-message` the failure queues (SQS decrypts with

@@ -50,3 +50,17 @@ def test_the_account_can_read_the_encrypted_failure_queues_through_sqs_only(stag
     (reader,) = readers
     assert reader["Action"] == ["kms:Decrypt"], "reading needs Decrypt only"
     assert reader["Condition"] == {"StringEquals": {"kms:ViaService": f"sqs.{region}.amazonaws.com"}}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_notifier_reaches_the_key_only_through_sns_and_sqs(stage_plans, stage):
+    """The key policy itself, not only the role's IAM policy, limits the notifier to the two services that
+    use the key on its behalf (SNS publish to the encrypted topic, SQS for the on-failure destination)."""
+    plan = stage_plans[stage]
+    region = plan.outputs["kmsKeyArn"].split(":")[3]
+    role = plan.outputs["notifierRoleArn"]
+    (notifier,) = [s for s in key_statements(plan) if s["Principal"] == {"AWS": role}]
+
+    assert notifier["Condition"] == {
+        "StringEquals": {"kms:ViaService": [f"sns.{region}.amazonaws.com", f"sqs.{region}.amazonaws.com"]}
+    }
