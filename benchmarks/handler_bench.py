@@ -26,17 +26,16 @@ from pathlib import Path
 from moto import mock_aws
 
 from handler.app import handler, logger
-from tests.integration.conftest import (
+from tests.integration.moto_stack import (
     FAKE_AWS_ENVIRONMENT,
-    MOTO_CONFIG,
     MotoBatch,
     TopicSubscriber,
     create_batch_stack,
     handler_environment,
     make_lambda_context,
     record_aws_calls,
-    reset_handler_caches,
 )
+from tools.rehearsal_world import MOTO_CONFIG, reset_handler_caches
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = (2, 1_000, 10_000)

@@ -19,7 +19,7 @@ size, status and times, and its failed children are FAILED with the stream's rea
 
 The building blocks that do not depend on a plan (`MOTO_CONFIG`, `FAKE_CREDENTIALS`, `LambdaContext`,
 `reset_handler_caches`, `create_idempotency_table`, `subscribe_queue`) are also what the integration tests'
-`tests/integration/conftest.py` builds its moto account from: tests may import tools, not the reverse.
+`tests/integration/moto_stack.py` builds its moto account from: tests may import tools, not the reverse.
 """
 
 from __future__ import annotations

@@ -9,53 +9,23 @@ empty subscriber queue and fresh handler caches (`handler_env`).
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
-from moto.batch.models import batch_backends
-from moto.core import DEFAULT_ACCOUNT_ID
 
-from handler import aws
-from tools.rehearsal_world import (
-    FAKE_CREDENTIALS,
-    MOTO_CONFIG,
-    LambdaContext,
-    create_idempotency_table,
-    reset_handler_caches,
-    subscribe_queue,
+from tests.integration.moto_stack import (
+    FAKE_AWS_ENVIRONMENT,
+    BatchStack,
+    MotoBatch,
+    TopicSubscriber,
+    create_batch_stack,
+    handler_environment,
+    make_lambda_context,
+    record_aws_calls,
 )
-from tools.rule_harness import drain_queue
-
-REGION = "eu-west-1"
-STAGE = "test"
-
-
-@dataclass(frozen=True)
-class BatchStack:
-    """What the component would have created, as names and ARNs."""
-
-    region: str
-    stage: str
-    job_queue_arn: str
-    job_definition_arn: str
-    topic_arn: str
-    subscriber_queue_url: str
-    idempotency_table: str
-
-
-def make_lambda_context() -> LambdaContext:
-    """The context the handler gets in these tests (and in benchmarks/handler_bench.py)."""
-    return LambdaContext.of_function("batch-array-notify-test", REGION)
-
-
-#: Fake credentials and region: nothing may ever reach a real account.
-FAKE_AWS_ENVIRONMENT = {**FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}
+from tools.rehearsal_world import MOTO_CONFIG, LambdaContext, reset_handler_caches
 
 
 @pytest.fixture(scope="module")
@@ -67,70 +37,6 @@ def mocked_aws() -> Iterator[None]:
         env.delenv("AWS_PROFILE", raising=False)
         with mock_aws(config=MOTO_CONFIG):
             yield
-
-
-def create_batch_stack() -> BatchStack:
-    """Inside an active moto mock: Batch compute environment, queue and job definition; a topic with an
-    SQS subscriber; the idempotency table (Powertools defaults: partition key `id`, TTL attribute
-    `expiration`). Also used by benchmarks/handler_bench.py."""
-    iam = boto3.client("iam", region_name=REGION)
-    ec2 = boto3.client("ec2", region_name=REGION)
-    batch = boto3.client("batch", region_name=REGION)
-    sns = boto3.client("sns", region_name=REGION)
-    role_arn = iam.create_role(
-        RoleName="batch-service",
-        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
-    )["Role"]["Arn"]
-    vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnet_id = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.0.0.0/24")["Subnet"]["SubnetId"]
-    group_id = ec2.create_security_group(GroupName="batch", Description="batch", VpcId=vpc_id)["GroupId"]
-    compute_environment_arn = batch.create_compute_environment(
-        computeEnvironmentName="test-ce",
-        type="MANAGED",
-        state="ENABLED",
-        computeResources={
-            "type": "FARGATE",
-            "maxvCpus": 4,
-            "subnets": [subnet_id],
-            "securityGroupIds": [group_id],
-        },
-        serviceRole=role_arn,
-    )["computeEnvironmentArn"]
-    job_queue_arn = batch.create_job_queue(
-        jobQueueName="test-queue",
-        state="ENABLED",
-        priority=1,
-        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": compute_environment_arn}],
-    )["jobQueueArn"]
-    job_definition_arn = batch.register_job_definition(
-        jobDefinitionName="print-color",
-        type="container",
-        platformCapabilities=["FARGATE"],
-        containerProperties={
-            "image": "public.ecr.aws/docker/library/busybox:latest",
-            "command": ["echo", "hello"],
-            "resourceRequirements": [{"type": "VCPU", "value": "0.25"}, {"type": "MEMORY", "value": "512"}],
-            "executionRoleArn": role_arn,
-        },
-    )["jobDefinitionArn"]
-
-    topic_arn = sns.create_topic(Name="batch-array-notify")["TopicArn"]
-    queue_url = subscribe_queue(topic_arn, "subscriber", REGION)
-    table = "batch-array-notify-idempotency"
-    create_idempotency_table(table, REGION)
-
-    return BatchStack(REGION, STAGE, job_queue_arn, job_definition_arn, topic_arn, queue_url, table)
-
-
-def handler_environment(stack: BatchStack) -> dict[str, str]:
-    """The environment variables the component sets on the Lambda, pointing at `stack`."""
-    return {
-        "TOPIC_ARN": stack.topic_arn,
-        "STAGE": stack.stage,
-        "IDEMPOTENCY_TABLE": stack.idempotency_table,
-        "MAX_FAILED_DETAILS": "20",
-        "POWERTOOLS_SERVICE_NAME": "batch-array-notify",
-    }
 
 
 @pytest.fixture(scope="module")
@@ -158,97 +64,15 @@ def lambda_context() -> LambdaContext:
     return make_lambda_context()
 
 
-def record_aws_calls() -> Counter[str]:
-    """Count the handler's AWS calls as IAM actions (`batch:DescribeJobs`), through a botocore hook on
-    the handler's session. Call before the handler makes its first client (after a cache reset)."""
-    calls: Counter[str] = Counter()
-
-    def count(model: Any, **_: Any) -> None:
-        calls[f"{model.service_model.signing_name}:{model.name}"] += 1
-
-    aws.session().events.register("before-call", count)
-    return calls
-
-
 @pytest.fixture
 def aws_calls(handler_env: BatchStack) -> Counter[str]:
     """The handler's AWS calls during this test, by IAM action."""
     return record_aws_calls()
 
 
-def state_change_event(
-    detail: dict[str, Any], event_id: str = "6a7e8feb-b491-4cf7-a9f1-bf3703467718"
-) -> dict[str, Any]:
-    """Wrap a job detail in the EventBridge envelope Batch sends."""
-    return {
-        "version": "0",
-        "id": event_id,
-        "detail-type": "Batch Job State Change",
-        "source": "aws.batch",
-        "account": DEFAULT_ACCOUNT_ID,
-        "time": "2026-01-05T10:00:00Z",
-        "region": REGION,
-        "resources": [detail.get("jobArn", "")],
-        "detail": detail,
-    }
-
-
-@dataclass(frozen=True)
-class MotoBatch:
-    """Drives moto's Docker-free Batch backend, which finishes every job the moment it is submitted."""
-
-    stack: BatchStack
-
-    def submit_array_job(self, size: int, name: str = "print-color") -> str:
-        """Submit an array job; all children end SUCCEEDED, or FAILED when the environment has
-        MOTO_SIMPLE_BATCH_FAIL_AFTER=0."""
-        batch = boto3.client("batch", region_name=REGION)
-        return str(
-            batch.submit_job(
-                jobName=name,
-                jobQueue=self.stack.job_queue_arn,
-                jobDefinition=self.stack.job_definition_arn,
-                arrayProperties={"size": size},
-            )["jobId"]
-        )
-
-    def fail_children(self, parent_job_id: str, indexes: list[int], reason: str) -> None:
-        """Turn some finished children FAILED, and the parent with them (moto has no API for a mixed
-        outcome and would leave the parent SUCCEEDED, unlike real Batch)."""
-        jobs = batch_backends[DEFAULT_ACCOUNT_ID][REGION]._jobs
-        for index in indexes:
-            child = jobs[f"{parent_job_id}:{index}"]
-            child.status = "FAILED"
-            child.job_stopped_reason = reason
-        jobs[parent_job_id].status = "FAILED"
-
-    def describe_job(self, job_id: str) -> dict[str, Any]:
-        jobs = boto3.client("batch", region_name=REGION).describe_jobs(jobs=[job_id])["jobs"]
-        assert len(jobs) == 1, f"moto does not know job {job_id}"
-        return dict(jobs[0])
-
-    def completion_event(
-        self, parent_job_id: str, event_id: str = "6a7e8feb-b491-4cf7-a9f1-bf3703467718"
-    ) -> dict[str, Any]:
-        """The parent's terminal `Batch Job State Change` event, its detail as DescribeJobs shows it."""
-        return state_change_event(self.describe_job(parent_job_id), event_id)
-
-
 @pytest.fixture
 def moto_batch(handler_env: BatchStack) -> MotoBatch:
     return MotoBatch(handler_env)
-
-
-@dataclass(frozen=True)
-class TopicSubscriber:
-    """Reads the topic as an SQS subscriber does."""
-
-    stack: BatchStack
-
-    def notifications(self) -> list[dict[str, Any]]:
-        """Drain the subscriber queue; each item is the SNS envelope (`Subject`, `Message`,
-        `MessageAttributes`)."""
-        return drain_queue(boto3.client("sqs", region_name=REGION), self.stack.subscriber_queue_url)
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ from components.completion_bus import (
 )
 from handler import aws, delivery
 from handler.app import handler
-from tests.integration.conftest import REGION, BatchStack, reset_handler_caches
+from tests.integration.moto_stack import REGION, BatchStack
+from tools.rehearsal_world import reset_handler_caches
 from tools.rule_harness import drain_queue
 
 BUS = "analytics"

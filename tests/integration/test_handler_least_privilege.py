@@ -21,8 +21,9 @@ from botocore.exceptions import ClientError
 
 from handler import aws
 from handler.app import handler
-from tests.integration.conftest import BatchStack, MotoBatch, TopicSubscriber, make_lambda_context, reset_handler_caches
+from tests.integration.moto_stack import BatchStack, MotoBatch, TopicSubscriber, make_lambda_context
 from tools.program import Plan
+from tools.rehearsal_world import reset_handler_caches
 
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 LAMBDA = "aws:lambda/function:Function"

@@ -14,7 +14,7 @@ from handler import aws
 from handler.app import handler
 from handler.batch_jobs import MAX_LIST_PAGES
 from handler.delivery import SINKS
-from tests.integration.conftest import REGION
+from tests.integration.moto_stack import REGION
 from tools.eventgen import ArrayJobSpec, Compute, array_job_events
 
 
