@@ -2,8 +2,29 @@
 
 from tools.program import Plan
 
+#: Pulumi type tokens of the resources the tests look up.
 COMPUTE_ENV = "aws:batch/computeEnvironment:ComputeEnvironment"
 QUEUE = "aws:batch/jobQueue:JobQueue"
+JOB_DEF = "aws:batch/jobDefinition:JobDefinition"
+RULE = "aws:cloudwatch/eventRule:EventRule"
+TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+BUS = "aws:cloudwatch/eventBus:EventBus"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+FUNCTION = "aws:lambda/function:Function"
+PERMISSION = "aws:lambda/permission:Permission"
+INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
+TOPIC = "aws:sns/topic:Topic"
+SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+SQS_QUEUE = "aws:sqs/queue:Queue"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+PROFILE = "aws:iam/instanceProfile:InstanceProfile"
+TABLE = "aws:dynamodb/table:Table"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+KEY = "aws:kms/key:Key"
+PROVIDER = "pulumi:providers:aws"
 
 
 def queued_compute_types(plan: Plan, queue_name: str) -> list[str]:

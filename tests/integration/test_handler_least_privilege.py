@@ -22,10 +22,10 @@ from botocore.exceptions import ClientError
 from handler import aws
 from handler.app import handler
 from tests.integration.moto_stack import BatchStack, MotoBatch, TopicSubscriber, make_lambda_context
+from tests.support import ROLE_POLICY
 from tools.program import Plan
 from tools.rehearsal_world import reset_handler_caches
 
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 LAMBDA = "aws:lambda/function:Function"
 #: Item-level operations Powertools idempotency may make on its table (GetItem is its fallback read).
 TABLE_ACTIONS = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}

@@ -10,17 +10,11 @@ import pytest
 
 from components import COMPLETION_EVENT_DETAIL_TYPE, COMPLETION_EVENT_SOURCE
 from components.pipeline import TYPE_TOKEN
-from tests.support import queued_compute_types
+from tests.support import BUS, FUNCTION, JOB_DEF, QUEUE, RULE, queued_compute_types
 from tools.program import Plan, run_program
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "two_pipelines"
-RULE = "aws:cloudwatch/eventRule:EventRule"
-FUNCTION = "aws:lambda/function:Function"
-BUS = "aws:cloudwatch/eventBus:EventBus"
-COMPUTE_ENV = "aws:batch/computeEnvironment:ComputeEnvironment"
-JOB_DEF = "aws:batch/jobDefinition:JobDefinition"
-QUEUE = "aws:batch/jobQueue:JobQueue"
 
 
 @pytest.fixture(scope="module")

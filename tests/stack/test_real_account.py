@@ -5,10 +5,10 @@ import json
 
 import pytest
 
+from tests.support import KEY
 from tools.program import Plan
 
 STAGES = ("dev", "prod")
-KEY = "aws:kms/key:Key"
 SOURCE_CONDITION_KEYS = {"aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid"}
 
 

@@ -10,17 +10,12 @@ import yaml
 from components.args import DEFAULTS
 from components.event_pattern import queue_blocked_event_pattern
 from components.validation import LOG_RETENTION_DAYS
+from tests.support import ALARM, INVOKE_CONFIG, KEY, RULE, TARGET, TOPIC
 from tools.program import Plan, PlannedResource, run_program
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGES = ("dev", "prod")
-RULE = "aws:cloudwatch/eventRule:EventRule"
-TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 QUEUE = "aws:sqs/queue:Queue"
-TOPIC = "aws:sns/topic:Topic"
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-KEY = "aws:kms/key:Key"
-INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
 OPS_TOPIC = "arn:aws:sns:us-east-1:123456789012:ops-alerts"
 
 

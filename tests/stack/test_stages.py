@@ -12,6 +12,7 @@ from moto import mock_aws
 
 from components.args import DEFAULTS
 from components.pipeline import TYPE_TOKEN
+from tests.support import RULE
 from tools.eventgen import ArrayJobSpec, Compute, array_job_events, noise_events, single_job_events
 from tools.program import Plan
 from tools.rule_harness import RuleHarness
@@ -26,7 +27,6 @@ REQUIRED_TYPES = (
     "aws:lambda/permission:Permission",
     "aws:sns/topic:Topic",
 )
-RULE = "aws:cloudwatch/eventRule:EventRule"
 ROOT = Path(__file__).resolve().parents[2]
 STAGES = sorted(path.name.split(".")[1] for path in ROOT.glob("Pulumi.*.yaml"))
 

@@ -7,24 +7,26 @@ import pytest
 
 from components import BatchArrayPipeline, BatchArrayPipelineArgs, InvalidArgumentError
 from components.pipeline import TYPE_TOKEN
+from tests.support import (
+    ATTACHMENT,
+    COMPUTE_ENV,
+    FUNCTION,
+    JOB_DEF,
+    LOG_GROUP,
+    PERMISSION,
+    PROFILE,
+    QUEUE,
+    ROLE,
+    ROLE_POLICY,
+    RULE,
+    SECURITY_GROUP,
+    SUBSCRIPTION,
+    TABLE,
+    TARGET,
+    TOPIC,
+)
 from tools.program import Plan, run_under_mocks
 
-COMPUTE_ENV = "aws:batch/computeEnvironment:ComputeEnvironment"
-QUEUE = "aws:batch/jobQueue:JobQueue"
-JOB_DEF = "aws:batch/jobDefinition:JobDefinition"
-RULE = "aws:cloudwatch/eventRule:EventRule"
-TARGET = "aws:cloudwatch/eventTarget:EventTarget"
-FUNCTION = "aws:lambda/function:Function"
-PERMISSION = "aws:lambda/permission:Permission"
-TOPIC = "aws:sns/topic:Topic"
-SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
-ROLE = "aws:iam/role:Role"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
-PROFILE = "aws:iam/instanceProfile:InstanceProfile"
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-TABLE = "aws:dynamodb/table:Table"
-SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 HANDLER_DIR = Path(__file__).resolve().parents[2] / "handler"
 
 

@@ -16,21 +16,23 @@ from components import (
     InvalidArgumentError,
 )
 from components.pipeline import TYPE_TOKEN
-from tests.support import queued_compute_types
+from tests.support import (
+    COMPUTE_ENV,
+    FUNCTION,
+    JOB_DEF,
+    PERMISSION,
+    PROFILE,
+    PROVIDER,
+    QUEUE,
+    ROLE_POLICY,
+    RULE,
+    SECURITY_GROUP,
+    TARGET,
+    TOPIC,
+    queued_compute_types,
+)
 from tools.program import MOCK_ACCOUNT, Plan, run_under_mocks
 
-COMPUTE_ENV = "aws:batch/computeEnvironment:ComputeEnvironment"
-QUEUE = "aws:batch/jobQueue:JobQueue"
-JOB_DEF = "aws:batch/jobDefinition:JobDefinition"
-RULE = "aws:cloudwatch/eventRule:EventRule"
-TARGET = "aws:cloudwatch/eventTarget:EventTarget"
-FUNCTION = "aws:lambda/function:Function"
-PERMISSION = "aws:lambda/permission:Permission"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-PROFILE = "aws:iam/instanceProfile:InstanceProfile"
-TOPIC = "aws:sns/topic:Topic"
-SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
-PROVIDER = "pulumi:providers:aws"
 REGION = "eu-west-1"
 
 
