@@ -12,7 +12,7 @@ from typing import Any, Optional
 import pulumi
 
 from components.args import BatchArrayPipelineArgs
-from components.batch import JobSettings, batch_resources
+from components.batch import batch_resources
 from components.completion_bus import (
     COMPLETION_EVENT_DETAIL_TYPE,
     COMPLETION_EVENT_SOURCE,
@@ -23,7 +23,7 @@ from components.completion_rule import completion_rule
 from components.downstream import downstream_function
 from components.naming import name_tag_transformation
 from components.network import job_network
-from components.notifier import NotifierSettings, completion_topic, notifier, notifier_role
+from components.notifier import completion_topic, notifier, notifier_role
 from components.reliability import (
     alerting,
     notifier_statements,
@@ -31,7 +31,7 @@ from components.reliability import (
     retry_policy,
     stuck_job_actions,
 )
-from components.validation import ResolvedArgs, resolve_args
+from components.validation import resolve_args
 
 TYPE_TOKEN = "batcharray:index:BatchArrayPipeline"
 
@@ -132,7 +132,7 @@ class BatchArrayPipeline(pulumi.ComponentResource):
         batch = batch_resources(
             name,
             settings.compute_environments,
-            _job(settings),
+            settings.job,
             network,
             tags,
             self,
@@ -153,7 +153,7 @@ class BatchArrayPipeline(pulumi.ComponentResource):
         bus = completion_bus(settings.completion_event_bus, self)
         handler = notifier(
             name,
-            _notifier(settings),
+            settings.notifier,
             topic_arn,
             tags,
             self,
@@ -180,7 +180,7 @@ class BatchArrayPipeline(pulumi.ComponentResource):
                 settings.downstream_function,
                 bus,
                 batch.job_queue.arn,
-                settings.notifier_log_retention_days,
+                settings.notifier.log_retention_days,
                 tags,
                 self,
                 retry_policy=retry_policy(failures),
@@ -245,28 +245,3 @@ class BatchArrayPipeline(pulumi.ComponentResource):
         """Every output by its attribute name, for stack exports and `register_outputs` (unset optional
         outputs, e.g. the downstream function's when there is none, are left out)."""
         return {key: getattr(self, key) for key in type(self).__annotations__ if getattr(self, key) is not None}
-
-
-def _job(settings: ResolvedArgs) -> JobSettings:
-    return JobSettings(
-        image=settings.job_image,
-        command=settings.job_command,
-        vcpus=settings.job_vcpus,
-        memory_mib=settings.job_memory_mib,
-        environment=settings.job_environment,
-        retry_attempts=settings.job_retry_attempts,
-        attempt_timeout_seconds=settings.job_attempt_timeout_seconds,
-        log_retention_days=settings.job_log_retention_days,
-        assign_public_ip=settings.assign_public_ip,
-    )
-
-
-def _notifier(settings: ResolvedArgs) -> NotifierSettings:
-    return NotifierSettings(
-        stage=settings.stage,
-        architecture=settings.notifier_architecture,
-        runtime=settings.notifier_runtime,
-        log_retention_days=settings.notifier_log_retention_days,
-        powertools_layer_version=settings.powertools_layer_version,
-        max_failed_details=settings.max_failed_details,
-    )

@@ -27,7 +27,7 @@ from components.args import (
     DownstreamFunction,
     EmailSubscription,
 )
-from components.batch import ComputeSettings
+from components.batch import ComputeSettings, JobSettings
 from components.completion_bus import DEFAULT_EVENT_BUS
 from components.downstream import (
     DEFAULT_ARCHITECTURE,
@@ -37,6 +37,7 @@ from components.downstream import (
     DownstreamSettings,
 )
 from components.event_pattern import TERMINAL_STATUSES
+from components.notifier import NotifierSettings
 from components.reliability import STUCK_JOB_REASONS, ReliabilitySettings
 
 
@@ -107,23 +108,11 @@ class ResolvedArgs:
     subnet_ids: list[pulumi.Input[str]] | None
     security_group_ids: list[pulumi.Input[str]] | None
     vpc_id: pulumi.Input[str] | None
-    assign_public_ip: bool
-    job_image: str
-    job_command: list[str]
-    job_vcpus: float
-    job_memory_mib: int
-    job_environment: dict[str, str]
-    job_retry_attempts: int
-    job_attempt_timeout_seconds: int
-    job_log_retention_days: int
+    job: JobSettings
     notify_statuses: list[str]
     email_subscriptions: list[EmailSubscription]
     existing_topic_arn: pulumi.Input[str] | None
-    notifier_architecture: str
-    notifier_runtime: str
-    notifier_log_retention_days: int
-    powertools_layer_version: int
-    max_failed_details: int
+    notifier: NotifierSettings
     reliability: ReliabilitySettings
     tags: dict[str, str]
     compute_environments: list[ComputeSettings]
@@ -332,23 +321,28 @@ def resolve_args(args: BatchArrayPipelineArgs) -> ResolvedArgs:
         subnet_ids=subnet_ids,
         security_group_ids=_inputs("security_group_ids", given.get("security_group_ids")),
         vpc_id=given.get("vpc_id"),
-        assign_public_ip=assign_public_ip,
-        job_image=job_image,
-        job_command=_strings("job_command", get("job_command")),
-        job_vcpus=job_vcpus,
-        job_memory_mib=job_memory_mib,
-        job_environment=job_environment,
-        job_retry_attempts=_whole("job_retry_attempts", get("job_retry_attempts"), 1, 10),
-        job_attempt_timeout_seconds=_whole("job_attempt_timeout_seconds", get("job_attempt_timeout_seconds"), 60),
-        job_log_retention_days=_retention("job_log_retention_days", get("job_log_retention_days")),
+        job=JobSettings(
+            image=job_image,
+            command=_strings("job_command", get("job_command")),
+            vcpus=job_vcpus,
+            memory_mib=job_memory_mib,
+            environment=job_environment,
+            retry_attempts=_whole("job_retry_attempts", get("job_retry_attempts"), 1, 10),
+            attempt_timeout_seconds=_whole("job_attempt_timeout_seconds", get("job_attempt_timeout_seconds"), 60),
+            log_retention_days=_retention("job_log_retention_days", get("job_log_retention_days")),
+            assign_public_ip=assign_public_ip,
+        ),
         notify_statuses=notify_statuses,
         email_subscriptions=_email_subscriptions(get("email_subscriptions"), notify_statuses),
         existing_topic_arn=given.get("existing_topic_arn"),
-        notifier_architecture=architecture,
-        notifier_runtime=runtime,
-        notifier_log_retention_days=_retention("notifier_log_retention_days", get("notifier_log_retention_days")),
-        powertools_layer_version=_whole("powertools_layer_version", get("powertools_layer_version"), 1, 1000),
-        max_failed_details=_whole("max_failed_details", get("max_failed_details"), 1, 100),
+        notifier=NotifierSettings(
+            stage=stage,
+            architecture=architecture,
+            runtime=runtime,
+            log_retention_days=_retention("notifier_log_retention_days", get("notifier_log_retention_days")),
+            powertools_layer_version=_whole("powertools_layer_version", get("powertools_layer_version"), 1, 1000),
+            max_failed_details=_whole("max_failed_details", get("max_failed_details"), 1, 100),
+        ),
         reliability=_reliability(get),
         tags=tags,
         compute_environments=compute_environments,
