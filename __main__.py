@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 from pulumi.config import ConfigTypeError
 
-from components import BatchArrayPipeline, BatchArrayPipelineArgs, InvalidArgumentError
+from batch_array_notify import BatchArrayPipeline, BatchArrayPipelineArgs, InvalidArgumentError
 
 PROJECT = "batch-array-notify"
 

@@ -1,9 +1,18 @@
-"""The BatchArrayPipeline component and its arguments: `from components import BatchArrayPipeline`."""
+"""batch-array-notify: a Pulumi component for an AWS Batch pipeline that says, exactly once, when a whole
+array job has finished. `from batch_array_notify import BatchArrayPipeline, BatchArrayPipelineArgs`.
 
-from components.args import BatchArrayPipelineArgs, ComputeEnvironment, DownstreamFunction, EmailSubscription
-from components.completion_bus import COMPLETION_EVENT_DETAIL_TYPE, COMPLETION_EVENT_SOURCE, completion_event_pattern
-from components.pipeline import BatchArrayPipeline
-from components.validation import InvalidArgumentError
+The public API follows semantic versioning (CHANGELOG.md): the component's type token, its arguments
+and outputs (snapshot in docs/api-schema.json), the completion event's detail and the SNS message's
+`schemaVersion`.
+"""
+
+from .args import BatchArrayPipelineArgs, ComputeEnvironment, DownstreamFunction, EmailSubscription
+from .completion_bus import COMPLETION_EVENT_DETAIL_TYPE, COMPLETION_EVENT_SOURCE, completion_event_pattern
+from .pipeline import BatchArrayPipeline
+from .validation import InvalidArgumentError
+
+#: The package's one version: its metadata and the plugin package read it from here.
+__version__ = "0.2.0"
 
 __all__ = [
     "COMPLETION_EVENT_DETAIL_TYPE",
@@ -14,5 +23,6 @@ __all__ = [
     "DownstreamFunction",
     "EmailSubscription",
     "InvalidArgumentError",
+    "__version__",
     "completion_event_pattern",
 ]

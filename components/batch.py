@@ -9,9 +9,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.args import DEFAULT_ALLOCATION_STRATEGY, FARGATE_COMPUTE_TYPES
-from components.iam import EC2_INSTANCE_POLICY, ECS_TASK_EXECUTION_POLICY, service_role
-from components.network import JobNetwork
+from .args import DEFAULT_ALLOCATION_STRATEGY, FARGATE_COMPUTE_TYPES
+from .iam import EC2_INSTANCE_POLICY, ECS_TASK_EXECUTION_POLICY, service_role
+from .network import JobNetwork
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.event_pattern import completion_event_pattern
+from .event_pattern import completion_event_pattern
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from components.completion_bus import CompletionBus, completion_event_pattern
-from components.completion_rule import lambda_target
-from components.iam import lambda_role, write_logs_statement
+from .completion_bus import CompletionBus, completion_event_pattern
+from .completion_rule import lambda_target
+from .iam import lambda_role, write_logs_statement
 
 DEFAULT_RUNTIME = "python3.13"
 DEFAULT_ARCHITECTURE = "x86_64"

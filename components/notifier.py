@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
 
-from components.args import EmailSubscription
-from components.iam import Statement, lambda_role, notifier_policy
+from . import handler as handler_package
+from .args import EmailSubscription
+from .iam import Statement, lambda_role, notifier_policy
 
-HANDLER_DIR = Path(__file__).resolve().parent.parent / "handler"
 HANDLER_ENTRY = "handler.app.handler"
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 
@@ -37,12 +38,22 @@ class Notifier:
     role: aws.iam.Role
 
 
+def handler_sources() -> dict[str, Path]:
+    """Archive path -> file for each module of the handler package, read from wherever the package is
+    installed (the checkout, an editable install or a wheel), under the same `handler/` paths."""
+    package = resources.files(handler_package)
+    if not isinstance(package, Path):
+        # A zipped install has no files to hand to Pulumi's FileAsset.
+        raise FileNotFoundError(f"the handler package must be installed as files, not inside {package}")
+    sources = sorted(path for path in package.iterdir() if path.suffix == ".py")
+    if not sources:
+        raise FileNotFoundError(f"no handler sources in {package}")
+    return {f"handler/{path.name}": path for path in sources}
+
+
 def handler_code() -> pulumi.AssetArchive:
     """The handler package and nothing else: no tests, no `__pycache__`, so its hash only moves with the code."""
-    sources = sorted(HANDLER_DIR.glob("*.py"))
-    if not sources:
-        raise FileNotFoundError(f"no handler sources in {HANDLER_DIR}")
-    return pulumi.AssetArchive({f"handler/{path.name}": pulumi.FileAsset(str(path)) for path in sources})
+    return pulumi.AssetArchive({name: pulumi.FileAsset(str(path)) for name, path in handler_sources().items()})
 
 
 def powertools_layer_arn(region: str, architecture: str, runtime: str, version: int) -> str:

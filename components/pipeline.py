@@ -11,27 +11,27 @@ from typing import Any, Optional
 
 import pulumi
 
-from components.args import BatchArrayPipelineArgs
-from components.batch import batch_resources
-from components.completion_bus import (
+from .args import BatchArrayPipelineArgs
+from .batch import batch_resources
+from .completion_bus import (
     COMPLETION_EVENT_DETAIL_TYPE,
     COMPLETION_EVENT_SOURCE,
     completion_bus,
     grant_put_events,
 )
-from components.completion_rule import completion_rule
-from components.downstream import downstream_function
-from components.naming import name_tag_transformation
-from components.network import job_network
-from components.notifier import completion_topic, notifier, notifier_role
-from components.reliability import (
+from .completion_rule import completion_rule
+from .downstream import downstream_function
+from .naming import name_tag_transformation
+from .network import job_network
+from .notifier import completion_topic, notifier, notifier_role
+from .reliability import (
     alerting,
     notifier_statements,
     protection,
     retry_policy,
     stuck_job_actions,
 )
-from components.validation import resolve_args
+from .validation import resolve_args
 
 TYPE_TOKEN = "batcharray:index:BatchArrayPipeline"
 

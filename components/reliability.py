@@ -23,8 +23,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import iam
-from components.event_pattern import queue_blocked_event_pattern
+from . import iam
+from .event_pattern import queue_blocked_event_pattern
 
 #: RUNNABLE reasons Batch can act on with `jobStateTimeLimitActions` (AWS Batch user guide,
 #: "Automatic remediation with jobStateTimeLimitActions"); any other reason needs a human.

@@ -16,7 +16,7 @@ from typing import Any, cast
 
 import pulumi
 
-from components.args import (
+from .args import (
     COMPUTE_TYPES,
     DEFAULT_ALLOCATION_STRATEGY,
     DEFAULTS,
@@ -27,18 +27,18 @@ from components.args import (
     DownstreamFunction,
     EmailSubscription,
 )
-from components.batch import ComputeSettings, JobSettings
-from components.completion_bus import DEFAULT_EVENT_BUS
-from components.downstream import (
+from .batch import ComputeSettings, JobSettings
+from .completion_bus import DEFAULT_EVENT_BUS
+from .downstream import (
     DEFAULT_ARCHITECTURE,
     DEFAULT_MEMORY_MIB,
     DEFAULT_RUNTIME,
     DEFAULT_TIMEOUT_SECONDS,
     DownstreamSettings,
 )
-from components.event_pattern import TERMINAL_STATUSES
-from components.notifier import NotifierSettings
-from components.reliability import STUCK_JOB_REASONS, ReliabilitySettings
+from .event_pattern import TERMINAL_STATUSES
+from .notifier import NotifierSettings
+from .reliability import STUCK_JOB_REASONS, ReliabilitySettings
 
 
 class InvalidArgumentError(pulumi.RunError, ValueError):

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
-from handler.batch_jobs import describe_job, first_failed_children
-from handler.delivery import deliver
-from handler.report import CompletionReport, build_report, needs_failed_children
-from handler.scope import Completion, Skip, decide
-from handler.settings import settings
+from .batch_jobs import describe_job, first_failed_children
+from .delivery import deliver
+from .report import CompletionReport, build_report, needs_failed_children
+from .scope import Completion, Skip, decide
+from .settings import settings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

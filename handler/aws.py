@@ -12,7 +12,7 @@ import functools
 import importlib
 from typing import Any, Literal
 
-from handler.settings import settings
+from .settings import settings
 
 ServiceName = Literal["batch", "sns", "dynamodb", "events"]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from handler.aws import client
-from handler.models import ChildJobDetail, JobDetail
+from .aws import client
+from .models import ChildJobDetail, JobDetail
 
 #: ListJobs may return fewer than `maxResults` rows with a `nextToken`; one follow-up page is allowed.
 MAX_LIST_PAGES = 2

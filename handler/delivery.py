@@ -16,9 +16,9 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from handler.aws import client
-from handler.report import CompletionReport, sns_message
-from handler.settings import settings
+from .aws import client
+from .report import CompletionReport, sns_message
+from .settings import settings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig

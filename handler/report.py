@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from handler.console import batch_job_url, log_stream_url
-from handler.models import ChildJobDetail, ContainerRun, JobDetail
-from handler.scope import Completion
+from .console import batch_job_url, log_stream_url
+from .models import ChildJobDetail, ContainerRun, JobDetail
+from .scope import Completion
 
 SCHEMA_VERSION = 1
 #: SNS requires subjects "less than 100 characters", printable ASCII, no line breaks.

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from handler.models import EventEnvelope, JobDetail
+from .models import EventEnvelope, JobDetail
 
 # Mirrors components/event_pattern.py (the code asset ships without components/); a unit test keeps
 # the two in step.

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from components.validation import InvalidArgumentError
+from batch_array_notify.validation import InvalidArgumentError
 from tools.program import ROOT, Plan, ProgramError, run_program
 
 USAGE_ERROR = 2

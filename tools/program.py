@@ -12,9 +12,7 @@ import asyncio
 import hashlib
 import json
 import runpy
-import sys
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -292,18 +290,6 @@ def json_safe(value: Any) -> Any:
 # Running
 
 
-@contextmanager
-def _program_on_path(program_dir: Path) -> Iterator[None]:
-    # The program imports its own packages (`components`), as `python __main__.py` would from its folder.
-    added = [str(program_dir), str(ROOT)]
-    sys.path[:0] = added
-    try:
-        yield
-    finally:
-        for entry in added:
-            sys.path.remove(entry)
-
-
 def run_under_mocks(
     program: Callable[[], None],
     project: str,
@@ -366,7 +352,8 @@ def run_program(program_dir: Path, stack: str, overrides: Mapping[str, str] = {}
     config = stack_config(program_dir, stack, overrides)
 
     def main() -> None:
-        with _program_on_path(program_dir):
-            runpy.run_path(str(program_dir / "__main__.py"), run_name="__pulumi_program__")
+        # Like the CLI's Python host: run the folder, which puts the folder itself first on the import
+        # path for the run; the component comes from the installed package, as in any other program.
+        runpy.run_path(str(program_dir), run_name="__main__")
 
     return run_under_mocks(main, project, stack, config)

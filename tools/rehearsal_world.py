@@ -38,9 +38,9 @@ from moto.batch.models import batch_backends
 from moto.batch.utils import make_arn_for_job
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
-from handler import aws as handler_aws
-from handler import delivery as handler_delivery
-from handler import settings as handler_settings
+from batch_array_notify.handler import aws as handler_aws
+from batch_array_notify.handler import delivery as handler_delivery
+from batch_array_notify.handler import settings as handler_settings
 from tools.eventgen import JOB_STATE_CHANGE, Compute
 from tools.program import Plan, PlannedResource
 from tools.rule_harness import drain_queue

@@ -32,7 +32,7 @@ from typing import IO, TYPE_CHECKING, Any, Final, cast
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]  # no type information
 
-from handler import app as handler_app
+from batch_array_notify.handler import app as handler_app
 from tools.eventgen import ArrayJobSpec, Compute, array_job_events, noise_events
 from tools.plan import USAGE_ERROR, add_program_arguments, plan_or_exit
 from tools.rehearsal_world import (

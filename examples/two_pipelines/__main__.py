@@ -5,18 +5,12 @@ Batch's own events; the encode pipeline also runs a downstream Lambda on each of
 """
 
 import json
-import sys
 from pathlib import Path
-
-# `components` lives at the repository root. `pulumi up` runs this file from examples/two_pipelines,
-# so put the root on the path (equivalently: `PYTHONPATH=../.. pulumi up`). In your own repository,
-# vendor or install the component instead.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import pulumi
 import pulumi_aws as aws
 
-from components import (
+from batch_array_notify import (
     COMPLETION_EVENT_DETAIL_TYPE,
     COMPLETION_EVENT_SOURCE,
     BatchArrayPipeline,

@@ -15,7 +15,7 @@ import boto3
 from moto.batch.models import batch_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 
-from handler import aws
+from batch_array_notify.handler import aws
 from tools.rehearsal_world import (
     FAKE_CREDENTIALS,
     LambdaContext,

@@ -12,13 +12,13 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 
-from components.completion_bus import (
+from batch_array_notify.completion_bus import (
     COMPLETION_EVENT_DETAIL_TYPE,
     COMPLETION_EVENT_SOURCE,
     completion_event_pattern,
 )
-from handler import aws, delivery
-from handler.app import handler
+from batch_array_notify.handler import aws, delivery
+from batch_array_notify.handler.app import handler
 from tests.integration.moto_stack import REGION, BatchStack
 from tools.rehearsal_world import reset_handler_caches
 from tools.rule_harness import drain_queue

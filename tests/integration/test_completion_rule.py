@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from components.event_pattern import completion_event_pattern
+from batch_array_notify.event_pattern import completion_event_pattern
 from tests.integration.rule_fixtures import (
     BLOG_PATTERN,
     JOB_DEFINITION_ARN,

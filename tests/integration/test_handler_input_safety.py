@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handler.app import handler
+from batch_array_notify.handler.app import handler
 from tools.eventgen import (
     ArrayJobSpec,
     Compute,

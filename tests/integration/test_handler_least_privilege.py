@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from handler import aws
-from handler.app import handler
+from batch_array_notify.handler import aws
+from batch_array_notify.handler.app import handler
 from tests.integration.moto_stack import BatchStack, MotoBatch, TopicSubscriber, make_lambda_context
 from tests.support import ROLE_POLICY
 from tools.program import Plan

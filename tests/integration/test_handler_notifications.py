@@ -10,10 +10,10 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from handler import aws
-from handler.app import handler
-from handler.batch_jobs import MAX_LIST_PAGES
-from handler.delivery import SINKS
+from batch_array_notify.handler import aws
+from batch_array_notify.handler.app import handler
+from batch_array_notify.handler.batch_jobs import MAX_LIST_PAGES
+from batch_array_notify.handler.delivery import SINKS
 from tests.integration.moto_stack import REGION
 from tools.eventgen import ArrayJobSpec, Compute, array_job_events
 

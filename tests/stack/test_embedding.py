@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from components import COMPLETION_EVENT_DETAIL_TYPE, COMPLETION_EVENT_SOURCE
-from components.pipeline import TYPE_TOKEN
+from batch_array_notify import COMPLETION_EVENT_DETAIL_TYPE, COMPLETION_EVENT_SOURCE
+from batch_array_notify.pipeline import TYPE_TOKEN
 from tests.support import BUS, FUNCTION, JOB_DEF, QUEUE, RULE, queued_compute_types
 from tools.program import Plan, run_program
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.args import DEFAULTS
-from components.event_pattern import queue_blocked_event_pattern
-from components.validation import LOG_RETENTION_DAYS
+from batch_array_notify.args import DEFAULTS
+from batch_array_notify.event_pattern import queue_blocked_event_pattern
+from batch_array_notify.validation import LOG_RETENTION_DAYS
 from tests.support import ALARM, INVOKE_CONFIG, KEY, RULE, TARGET, TOPIC
 from tools.program import Plan, PlannedResource, run_program
 

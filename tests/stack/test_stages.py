@@ -10,8 +10,8 @@ import pytest
 import yaml
 from moto import mock_aws
 
-from components.args import DEFAULTS
-from components.pipeline import TYPE_TOKEN
+from batch_array_notify.args import DEFAULTS
+from batch_array_notify.pipeline import TYPE_TOKEN
 from tests.support import RULE
 from tools.eventgen import ArrayJobSpec, Compute, array_job_events, noise_events, single_job_events
 from tools.program import Plan

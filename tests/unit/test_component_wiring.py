@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from components import BatchArrayPipeline, BatchArrayPipelineArgs, InvalidArgumentError
-from components.pipeline import TYPE_TOKEN
+from batch_array_notify import BatchArrayPipeline, BatchArrayPipelineArgs, InvalidArgumentError
+from batch_array_notify.pipeline import TYPE_TOKEN
 from tests.support import (
     ATTACHMENT,
     COMPUTE_ENV,

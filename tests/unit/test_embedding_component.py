@@ -8,14 +8,14 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components import (
+from batch_array_notify import (
     COMPLETION_EVENT_DETAIL_TYPE,
     COMPLETION_EVENT_SOURCE,
     BatchArrayPipeline,
     BatchArrayPipelineArgs,
     InvalidArgumentError,
 )
-from components.pipeline import TYPE_TOKEN
+from batch_array_notify.pipeline import TYPE_TOKEN
 from tests.support import (
     COMPUTE_ENV,
     FUNCTION,

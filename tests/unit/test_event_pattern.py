@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from components.event_pattern import (
+from batch_array_notify.event_pattern import (
     MAX_PATTERN_CHARS,
     completion_event_pattern,
     job_definition_revision_prefix,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from handler.app import handler
+from batch_array_notify.handler.app import handler
 from tools.eventgen import ArrayJobSpec, array_job_events
 
 QUEUE_ARN = "arn:aws:batch:eu-west-1:123456789012:job-queue/test-queue"

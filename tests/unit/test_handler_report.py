@@ -7,9 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from handler.models import ChildJobDetail, JobDetail
-from handler.report import MAX_SUBJECT_CHARS, build_report, needs_failed_children, sns_message, subject
-from handler.scope import Completion, decide
+from batch_array_notify.handler.models import ChildJobDetail, JobDetail
+from batch_array_notify.handler.report import (
+    MAX_SUBJECT_CHARS,
+    build_report,
+    needs_failed_children,
+    sns_message,
+    subject,
+)
+from batch_array_notify.handler.scope import Completion, decide
 from tools.eventgen import ArrayJobSpec, Compute, array_job_events
 
 QUEUE_ARN = "arn:aws:batch:eu-west-1:123456789012:job-queue/test-queue"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from components import event_pattern
-from handler import scope
-from handler.scope import Completion, Skip, decide
+from batch_array_notify import event_pattern
+from batch_array_notify.handler import scope
+from batch_array_notify.handler.scope import Completion, Skip, decide
 from tools.eventgen import ArrayJobSpec, Compute, array_job_events
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "events"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handler.settings import Settings, SettingsError, settings
+from batch_array_notify.handler.settings import Settings, SettingsError, settings
 
 CONTRACT = {
     "TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:done",

@@ -3,7 +3,6 @@ with the SDK's component provider (what `pulumi package get-schema ./components`
 
 import json
 import runpy
-import sys
 import typing
 from pathlib import Path
 
@@ -11,8 +10,8 @@ import pytest
 import yaml
 from pulumi.provider.experimental.component import ComponentProvider
 
-from components import BatchArrayPipeline, BatchArrayPipelineArgs
-from components.pipeline import TYPE_TOKEN
+from batch_array_notify import BatchArrayPipeline, BatchArrayPipelineArgs
+from batch_array_notify.pipeline import TYPE_TOKEN
 
 COMPONENTS = Path(__file__).resolve().parents[2] / "components"
 
@@ -24,12 +23,9 @@ def camel(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def entry() -> dict[str, typing.Any]:
-    """The plugin entry, loaded as the CLI would: with only `components/` itself on sys.path."""
-    sys.path.insert(0, str(COMPONENTS))
-    try:
-        return runpy.run_path(str(COMPONENTS / "__main__.py"), run_name="plugin_entry")
-    finally:
-        sys.path.remove(str(COMPONENTS))
+    """The plugin entry, loaded as the CLI would: the folder is run, so `components/` itself is first on
+    the import path and the component comes from the installed package."""
+    return runpy.run_path(str(COMPONENTS), run_name="plugin_entry")
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +41,12 @@ def test_plugin_manifest_names_python_and_the_entry_hosts_the_component(entry):
     assert manifest["runtime"] == "python"
     assert entry["BatchArrayPipeline"] is BatchArrayPipeline
     assert entry["PACKAGE_NAME"] == TYPE_TOKEN.split(":")[0] == "batcharray"
-    assert (COMPONENTS / "requirements.txt").read_text().count("pulumi") >= 2
+    # The CLI installs the plugin's requirements from `components/`: the one package, from the repository root.
+    requirements = [
+        line for line in (COMPONENTS / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")
+    ]
+    assert requirements == [".."]
+    assert 'name = "batch-array-notify"' in (COMPONENTS / ".." / "pyproject.toml").read_text()
 
 
 def test_every_input_is_in_the_schema_with_a_description(schema):

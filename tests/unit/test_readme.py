@@ -4,10 +4,21 @@ import importlib.util
 import re
 from pathlib import Path
 
+import yaml
+
+import batch_array_notify
+from batch_array_notify import BatchArrayPipeline, BatchArrayPipelineArgs
+from batch_array_notify.pipeline import TYPE_TOKEN
 from tools.config_table import config_table
+from tools.program import run_under_mocks
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(word.title() for word in rest)
 
 
 def table_rows(text: str, header_start: str) -> list[str]:
@@ -74,3 +85,33 @@ def test_readme_report_examples_are_lines_of_the_generated_examples():
     assert len(shown) > 15
     assert [line for line in shown if line not in generated] == []
     assert all(block.split("\n", 1)[0] in generated for block in blocks)
+
+
+def fenced_blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", README, re.S)
+
+
+def test_the_readmes_python_program_plans_a_pipeline_with_the_installed_package():
+    (program,) = [block for block in fenced_blocks("python") if block.startswith("# __main__.py")]
+
+    plan = run_under_mocks(lambda: exec(compile(program, "README.md", "exec"), {}), "my-batch", "dev")
+
+    pipelines = plan.of_type(TYPE_TOKEN)
+    assert [pipeline.name for pipeline in pipelines] == ["etl"]
+    assert plan.outputs["jobQueue"].startswith("etl-queue-")
+    requirement = (
+        f"batch-array-notify @ git+https://github.com/<owner>/batch-array-notify@v{batch_array_notify.__version__}"
+    )
+    assert requirement in {line for block in fenced_blocks("text") for line in block.splitlines()}
+
+
+def test_the_readmes_yaml_program_uses_inputs_and_outputs_the_component_has():
+    (program,) = [yaml.safe_load(block) for block in fenced_blocks("yaml") if "runtime: yaml" in block]
+    pipeline = program["resources"]["pipeline"]
+    inputs = {camel(key) for key in BatchArrayPipelineArgs.__annotations__}
+    outputs = {camel(key) for key in BatchArrayPipeline.__annotations__}
+
+    assert pipeline["type"] == TYPE_TOKEN
+    assert set(pipeline["properties"]) <= inputs
+    assert {value.strip("${}").split(".", 1)[1] for value in program["outputs"].values()} <= outputs
+    assert program["packages"]["batcharray"].endswith(f"/components@v{batch_array_notify.__version__}")

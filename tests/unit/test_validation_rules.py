@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from components.validation import InvalidArgumentError
+from batch_array_notify.validation import InvalidArgumentError
 from tools.program import Plan, load_project, run_under_mocks, stack_config
 
 ROOT = Path(__file__).resolve().parents[2]

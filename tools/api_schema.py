@@ -1,0 +1,139 @@
+"""The public API as a snapshot: `python -m tools.api_schema [--write]` (`make api-schema` writes it).
+
+The snapshot (`docs/api-schema.json`) holds what semantic versioning promises for the package's major
+version: each component's type token, inputs and outputs (type and description, as the plugin package's
+schema infers them, which is what other languages are generated from), the nested argument types, the
+completion event's source, detail-type and detail fields, and the SNS message's `schemaVersion`.
+`tests/unit/test_api_schema.py` compares the code with it: removing, renaming or retyping anything
+fails while the major version stays the same; additions fail until the snapshot is regenerated.
+Exit codes: 0 written or printed, 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pulumi.provider.experimental.component import ComponentProvider
+
+import batch_array_notify
+from batch_array_notify.pipeline import TYPE_TOKEN
+
+SNAPSHOT = Path(__file__).resolve().parent.parent / "docs" / "api-schema.json"
+#: The components the plugin package hosts, by type token.
+COMPONENTS: tuple[type, ...] = (batch_array_notify.BatchArrayPipeline,)
+
+
+def _property(schema: dict[str, Any]) -> dict[str, Any]:
+    """What a consumer depends on: the type (scalar, array item, map value or referenced type), whether
+    it takes Outputs (`plain`), and the description."""
+    kept: dict[str, Any] = {key: schema[key] for key in ("type", "$ref", "plain", "description") if key in schema}
+    for nested in ("items", "additionalProperties"):
+        if nested in schema:
+            kept[nested] = _property(schema[nested])
+    return kept
+
+
+def _properties(properties: dict[str, Any]) -> dict[str, Any]:
+    return {name: _property(schema) for name, schema in sorted(properties.items())}
+
+
+def completion_event_contract() -> dict[str, Any]:
+    """The completion event consumers match on, and the fields of its detail (the report's document)."""
+    from batch_array_notify.handler import report  # noqa: PLC0415 (pydantic models: only when asked)
+
+    sample = report.CompletionReport(
+        stage="dev",
+        status="FAILED",
+        status_reason=None,
+        job_id="job",
+        job_name="name",
+        job_arn=None,
+        job_queue_arn="arn:aws:batch:us-east-1:123456789012:job-queue/q",
+        job_definition_arn="arn:aws:batch:us-east-1:123456789012:job-definition/d:1",
+        array_size=2,
+        succeeded=1,
+        failed=1,
+        failed_children=(report.FailedChild(1, "job:1", None, 1, None, None, None, None),),
+        created_at_ms=0,
+        stopped_at_ms=1000,
+        job_url="https://example.invalid",
+    )
+    document = sample.document()
+
+    def fields(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: fields(item) for key, item in sorted(value.items())}
+        if isinstance(value, list):
+            return [fields(value[0])] if value else []
+        return type(value).__name__ if value is not None else "null"
+
+    return {
+        "source": batch_array_notify.COMPLETION_EVENT_SOURCE,
+        "detailType": batch_array_notify.COMPLETION_EVENT_DETAIL_TYPE,
+        "schemaVersion": report.SCHEMA_VERSION,
+        "detailFields": sorted(_paths(fields(document))),
+    }
+
+
+def _paths(value: Any, prefix: str = "") -> list[str]:
+    if isinstance(value, dict):
+        return [path for key, item in value.items() for path in _paths(item, f"{prefix}{key}.")]
+    if isinstance(value, list):
+        return _paths(value[0], f"{prefix[:-1]}[].") if value else [prefix[:-1]]
+    return [prefix[:-1]]
+
+
+def current_api() -> dict[str, Any]:
+    """The API as the code defines it now."""
+    package = TYPE_TOKEN.split(":", 1)[0]
+    provider = ComponentProvider(list(COMPONENTS), package, version=batch_array_notify.__version__)
+    schema = json.loads(provider.schema or "{}")
+    resources = {
+        token: {
+            "inputs": _properties(resource.get("inputProperties", {})),
+            "requiredInputs": sorted(resource.get("requiredInputs", [])),
+            "outputs": _properties(resource.get("properties", {})),
+            "requiredOutputs": sorted(resource.get("required", [])),
+        }
+        for token, resource in sorted(schema["resources"].items())
+    }
+    types = {
+        token: {
+            "description": definition.get("description", ""),
+            "properties": _properties(definition.get("properties", {})),
+            "required": sorted(definition.get("required", [])),
+        }
+        for token, definition in sorted(schema.get("types", {}).items())
+    }
+    return {
+        "version": batch_array_notify.__version__,
+        "resources": resources,
+        "types": types,
+        "completionEvent": completion_event_contract(),
+    }
+
+
+def render(api: dict[str, Any]) -> str:
+    return json.dumps(api, indent=2, sort_keys=True) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = argparse.ArgumentParser(prog="python -m tools.api_schema", description=__doc__)
+    arguments.add_argument("--write", action="store_true", help=f"write the snapshot to {SNAPSHOT.name}")
+    options = arguments.parse_args(argv)
+    text = render(current_api())
+    if options.write:
+        SNAPSHOT.write_text(text)
+        print(f"wrote {SNAPSHOT.relative_to(SNAPSHOT.parent.parent)} for version {batch_array_notify.__version__}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
