@@ -41,10 +41,20 @@ class PlannedResource:
     state: dict[str, Any]
     id: str | None = None
     provider: str | None = None
+    urn: str = ""
+    """The URN the Pulumi engine gives the resource (see `engine_urn`), its identity in the stack's state."""
+    aliases: tuple[str, ...] = ()
+    """URNs the resource also answers to (its `aliases` option, resolved as the engine resolves them): a
+    resource whose alias is an existing resource's URN takes that resource over instead of replacing it."""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """A component's registered outputs (`register_outputs`); empty for other resources."""
 
     def to_json(self) -> dict[str, Any]:
         parent = None if self.parent is None else {"type": self.parent[0], "name": self.parent[1]}
-        return {"type": self.type, "name": self.name, "parent": parent, "inputs": self.inputs}
+        document = {"type": self.type, "name": self.name, "urn": self.urn, "parent": parent, "inputs": self.inputs}
+        if self.aliases:
+            document["aliases"] = list(self.aliases)
+        return document
 
 
 @dataclass
@@ -62,6 +72,18 @@ class Plan:
         if len(found) != 1:
             raise AssertionError(f"expected one {type_token}, found {len(found)}")
         return found[0]
+
+    def by_urn(self) -> dict[str, PlannedResource]:
+        return {resource.urn: resource for resource in self.resources}
+
+    def ancestors(self, resource: PlannedResource) -> list[PlannedResource]:
+        """The resource's parent, its parent's parent, ..., up to (not including) the stack."""
+        by_urn, chain = self.by_urn(), []
+        urn = _parent_urn(resource.urn, resource.parent)
+        while urn in by_urn:
+            chain.append(by_urn[urn])
+            urn = _parent_urn(urn, by_urn[urn].parent)
+        return chain
 
     def named(self, type_token: str, name: str) -> PlannedResource:
         """The one resource of `type_token` with logical name `name`."""
@@ -244,17 +266,81 @@ class PlanMocks(pulumi.runtime.Mocks):
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
-    """Also keeps each registration's parent, which `MockResourceArgs` does not carry."""
+    """Also keeps each registration's parent and aliases, which `MockResourceArgs` does not carry, and
+    the outputs components register."""
 
     def __init__(self, mocks: PlanMocks) -> None:
         super().__init__(mocks)
         self.registrations: list[tuple[Any, Any]] = []
+        self.component_outputs: dict[str, dict[str, Any]] = {}
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             self.registrations.append((request, response))
         return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        self.component_outputs[request.urn] = pulumi.runtime.rpc.deserialize_properties(request.outputs)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
+
+
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def engine_urn(stack: str, project: str, parent_urn: str | None, type_token: str, name: str) -> str:
+    """The URN the engine computes: the parent's whole type chain, `$`, the type (nothing for the stack).
+
+    The SDK's mock monitor keeps only the parent's last type and prefixes the stack's own type, so its
+    URNs differ from the engine's for nested components; state, aliases and `pulumi up` use these.
+    """
+    qualified = type_token
+    if parent_urn is not None:
+        parent_type = parent_urn.split("::")[2]
+        if parent_type != ROOT_STACK_TYPE:
+            qualified = f"{parent_type}${type_token}"
+    return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
+
+
+def _parent_urn(urn: str, parent: tuple[str, str] | None) -> str | None:
+    """The engine URN of the parent of the resource at `urn` (its type chain minus the last type)."""
+    if parent is None:
+        return None
+    head, chain, _ = urn.rsplit("::", 2)
+    parent_chain = chain.rpartition("$")[0]
+    return f"{head}::{parent_chain}::{parent[1]}" if parent_chain else None
+
+
+def _engine_urns(stack: str, project: str, registrations: list[tuple[Any, Any]]) -> dict[str, str]:
+    """Mock URN -> engine URN for every registration (parents register before their children)."""
+    urns: dict[str, str] = {}
+    for request, response in registrations:
+        parent = urns.get(request.parent) if request.parent else None
+        urns[response.urn] = engine_urn(stack, project, parent, request.type, request.name)
+    return urns
+
+
+def _alias_urns(stack: str, project: str, request: Any, urns: Mapping[str, str]) -> tuple[str, ...]:
+    """The URNs the engine derives from a registration's alias specs (or takes as given)."""
+    current_parent = urns.get(request.parent) if request.parent else None
+    resolved = []
+    for alias in request.aliases:
+        if alias.WhichOneof("alias") == "urn":
+            resolved.append(alias.urn)
+            continue
+        spec = alias.spec
+        which = spec.WhichOneof("parent")
+        parent = None if which == "noParent" else urns.get(spec.parentUrn) if which == "parentUrn" else current_parent
+        resolved.append(
+            engine_urn(
+                spec.stack or stack,
+                spec.project or project,
+                parent,
+                spec.type or request.type,
+                spec.name or request.name,
+            )
+        )
+    return tuple(resolved)
 
 
 def _urn_type_and_name(urn: str) -> tuple[str, str] | None:
@@ -329,6 +415,7 @@ def run_under_mocks(
 
     plan = Plan(project=project, stack=stack, outputs=json_safe(exported))
     states = monitor.get_registered_resources()
+    urns = _engine_urns(stack, project, monitor.registrations)
     for request, response in monitor.registrations:
         registration = states.get(response.urn)
         plan.resources.append(
@@ -340,6 +427,9 @@ def run_under_mocks(
                 state=json_safe(registration.state if registration else {}),
                 id=registration.id if registration else None,
                 provider=request.provider or None,
+                urn=urns[response.urn],
+                aliases=_alias_urns(stack, project, request, urns),
+                outputs=json_safe(monitor.component_outputs.get(response.urn, {})),
             )
         )
     return plan
