@@ -51,7 +51,13 @@ class PlannedResource:
 
     def to_json(self) -> dict[str, Any]:
         parent = None if self.parent is None else {"type": self.parent[0], "name": self.parent[1]}
-        document = {"type": self.type, "name": self.name, "urn": self.urn, "parent": parent, "inputs": self.inputs}
+        document: dict[str, Any] = {
+            "type": self.type,
+            "name": self.name,
+            "urn": self.urn,
+            "parent": parent,
+            "inputs": self.inputs,
+        }
         if self.aliases:
             document["aliases"] = list(self.aliases)
         return document
