@@ -1,4 +1,4 @@
-"""Inputs of the BatchArrayPipeline component, with the defaults the component applies.
+"""Inputs of the BatchArrayPipeline and ArrayCompletionNotifier components, with the defaults they apply.
 
 TypedDicts (not dataclasses) because Pulumi's component provider host passes a plain dict to
 `__init__` when another language consumes the component; attribute docstrings become the schema's
@@ -8,7 +8,7 @@ larger program typically wires from other resources (subnets, security groups, t
 
 # No `from __future__ import annotations` here or in pipeline.py: the component provider's schema
 # inference reads these annotations as live types, and string annotations break it.
-from typing import Final, NotRequired, TypedDict
+from typing import Final, NotRequired, Required, TypedDict
 
 import pulumi
 
@@ -71,11 +71,78 @@ class DownstreamFunction(TypedDict):
     """Environment variables of the function. Default: none."""
 
 
-class BatchArrayPipelineArgs(TypedDict, total=False):
-    """Everything is optional: the defaults reproduce the original article's print-color demo on EC2."""
+class NotifierOptions(TypedDict, total=False):
+    """What both components take for everything after the job queue: notification, reliability and the
+    completion event. Declared once here; `BatchArrayPipelineArgs` and `ArrayCompletionNotifierArgs` extend it."""
 
     stage: str
     """Stage name shown in every notification (e.g. `dev`, `prod`). Default: `dev`."""
+
+    notify_statuses: list[str]
+    """Parent statuses that notify: `SUCCEEDED`, `FAILED` or both. Default: both."""
+
+    email_subscriptions: list[EmailSubscription]
+    """E-mail subscriptions to the completion topic. Default: none."""
+
+    existing_topic_arn: pulumi.Input[str]
+    """Publish to this SNS topic instead of creating one. Default: a topic the component owns."""
+
+    notifier_architecture: str
+    """Lambda architecture, `arm64` or `x86_64`. Default: `arm64`."""
+
+    notifier_runtime: str
+    """Lambda runtime, `python3.12` or `python3.13`. Default: `python3.13`."""
+
+    notifier_log_retention_days: int
+    """Retention of the notifier's log group (a CloudWatch allowed value). Default: 14."""
+
+    powertools_layer_version: int
+    """Version of the AWS-managed Powertools for AWS Lambda (Python) V3 layer. Default: see `DEFAULTS`."""
+
+    max_failed_details: int
+    """How many failed children a notification describes in detail (1-100). Default: 20."""
+
+    rule_retry_attempts: int
+    """How often EventBridge retries delivering a completion to the notifier (0-185) before the event
+    goes to the rules' dead-letter queue. Default: 185 (EventBridge's own default, made explicit)."""
+
+    rule_max_event_age_seconds: int
+    """How long EventBridge keeps retrying one event (60-86400 s). Default: 86400 (24 h)."""
+
+    notifier_max_retries: int
+    """How often Lambda retries a failed notifier invocation (0-2) before the event goes to the
+    notifier's on-failure queue. Default: 2."""
+
+    notifier_max_event_age_seconds: int
+    """How long Lambda keeps an event queued for the notifier (60-21600 s). Default: 21600 (6 h)."""
+
+    dead_letter_retention_seconds: int
+    """How long the two failure queues keep an undelivered event (60-1209600 s). Default: 1209600 (14 days)."""
+
+    alerts_topic_arn: pulumi.Input[str]
+    """SNS topic (same region) for alarms and blocked-queue alerts, e.g. an ops topic you own: its
+    policy and key must let CloudWatch and EventBridge publish. Default: the completion topic."""
+
+    kms_key_deletion_window_days: int
+    """Waiting period (7-30 days) before the pipeline's KMS key is deleted after `pulumi destroy`. Default: 30."""
+
+    tags: dict[str, str]
+    """Tags for every taggable resource. Default: none."""
+
+    completion_event_bus: pulumi.Input[str]
+    """Name or ARN of an existing EventBridge bus that receives one `Batch Array Job Completed` event
+    per finished array job. Default: the account's `default` bus."""
+
+    downstream_function: DownstreamFunction
+    """Your own Lambda function, invoked with each completion event of this pipeline. Default: none."""
+
+    name_prefix: str
+    """Adds a `Name` tag `<name_prefix>-<part>` (e.g. `etl-queue`) to every taggable resource, so a
+    larger account's console lists them together. Default: no `Name` tag."""
+
+
+class BatchArrayPipelineArgs(NotifierOptions, total=False):
+    """Everything is optional: the defaults reproduce the original article's print-color demo on EC2."""
 
     compute_type: str
     """`EC2`, `SPOT`, `FARGATE` or `FARGATE_SPOT`. Default: `EC2`."""
@@ -129,51 +196,6 @@ class BatchArrayPipelineArgs(TypedDict, total=False):
     job_log_retention_days: int
     """Retention of the job log group (a CloudWatch allowed value). Default: 14."""
 
-    notify_statuses: list[str]
-    """Parent statuses that notify: `SUCCEEDED`, `FAILED` or both. Default: both."""
-
-    email_subscriptions: list[EmailSubscription]
-    """E-mail subscriptions to the completion topic. Default: none."""
-
-    existing_topic_arn: pulumi.Input[str]
-    """Publish to this SNS topic instead of creating one. Default: a topic the component owns."""
-
-    notifier_architecture: str
-    """Lambda architecture, `arm64` or `x86_64`. Default: `arm64`."""
-
-    notifier_runtime: str
-    """Lambda runtime, `python3.12` or `python3.13`. Default: `python3.13`."""
-
-    notifier_log_retention_days: int
-    """Retention of the notifier's log group (a CloudWatch allowed value). Default: 14."""
-
-    powertools_layer_version: int
-    """Version of the AWS-managed Powertools for AWS Lambda (Python) V3 layer. Default: see `DEFAULTS`."""
-
-    max_failed_details: int
-    """How many failed children a notification describes in detail (1-100). Default: 20."""
-
-    rule_retry_attempts: int
-    """How often EventBridge retries delivering a completion to the notifier (0-185) before the event
-    goes to the rules' dead-letter queue. Default: 185 (EventBridge's own default, made explicit)."""
-
-    rule_max_event_age_seconds: int
-    """How long EventBridge keeps retrying one event (60-86400 s). Default: 86400 (24 h)."""
-
-    notifier_max_retries: int
-    """How often Lambda retries a failed notifier invocation (0-2) before the event goes to the
-    notifier's on-failure queue. Default: 2."""
-
-    notifier_max_event_age_seconds: int
-    """How long Lambda keeps an event queued for the notifier (60-21600 s). Default: 21600 (6 h)."""
-
-    dead_letter_retention_seconds: int
-    """How long the two failure queues keep an undelivered event (60-1209600 s). Default: 1209600 (14 days)."""
-
-    alerts_topic_arn: pulumi.Input[str]
-    """SNS topic (same region) for alarms and blocked-queue alerts, e.g. an ops topic you own: its
-    policy and key must let CloudWatch and EventBridge publish. Default: the completion topic."""
-
     stuck_job_cancel_after_seconds: int
     """Batch cancels a job that has waited this long (600-86400 s) at the head of the queue in RUNNABLE
     for one of `stuck_job_reasons`, so a blocked array still ends and still reports. Default: 3600."""
@@ -182,27 +204,24 @@ class BatchArrayPipelineArgs(TypedDict, total=False):
     """RUNNABLE reasons that cancel after `stuck_job_cancel_after_seconds` (the Batch values that support
     `jobStateTimeLimitActions`). Default: capacity, max-vCPU and resource-requirement blockages."""
 
-    kms_key_deletion_window_days: int
-    """Waiting period (7-30 days) before the pipeline's KMS key is deleted after `pulumi destroy`. Default: 30."""
-
-    tags: dict[str, str]
-    """Tags for every taggable resource. Default: none."""
-
     compute_environments: list[ComputeEnvironment]
     """1-3 compute environments in the order the queue uses them, instead of the single one described
     by `compute_type`, `min_vcpus`, `max_vcpus`, `instance_types` and `allocation_strategy` (omit those
     then). Default: one environment from those keys."""
 
-    completion_event_bus: pulumi.Input[str]
-    """Name or ARN of an existing EventBridge bus that receives one `Batch Array Job Completed` event
-    per finished array job. Default: the account's `default` bus."""
 
-    downstream_function: DownstreamFunction
-    """Your own Lambda function, invoked with each completion event of this pipeline. Default: none."""
+class ArrayCompletionNotifierArgs(NotifierOptions, total=False):
+    """The job queues you already have (the only required argument) and, optionally, the job definitions
+    whose array jobs count; every other argument is the pipeline's, with the same defaults."""
 
-    name_prefix: str
-    """Adds a `Name` tag `<name_prefix>-<part>` (e.g. `etl-queue`) to every taggable resource, so a
-    larger account's console lists them together. Default: no `Name` tag."""
+    job_queue_arns: Required[list[pulumi.Input[str]]]
+    """ARNs of existing job queues (same account and region as the stack) whose array jobs this notifier
+    reports; Outputs of other resources or stacks work. One rule lists them while EventBridge's
+    2048-character pattern limit allows, then another (see docs/embedding.md)."""
+
+    job_definition_arn_prefixes: list[pulumi.Input[str]]
+    """Only array jobs of these job definitions count: ARNs without the revision (`...:job-definition/name`),
+    so every revision matches. Default: any job definition."""
 
 
 COMPUTE_TYPES: Final = ("EC2", "SPOT", "FARGATE", "FARGATE_SPOT")

@@ -8,6 +8,7 @@ module resolves the bus, grants exactly `events:PutEvents` on it and builds the 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,11 +36,11 @@ def event_bus_name(bus: str) -> str:
     return bus.rsplit("event-bus/", 1)[-1] if bus.startswith("arn:") else bus
 
 
-def completion_event_pattern(job_queue_arn: str | None = None) -> dict[str, Any]:
-    """The EventBridge pattern matching completion events, of one queue when `job_queue_arn` is given."""
+def completion_event_pattern(job_queue_arn: str | Sequence[str] | None = None) -> dict[str, Any]:
+    """The EventBridge pattern matching completion events, of one queue (or any of several) when given."""
     pattern: dict[str, Any] = {"source": [COMPLETION_EVENT_SOURCE], "detail-type": [COMPLETION_EVENT_DETAIL_TYPE]}
     if job_queue_arn is not None:
-        pattern["detail"] = {"jobQueueArn": [job_queue_arn]}
+        pattern["detail"] = {"jobQueueArn": [job_queue_arn] if isinstance(job_queue_arn, str) else list(job_queue_arn)}
     return pattern
 
 

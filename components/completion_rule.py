@@ -1,4 +1,8 @@
-"""The rule that fires once per finished array job, its Lambda target and the invoke permission."""
+"""A rule that fires once per finished array job of its queues, its Lambda target and the invoke permission.
+
+A notifier has one such rule per group of queues (`completion_rule_queue_groups`); the first keeps the
+plain names (`<name>-completed`, `-notify`, `-invoke`), the others are numbered (`<name>-completed-2`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .event_pattern import completion_event_pattern
+from .naming import numbered
 
 
 @dataclass(frozen=True)
@@ -20,22 +25,25 @@ class CompletionRule:
 
 def completion_rule(
     name: str,
-    job_queue: aws.batch.JobQueue,
-    job_definition: aws.batch.JobDefinition,
+    job_queue_arns: pulumi.Input[Sequence[str]],
+    job_definition_arn_prefixes: pulumi.Input[Sequence[str]] | None,
     statuses: Sequence[str],
     function: aws.lambda_.Function,
     tags: dict[str, str],
     parent: pulumi.Resource,
     retry_policy: aws.cloudwatch.EventTargetRetryPolicyArgsDict | None = None,
     dead_letter_arn: pulumi.Input[str] | None = None,
+    *,
+    index: int = 0,
 ) -> CompletionRule:
+    """The `index`-th completion rule of a notifier, for `job_queue_arns` (None: any job definition)."""
     child = pulumi.ResourceOptions(parent=parent)
-    pattern = pulumi.Output.all(job_queue.arn, job_definition.arn_prefix).apply(
-        lambda arns: completion_event_pattern(arns[0], arns[1], statuses)
-    )
+    pattern = pulumi.Output.all(
+        pulumi.Output.from_input(job_queue_arns), pulumi.Output.from_input(job_definition_arn_prefixes)
+    ).apply(lambda arns: completion_event_pattern(arns[0], arns[1], statuses))
     # Batch events only ever reach the account's default bus, so the rule lives there.
     rule = aws.cloudwatch.EventRule(
-        f"{name}-completed",
+        numbered(f"{name}-completed", index),
         description="An array job of this pipeline reached a terminal status (parent only)",
         event_pattern=pulumi.Output.json_dumps(pattern),
         tags=tags,
@@ -45,8 +53,8 @@ def completion_rule(
         rule,
         function,
         parent,
-        permission_name=f"{name}-invoke",
-        target_name=f"{name}-notify",
+        permission_name=numbered(f"{name}-invoke", index),
+        target_name=numbered(f"{name}-notify", index),
         retry_policy=retry_policy,
         dead_letter_arn=dead_letter_arn,
     )

@@ -11,6 +11,7 @@ code. EventBridge delivers to Lambda at least once: the code should treat (jobId
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import pulumi_aws as aws
 from .completion_bus import CompletionBus, completion_event_pattern
 from .completion_rule import lambda_target
 from .iam import lambda_role, write_logs_statement
+from .naming import numbered
 
 DEFAULT_RUNTIME = "python3.13"
 DEFAULT_ARCHITECTURE = "x86_64"
@@ -43,7 +45,12 @@ class Downstream:
     function: aws.lambda_.Function
     role: aws.iam.Role
     log_group: aws.cloudwatch.LogGroup
-    rule: aws.cloudwatch.EventRule
+    rules: list[aws.cloudwatch.EventRule]
+    """One per group of queues, like the completion rules (the first is `<name>-downstream`)."""
+
+    @property
+    def rule(self) -> aws.cloudwatch.EventRule:
+        return self.rules[0]
 
 
 def downstream_code(path: Path) -> pulumi.Archive:
@@ -57,7 +64,7 @@ def downstream_function(
     name: str,
     settings: DownstreamSettings,
     bus: CompletionBus,
-    job_queue_arn: pulumi.Output[str],
+    queue_groups: Sequence[pulumi.Output[list[str]]],
     log_retention_days: int,
     tags: dict[str, str],
     parent: pulumi.Resource,
@@ -92,22 +99,26 @@ def downstream_function(
         tags=tags,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[log_group, policy]),
     )
-    rule = aws.cloudwatch.EventRule(
-        f"{name}-downstream",
-        description="A completion event of this pipeline, for the downstream function",
-        event_bus_name=bus.reference,
-        event_pattern=pulumi.Output.json_dumps(job_queue_arn.apply(completion_event_pattern)),
-        tags=tags,
-        opts=child,
-    )
-    lambda_target(
-        rule,
-        function,
-        parent,
-        permission_name=f"{name}-downstream",
-        target_name=f"{name}-downstream",
-        event_bus_name=bus.reference,
-        retry_policy=retry_policy,
-        dead_letter_arn=dead_letter_arn,
-    )
-    return Downstream(function, role, log_group, rule)
+    rules = []
+    for index, job_queue_arns in enumerate(queue_groups):
+        # The completion rules' queue groups fit this shorter pattern too (it has fewer clauses).
+        rule = aws.cloudwatch.EventRule(
+            numbered(f"{name}-downstream", index),
+            description="A completion event of this pipeline, for the downstream function",
+            event_bus_name=bus.reference,
+            event_pattern=pulumi.Output.json_dumps(job_queue_arns.apply(completion_event_pattern)),
+            tags=tags,
+            opts=child,
+        )
+        lambda_target(
+            rule,
+            function,
+            parent,
+            permission_name=numbered(f"{name}-downstream", index),
+            target_name=numbered(f"{name}-downstream", index),
+            event_bus_name=bus.reference,
+            retry_policy=retry_policy,
+            dead_letter_arn=dead_letter_arn,
+        )
+        rules.append(rule)
+    return Downstream(function, role, log_group, rules)

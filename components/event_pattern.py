@@ -39,20 +39,24 @@ def job_definition_revision_prefix(job_definition_arn_prefix: str) -> str:
 
 
 def completion_event_pattern(
-    job_queue_arn: str,
-    job_definition_arn_prefix: str,
+    job_queue_arns: str | Sequence[str],
+    job_definition_arn_prefixes: str | Sequence[str] | None,
     statuses: Sequence[str] = TERMINAL_STATUSES,
 ) -> dict[str, Any]:
-    """Build the rule pattern for "this queue's array job has finished".
+    """Build the rule pattern for "an array job of these queues has finished".
+
+    `job_queue_arns` is one queue ARN or several (the rule matches any of them); `job_definition_arn_prefixes`
+    one job-definition ARN without revision, several, or None for any job definition.
 
     Why each clause is there:
 
     - `source` + `detail-type`: Batch also emits `Batch Job Queue Blocked` and service-job events
       with the same `detail` shape; only job state changes mean "finished".
-    - `detail.jobQueue`: the exact queue ARN scopes the rule to this component, so two stacks or two
+    - `detail.jobQueue`: the exact queue ARNs scope the rule to this component, so two stacks or two
       pipelines in one account never answer each other's jobs.
     - `detail.jobDefinition` prefix on the ARN *without* revision: events carry the full ARN with
-      `:revision`, and jobs submitted with an older or newer revision must still match.
+      `:revision`, and jobs submitted with an older or newer revision must still match. Left out when
+      no job definition is given: every job of the queues counts.
     - `detail.status`: terminal statuses only, so the parent's PENDING event never fires.
     - `detail.arrayProperties.size` exists: the Batch API returns `size` for parent array jobs only
       (children carry `index`, single jobs no `arrayProperties` at all). This holds on EC2, Spot,
@@ -61,44 +65,121 @@ def completion_event_pattern(
       leaves only, as EventBridge requires (`statusSummary` is an object and would not work).
     - `detail.arrayProperties.index` absent: belt and braces in case a future event ever carries both.
 
-    Raises ValueError for an empty or non-terminal status list, or a pattern over EventBridge's
-    2048-character limit (possible only with absurdly long ARNs).
+    Raises ValueError for no queue, a repeated queue, an empty job-definition list, an empty or
+    non-terminal status list, or a pattern over EventBridge's 2048-character limit (split the queues
+    with `completion_rule_queue_groups`).
     """
-    if not job_queue_arn:
-        raise ValueError("job_queue_arn must be a job-queue ARN, got an empty string")
+    queues, definitions = _checked(job_queue_arns, job_definition_arn_prefixes, statuses)
+    pattern = _completion_pattern(queues, definitions, statuses)
+    rendered = json.dumps(pattern)
+    if len(rendered) > MAX_PATTERN_CHARS:
+        raise ValueError(
+            f"the completion pattern for {len(queues)} queue(s) is {len(rendered)} characters; "
+            f"EventBridge allows {MAX_PATTERN_CHARS}"
+        )
+    return pattern
+
+
+def _listed(value: str | Sequence[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _checked(
+    job_queue_arns: str | Sequence[str],
+    job_definition_arn_prefixes: str | Sequence[str] | None,
+    statuses: Sequence[str],
+) -> tuple[list[str], list[str] | None]:
+    queues = _listed(job_queue_arns)
+    if not queues or not all(queues):
+        raise ValueError(f"job_queue_arns must name at least one job-queue ARN, got {job_queue_arns!r}")
+    if len(set(queues)) != len(queues):
+        raise ValueError(f"job_queue_arns names a queue twice: {queues}")
+    definitions = None if job_definition_arn_prefixes is None else _listed(job_definition_arn_prefixes)
+    if definitions == []:
+        raise ValueError("job_definition_arn_prefixes must name at least one job definition, or be None for any")
     if not statuses:
         raise ValueError(f"statuses must name at least one of {list(TERMINAL_STATUSES)}")
     unknown = [s for s in statuses if s not in TERMINAL_STATUSES]
     if unknown:
         raise ValueError(f"statuses {unknown} are not terminal; allowed: {list(TERMINAL_STATUSES)}")
-
-    pattern: dict[str, Any] = {
-        "source": [BATCH_SOURCE],
-        "detail-type": [JOB_STATE_CHANGE],
-        "detail": {
-            "jobQueue": [job_queue_arn],
-            "jobDefinition": [{"prefix": job_definition_revision_prefix(job_definition_arn_prefix)}],
-            "status": list(dict.fromkeys(statuses)),
-            "arrayProperties": {
-                "size": [{"exists": True}],
-                "index": [{"exists": False}],
-            },
-        },
-    }
-    rendered = json.dumps(pattern)
-    if len(rendered) > MAX_PATTERN_CHARS:
-        raise ValueError(
-            f"the completion pattern is {len(rendered)} characters; EventBridge allows {MAX_PATTERN_CHARS}"
-        )
-    return pattern
+    return queues, definitions
 
 
-def queue_blocked_event_pattern(job_queue_arn: str) -> dict[str, Any]:
-    """Pattern for `Batch Job Queue Blocked` events of one queue: a job stuck RUNNABLE never completes."""
-    if not job_queue_arn:
-        raise ValueError("job_queue_arn must be a job-queue ARN, got an empty string")
+def _completion_pattern(queues: list[str], definitions: list[str] | None, statuses: Sequence[str]) -> dict[str, Any]:
+    detail: dict[str, Any] = {"jobQueue": queues}
+    if definitions is not None:
+        detail["jobDefinition"] = [{"prefix": job_definition_revision_prefix(each)} for each in definitions]
+    detail["status"] = list(dict.fromkeys(statuses))
+    detail["arrayProperties"] = {"size": [{"exists": True}], "index": [{"exists": False}]}
+    return {"source": [BATCH_SOURCE], "detail-type": [JOB_STATE_CHANGE], "detail": detail}
+
+
+#: The longest job-queue ARN AWS can mint: the longest partition, a region name longer than any so far,
+#: and a 128-character name (CreateJobQueue's limit). It stands in for a queue whose ARN is not known
+#: while the program plans (an Output of another resource), so the rule count never depends on it.
+LONGEST_JOB_QUEUE_ARN = f"arn:aws-us-gov:batch:{'r' * 16}:123456789012:job-queue/{'q' * 128}"
+#: The same for a job-definition ARN without revision (names are at most 128 characters too).
+LONGEST_JOB_DEFINITION_ARN_PREFIX = f"arn:aws-us-gov:batch:{'r' * 16}:123456789012:job-definition/{'d' * 128}"
+
+
+def completion_rule_queue_groups(
+    job_queue_arns: Sequence[str | None],
+    job_definition_arn_prefixes: Sequence[str | None] | None,
+    statuses: Sequence[str] = TERMINAL_STATUSES,
+) -> list[list[int]]:
+    """Share the queues out over as few completion rules as EventBridge's pattern limit allows.
+
+    Returns the queues' indices, in order, one list per rule. `None` stands for an ARN not known yet
+    (an Output), counted as the longest possible, so the number of rules is known while planning.
+
+    Why several exact rules rather than one rule on a queue-ARN prefix: a prefix also matches queues
+    that merely share it, today's or ones created later by someone else, and every such match is a
+    Lambda run (and a notification, without the handler's own-queue check). Exact lists keep the
+    rule exact; each queue is in exactly one rule, so no event matches twice.
+
+    Raises ValueError when even one queue does not fit beside the job-definition list (too many or
+    too long job definitions): that scope cannot be expressed as an EventBridge pattern.
+    """
+    # Unknown ARNs become distinct longest ones, so they count at their worst and are never "repeated".
+    queues = [arn or f"{LONGEST_JOB_QUEUE_ARN[:-6]}{i:06d}" for i, arn in enumerate(job_queue_arns)]
+    definitions = (
+        None
+        if job_definition_arn_prefixes is None
+        else [
+            arn or f"{LONGEST_JOB_DEFINITION_ARN_PREFIX[:-6]}{i:06d}"
+            for i, arn in enumerate(job_definition_arn_prefixes)
+        ]
+    )
+    _checked(queues, definitions, statuses)
+
+    def fits(indices: list[int]) -> bool:
+        pattern = _completion_pattern([queues[i] for i in indices], definitions, statuses)
+        return len(json.dumps(pattern)) <= MAX_PATTERN_CHARS
+
+    groups: list[list[int]] = [[]]
+    for index in range(len(queues)):
+        if fits([*groups[-1], index]):
+            groups[-1].append(index)
+        elif groups[-1] and fits([index]):
+            groups.append([index])
+        else:
+            raise ValueError(
+                f"a completion rule for one queue and {len(definitions or [])} job definition(s) exceeds "
+                f"EventBridge's {MAX_PATTERN_CHARS}-character pattern limit: scope to fewer job definitions "
+                "(or none, for any job definition of the queues)"
+            )
+    return groups
+
+
+def queue_blocked_event_pattern(job_queue_arns: str | Sequence[str]) -> dict[str, Any]:
+    """Pattern for `Batch Job Queue Blocked` events of these queues: a job stuck RUNNABLE never completes.
+
+    Never longer than the completion pattern of the same queues, so their rule groups fit it too."""
+    queues = _listed(job_queue_arns)
+    if not queues or not all(queues):
+        raise ValueError(f"job_queue_arns must name at least one job-queue ARN, got {job_queue_arns!r}")
     return {
         "source": [BATCH_SOURCE],
         "detail-type": [QUEUE_BLOCKED],
-        "detail": {"jobQueue": [job_queue_arn]},
+        "detail": {"jobQueue": queues},
     }

@@ -261,9 +261,10 @@ def dead_letter_queue_policy(queue_arn: str, rule_arns: Sequence[str]) -> Policy
 
 
 def alerts_topic_policy(
-    topic_arn: str, account_id: str, alarm_arns: Sequence[str], blocked_rule_arn: str
+    topic_arn: str, account_id: str, alarm_arns: Sequence[str], blocked_rule_arns: str | Sequence[str]
 ) -> PolicyDocument:
-    """Who may publish to the alerts topic besides IAM principals of the account: our alarms and our rule."""
+    """Who may publish to the alerts topic besides IAM principals of the account: our alarms and our rules."""
+    rules = [blocked_rule_arns] if isinstance(blocked_rule_arns, str) else list(blocked_rule_arns)
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -284,7 +285,8 @@ def alerts_topic_policy(
                 "Principal": {"Service": "events.amazonaws.com"},
                 "Action": "sns:Publish",
                 "Resource": topic_arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": blocked_rule_arn}},
+                # One rule as a plain string: the document of a stack with one queue stays as it was.
+                "Condition": {"ArnEquals": {"aws:SourceArn": rules[0] if len(rules) == 1 else rules}},
             },
         ],
     }

@@ -22,3 +22,9 @@ def name_tag_transformation(component_name: str, prefix: str) -> pulumi.Resource
         return pulumi.ResourceTransformationResult(props={**args.props, "tags": tags}, opts=args.opts)
 
     return add_name_tag
+
+
+def numbered(name: str, index: int) -> str:
+    """The logical name of the `index`-th of several like resources: the first keeps the plain name, so a
+    resource that was alone before keeps its identity when a second one joins (`x`, `x-2`, `x-3`)."""
+    return name if index == 0 else f"{name}-{index + 1}"

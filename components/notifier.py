@@ -17,6 +17,8 @@ from .iam import Statement, lambda_role, notifier_policy
 
 HANDLER_ENTRY = "handler.app.handler"
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+#: Lambda allows 4 KB of environment in all; half of it for the queue list leaves room for the rest.
+MAX_JOB_QUEUE_ARNS_CHARS = 2048
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,17 @@ def powertools_layer_arn(region: str, architecture: str, runtime: str, version: 
         f"arn:aws:lambda:{region}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
         f"AWSLambdaPowertoolsPythonV3-{python}-{architecture}:{version}"
     )
+
+
+def job_queue_arns_variable(job_queue_arns: Sequence[str]) -> str:
+    """`JOB_QUEUE_ARNS`: the queues whose completions the handler reports (it ignores any other queue's)."""
+    value = ",".join(job_queue_arns)
+    if len(value) > MAX_JOB_QUEUE_ARNS_CHARS:
+        raise ValueError(
+            f"the notifier's JOB_QUEUE_ARNS would be {len(value)} characters; at most {MAX_JOB_QUEUE_ARNS_CHARS} fit "
+            "Lambda's 4 KB of environment: split the queues over two notifiers"
+        )
+    return value
 
 
 def email_filter_policy(subscription: EmailSubscription) -> str | None:
@@ -116,6 +129,8 @@ def notifier(
     event_bus: pulumi.Input[str] = "default",
     role: aws.iam.Role | None = None,
     extra_statements: pulumi.Input[Sequence[Statement]] = (),
+    *,
+    job_queue_arns: pulumi.Input[Sequence[str]],
 ) -> Notifier:
     child = pulumi.ResourceOptions(parent=parent)
     log_group = aws.cloudwatch.LogGroup(
@@ -166,6 +181,7 @@ def notifier(
                 "POWERTOOLS_SERVICE_NAME": "batch-array-notify",
                 # Where the handler puts the normalized completion event (name, or ARN for another account).
                 "EVENT_BUS_NAME": event_bus,
+                "JOB_QUEUE_ARNS": pulumi.Output.from_input(job_queue_arns).apply(job_queue_arns_variable),
             }
         },
         logging_config={"log_format": "Text", "log_group": log_group.name},

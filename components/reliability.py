@@ -25,6 +25,7 @@ import pulumi_aws as aws
 
 from . import iam
 from .event_pattern import queue_blocked_event_pattern
+from .naming import numbered
 
 #: RUNNABLE reasons Batch can act on with `jobStateTimeLimitActions` (AWS Batch user guide,
 #: "Automatic remediation with jobStateTimeLimitActions"); any other reason needs a human.
@@ -65,9 +66,14 @@ class Alerting:
     alerts_topic_arn: pulumi.Output[str]
     invoke_config: aws.lambda_.FunctionEventInvokeConfig
     dead_letter_policy: aws.sqs.QueuePolicy
-    blocked_rule: aws.cloudwatch.EventRule
+    blocked_rules: list[aws.cloudwatch.EventRule]
+    """One per group of queues, like the completion rules (the first is `<name>-blocked`)."""
     alarms: list[aws.cloudwatch.MetricAlarm]
     topic_policy: aws.sns.TopicPolicy | None
+
+    @property
+    def blocked_rule(self) -> aws.cloudwatch.EventRule:
+        return self.blocked_rules[0]
 
 
 def stuck_job_actions(settings: ReliabilitySettings) -> list[aws.batch.JobQueueJobStateTimeLimitActionArgsDict]:
@@ -184,23 +190,25 @@ def invoke_config(
 
 def queue_blocked_rule(
     name: str,
-    job_queue: aws.batch.JobQueue,
+    job_queue_arns: pulumi.Output[list[str]],
     alerts_topic_arn: pulumi.Input[str],
     dead_letter_arn: pulumi.Input[str],
     settings: ReliabilitySettings,
     tags: dict[str, str],
     parent: pulumi.Resource,
+    *,
+    index: int = 0,
 ) -> tuple[aws.cloudwatch.EventRule, aws.cloudwatch.EventTarget]:
-    """Tell the alerts topic when this queue is blocked: a job stuck RUNNABLE never completes."""
+    """Tell the alerts topic when one of these queues is blocked: a job stuck RUNNABLE never completes."""
     rule = aws.cloudwatch.EventRule(
-        f"{name}-blocked",
+        numbered(f"{name}-blocked", index),
         description="A job of this pipeline's queue is stuck in RUNNABLE (Batch Job Queue Blocked)",
-        event_pattern=pulumi.Output.json_dumps(job_queue.arn.apply(queue_blocked_event_pattern)),
+        event_pattern=pulumi.Output.json_dumps(job_queue_arns.apply(queue_blocked_event_pattern)),
         tags=tags,
         opts=pulumi.ResourceOptions(parent=parent),
     )
     target = aws.cloudwatch.EventTarget(
-        f"{name}-blocked-alert",
+        numbered(f"{name}-blocked-alert", index),
         rule=rule.name,
         arn=alerts_topic_arn,
         retry_policy=retry_policy(settings),
@@ -245,7 +253,7 @@ def alarms(
     alerts_topic_arn: pulumi.Input[str],
     shield: Protection,
     function: aws.lambda_.Function,
-    completion_rule: aws.cloudwatch.EventRule,
+    completion_rules: Sequence[aws.cloudwatch.EventRule],
     tags: dict[str, str],
     parent: pulumi.Resource,
 ) -> list[aws.cloudwatch.MetricAlarm]:
@@ -253,6 +261,28 @@ def alarms(
         return _alarm(
             f"{name}-{suffix}", description, namespace, metric, statistic, dimensions, alerts_topic_arn, tags, parent
         )
+
+    def rule_alarms(rule: aws.cloudwatch.EventRule, index: int) -> list[aws.cloudwatch.MetricAlarm]:
+        """Two per completion rule; the first rule's keep their plain names."""
+        return [
+            alarm(
+                numbered("rule-failed-alarm", index),
+                "EventBridge failed to invoke the notifier (retried, then dead-lettered)",
+                "AWS/Events",
+                "FailedInvocations",
+                "Sum",
+                {"RuleName": rule.name},
+            ),
+            alarm(
+                # The last line of defence failing (queue policy or key refusing EventBridge): the event is gone.
+                numbered("dead-letter-failed-alarm", index),
+                "EventBridge could not put an undeliverable completion event into the dead-letter queue: it is lost",
+                "AWS/Events",
+                "InvocationsFailedToBeSentToDlq",
+                "Sum",
+                {"RuleName": rule.name},
+            ),
+        ]
 
     return [
         alarm(
@@ -287,23 +317,7 @@ def alarms(
             "Sum",
             {"FunctionName": function.name},
         ),
-        alarm(
-            "rule-failed-alarm",
-            "EventBridge failed to invoke the notifier (retried, then dead-lettered)",
-            "AWS/Events",
-            "FailedInvocations",
-            "Sum",
-            {"RuleName": completion_rule.name},
-        ),
-        alarm(
-            # The last line of defence failing (queue policy or key refusing EventBridge): the event is gone.
-            "dead-letter-failed-alarm",
-            "EventBridge could not put an undeliverable completion event into the dead-letter queue: it is lost",
-            "AWS/Events",
-            "InvocationsFailedToBeSentToDlq",
-            "Sum",
-            {"RuleName": completion_rule.name},
-        ),
+        *[alarm for index, rule in enumerate(completion_rules) for alarm in rule_alarms(rule, index)],
     ]
 
 
@@ -327,23 +341,29 @@ def alerting(
     shield: Protection,
     completion_topic_arn: pulumi.Output[str],
     owns_completion_topic: bool,
-    job_queue: aws.batch.JobQueue,
+    queue_groups: Sequence[pulumi.Output[list[str]]],
     function: aws.lambda_.Function,
-    completion_rule: aws.cloudwatch.EventRule,
+    completion_rules: Sequence[aws.cloudwatch.EventRule],
     tags: dict[str, str],
     parent: pulumi.Resource,
     other_dead_lettering_rules: Sequence[aws.cloudwatch.EventRule] = (),
 ) -> Alerting:
-    """Everything that reacts to a failure, declared once the rule and the notifier exist."""
+    """Everything that reacts to a failure, declared once the rules and the notifier exist; one blocked-queue
+    rule per group of queues, as for the completion rules."""
     alerts_topic_arn = pulumi.Output.from_input(settings.alerts_topic_arn or completion_topic_arn)
     config = invoke_config(name, function, shield.notifier_failure_queue.arn, settings, parent)
-    blocked_rule, _ = queue_blocked_rule(
-        name, job_queue, alerts_topic_arn, shield.event_dead_letter_queue.arn, settings, tags, parent
-    )
+    dead_letter_arn = shield.event_dead_letter_queue.arn
+    blocked_rules = [
+        queue_blocked_rule(name, arns, alerts_topic_arn, dead_letter_arn, settings, tags, parent, index=index)[0]
+        for index, arns in enumerate(queue_groups)
+    ]
     queue_policy = dead_letter_policy(
-        name, shield.event_dead_letter_queue, [completion_rule, blocked_rule, *other_dead_lettering_rules], parent
+        name,
+        shield.event_dead_letter_queue,
+        [*completion_rules, *blocked_rules, *other_dead_lettering_rules],
+        parent,
     )
-    alarm_list = alarms(name, alerts_topic_arn, shield, function, completion_rule, tags, parent)
+    alarm_list = alarms(name, alerts_topic_arn, shield, function, completion_rules, tags, parent)
     topic_policy = None
     if settings.alerts_topic_arn is None and owns_completion_topic:
         # A topic someone else owns keeps its owner's policy; ours lets only our alarms and rule in.
@@ -352,8 +372,11 @@ def alerting(
             f"{name}-alerts",
             arn=alerts_topic_arn,
             policy=pulumi.Output.all(
-                alerts_topic_arn, account_id, blocked_rule.arn, *[alarm.arn for alarm in alarm_list]
+                alerts_topic_arn,
+                account_id,
+                pulumi.Output.all(*[rule.arn for rule in blocked_rules]),
+                *[alarm.arn for alarm in alarm_list],
             ).apply(lambda values: json.dumps(iam.alerts_topic_policy(values[0], values[1], values[3:], values[2]))),
             opts=pulumi.ResourceOptions(parent=parent),
         )
-    return Alerting(alerts_topic_arn, config, queue_policy, blocked_rule, alarm_list, topic_policy)
+    return Alerting(alerts_topic_arn, config, queue_policy, blocked_rules, alarm_list, topic_policy)

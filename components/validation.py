@@ -9,8 +9,8 @@ them at synth time, and so do we.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, cast
 
@@ -22,6 +22,7 @@ from .args import (
     DEFAULTS,
     EC2_COMPUTE_TYPES,
     FARGATE_COMPUTE_TYPES,
+    ArrayCompletionNotifierArgs,
     BatchArrayPipelineArgs,
     ComputeEnvironment,
     DownstreamFunction,
@@ -36,8 +37,8 @@ from .downstream import (
     DEFAULT_TIMEOUT_SECONDS,
     DownstreamSettings,
 )
-from .event_pattern import TERMINAL_STATUSES
-from .notifier import NotifierSettings
+from .event_pattern import TERMINAL_STATUSES, completion_rule_queue_groups
+from .notifier import NotifierSettings, job_queue_arns_variable
 from .reliability import STUCK_JOB_REASONS, ReliabilitySettings
 
 
@@ -101,24 +102,44 @@ ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
-class ResolvedArgs:
-    """The arguments after validation, with every default applied: what the component builds from."""
+class ResolvedOptions:
+    """`NotifierOptions` after validation, with every default applied: what both components share."""
 
     stage: str
-    subnet_ids: list[pulumi.Input[str]] | None
-    security_group_ids: list[pulumi.Input[str]] | None
-    vpc_id: pulumi.Input[str] | None
-    job: JobSettings
     notify_statuses: list[str]
     email_subscriptions: list[EmailSubscription]
     existing_topic_arn: pulumi.Input[str] | None
     notifier: NotifierSettings
     reliability: ReliabilitySettings
     tags: dict[str, str]
-    compute_environments: list[ComputeSettings]
     completion_event_bus: pulumi.Input[str]
     downstream_function: DownstreamSettings | None
     name_prefix: str | None
+
+
+@dataclass(frozen=True)
+class ResolvedArgs(ResolvedOptions):
+    """The pipeline's arguments after validation, with every default applied: what it builds from."""
+
+    subnet_ids: list[pulumi.Input[str]] | None
+    security_group_ids: list[pulumi.Input[str]] | None
+    vpc_id: pulumi.Input[str] | None
+    job: JobSettings
+    compute_environments: list[ComputeSettings]
+
+
+@dataclass(frozen=True)
+class ResolvedNotifierArgs(ResolvedOptions):
+    """The notifier's arguments after validation: its queues, their job definitions, and which queues
+    share a rule (indices into `job_queue_arns`, see `completion_rule_queue_groups`)."""
+
+    job_queue_arns: list[pulumi.Input[str]]
+    job_definition_arn_prefixes: list[pulumi.Input[str]] | None
+    rule_groups: list[list[int]]
+
+
+def _options_of(options: ResolvedOptions) -> dict[str, Any]:
+    return {field.name: getattr(options, field.name) for field in fields(ResolvedOptions)}
 
 
 def _one_of(key: str, value: object, allowed: Iterable[object]) -> None:
@@ -257,21 +278,70 @@ def _reliability(get: Callable[[str], Any]) -> ReliabilitySettings:
     )
 
 
-def resolve_args(args: BatchArrayPipelineArgs) -> ResolvedArgs:
-    """Validate `args` and apply defaults. Raises InvalidArgumentError on the first violation."""
-    known = set(BatchArrayPipelineArgs.__annotations__)
+def _given(args: Mapping[str, Any], known: Iterable[str]) -> tuple[dict[str, Any], Callable[[str], Any]]:
+    """The arguments as a dict (unknown keys rejected), and a reader that applies the defaults."""
+    known = set(known)
     for key in args:
         if key not in known:
-            raise InvalidArgumentError(key, args[key], f"unknown argument; known: {', '.join(sorted(known))}")  # type: ignore[literal-required]
-    given = cast(dict[str, Any], args)
+            raise InvalidArgumentError(key, args[key], f"unknown argument; known: {', '.join(sorted(known))}")
+    given = dict(args)
 
     def get(key: str) -> Any:
         value = given.get(key)
         return DEFAULTS.get(key) if value is None else value
 
+    return given, get
+
+
+def _options(given: dict[str, Any], get: Callable[[str], Any]) -> ResolvedOptions:
+    """Validate the `NotifierOptions` both components take."""
     stage = get("stage")
     if not isinstance(stage, str) or not STAGE.match(stage):
         raise InvalidArgumentError("stage", stage, "expected 1-32 letters, digits, '-' or '_'")
+    notify_statuses = _statuses("notify_statuses", get("notify_statuses"))
+    architecture = get("notifier_architecture")
+    _one_of("notifier_architecture", architecture, ARCHITECTURES)
+    runtime = get("notifier_runtime")
+    _one_of("notifier_runtime", runtime, RUNTIMES)
+
+    tags = _string_map(
+        "tags",
+        get("tags"),
+        lambda key: 0 < len(key) <= 128 and not key.lower().startswith("aws:"),
+        "expected tag keys of 1-128 characters not starting with aws: and string values",
+    )
+    if len(tags) > 45:
+        # AWS allows 50 tags a resource; Pulumi and AWS services add a few of their own.
+        raise InvalidArgumentError("tags", f"{len(tags)} tags", "at most 45")
+    for key, value in tags.items():
+        if len(value) > 256:
+            raise InvalidArgumentError(f"tags.{key}", value, "tag values are at most 256 characters")
+
+    return ResolvedOptions(
+        stage=stage,
+        notify_statuses=notify_statuses,
+        email_subscriptions=_email_subscriptions(get("email_subscriptions"), notify_statuses),
+        existing_topic_arn=given.get("existing_topic_arn"),
+        notifier=NotifierSettings(
+            stage=stage,
+            architecture=architecture,
+            runtime=runtime,
+            log_retention_days=_retention("notifier_log_retention_days", get("notifier_log_retention_days")),
+            powertools_layer_version=_whole("powertools_layer_version", get("powertools_layer_version"), 1, 1000),
+            max_failed_details=_whole("max_failed_details", get("max_failed_details"), 1, 100),
+        ),
+        reliability=_reliability(get),
+        tags=tags,
+        completion_event_bus=_event_bus(given.get("completion_event_bus")),
+        downstream_function=_downstream(given.get("downstream_function")),
+        name_prefix=_name_prefix(given.get("name_prefix")),
+    )
+
+
+def resolve_args(args: BatchArrayPipelineArgs) -> ResolvedArgs:
+    """Validate `args` and apply defaults. Raises InvalidArgumentError on the first violation."""
+    given, get = _given(args, BatchArrayPipelineArgs.__annotations__)
+    options = _options(given, get)
     # The flat keys describe the single environment of the common case; one validator serves both forms.
     compute_environments = _compute_environments(given) or [
         _compute_environment("", {key: given[key] for key in FLAT_COMPUTE_KEYS if given.get(key) is not None})
@@ -297,27 +367,8 @@ def resolve_args(args: BatchArrayPipelineArgs) -> ResolvedArgs:
         "expected NAME=value with a shell-style NAME not starting with AWS_BATCH (reserved by Batch)",
     )
 
-    notify_statuses = _statuses("notify_statuses", get("notify_statuses"))
-    architecture = get("notifier_architecture")
-    _one_of("notifier_architecture", architecture, ARCHITECTURES)
-    runtime = get("notifier_runtime")
-    _one_of("notifier_runtime", runtime, RUNTIMES)
-
-    tags = _string_map(
-        "tags",
-        get("tags"),
-        lambda key: 0 < len(key) <= 128 and not key.lower().startswith("aws:"),
-        "expected tag keys of 1-128 characters not starting with aws: and string values",
-    )
-    if len(tags) > 45:
-        # AWS allows 50 tags a resource; Pulumi and AWS services add a few of their own.
-        raise InvalidArgumentError("tags", f"{len(tags)} tags", "at most 45")
-    for key, value in tags.items():
-        if len(value) > 256:
-            raise InvalidArgumentError(f"tags.{key}", value, "tag values are at most 256 characters")
-
     return ResolvedArgs(
-        stage=stage,
+        **_options_of(options),
         subnet_ids=subnet_ids,
         security_group_ids=_inputs("security_group_ids", given.get("security_group_ids")),
         vpc_id=given.get("vpc_id"),
@@ -332,23 +383,7 @@ def resolve_args(args: BatchArrayPipelineArgs) -> ResolvedArgs:
             log_retention_days=_retention("job_log_retention_days", get("job_log_retention_days")),
             assign_public_ip=assign_public_ip,
         ),
-        notify_statuses=notify_statuses,
-        email_subscriptions=_email_subscriptions(get("email_subscriptions"), notify_statuses),
-        existing_topic_arn=given.get("existing_topic_arn"),
-        notifier=NotifierSettings(
-            stage=stage,
-            architecture=architecture,
-            runtime=runtime,
-            log_retention_days=_retention("notifier_log_retention_days", get("notifier_log_retention_days")),
-            powertools_layer_version=_whole("powertools_layer_version", get("powertools_layer_version"), 1, 1000),
-            max_failed_details=_whole("max_failed_details", get("max_failed_details"), 1, 100),
-        ),
-        reliability=_reliability(get),
-        tags=tags,
         compute_environments=compute_environments,
-        completion_event_bus=_event_bus(given.get("completion_event_bus")),
-        downstream_function=_downstream(given.get("downstream_function")),
-        name_prefix=_name_prefix(given.get("name_prefix")),
     )
 
 
@@ -483,3 +518,102 @@ def _name_prefix(value: object) -> str | None:
     if value is not None and (not isinstance(value, str) or not NAME_PREFIX.match(value)):
         raise InvalidArgumentError("name_prefix", value, "expected 1-64 letters, digits, '.', '-' or '_'")
     return value
+
+
+# --------------------------------------------------------------------------------------------------
+# Bring your own queue: the notifier's queues and job definitions
+
+JOB_QUEUE_ARN = re.compile(r"^arn:aws[a-z-]*:batch:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):job-queue/[\w-]{1,128}$")
+JOB_DEFINITION_ARN_PREFIX = re.compile(
+    r"^arn:aws[a-z-]*:batch:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):job-definition/[\w-]{1,128}$"
+)
+REVISION = re.compile(r":\d+$")
+BATCH_ARN_LOCATION = re.compile(r"^arn:aws[a-z-]*:batch:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):")
+
+
+def _batch_arns(key: str, value: object, arn: re.Pattern[str], shape: str) -> list[pulumi.Input[str]]:
+    """A non-empty list of ARNs (or Outputs of them); literal ones are checked, each at most once."""
+    if not isinstance(value, list) or not value:
+        raise InvalidArgumentError(key, value, f"expected a non-empty list of {shape} ARNs")
+    seen: dict[str, int] = {}
+    for index, item in enumerate(value):
+        if isinstance(item, pulumi.Output):
+            continue
+        if not isinstance(item, str) or not arn.match(item):
+            allowed = f"expected an ARN like {shape}"
+            if isinstance(item, str) and REVISION.search(item) and arn.match(REVISION.sub("", item)):
+                allowed = (
+                    "expected the ARN without its revision (drop the trailing :<number>), so every revision matches"
+                )
+            raise InvalidArgumentError(f"{key}[{index}]", item, allowed)
+        if item in seen:
+            raise InvalidArgumentError(f"{key}[{index}]", item, f"already given as {key}[{seen[item]}]")
+        seen[item] = index
+    return cast(list[pulumi.Input[str]], value)
+
+
+def check_batch_arns_are_local(
+    named_arns: Mapping[str, str], region: str, account: str, where: str = "where this stack deploys"
+) -> None:
+    """Batch sends a job's events only to the default bus of the queue's own account and region, which is
+    where the notifier's rules live: a queue elsewhere would never report. Keys name the arguments."""
+    for key, arn in named_arns.items():
+        location = BATCH_ARN_LOCATION.match(arn) if isinstance(arn, str) else None
+        if location is None:
+            raise InvalidArgumentError(key, arn, "expected a Batch ARN, arn:aws:batch:<region>:<account>:...")
+        if (location["region"], location["account"]) != (region, account):
+            raise InvalidArgumentError(
+                key,
+                arn,
+                f"expected a queue or job definition of account {account} in {region}, {where} "
+                "(Batch sends a job's events only to its own account's and region's default bus)",
+            )
+
+
+def resolve_notifier_args(args: ArrayCompletionNotifierArgs) -> ResolvedNotifierArgs:
+    """Validate the notifier's `args` and apply defaults. Raises InvalidArgumentError on the first violation."""
+    given, get = _given(args, ArrayCompletionNotifierArgs.__annotations__)
+    options = _options(given, get)
+    queues = _batch_arns(
+        "job_queue_arns",
+        given.get("job_queue_arns"),
+        JOB_QUEUE_ARN,
+        "arn:aws:batch:<region>:<account>:job-queue/<name>",
+    )
+    definitions = given.get("job_definition_arn_prefixes")
+    if definitions is not None:
+        definitions = _batch_arns(
+            "job_definition_arn_prefixes",
+            definitions,
+            JOB_DEFINITION_ARN_PREFIX,
+            "arn:aws:batch:<region>:<account>:job-definition/<name> (no revision)",
+        )
+    literal = {
+        f"{key}[{index}]": arn
+        for key, arns in (("job_queue_arns", queues), ("job_definition_arn_prefixes", definitions or []))
+        for index, arn in enumerate(arns)
+        if isinstance(arn, str)
+    }
+    if literal:
+        # One account and region for all; whether it is the stack's is checked once the provider answers.
+        first_key, first = next(iter(literal.items()))
+        _, _, _, region, account, _ = first.split(":", 5)
+        check_batch_arns_are_local(literal, region, account, where=f"like {first_key}")
+    if all(isinstance(arn, str) for arn in queues):
+        try:
+            job_queue_arns_variable(cast(list[str], queues))
+        except ValueError as error:
+            raise InvalidArgumentError("job_queue_arns", f"{len(queues)} queues", str(error)) from None
+    try:
+        groups = completion_rule_queue_groups(
+            [arn if isinstance(arn, str) else None for arn in queues],
+            None if definitions is None else [arn if isinstance(arn, str) else None for arn in definitions],
+            options.notify_statuses,
+        )
+    except ValueError as error:
+        raise InvalidArgumentError(
+            "job_definition_arn_prefixes", f"{len(definitions or [])} ARNs", str(error)
+        ) from None
+    return ResolvedNotifierArgs(
+        **_options_of(options), job_queue_arns=queues, job_definition_arn_prefixes=definitions, rule_groups=groups
+    )

@@ -1,0 +1,279 @@
+"""ArrayCompletionNotifier: exactly-once array-completion notifications for job queues that already exist.
+
+Everything after the queue, nothing before it:
+
+existing Batch queues ──(every child's and parent's state change)──▶ EventBridge default bus
+    ──(rules: these queues' array PARENTS in a terminal status)──▶ notifier Lambda (ignores other queues)
+    ──(one message per array job, duplicates suppressed)──▶ SNS topic ──▶ subscribers
+    ──(one `Batch Array Job Completed` event)──▶ completion bus ──▶ your rules (and a downstream Lambda)
+plus the failure handling of docs/reliability.md: retries, two encrypted failure queues, alarms, a
+blocked-queue alert, the key. `BatchArrayPipeline` is Batch resources plus one of these on its queue.
+"""
+
+# No `from __future__ import annotations`: the component provider (components/__main__.py) infers the
+# schema from the live annotations of `__init__`'s `args` and of the outputs below.
+import functools
+from typing import Any, Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from .args import ArrayCompletionNotifierArgs
+from .completion_bus import (
+    COMPLETION_EVENT_DETAIL_TYPE,
+    COMPLETION_EVENT_SOURCE,
+    completion_bus,
+    grant_put_events,
+)
+from .completion_rule import completion_rule
+from .downstream import downstream_function
+from .identity import children_moved_from
+from .naming import name_tag_transformation
+from .notifier import completion_topic, notifier, notifier_role
+from .reliability import alerting, notifier_statements, protection, retry_policy
+from .validation import ResolvedNotifierArgs, check_batch_arns_are_local, resolve_notifier_args
+
+TYPE_TOKEN = "batcharray:index:ArrayCompletionNotifier"
+
+
+class NotifierOutputs:
+    """The outputs of everything after the queue, declared once: both components have them
+    (`BatchArrayPipeline` takes its notifier's)."""
+
+    notifier_function_arn: pulumi.Output[str]
+    """ARN of the completion handler Lambda."""
+    notifier_function_name: pulumi.Output[str]
+    """Name of the completion handler Lambda."""
+    notifier_log_group_name: pulumi.Output[str]
+    """CloudWatch log group of the completion handler."""
+    idempotency_table_name: pulumi.Output[str]
+    """DynamoDB table that records which completions were already notified."""
+    topic_arn: pulumi.Output[str]
+    """SNS topic receiving one message per finished array job."""
+    dead_letter_queue_arn: pulumi.Output[str]
+    """SQS queue keeping events the rules could not deliver after their retry policy (see docs/reliability.md)."""
+    dead_letter_queue_url: pulumi.Output[str]
+    """URL of that queue, for `aws sqs receive-message` and redriving."""
+    notifier_failure_queue_arn: pulumi.Output[str]
+    """SQS queue (the notifier's on-failure destination) keeping events it failed on after all retries."""
+    notifier_failure_queue_url: pulumi.Output[str]
+    """URL of that queue."""
+    alerts_topic_arn: pulumi.Output[str]
+    """SNS topic receiving the alarms and blocked-queue alerts (the completion topic unless `alerts_topic_arn`)."""
+    kms_key_arn: pulumi.Output[str]
+    """Customer-managed KMS key encrypting the completion topic and both failure queues."""
+    notifier_role_arn: pulumi.Output[str]
+    """ARN of the completion handler's IAM role."""
+    notifier_log_group_arn: pulumi.Output[str]
+    """ARN of the completion handler's log group."""
+    idempotency_table_arn: pulumi.Output[str]
+    """ARN of the idempotency table."""
+    completion_event_bus_name: pulumi.Output[str]
+    """Name of the EventBridge bus receiving one `Batch Array Job Completed` event per finished array job."""
+    completion_event_bus_arn: pulumi.Output[str]
+    """ARN of that bus."""
+    completion_event_source: pulumi.Output[str]
+    """`source` of the completion events (`batch-array-notify`), for consumers' rules."""
+    completion_event_detail_type: pulumi.Output[str]
+    """`detail-type` of the completion events (`Batch Array Job Completed`), for consumers' rules."""
+    downstream_function_arn: Optional[pulumi.Output[str]]  # noqa: UP045 (the schema analyzer reads Optional)
+    """ARN of the downstream Lambda, when `downstream_function` is given."""
+    downstream_function_name: Optional[pulumi.Output[str]]  # noqa: UP045
+    """Name of the downstream Lambda, when `downstream_function` is given."""
+    downstream_role_name: Optional[pulumi.Output[str]]  # noqa: UP045
+    """IAM role of the downstream Lambda (attach your code's permissions to it), when given."""
+    downstream_log_group_name: Optional[pulumi.Output[str]]  # noqa: UP045
+    """Log group of the downstream Lambda, when given."""
+
+    @classmethod
+    def output_names(cls) -> list[str]:
+        """Every output attribute: the class's own, then those declared here."""
+        names: list[str] = []
+        for klass in cls.__mro__:
+            if issubclass(klass, NotifierOutputs):
+                names += [key for key in vars(klass).get("__annotations__", {}) if key not in names]
+        return names
+
+    def outputs(self) -> dict[str, pulumi.Output[Any]]:
+        """Every output by its attribute name, for stack exports and `register_outputs` (unset optional
+        outputs, e.g. the downstream function's when there is none, are left out)."""
+        return {key: getattr(self, key) for key in self.output_names() if getattr(self, key, None) is not None}
+
+    def take_notifier_outputs(self, source: "NotifierOutputs") -> None:
+        """Adopt `source`'s values for the outputs declared here."""
+        for key in NotifierOutputs.output_names():
+            setattr(self, key, getattr(source, key))
+
+
+class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
+    """Exactly-once array-completion notifications for job queues you already have: the completion rules,
+    notifier, topic, idempotency table, failure queues, alarms and key; no compute, queue or job definition."""
+
+    job_queue_arns: pulumi.Output[list[str]]
+    """The job queues whose array jobs this notifier reports (the notifier ignores any other queue's)."""
+    job_definition_arn_prefixes: pulumi.Output[list[str]]
+    """The job definitions (ARNs without revision) whose array jobs count; empty: any job definition."""
+    completion_rule_arns: pulumi.Output[list[str]]
+    """ARNs of the EventBridge rules that match finished array parents: one per group of queues that fits
+    EventBridge's pattern limit, usually one."""
+    completion_rule_names: pulumi.Output[list[str]]
+    """Names of those rules, in the same order."""
+    queue_blocked_rule_arns: pulumi.Output[list[str]]
+    """ARNs of the rules that forward these queues' `Batch Job Queue Blocked` events to the alerts topic."""
+    downstream_rule_arns: Optional[pulumi.Output[list[str]]]  # noqa: UP045
+    """ARNs of the rules on the completion bus that invoke the downstream Lambda, when given."""
+
+    def __init__(
+        self,
+        name: str,
+        args: ArrayCompletionNotifierArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        moved_from: pulumi.Resource | None = None,
+    ) -> None:
+        """`moved_from`: the component that parented these resources before (`BatchArrayPipeline` up to
+        0.1): each child gets an alias to its old URN, so the next `pulumi up` keeps it (components/identity.py)."""
+        # Validate before registering anything, so bad input declares no resource at all.
+        settings = resolve_notifier_args(args)
+        transformations = []
+        if settings.name_prefix is not None:
+            # Inherited by every child; see components/naming.py.
+            transformations.append(name_tag_transformation(name, settings.name_prefix))
+        if moved_from is not None:
+            transformations.append(children_moved_from(self, moved_from))
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transformations=transformations))
+        super().__init__(TYPE_TOKEN, name, {}, opts)
+        tags = settings.tags
+        failures = settings.reliability
+
+        queue_arns, definitions = local_arns(settings, self)
+        queue_groups = [queue_arns.apply(functools.partial(_picked, group)) for group in settings.rule_groups]
+        # The key names the notifier's role, and encrypts the topic and failure queues the notifier writes to.
+        role = notifier_role(name, tags, self)
+        shield = protection(name, role.arn, failures, tags, self)
+        owns_topic = settings.existing_topic_arn is None
+        topic_arn = completion_topic(
+            name,
+            settings.existing_topic_arn,
+            settings.email_subscriptions,
+            tags,
+            self,
+            kms_master_key_id=shield.key.arn,
+        )
+        bus = completion_bus(settings.completion_event_bus, self)
+        handler = notifier(
+            name,
+            settings.notifier,
+            topic_arn,
+            tags,
+            self,
+            event_bus=bus.reference,
+            role=role,
+            extra_statements=notifier_statements(shield, owns_topic, self),
+            job_queue_arns=queue_arns,
+        )
+        grant_put_events(name, handler.role, bus, self)
+        rules = [
+            completion_rule(
+                name,
+                group_arns,
+                definitions,
+                settings.notify_statuses,
+                handler.function,
+                tags,
+                self,
+                retry_policy=retry_policy(failures),
+                dead_letter_arn=shield.event_dead_letter_queue.arn,
+                index=index,
+            ).rule
+            for index, group_arns in enumerate(queue_groups)
+        ]
+        downstream = None
+        if settings.downstream_function is not None:
+            downstream = downstream_function(
+                name,
+                settings.downstream_function,
+                bus,
+                queue_groups,
+                settings.notifier.log_retention_days,
+                tags,
+                self,
+                retry_policy=retry_policy(failures),
+                dead_letter_arn=shield.event_dead_letter_queue.arn,
+            )
+        alerts = alerting(
+            name,
+            failures,
+            shield,
+            topic_arn,
+            owns_topic,
+            queue_groups,
+            handler.function,
+            rules,
+            tags,
+            self,
+            other_dead_lettering_rules=downstream.rules if downstream else [],
+        )
+
+        self.job_queue_arns = queue_arns
+        self.job_definition_arn_prefixes = definitions if definitions is not None else pulumi.Output.from_input([])
+        self.completion_rule_arns = pulumi.Output.all(*(rule.arn for rule in rules))
+        self.completion_rule_names = pulumi.Output.all(*(rule.name for rule in rules))
+        self.queue_blocked_rule_arns = pulumi.Output.all(*(rule.arn for rule in alerts.blocked_rules))
+        self.notifier_function_arn = handler.function.arn
+        self.notifier_function_name = handler.function.name
+        self.notifier_log_group_name = handler.log_group.name
+        self.idempotency_table_name = handler.idempotency_table.name
+        self.topic_arn = topic_arn
+        self.dead_letter_queue_arn = shield.event_dead_letter_queue.arn
+        self.dead_letter_queue_url = shield.event_dead_letter_queue.url
+        self.notifier_failure_queue_arn = shield.notifier_failure_queue.arn
+        self.notifier_failure_queue_url = shield.notifier_failure_queue.url
+        self.alerts_topic_arn = alerts.alerts_topic_arn
+        self.kms_key_arn = shield.key.arn
+        self.notifier_role_arn = handler.role.arn
+        self.notifier_log_group_arn = handler.log_group.arn
+        self.idempotency_table_arn = handler.idempotency_table.arn
+        self.completion_event_bus_name = bus.name
+        self.completion_event_bus_arn = bus.arn
+        self.completion_event_source = pulumi.Output.from_input(COMPLETION_EVENT_SOURCE)
+        self.completion_event_detail_type = pulumi.Output.from_input(COMPLETION_EVENT_DETAIL_TYPE)
+        self.downstream_function_arn = self.downstream_function_name = self.downstream_role_name = None
+        self.downstream_log_group_name = self.downstream_rule_arns = None
+        if downstream is not None:
+            self.downstream_function_arn = downstream.function.arn
+            self.downstream_function_name = downstream.function.name
+            self.downstream_role_name = downstream.role.name
+            self.downstream_log_group_name = downstream.log_group.name
+            self.downstream_rule_arns = pulumi.Output.all(*(rule.arn for rule in downstream.rules))
+        # Last, so the engine knows the component is complete and saves these outputs in state.
+        self.register_outputs(self.outputs())
+
+
+def _picked(indices: list[int], arns: list[str]) -> list[str]:
+    return [arns[index] for index in indices]
+
+
+def local_arns(
+    settings: ResolvedNotifierArgs, parent: pulumi.Resource
+) -> tuple[pulumi.Output[list[str]], pulumi.Output[list[str]] | None]:
+    """The queue and job-definition ARNs, once each is checked to be in the account and region the stack
+    deploys to (Outputs are only known now). Everything the notifier builds from them waits for the check."""
+    invoke = pulumi.InvokeOutputOptions(parent=parent)
+    region = aws.get_region_output(opts=invoke).region
+    account = aws.get_caller_identity_output(opts=invoke).account_id
+    queues = pulumi.Output.all(*settings.job_queue_arns)
+    definitions = pulumi.Output.all(*(settings.job_definition_arn_prefixes or []))
+
+    def checked(values: list[Any]) -> tuple[list[str], list[str]]:
+        region_name, account_id, queue_arns, definition_arns = values
+        named = {f"job_queue_arns[{index}]": arn for index, arn in enumerate(queue_arns)}
+        named |= {f"job_definition_arn_prefixes[{index}]": arn for index, arn in enumerate(definition_arns)}
+        check_batch_arns_are_local(named, region_name, account_id)
+        return queue_arns, definition_arns
+
+    both = pulumi.Output.all(region, account, queues, definitions).apply(checked)
+    return (
+        both.apply(lambda pair: pair[0]),
+        None if settings.job_definition_arn_prefixes is None else both.apply(lambda pair: pair[1]),
+    )
