@@ -1,7 +1,8 @@
-"""The batch-array-notify stack: read and check the stack's config, build one BatchArrayPipeline, export it.
+"""The batch-array-notify stack: read and check the stack's config, build one BatchArrayPipeline, export it;
+or, with `existingJobQueueArns`, one ArrayCompletionNotifier on queues the account already has.
 
-This is the only module that reads `pulumi.Config`; the component takes plain arguments, so larger
-programs can embed it with values of their own.
+This is the only module that reads `pulumi.Config`; the components take plain arguments, so larger
+programs can embed them with values of their own.
 """
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ from typing import Any
 import pulumi
 from pulumi.config import ConfigTypeError
 
-from batch_array_notify import BatchArrayPipeline, BatchArrayPipelineArgs, InvalidArgumentError
+from batch_array_notify import (
+    ArrayCompletionNotifier,
+    ArrayCompletionNotifierArgs,
+    BatchArrayPipeline,
+    BatchArrayPipelineArgs,
+    InvalidArgumentError,
+)
+from batch_array_notify.args import DEFAULTS
+from batch_array_notify.validation import check_batch_arns_are_local
 
 PROJECT = "batch-array-notify"
 
@@ -94,6 +103,13 @@ READERS: dict[str, Callable[[pulumi.Config, str], Any]] = {
     "stuckJobReasons": pulumi.Config.get_object,
     "kmsKeyDeletionWindowDays": pulumi.Config.get_int,
     "tags": pulumi.Config.get_object,
+    "existingJobQueueArns": pulumi.Config.get_object,
+    "existingJobDefinitionArnPrefixes": pulumi.Config.get_object,
+}
+#: Config keys of the notifier-only stack whose argument is named differently.
+ATTACH_ARGS: dict[str, str] = {
+    "existingJobQueueArns": "job_queue_arns",
+    "existingJobDefinitionArnPrefixes": "job_definition_arn_prefixes",
 }
 
 
@@ -130,6 +146,29 @@ def pipeline_args(values: dict[str, Any], stage: str) -> BatchArrayPipelineArgs:
     return BatchArrayPipelineArgs(**{key: value for key, value in args.items() if value is not None})  # type: ignore[typeddict-item]
 
 
+def notifier_args(values: dict[str, Any], stage: str) -> ArrayCompletionNotifierArgs:
+    """The notifier-only stack: existing queues, no compute. A compute or job key set with them is an error
+    naming it, rather than a setting silently ignored.
+
+    The CLI hands the program Pulumi.yaml's defaults as if they were set, so a key counts as set when its
+    value differs from the default (giving the default explicitly changes nothing, so it is let through).
+    """
+    renamed = {ATTACH_ARGS.get(key, key): value for key, value in values.items()}
+    args: dict[str, Any] = dict(pipeline_args(renamed, stage))
+    for arg in list(args):
+        if arg in ArrayCompletionNotifierArgs.__annotations__:
+            continue
+        if args[arg] != DEFAULTS.get(arg):
+            raise InvalidArgumentError(
+                _config_key(arg),
+                args[arg],
+                "not with existingJobQueueArns: that stack attaches to queues you already have and creates no "
+                "compute, queue or job definition (remove the key, or existingJobQueueArns for a whole pipeline)",
+            )
+        del args[arg]
+    return ArrayCompletionNotifierArgs(**args)  # type: ignore[typeddict-item]
+
+
 def config_key_for(arg: str, notification_count: int) -> str:
     """Name the config key a user wrote for an argument the component rejected."""
     subscription = re.match(r"email_subscriptions\[(\d+)\]", arg)
@@ -139,26 +178,59 @@ def config_key_for(arg: str, notification_count: int) -> str:
             return f"{PROJECT}:notificationEmails[{index}]"
         return f"{PROJECT}:failureEmails[{index - notification_count}]"
     head, _, field = arg.partition(".")
-    return _config_key(head) + (f".{field}" if field else "")
+    name, bracket, index = head.partition("[")
+    config_names = {arg_name: key for key, arg_name in ATTACH_ARGS.items()}
+    key = f"{PROJECT}:{config_names[name]}" if name in config_names else _config_key(name)
+    return key + (f"{bracket}{index}" if bracket else "") + (f".{field}" if field else "")
+
+
+def _in_config_words(argument: re.Match[str]) -> str:
+    """An argument named in a message, as the config key the user wrote (others are left as they are)."""
+    name = argument.group().partition("[")[0]
+    known = _camel(name) in READERS or name in ATTACH_ARGS.values()
+    return config_key_for(argument.group(), 0) if known else argument.group()
+
+
+def check_attach_region(values: dict[str, Any]) -> None:
+    """The queues of a notifier-only stack must be in the stack's region (`aws:region`); the account is
+    checked once the provider answers. Said here in config keys, before anything is declared."""
+    region = pulumi.Config("aws").get("region")
+    if region is None:
+        return
+    for key in ATTACH_ARGS:
+        arns = values.get(key) or []
+        named = {f"{PROJECT}:{key}[{i}]": arn for i, arn in enumerate(arns) if isinstance(arn, str)}
+        check_batch_arns_are_local(named, region, account=None, where="the stack's aws:region")
 
 
 def main() -> None:
     values = read_config()
     notification_count = len(values.get("notificationEmails", []))
-    args = pipeline_args(values, pulumi.get_stack())
+    attach = "existingJobQueueArns" in values
+    if not attach and "existingJobDefinitionArnPrefixes" in values:
+        raise InvalidArgumentError(
+            _config_key("existing_job_definition_arn_prefixes"),
+            values["existingJobDefinitionArnPrefixes"],
+            "only with existingJobQueueArns (a pipeline's rule is scoped to its own job definition)",
+        )
     try:
-        pipeline = BatchArrayPipeline(PROJECT, args)
+        component: BatchArrayPipeline | ArrayCompletionNotifier
+        if attach:
+            check_attach_region(values)
+            component = ArrayCompletionNotifier(PROJECT, notifier_args(values, pulumi.get_stack()))
+        else:
+            component = BatchArrayPipeline(PROJECT, pipeline_args(values, pulumi.get_stack()))
     except InvalidArgumentError as error:
         # Say it in the user's words: config keys, also where the message names another setting.
-        allowed = re.sub(
-            r"\b[a-z]+(?:_[a-z]+)+\b",
-            lambda word: _config_key(word.group()) if _camel(word.group()) in READERS else word.group(),
-            error.allowed,
-        )
-        raise error.renamed(config_key_for(error.key, notification_count), allowed) from None
+        allowed = re.sub(r"\b[a-z]+(?:_[a-z]+)+(?:\[\d+\])?", _in_config_words, error.allowed)
+        key = error.key if error.key.startswith(f"{PROJECT}:") else config_key_for(error.key, notification_count)
+        raise error.renamed(key, allowed) from None
 
-    for attribute, output in pipeline.outputs().items():
+    for attribute, output in component.outputs().items():
         pulumi.export(_camel(attribute), output)
+    if not isinstance(component, BatchArrayPipeline):
+        return
+    pipeline = component
     pulumi.export(
         "submitArrayJob",
         pulumi.Output.format(

@@ -1,13 +1,22 @@
 """batch-array-notify: a Pulumi component for an AWS Batch pipeline that says, exactly once, when a whole
-array job has finished. `from batch_array_notify import BatchArrayPipeline, BatchArrayPipelineArgs`.
+array job has finished. `from batch_array_notify import BatchArrayPipeline, BatchArrayPipelineArgs`; for job
+queues you already have, `from batch_array_notify import ArrayCompletionNotifier, ArrayCompletionNotifierArgs`.
 
-The public API follows semantic versioning (CHANGELOG.md): the component's type token, its arguments
+The public API follows semantic versioning (CHANGELOG.md): the components' type tokens, their arguments
 and outputs (snapshot in docs/api-schema.json), the completion event's detail and the SNS message's
 `schemaVersion`.
 """
 
-from .args import BatchArrayPipelineArgs, ComputeEnvironment, DownstreamFunction, EmailSubscription
+from .args import (
+    ArrayCompletionNotifierArgs,
+    BatchArrayPipelineArgs,
+    ComputeEnvironment,
+    DownstreamFunction,
+    EmailSubscription,
+    NotifierOptions,
+)
 from .completion_bus import COMPLETION_EVENT_DETAIL_TYPE, COMPLETION_EVENT_SOURCE, completion_event_pattern
+from .completion_notifier import ArrayCompletionNotifier
 from .pipeline import BatchArrayPipeline
 from .validation import InvalidArgumentError
 
@@ -17,12 +26,15 @@ __version__ = "0.2.0"
 __all__ = [
     "COMPLETION_EVENT_DETAIL_TYPE",
     "COMPLETION_EVENT_SOURCE",
+    "ArrayCompletionNotifier",
+    "ArrayCompletionNotifierArgs",
     "BatchArrayPipeline",
     "BatchArrayPipelineArgs",
     "ComputeEnvironment",
     "DownstreamFunction",
     "EmailSubscription",
     "InvalidArgumentError",
+    "NotifierOptions",
     "__version__",
     "completion_event_pattern",
 ]

@@ -553,19 +553,21 @@ def _batch_arns(key: str, value: object, arn: re.Pattern[str], shape: str) -> li
 
 
 def check_batch_arns_are_local(
-    named_arns: Mapping[str, str], region: str, account: str, where: str = "where this stack deploys"
+    named_arns: Mapping[str, str], region: str, account: str | None, where: str = "where this stack deploys"
 ) -> None:
     """Batch sends a job's events only to the default bus of the queue's own account and region, which is
-    where the notifier's rules live: a queue elsewhere would never report. Keys name the arguments."""
+    where the notifier's rules live: a queue elsewhere would never report. Keys name the arguments; an
+    account of None is not checked."""
     for key, arn in named_arns.items():
         location = BATCH_ARN_LOCATION.match(arn) if isinstance(arn, str) else None
         if location is None:
             raise InvalidArgumentError(key, arn, "expected a Batch ARN, arn:aws:batch:<region>:<account>:...")
-        if (location["region"], location["account"]) != (region, account):
+        if location["region"] != region or account not in (None, location["account"]):
+            of_account = f"of account {account} " if account is not None else ""
             raise InvalidArgumentError(
                 key,
                 arn,
-                f"expected a queue or job definition of account {account} in {region}, {where} "
+                f"expected a queue or job definition {of_account}in {region}, {where} "
                 "(Batch sends a job's events only to its own account's and region's default bus)",
             )
 

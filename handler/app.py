@@ -14,7 +14,7 @@ from aws_lambda_powertools import Logger
 from .batch_jobs import describe_job, first_failed_children
 from .delivery import deliver
 from .report import CompletionReport, build_report, needs_failed_children
-from .scope import Completion, Skip, decide
+from .scope import Completion, Skip, decide, on_own_queue
 from .settings import settings
 
 if TYPE_CHECKING:
@@ -26,6 +26,8 @@ logger = Logger()
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     decision = decide(event)
+    if isinstance(decision, Completion):
+        decision = on_own_queue(decision, settings().job_queue_arns)
     if isinstance(decision, Skip):
         return _skip(decision, event)
 

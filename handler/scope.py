@@ -7,6 +7,7 @@ Pure: no AWS, no logging. Nothing here raises for bad input.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -62,6 +63,22 @@ def decide(event: object) -> Completion | Skip:
     if reason:
         return Skip(reason, malformed=False, job_id=job.job_id, status=job.status)
     return Completion(job=job, event_id=envelope.id, event_time=envelope.time)
+
+
+def on_own_queue(completion: Completion, job_queue_arns: Collection[str]) -> Completion | Skip:
+    """The completion if its job ran on one of this notifier's queues, else a Skip saying whose it is.
+
+    The rule already lists the queues; this makes a wrongly wired rule, a rule on a queue-ARN prefix or a
+    manual test invoke unable to report another team's array job."""
+    job = completion.job
+    if job.job_queue in job_queue_arns:
+        return completion
+    return Skip(
+        f"job queue {job.job_queue} is not one of this notifier's {len(job_queue_arns)} queue(s)",
+        malformed=False,
+        job_id=job.job_id,
+        status=job.status,
+    )
 
 
 def _not_a_finished_parent(job: JobDetail) -> str | None:

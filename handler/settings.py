@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from dataclasses import dataclass
 
 DEFAULT_MAX_FAILED_DETAILS = 20
+_JOB_QUEUE_ARN = re.compile(r"^arn:aws[a-z-]*:batch:[a-z0-9-]+:\d{12}:job-queue/[\w-]{1,128}$")
 #: DescribeJobs accepts at most 100 job ids per call; the detail budget is one such call.
 MAX_FAILED_DETAILS_LIMIT = 100
 
@@ -26,6 +28,8 @@ class Settings:
     idempotency_table: str
     max_failed_details: int
     region: str
+    job_queue_arns: frozenset[str]
+    """The queues whose completions this notifier reports (`JOB_QUEUE_ARNS`); any other queue's are ignored."""
     event_bus_name: str = "default"
     """Bus (name, or ARN for another account's) that receives the normalized completion event."""
 
@@ -53,6 +57,17 @@ def _max_failed_details() -> int:
     return value
 
 
+def _job_queue_arns() -> frozenset[str]:
+    arns = [arn.strip() for arn in _required("JOB_QUEUE_ARNS").split(",")]
+    for arn in arns:
+        if not _JOB_QUEUE_ARN.match(arn):
+            raise SettingsError(
+                "environment variable JOB_QUEUE_ARNS must be comma-separated job-queue ARNs "
+                f"(arn:aws:batch:<region>:<account>:job-queue/<name>), got {arn!r} in it"
+            )
+    return frozenset(arns)
+
+
 @functools.cache
 def settings() -> Settings:
     """The validated settings, read once per execution environment."""
@@ -62,5 +77,6 @@ def settings() -> Settings:
         idempotency_table=_required("IDEMPOTENCY_TABLE"),
         max_failed_details=_max_failed_details(),
         region=_required("AWS_REGION"),
+        job_queue_arns=_job_queue_arns(),
         event_bus_name=os.environ.get("EVENT_BUS_NAME", "").strip() or "default",
     )

@@ -18,14 +18,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pulumi.provider.experimental.component import ComponentProvider
-
 import batch_array_notify
-from batch_array_notify.pipeline import TYPE_TOKEN
+from batch_array_notify.plugin_schema import component_provider
 
 SNAPSHOT = Path(__file__).resolve().parent.parent / "docs" / "api-schema.json"
-#: The components the plugin package hosts, by type token.
-COMPONENTS: tuple[type, ...] = (batch_array_notify.BatchArrayPipeline,)
 
 
 def _property(schema: dict[str, Any]) -> dict[str, Any]:
@@ -90,9 +86,7 @@ def _paths(value: Any, prefix: str = "") -> list[str]:
 
 def current_api() -> dict[str, Any]:
     """The API as the code defines it now."""
-    package = TYPE_TOKEN.split(":", 1)[0]
-    provider = ComponentProvider(list(COMPONENTS), package, version=batch_array_notify.__version__)
-    schema = json.loads(provider.schema or "{}")
+    schema = json.loads(component_provider(batch_array_notify.__version__).schema or "{}")
     resources = {
         token: {
             "inputs": _properties(resource.get("inputProperties", {})),

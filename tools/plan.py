@@ -53,6 +53,26 @@ def plan_or_exit(options: argparse.Namespace) -> Plan:
     except (InvalidArgumentError, ProgramError) as error:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(USAGE_ERROR) from None
+    except ValueError as error:
+        # A check that can only run once Outputs resolve (e.g. a queue in another region) reaches us
+        # wrapped by the SDK, as `pulumi up` would report it; say the check's own line.
+        invalid = invalid_argument_in(error)
+        if invalid is None:
+            raise
+        print(f"error: {invalid}", file=sys.stderr)
+        raise SystemExit(USAGE_ERROR) from None
+
+
+def invalid_argument_in(error: BaseException) -> InvalidArgumentError | None:
+    """The InvalidArgumentError that `error` was raised from, if any (the SDK's chains can loop)."""
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, InvalidArgumentError):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

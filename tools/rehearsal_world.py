@@ -56,6 +56,7 @@ COMPUTE_OF_STACK: Final[Mapping[str, Compute]] = {
     "FARGATE": Compute.FARGATE,
     "FARGATE_SPOT": Compute.FARGATE,
 }
+_NOTIFIER: Final = "batcharray:index:ArrayCompletionNotifier"
 _FUNCTION: Final = "aws:lambda/function:Function"
 _RULE: Final = "aws:cloudwatch/eventRule:EventRule"
 _TARGET: Final = "aws:cloudwatch/eventTarget:EventTarget"
@@ -73,48 +74,78 @@ class WorldMismatchError(Exception):
 
 @dataclass(frozen=True)
 class StackTarget:
-    """What a rehearsal needs from a stack's plan: its rule, its handler's settings and its ARNs."""
+    """What a rehearsal needs from a stack's plan: its rule, its handler's settings and its ARNs.
+
+    Read from the plan's one `ArrayCompletionNotifier` (a pipeline's or a notifier-only stack's): the
+    queues it serves and the job definitions it is scoped to are what `owns` judges by. The rehearsal's
+    jobs run the plan's job definition, or one of the scoped ones, or (any definition counts) a made-up one.
+    """
 
     stack: str
     region: str
-    job_queue_arn: str
+    job_queue_arns: tuple[str, ...]
     job_definition_arn: str
+    """The job definition the rehearsal's array jobs run (with a revision)."""
+    job_definition_arn_prefixes: tuple[str, ...]
+    """The notifier's scope: job-definition ARNs without revision; empty: any job definition."""
     compute_environment_name: str
     event_pattern: str
     handler_environment: Mapping[str, str]
     compute: Compute
 
     @property
+    def job_queue_arn(self) -> str:
+        """The first queue: where the noise's neighbour queue is named after."""
+        return self.job_queue_arns[0]
+
+    @property
     def job_definition_prefix(self) -> str:
-        """`…:job-definition/<name>:`, what every revision's ARN starts with (the rule matches on it)."""
+        """`…:job-definition/<name>:`, what every revision of the rehearsal's definition starts with."""
         return self.job_definition_arn.rpartition(":")[0] + ":"
 
     @classmethod
     def from_plan(cls, plan: Plan) -> StackTarget:
-        queue = plan.one("aws:batch/jobQueue:JobQueue").state
-        definition = plan.one("aws:batch/jobDefinition:JobDefinition").state
-        environment = plan.one("aws:batch/computeEnvironment:ComputeEnvironment")
+        notifiers = plan.of_type(_NOTIFIER)
+        if len(notifiers) != 1:
+            raise WorldMismatchError(f"expected one ArrayCompletionNotifier in the plan, found {len(notifiers)}")
+        outputs = notifiers[0].outputs
+        queue_arns = tuple(str(arn) for arn in outputs["job_queue_arns"])
+        prefixes = tuple(str(arn) for arn in outputs["job_definition_arn_prefixes"])
         rule, function = _notifier_rule(plan)
-        compute_type = str((environment.inputs.get("computeResources") or {}).get("type", "EC2"))
-        queue_arn = str(queue["arn"])
+        definitions = plan.of_type("aws:batch/jobDefinition:JobDefinition")
+        environments = plan.of_type("aws:batch/computeEnvironment:ComputeEnvironment")
+        _, _, _, region, account, _ = queue_arns[0].split(":", 5)
+        if len(definitions) == 1:
+            definition_arn = str(definitions[0].state["arn"])
+        elif prefixes:
+            definition_arn = f"{prefixes[0]}:1"
+        else:
+            definition_arn = f"arn:aws:batch:{region}:{account}:job-definition/rehearsal:1"
+        compute_type = (
+            str((environments[0].inputs.get("computeResources") or {}).get("type", "EC2")) if environments else "EC2"
+        )
         return cls(
             stack=plan.stack,
-            region=queue_arn.split(":")[3],
-            job_queue_arn=queue_arn,
-            job_definition_arn=str(definition["arn"]),
-            compute_environment_name=str(environment.state["name"]),
+            region=region,
+            job_queue_arns=queue_arns,
+            job_definition_arn=definition_arn,
+            job_definition_arn_prefixes=prefixes,
+            compute_environment_name=str(environments[0].state["name"]) if environments else "rehearsal",
             event_pattern=str(rule.inputs["eventPattern"]),
             handler_environment={str(k): str(v) for k, v in function.inputs["environment"]["variables"].items()},
             compute=COMPUTE_OF_STACK.get(compute_type, Compute.EC2),
         )
 
     def owns(self, detail: Mapping[str, Any]) -> bool:
-        """Whether a job (an event's detail) runs on this stack's queue with this stack's definition."""
+        """Whether a job (an event's detail) runs on one of the stack's queues with a definition in scope."""
         definition = detail.get("jobDefinition")
         return (
-            detail.get("jobQueue") == self.job_queue_arn
+            detail.get("jobQueue") in self.job_queue_arns
             and isinstance(definition, str)
-            and definition.startswith(self.job_definition_prefix)
+            and (
+                not self.job_definition_arn_prefixes
+                or any(definition.startswith(f"{prefix}:") for prefix in self.job_definition_arn_prefixes)
+            )
         )
 
 
@@ -338,7 +369,8 @@ class RehearsalWorld:
         )["computeEnvironmentArn"]
         self._queues: dict[str, str] = {}
         self._definitions: dict[str, str] = {}
-        self._expect(target.job_queue_arn, self._queue(target.job_queue_arn), "job queue")
+        for queue_arn in target.job_queue_arns:
+            self._expect(queue_arn, self._queue(queue_arn), "job queue")
         self._expect(target.job_definition_arn, self._definition(target.job_definition_arn), "job definition")
         self._subscriber_url = self._topic_subscriber(target.handler_environment["TOPIC_ARN"])
         create_idempotency_table(target.handler_environment["IDEMPOTENCY_TABLE"], region)
@@ -382,12 +414,13 @@ class RehearsalWorld:
     def lambda_context(self) -> LambdaContext:
         return LambdaContext.of_function("batch-array-notify-rehearsal", self.target.region)
 
-    def submit_array_job(self, size: int, job_name: str) -> str:
-        """Submit an array job on the stack's queue; moto finishes all children at once (SUCCEEDED)."""
+    def submit_array_job(self, size: int, job_name: str, job_queue_arn: str | None = None) -> str:
+        """Submit an array job on one of the stack's queues (default: the first); moto finishes all
+        children at once (SUCCEEDED)."""
         return str(
             self._batch.submit_job(
                 jobName=job_name,
-                jobQueue=self.target.job_queue_arn,
+                jobQueue=job_queue_arn or self.target.job_queue_arn,
                 jobDefinition=self.target.job_definition_arn,
                 arrayProperties={"size": size},
             )["jobId"]

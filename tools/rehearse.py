@@ -64,7 +64,7 @@ class UsageError(Exception):
 
 @dataclass(frozen=True)
 class Scenario:
-    """One array job of `size` children on the stack's queue, as `array_job_events` generates it."""
+    """One array job of `size` children on each of the stack's queues, as `array_job_events` generates it."""
 
     size: int
     failures: int = 0
@@ -76,13 +76,16 @@ class Scenario:
     noise: bool = True
     job_name: str = "print-color"
 
-    def spec(self, target: StackTarget, parent_job_id: str | None = None) -> ArrayJobSpec:
-        """The generator's spec; raises ValueError (with a message for the user) for impossible ones."""
+    def spec(
+        self, target: StackTarget, parent_job_id: str | None = None, job_queue_arn: str | None = None
+    ) -> ArrayJobSpec:
+        """The generator's spec for one queue (default: the first); raises ValueError (with a message for
+        the user) for impossible ones."""
         if self.duplicates < 0:
             raise ValueError(f"duplicates must be 0 or more, got {self.duplicates}")
         before = self.failures // 2 if self.failures_before_placement is None else self.failures_before_placement
         return ArrayJobSpec(
-            target.job_queue_arn,
+            job_queue_arn or target.job_queue_arn,
             target.job_definition_arn,
             size=self.size,
             failures=self.failures,
@@ -228,27 +231,31 @@ def _observed(events: Iterable[Event], ledger: BatchLedger, progress: Progress |
         yield event
 
 
-def _scenario_stream(scenario: Scenario, spec: ArrayJobSpec) -> tuple[Iterator[Event], int]:
-    """The array job's events, then the noise, then the duplicate deliveries; and how many in all."""
-    compute = spec.compute
+def _scenario_stream(scenario: Scenario, specs: Sequence[ArrayJobSpec]) -> tuple[Iterator[Event], int]:
+    """Each queue's array job's events, then the noise, then the duplicate deliveries; and how many in all."""
+    first = specs[0]
     # Another queue of the same account, so its array job is noise the rule must not match.
-    other_queue = f"{spec.job_queue_arn}-other"
+    other_queue = f"{first.job_queue_arn}-other"
     noise = (
-        list(noise_events(spec.job_queue_arn, spec.job_definition_arn, other_queue, compute)) if scenario.noise else []
+        list(noise_events(first.job_queue_arn, first.job_definition_arn, other_queue, first.compute))
+        if scenario.noise
+        else []
     )
 
     def stream() -> Iterator[Event]:
-        terminal: Event | None = None
-        for event in array_job_events(spec):
-            terminal = event  # the parent's terminal event comes last
-            yield event
+        terminals: list[Event] = []
+        for spec in specs:
+            events = list(array_job_events(spec))
+            yield from events
+            terminals.append(events[-1])  # the parent's terminal event comes last
         yield from noise
-        if terminal is not None:
-            # At-least-once delivery: the same event again, byte for byte.
+        # At-least-once delivery: the same events again, byte for byte.
+        for terminal in terminals:
             for _ in range(scenario.duplicates):
                 yield terminal
 
-    return stream(), spec.event_count() + len(noise) + scenario.duplicates
+    total = sum(spec.event_count() for spec in specs) + len(noise) + scenario.duplicates * len(specs)
+    return stream(), total
 
 
 @contextlib.contextmanager
@@ -288,10 +295,13 @@ def rehearse(
         except ClientError as error:
             raise UsageError(f"EventBridge rejected the pattern: {error.response['Error']['Message']}") from None
         if isinstance(source, Scenario):
-            parent_id = world.submit_array_job(source.size, source.job_name)
             # The stream names the plan's queue and definition ARNs (what the rule matches on), which are
-            # also moto's (see rehearsal_world), and moto's job id, which the handler will describe.
-            events, total = _scenario_stream(source, source.spec(target, parent_job_id=parent_id))
+            # also moto's (see rehearsal_world), and moto's job ids, which the handler will describe.
+            specs = [
+                source.spec(target, world.submit_array_job(source.size, source.job_name, queue), queue)
+                for queue in target.job_queue_arns
+            ]
+            events, total = _scenario_stream(source, specs)
         else:
             events, total = iter(source), len(source)
         ledger = BatchLedger()
@@ -366,9 +376,10 @@ def _judge(
 
     problems: list[str] = []
     if not in_scope:
+        definitions = ", ".join(f"{prefix}:*" for prefix in target.job_definition_arn_prefixes) or "any"
         problems.append(
-            f"no array job of stack {target.stack} (queue {target.job_queue_arn}, definition "
-            f"{target.job_definition_prefix}*) finished in the stream: nothing to judge"
+            f"no array job of stack {target.stack} (queues {', '.join(target.job_queue_arns)}, definitions "
+            f"{definitions}) finished in the stream: nothing to judge"
         )
     for job_id in in_scope:
         if len(terminal[job_id]) != 1:
@@ -526,8 +537,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         rule = f"pattern from {options.pattern}" if options.pattern else "the stack's rule"
         if isinstance(source, Scenario):
             spec = source.spec(target)
+            queues = len(target.job_queue_arns)
+            where = f" on each of {queues} queues" if queues > 1 else ""
             rule += (
-                f", one array job of {spec.size} on {spec.compute.value}, {spec.failures} failing "
+                f", one array job of {spec.size} on {spec.compute.value}{where}, {spec.failures} failing "
                 f"({spec.failures_before_placement} before placement), {source.duplicates} duplicate deliveries"
             )
         else:
