@@ -1,6 +1,6 @@
 """Helpers shared by test modules (plain functions; fixtures live in conftest files)."""
 
-from tools.program import Plan
+from tools.program import Plan, PlannedResource
 
 #: Pulumi type tokens of the resources the tests look up.
 COMPUTE_ENV = "aws:batch/computeEnvironment:ComputeEnvironment"
@@ -25,6 +25,16 @@ TABLE = "aws:dynamodb/table:Table"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 KEY = "aws:kms/key:Key"
 PROVIDER = "pulumi:providers:aws"
+NOTIFIER = "batcharray:index:ArrayCompletionNotifier"
+
+
+def descendants(plan: Plan, type_token: str, name: str) -> list[PlannedResource]:
+    """Every resource below the component `type_token` `name`: its children, theirs, and so on."""
+    return [
+        resource
+        for resource in plan.resources
+        if any((ancestor.type, ancestor.name) == (type_token, name) for ancestor in plan.ancestors(resource))
+    ]
 
 
 def queued_compute_types(plan: Plan, queue_name: str) -> list[str]:

@@ -111,6 +111,7 @@ def handler_environment(stack: BatchStack) -> dict[str, str]:
         "IDEMPOTENCY_TABLE": stack.idempotency_table,
         "MAX_FAILED_DETAILS": "20",
         "POWERTOOLS_SERVICE_NAME": "batch-array-notify",
+        "JOB_QUEUE_ARNS": stack.job_queue_arn,
     }
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from batch_array_notify import COMPLETION_EVENT_DETAIL_TYPE, COMPLETION_EVENT_SOURCE
 from batch_array_notify.pipeline import TYPE_TOKEN
-from tests.support import BUS, FUNCTION, JOB_DEF, QUEUE, RULE, queued_compute_types
+from tests.support import BUS, FUNCTION, JOB_DEF, NOTIFIER, QUEUE, RULE, descendants, queued_compute_types
 from tools.program import Plan, run_program
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,7 +35,7 @@ def test_two_components_and_no_type_and_name_clashes(plan):
 
 def test_every_pipeline_resource_sits_under_its_component(plan):
     for component in ("render", "encode"):
-        children = [r for r in plan.resources if r.parent == (TYPE_TOKEN, component)]
+        children = [r for r in descendants(plan, TYPE_TOKEN, component) if r.type != NOTIFIER]
         assert all(r.name.startswith(f"{component}-") for r in children)
         assert len(children) > 25
     top_level = {r.name for r in plan.resources if r.parent is None and r.type != TYPE_TOKEN}

@@ -12,7 +12,7 @@ from moto import mock_aws
 
 from batch_array_notify.args import DEFAULTS
 from batch_array_notify.pipeline import TYPE_TOKEN
-from tests.support import RULE
+from tests.support import NOTIFIER, RULE, descendants
 from tools.eventgen import ArrayJobSpec, Compute, array_job_events, noise_events, single_job_events
 from tools.program import Plan
 from tools.rule_harness import RuleHarness
@@ -29,6 +29,13 @@ REQUIRED_TYPES = (
 )
 ROOT = Path(__file__).resolve().parents[2]
 STAGES = sorted(path.name.split(".")[1] for path in ROOT.glob("Pulumi.*.yaml"))
+#: Stages that build the whole pipeline (the others attach a notifier to existing queues: test_attach.py).
+PIPELINE_STAGES = [
+    stage
+    for stage in STAGES
+    if "batch-array-notify:existingJobQueueArns"
+    not in yaml.safe_load((ROOT / f"Pulumi.{stage}.yaml").read_text())["config"]
+]
 
 
 def completion_rule_inputs(plan: Plan) -> tuple[str, str, str]:
@@ -39,11 +46,12 @@ def completion_rule_inputs(plan: Plan) -> tuple[str, str, str]:
     return rule.inputs["eventPattern"], queue_arn, definition_prefix
 
 
-def test_both_real_stages_exist():
-    assert {"dev", "prod"} <= set(STAGES)
+def test_both_real_stages_and_the_attach_example_exist():
+    assert PIPELINE_STAGES == ["dev", "prod"]
+    assert "attach" in STAGES
 
 
-@pytest.mark.parametrize("stage", STAGES)
+@pytest.mark.parametrize("stage", PIPELINE_STAGES)
 def test_stage_creates_the_pipeline_under_one_component(stage_plans, stage):
     plan = stage_plans[stage]
     components = plan.of_type(TYPE_TOKEN)
@@ -52,11 +60,12 @@ def test_stage_creates_the_pipeline_under_one_component(stage_plans, stage):
     assert len(components) == 1
     for type_token in REQUIRED_TYPES:
         assert plan.of_type(type_token), f"{stage} lacks {type_token}"
-    component = (TYPE_TOKEN, components[0].name)
-    assert all(r.parent == component for r in plan.resources if r.type != TYPE_TOKEN)
+    below = descendants(plan, TYPE_TOKEN, components[0].name)
+    assert below == [r for r in plan.resources if r.type != TYPE_TOKEN]
+    assert len(plan.of_type(NOTIFIER)) == 1
 
 
-@pytest.mark.parametrize("stage", STAGES)
+@pytest.mark.parametrize("stage", PIPELINE_STAGES)
 def test_stage_exports_every_component_output(stage_plans, stage):
     outputs = stage_plans[stage].outputs
 
@@ -79,7 +88,7 @@ def test_stages_differ_the_way_real_ones_do(stage_plans):
     assert max(retention["dev"]) < min(retention["prod"])
 
 
-@pytest.mark.parametrize("stage", STAGES)
+@pytest.mark.parametrize("stage", PIPELINE_STAGES)
 @pytest.mark.parametrize("compute", list(Compute))
 def test_stage_rule_matches_only_array_parents_in_a_terminal_status(stage_plans, fake_aws, stage, compute):
     pattern, queue_arn, definition_prefix = completion_rule_inputs(stage_plans[stage])
@@ -168,7 +177,12 @@ def test_plan_cli_prints_the_resources_as_json():
     assert set(REQUIRED_TYPES) <= types
     rule = next(r for r in document["resources"] if r["type"] == RULE and r["name"] == "batch-array-notify-completed")
     assert json.loads(rule["inputs"]["eventPattern"])["detail"]["arrayProperties"]["size"] == [{"exists": True}]
-    assert rule["parent"] == {"type": TYPE_TOKEN, "name": "batch-array-notify"}
+    assert rule["parent"] == {"type": NOTIFIER, "name": "batch-array-notify"}
+    # What the engine keys state on, and the alias that keeps the rule from before the notifier split.
+    assert rule["urn"] == (
+        f"urn:pulumi:dev::batch-array-notify::{TYPE_TOKEN}${NOTIFIER}${RULE}::batch-array-notify-completed"
+    )
+    assert rule["aliases"] == [f"urn:pulumi:dev::batch-array-notify::{TYPE_TOKEN}${RULE}::batch-array-notify-completed"]
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from tests.support import (
     FUNCTION,
     JOB_DEF,
     LOG_GROUP,
+    NOTIFIER,
     PERMISSION,
     PROFILE,
     QUEUE,
@@ -24,6 +25,7 @@ from tests.support import (
     TABLE,
     TARGET,
     TOPIC,
+    descendants,
 )
 from tools.program import Plan, run_under_mocks
 
@@ -54,7 +56,12 @@ def test_component_creates_the_whole_pipeline_under_one_parent(ec2_plan):
     assert ec2_plan.named(PERMISSION, "colors-invoke")
     assert component.name == "colors"
     assert children
-    assert all(child.parent == (TYPE_TOKEN, "colors") for child in children)
+    assert descendants(ec2_plan, TYPE_TOKEN, "colors") == children
+    # Batch resources directly, everything after the queue through the pipeline's one notifier.
+    notifier = ec2_plan.one(NOTIFIER)
+    assert (notifier.name, notifier.parent) == ("colors", (TYPE_TOKEN, "colors"))
+    assert ec2_plan.one(QUEUE).parent == ec2_plan.one(JOB_DEF).parent == (TYPE_TOKEN, "colors")
+    assert ec2_plan.one(FUNCTION).parent == ec2_plan.one(TOPIC).parent == (NOTIFIER, "colors")
 
 
 def test_rule_targets_the_notifier_and_only_this_rule_may_invoke_it(ec2_plan):
@@ -87,6 +94,7 @@ def test_notifier_environment_names_its_topic_table_and_stage(ec2_plan):
         "MAX_FAILED_DETAILS": "20",
         "POWERTOOLS_SERVICE_NAME": "batch-array-notify",
         "EVENT_BUS_NAME": "default",
+        "JOB_QUEUE_ARNS": ec2_plan.one(QUEUE).state["arn"],
     }
 
 

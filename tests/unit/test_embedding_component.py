@@ -29,6 +29,7 @@ from tests.support import (
     SECURITY_GROUP,
     TARGET,
     TOPIC,
+    descendants,
     queued_compute_types,
 )
 from tools.program import MOCK_ACCOUNT, Plan, run_under_mocks
@@ -208,7 +209,7 @@ def test_every_child_uses_the_provider_given_through_opts():
 
     plan = plan_program(program)
     plan.one(PROVIDER)
-    children = [r for r in plan.resources if r.parent == (TYPE_TOKEN, "far")]
+    children = descendants(plan, TYPE_TOKEN, "far")
     custom = [r for r in children if r.type.startswith("aws:")]
     references = {r.provider for r in custom}
 
@@ -402,7 +403,7 @@ def test_without_name_prefix_no_name_tag_is_added():
 
 def test_every_output_is_set_and_names_a_real_resource(spot_then_ec2):
     outputs = spot_then_ec2.outputs
-    annotated = set(BatchArrayPipeline.__annotations__)
+    annotated = set(BatchArrayPipeline.output_names())
     optional = {key for key in annotated if key.startswith("downstream_")}
 
     assert set(outputs) == annotated - optional

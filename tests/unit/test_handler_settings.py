@@ -11,6 +11,7 @@ CONTRACT = {
     "STAGE": "dev",
     "IDEMPOTENCY_TABLE": "idempotency",
     "AWS_REGION": "eu-west-1",
+    "JOB_QUEUE_ARNS": "arn:aws:batch:eu-west-1:123456789012:job-queue/render",
 }
 
 
@@ -31,6 +32,7 @@ def test_reads_the_contract_with_the_default_detail_count(environment):
         idempotency_table="idempotency",
         max_failed_details=20,
         region="eu-west-1",
+        job_queue_arns=frozenset({"arn:aws:batch:eu-west-1:123456789012:job-queue/render"}),
     )
 
 
@@ -49,7 +51,7 @@ def test_rejects_other_detail_counts_naming_the_variable(environment, value):
         settings()
 
 
-@pytest.mark.parametrize("name", ["TOPIC_ARN", "STAGE", "IDEMPOTENCY_TABLE", "AWS_REGION"])
+@pytest.mark.parametrize("name", ["TOPIC_ARN", "STAGE", "IDEMPOTENCY_TABLE", "AWS_REGION", "JOB_QUEUE_ARNS"])
 def test_missing_or_blank_required_variables_are_named(environment, name):
     environment.setenv(name, "  ")
 
@@ -62,3 +64,31 @@ def test_is_read_once(environment):
     environment.setenv("STAGE", "prod")
 
     assert settings() is first
+
+
+def test_job_queue_arns_is_a_comma_separated_list(environment):
+    environment.setenv(
+        "JOB_QUEUE_ARNS",
+        "arn:aws:batch:eu-west-1:123456789012:job-queue/render, arn:aws:batch:eu-west-1:123456789012:job-queue/enc_2",
+    )
+
+    assert settings().job_queue_arns == {
+        "arn:aws:batch:eu-west-1:123456789012:job-queue/render",
+        "arn:aws:batch:eu-west-1:123456789012:job-queue/enc_2",
+    }
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "render",
+        "arn:aws:batch:eu-west-1:123456789012:job-queue/render,",
+        "arn:aws:batch:eu-west-1:123456789012:job-definition/render:1",
+        "arn:aws:sqs:eu-west-1:123456789012:render",
+    ],
+)
+def test_job_queue_arns_other_than_queue_arns_are_rejected_naming_the_variable(environment, value):
+    environment.setenv("JOB_QUEUE_ARNS", value)
+
+    with pytest.raises(SettingsError, match="JOB_QUEUE_ARNS must be comma-separated job-queue ARNs"):
+        settings()

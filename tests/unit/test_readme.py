@@ -109,7 +109,7 @@ def test_the_readmes_yaml_program_uses_inputs_and_outputs_the_component_has():
     (program,) = [yaml.safe_load(block) for block in fenced_blocks("yaml") if "runtime: yaml" in block]
     pipeline = program["resources"]["pipeline"]
     inputs = {camel(key) for key in BatchArrayPipelineArgs.__annotations__}
-    outputs = {camel(key) for key in BatchArrayPipeline.__annotations__}
+    outputs = {camel(key) for key in BatchArrayPipeline.output_names()}
 
     assert pipeline["type"] == TYPE_TOKEN
     assert set(pipeline["properties"]) <= inputs
