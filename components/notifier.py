@@ -17,8 +17,8 @@ from .iam import Statement, lambda_role, notifier_policy
 
 HANDLER_ENTRY = "handler.app.handler"
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
-#: Lambda allows 4 KB of environment in all; half of it for the queue list leaves room for the rest.
-MAX_JOB_QUEUE_ARNS_CHARS = 2048
+#: Lambda allows 4 KB of environment in all; 3 KB for the queue list leaves 1 KB for the other variables.
+MAX_JOB_QUEUE_ARNS_CHARS = 3072
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,7 @@ def invalid_argument_in(error: BaseException) -> InvalidArgumentError | None:
         if isinstance(cause, InvalidArgumentError):
             return cause
         seen.add(id(cause))
-        cause = cause.__cause__
+        cause = cause.__cause__ or cause.__context__
     return None
 
 

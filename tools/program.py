@@ -218,10 +218,12 @@ def _physical_id(type_token: str, name: str, state: Mapping[str, Any]) -> str:
 
 
 class PlanMocks(pulumi.runtime.Mocks):
-    """Answers resource registrations and data-source calls the way AWS would, in shape."""
+    """Answers resource registrations and data-source calls the way AWS would, in shape; a
+    `pulumi.StackReference` to a stack of `stack_outputs` reads that stack's outputs."""
 
-    def __init__(self, region: str) -> None:
+    def __init__(self, region: str, stack_outputs: Mapping[str, Mapping[str, Any]] = {}) -> None:
         self.region = region
+        self.stack_outputs = stack_outputs
         self.provider_regions: dict[str, str] = {}
 
     def _region_of(self, provider: str | None) -> str:
@@ -233,6 +235,11 @@ class PlanMocks(pulumi.runtime.Mocks):
             provider_id = f"{args.name}-provider-id"
             self.provider_regions[provider_id] = str(args.inputs.get("region") or self.region)
             return provider_id, dict(args.inputs)
+        if args.typ == "pulumi:pulumi:StackReference":
+            stack = str(args.resource_id or args.inputs.get("name"))
+            if stack not in self.stack_outputs:
+                raise ProgramError(f"the offline plan knows no stack {stack!r} to reference")
+            return stack, {"name": stack, "outputs": dict(self.stack_outputs[stack]), "secretOutputNames": []}
         name = args.inputs.get("name") or _auto_name(args.name, args.typ)
         state = {
             **args.inputs,
@@ -387,12 +394,14 @@ def run_under_mocks(
     project: str,
     stack: str,
     config: Mapping[str, str] = {},
+    stack_outputs: Mapping[str, Mapping[str, Any]] = {},
 ) -> Plan:
-    """Run `program` (anything that declares resources) under mocks and record every registration.
+    """Run `program` (anything that declares resources) under mocks and record every registration;
+    `stack_outputs` are the outputs of the stacks the program may reference (`pulumi.StackReference`).
 
     Exceptions raised by the program propagate, so a validation error surfaces as itself.
     """
-    mocks = PlanMocks(config.get("aws:region", DEFAULT_REGION))
+    mocks = PlanMocks(config.get("aws:region", DEFAULT_REGION), stack_outputs)
     monitor = RecordingMonitor(mocks)
 
     # Fresh global state per run: the SDK keeps the root stack, config and the event loop in globals.

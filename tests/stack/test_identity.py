@@ -54,7 +54,8 @@ def test_the_moved_resources_alias_their_old_urn_the_batch_resources_did_not_mov
         "prod", "batch-array-notify", f"urn:pulumi:prod::batch-array-notify::{TYPE_TOKEN}::x", TOPIC, topic.name
     )
     assert topic.aliases == (old,)
-    assert topic.urn != old and f"{TYPE_TOKEN}${NOTIFIER}${TOPIC}" in topic.urn
+    assert topic.urn != old
+    assert f"{TYPE_TOKEN}${NOTIFIER}${TOPIC}" in topic.urn
     assert queue.aliases == ()
     assert queue.urn in BEFORE["prod"]
     # Only direct children carry aliases; the notifier component itself is new and needs none.

@@ -1,0 +1,222 @@
+"""ArrayCompletionNotifier under the Pulumi mock runtime: queues you already have, one of them another
+stack's output; everything after the queue and nothing before it; many queues over several rules."""
+
+import json
+
+import pulumi
+import pytest
+
+from batch_array_notify import ArrayCompletionNotifier, ArrayCompletionNotifierArgs, InvalidArgumentError
+from batch_array_notify.event_pattern import completion_rule_queue_groups
+from tests.support import ALARM, FUNCTION, NOTIFIER, PERMISSION, RULE, TARGET, descendants
+from tools.plan import invalid_argument_in
+from tools.program import Plan, run_under_mocks
+
+REGION = "eu-west-1"
+RENDER = f"arn:aws:batch:{REGION}:123456789012:job-queue/render"
+ENCODE = f"arn:aws:batch:{REGION}:123456789012:job-queue/encode"
+RENDER_FRAMES = f"arn:aws:batch:{REGION}:123456789012:job-definition/render-frames"
+#: The stack that owns the Batch side (Terraform's outputs would do as well): its queue comes from there.
+BATCH_STACK = "org/batch/prod"
+
+
+def plan_notifier(args: ArrayCompletionNotifierArgs, name: str = "byo") -> Plan:
+    def program() -> None:
+        batch = pulumi.StackReference(BATCH_STACK)
+        resolved = {
+            **args,
+            "job_queue_arns": [
+                batch.get_output("encodeQueueArn") if arn == "from-stack" else arn for arn in args["job_queue_arns"]
+            ],
+        }
+        ArrayCompletionNotifier(name, ArrayCompletionNotifierArgs(**resolved))  # type: ignore[typeddict-item]
+
+    return run_under_mocks(program, "byo", "test", {"aws:region": REGION}, {BATCH_STACK: {"encodeQueueArn": ENCODE}})
+
+
+@pytest.fixture(scope="module")
+def two_queues() -> Plan:
+    """One queue ARN written out, one another stack's output."""
+    return plan_notifier({"job_queue_arns": [RENDER, "from-stack"], "stage": "render", "tags": {"team": "render"}})
+
+
+def test_the_notifier_alone_creates_no_compute_queue_or_job_definition(two_queues):
+    component = two_queues.one(NOTIFIER)
+
+    assert [r.type for r in two_queues.resources if r.type.startswith("aws:batch/")] == []
+    assert descendants(two_queues, NOTIFIER, "byo") == [r for r in two_queues.resources if r is not component]
+    assert component.outputs["job_queue_arns"] == [RENDER, ENCODE]
+    assert component.outputs["job_definition_arn_prefixes"] == []
+    for type_token in (FUNCTION, RULE, TARGET, PERMISSION, "aws:sns/topic:Topic", "aws:dynamodb/table:Table"):
+        assert two_queues.of_type(type_token), type_token
+    assert len(two_queues.of_type(ALARM)) == 6
+    assert all(r.aliases == () for r in two_queues.resources)
+
+
+def test_one_rule_lists_both_queues_for_any_job_definition(two_queues):
+    rule = two_queues.named(RULE, "byo-completed")
+    pattern = json.loads(rule.inputs["eventPattern"])
+
+    assert pattern["detail"]["jobQueue"] == [RENDER, ENCODE]
+    assert "jobDefinition" not in pattern["detail"]
+    assert pattern["detail"]["arrayProperties"] == {"size": [{"exists": True}], "index": [{"exists": False}]}
+    assert two_queues.named(TARGET, "byo-notify").inputs["arn"] == two_queues.one(FUNCTION).state["arn"]
+    assert two_queues.one(NOTIFIER).outputs["completion_rule_arns"] == [rule.state["arn"]]
+    blocked = json.loads(two_queues.named(RULE, "byo-blocked").inputs["eventPattern"])
+    assert blocked["detail"]["jobQueue"] == [RENDER, ENCODE]
+
+
+def test_the_handler_is_told_exactly_its_queues(two_queues):
+    variables = two_queues.one(FUNCTION).inputs["environment"]["variables"]
+
+    assert variables["JOB_QUEUE_ARNS"] == f"{RENDER},{ENCODE}"
+    assert variables["STAGE"] == "render"
+
+
+def test_job_definition_scoping_matches_every_revision_of_the_named_definitions():
+    plan = plan_notifier({"job_queue_arns": [RENDER], "job_definition_arn_prefixes": [RENDER_FRAMES]})
+
+    pattern = json.loads(plan.named(RULE, "byo-completed").inputs["eventPattern"])
+    assert pattern["detail"]["jobDefinition"] == [{"prefix": f"{RENDER_FRAMES}:"}]
+    assert plan.one(NOTIFIER).outputs["job_definition_arn_prefixes"] == [RENDER_FRAMES]
+
+
+@pytest.fixture(scope="module")
+def many_queues() -> tuple[list[str], Plan]:
+    queues = [f"arn:aws:batch:{REGION}:123456789012:job-queue/{'team-' * 10}{index:03d}" for index in range(30)]
+    return queues, plan_notifier({"job_queue_arns": queues})
+
+
+def test_more_queues_than_one_pattern_holds_are_shared_out_over_numbered_rules(many_queues):
+    queues, plan = many_queues
+    groups = completion_rule_queue_groups(queues, None)
+    suffixes = ["", *[f"-{n}" for n in range(2, len(groups) + 1)]]
+    names = [f"byo-completed{suffix}" for suffix in suffixes]
+
+    assert len(groups) > 1
+    assert sorted(rule.name for rule in plan.of_type(RULE) if "-completed" in rule.name) == sorted(names)
+    listed = [json.loads(plan.named(RULE, name).inputs["eventPattern"])["detail"]["jobQueue"] for name in names]
+    assert [queue for rule in listed for queue in rule] == queues  # each queue in exactly one rule
+    assert all(len(plan.named(RULE, name).inputs["eventPattern"]) <= 2048 for name in names)
+    for suffix in suffixes:
+        assert (
+            plan.named(TARGET, f"byo-notify{suffix}").inputs["rule"]
+            == plan.named(RULE, f"byo-completed{suffix}").state["name"]
+        )
+        assert (
+            plan.named(PERMISSION, f"byo-invoke{suffix}").inputs["sourceArn"]
+            == (plan.named(RULE, f"byo-completed{suffix}").state["arn"])
+        )
+        assert plan.named(RULE, f"byo-blocked{suffix}")
+        assert plan.named(ALARM, f"byo-rule-failed-alarm{suffix}").inputs["dimensions"] == {
+            "RuleName": plan.named(RULE, f"byo-completed{suffix}").state["name"]
+        }
+    assert len(plan.of_type(ALARM)) == 4 + 2 * len(groups)
+    assert plan.one(NOTIFIER).outputs["completion_rule_arns"] == [plan.named(RULE, name).state["arn"] for name in names]
+
+
+def test_every_rule_may_dead_letter_and_every_blocked_rule_may_alert(many_queues):
+    queues, plan = many_queues
+    rules = {r.state["arn"] for r in plan.of_type(RULE)}
+    blocked = sorted(r.state["arn"] for r in plan.of_type(RULE) if "-blocked" in r.name)
+
+    (queue_policy,) = plan.of_type("aws:sqs/queuePolicy:QueuePolicy")
+    (statement,) = json.loads(queue_policy.inputs["policy"])["Statement"]
+    assert set(statement["Condition"]["ArnEquals"]["aws:SourceArn"]) == rules
+    topic_policy = json.loads(plan.one("aws:sns/topicPolicy:TopicPolicy").inputs["policy"])
+    (events,) = [s for s in topic_policy["Statement"] if s["Principal"] == {"Service": "events.amazonaws.com"}]
+    assert sorted(events["Condition"]["ArnEquals"]["aws:SourceArn"]) == blocked
+    assert len(blocked) == len(completion_rule_queue_groups(queues, None))
+
+
+def test_the_downstream_function_hears_the_completion_events_of_all_its_queues():
+    plan = plan_notifier(
+        {
+            "job_queue_arns": [RENDER, "from-stack"],
+            "downstream_function": {"code_path": __file__, "handler": "x.handler"},
+        }
+    )
+
+    pattern = json.loads(plan.named(RULE, "byo-downstream").inputs["eventPattern"])
+    assert pattern["detail"] == {"jobQueueArn": [RENDER, ENCODE]}
+    assert plan.one(NOTIFIER).outputs["downstream_rule_arns"] == [plan.named(RULE, "byo-downstream").state["arn"]]
+
+
+@pytest.mark.parametrize(
+    ("args", "key", "message"),
+    [
+        ({}, "job_queue_arns", "non-empty list"),
+        ({"job_queue_arns": []}, "job_queue_arns", "non-empty list"),
+        ({"job_queue_arns": ["render"]}, "job_queue_arns[0]", "expected an ARN like"),
+        ({"job_queue_arns": [RENDER, RENDER]}, "job_queue_arns[1]", "already given as job_queue_arns[0]"),
+        (
+            {"job_queue_arns": [RENDER, RENDER.replace(REGION, "us-east-1")]},
+            "job_queue_arns[1]",
+            "like job_queue_arns[0]",
+        ),
+        (
+            {"job_queue_arns": [RENDER], "job_definition_arn_prefixes": [f"{RENDER_FRAMES}:4"]},
+            "job_definition_arn_prefixes[0]",
+            "without its revision",
+        ),
+        (
+            {
+                "job_queue_arns": [RENDER],
+                "job_definition_arn_prefixes": [f"{RENDER_FRAMES}-{n:02d}{'d' * 100}" for n in range(12)],
+            },
+            "job_definition_arn_prefixes",
+            "exceeds EventBridge's 2048-character pattern limit",
+        ),
+        (
+            {
+                "job_queue_arns": [
+                    f"arn:aws:batch:{REGION}:123456789012:job-queue/{n:03d}{'q' * 120}" for n in range(20)
+                ]
+            },
+            "job_queue_arns",
+            "JOB_QUEUE_ARNS would be",
+        ),
+        ({"job_queue_arns": [RENDER], "compute_type": "EC2"}, "compute_type", "unknown argument"),
+    ],
+    ids=[
+        "missing",
+        "empty",
+        "not an ARN",
+        "twice",
+        "two regions",
+        "revision",
+        "too many definitions",
+        "too long for the environment",
+        "compute key",
+    ],
+)
+def test_bad_arguments_name_the_key_and_declare_nothing(args, key, message):
+    errors: list[InvalidArgumentError] = []
+
+    def program() -> None:
+        with pytest.raises(InvalidArgumentError) as raised:
+            ArrayCompletionNotifier("byo", args)  # type: ignore[arg-type]
+        errors.append(raised.value)
+
+    plan = run_under_mocks(program, "byo", "test", {"aws:region": REGION})
+
+    (error,) = errors
+    assert error.key == key
+    assert message in str(error)
+    assert plan.resources == []
+
+
+def test_a_queue_of_another_region_known_only_at_deploy_time_is_refused_naming_it():
+    other_region = RENDER.replace(REGION, "us-east-1")
+
+    def program() -> None:
+        ArrayCompletionNotifier("byo", {"job_queue_arns": [pulumi.Output.from_input(other_region)]})
+
+    # The SDK wraps the check's error in its own (ValueError), as `pulumi up` reports it.
+    with pytest.raises(ValueError, match="While processing") as raised:
+        run_under_mocks(program, "byo", "test", {"aws:region": REGION})
+
+    invalid = invalid_argument_in(raised.value)
+    assert invalid is not None
+    assert invalid.key == "job_queue_arns[0]"
+    assert f"in {REGION}, where this stack deploys" in str(invalid)

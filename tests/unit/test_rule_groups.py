@@ -1,0 +1,112 @@
+"""The completion pattern for several queues, and how queues are shared out over rules when one pattern
+cannot hold them all (components/event_pattern.py, pure)."""
+
+import json
+
+import pytest
+
+from batch_array_notify.completion_bus import completion_event_pattern as completion_bus_pattern
+from batch_array_notify.event_pattern import (
+    LONGEST_JOB_DEFINITION_ARN_PREFIX,
+    LONGEST_JOB_QUEUE_ARN,
+    MAX_PATTERN_CHARS,
+    completion_event_pattern,
+    completion_rule_queue_groups,
+    queue_blocked_event_pattern,
+)
+from batch_array_notify.validation import JOB_DEFINITION_ARN_PREFIX, JOB_QUEUE_ARN
+
+ACCOUNT = "arn:aws:batch:eu-west-1:111122223333"
+RENDER, ENCODE = f"{ACCOUNT}:job-queue/render", f"{ACCOUNT}:job-queue/encode"
+FRAMES, AUDIO = f"{ACCOUNT}:job-definition/frames", f"{ACCOUNT}:job-definition/audio"
+
+
+def chars(pattern: dict) -> int:
+    return len(json.dumps(pattern))
+
+
+def test_several_queues_and_definitions_are_listed_in_one_pattern():
+    detail = completion_event_pattern([RENDER, ENCODE], [FRAMES, AUDIO])["detail"]
+
+    assert detail["jobQueue"] == [RENDER, ENCODE]
+    assert detail["jobDefinition"] == [{"prefix": f"{FRAMES}:"}, {"prefix": f"{AUDIO}:"}]
+
+
+def test_no_definitions_means_any_job_definition():
+    assert "jobDefinition" not in completion_event_pattern([RENDER], None)["detail"]
+
+
+@pytest.mark.parametrize(
+    ("queues", "definitions", "message"),
+    [
+        ([], None, "at least one job-queue ARN"),
+        ([RENDER, RENDER], None, "names a queue twice"),
+        ([RENDER], [], "or be None for any"),
+        ([RENDER], [f"{FRAMES}:2"], "without its revision"),
+    ],
+)
+def test_unusable_lists_are_refused(queues, definitions, message):
+    with pytest.raises(ValueError, match=message):
+        completion_event_pattern(queues, definitions)
+
+
+def test_queues_that_fit_share_one_rule_in_their_order():
+    queues = [f"{ACCOUNT}:job-queue/q{index}" for index in range(20)]
+
+    assert completion_rule_queue_groups(queues, [FRAMES]) == [list(range(20))]
+
+
+#: Definitions as planned (None: not known yet), and ARNs of the same lengths as they will be counted.
+LONGEST_TWO = [f"{LONGEST_JOB_DEFINITION_ARN_PREFIX[:-1]}{n}" for n in range(2)]
+
+
+@pytest.mark.parametrize(
+    ("definitions", "known_definitions"), [(None, None), ([FRAMES], [FRAMES]), ([None, None], LONGEST_TWO)]
+)
+def test_each_rule_is_as_full_as_the_limit_allows_and_never_over(definitions, known_definitions):
+    queues = [f"{ACCOUNT}:job-queue/{'q' * 100}{index:03d}" for index in range(40)]
+
+    groups = completion_rule_queue_groups(queues, definitions)
+
+    assert [index for group in groups for index in group] == list(range(40))
+    for group, following in zip(groups, [*groups[1:], None], strict=True):
+        assert chars(completion_event_pattern([queues[i] for i in group], known_definitions)) <= MAX_PATTERN_CHARS
+        if following is not None:
+            with pytest.raises(ValueError, match="EventBridge allows 2048"):
+                completion_event_pattern([queues[i] for i in [*group, following[0]]], known_definitions)
+
+
+def test_a_queue_not_known_while_planning_counts_as_the_longest_possible():
+    known = completion_rule_queue_groups([RENDER] * 1 + [f"{ACCOUNT}:job-queue/q{n}" for n in range(11)], None)
+    unknown = completion_rule_queue_groups([None] * 12, None)
+
+    assert len(known) == 1
+    assert len(unknown) == 2
+    longest = [f"{LONGEST_JOB_QUEUE_ARN[:-2]}{n:02d}" for n in range(12)]
+    assert [len(group) for group in unknown] == [len(group) for group in completion_rule_queue_groups(longest, None)]
+
+
+def test_the_stand_ins_are_as_long_as_any_arn_the_arguments_accept():
+    assert JOB_QUEUE_ARN.match(LONGEST_JOB_QUEUE_ARN)
+    assert JOB_DEFINITION_ARN_PREFIX.match(LONGEST_JOB_DEFINITION_ARN_PREFIX)
+    assert LONGEST_JOB_QUEUE_ARN.endswith("/" + "q" * 128)
+    assert LONGEST_JOB_DEFINITION_ARN_PREFIX.endswith("/" + "d" * 128)
+    assert LONGEST_JOB_QUEUE_ARN.startswith("arn:aws-us-gov:batch:")
+
+
+def test_definitions_that_leave_no_room_for_a_queue_cannot_be_expressed():
+    definitions = [f"{ACCOUNT}:job-definition/{n:02d}{'d' * 120}" for n in range(12)]
+
+    with pytest.raises(ValueError, match="scope to fewer job definitions"):
+        completion_rule_queue_groups([RENDER], definitions)
+
+
+def test_the_blocked_and_downstream_patterns_list_the_queues_in_less_room_than_the_completion_pattern():
+    """Why the completion rules' groups serve the blocked-queue and downstream rules too."""
+    queues = [f"{LONGEST_JOB_QUEUE_ARN[:-1]}{index}" for index in range(5)]
+    shortest_completion = chars(completion_event_pattern(queues, None, ["FAILED"]))
+
+    assert queue_blocked_event_pattern(queues)["detail"] == {"jobQueue": queues}
+    assert completion_bus_pattern(queues)["detail"] == {"jobQueueArn": queues}
+    assert chars(queue_blocked_event_pattern(queues)) < shortest_completion
+    assert chars(completion_bus_pattern(queues)) < shortest_completion
