@@ -12,7 +12,7 @@ import pytest
 from tools.program import Plan
 
 ROOT = Path(__file__).resolve().parents[2]
-STAGES = ("dev", "prod")
+STAGES = ("dev", "prod", "attach")
 #: Where a resource takes a policy document, and which input holds it.
 POLICY_INPUTS = {
     "aws:iam/role:Role": "assumeRolePolicy",

@@ -8,7 +8,7 @@ import pytest
 from tests.support import KEY
 from tools.program import Plan
 
-STAGES = ("dev", "prod")
+STAGES = ("dev", "prod", "attach")
 SOURCE_CONDITION_KEYS = {"aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid"}
 
 
