@@ -55,7 +55,7 @@ class _InheritingAnalyzer(analyzer.Analyzer):
 @contextmanager
 def inherited_descriptions() -> Iterator[None]:
     """Within the block, the component provider's analyzer also reads descriptions from base classes."""
-    original = component.Analyzer
+    original = analyzer.Analyzer
     setattr(component, "Analyzer", _InheritingAnalyzer)  # noqa: B010 (a module attribute, patched on purpose)
     try:
         yield

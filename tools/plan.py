@@ -64,24 +64,15 @@ def plan_or_exit(options: argparse.Namespace) -> Plan:
 
 
 def invalid_argument_in(error: BaseException) -> InvalidArgumentError | None:
-    """The InvalidArgumentError that `error` was raised from, if any (the SDK's chains can loop)."""
+    """The InvalidArgumentError that `error` was raised from or during, if any. The SDK re-raises a
+    resource's failure from each dependent resource, so the chains branch and loop: walk them all."""
     seen: set[int] = set()
-    cause: BaseException | None = error
-    while cause is not None and id(cause) not in seen:
+    pending: list[BaseException] = [error]
+    while pending:
+        cause = pending.pop()
         if isinstance(cause, InvalidArgumentError):
             return cause
-        seen.add(id(cause))
-        cause = cause.__cause__ or cause.__context__
+        if id(cause) not in seen:
+            seen.add(id(cause))
+            pending += [link for link in (cause.__cause__, cause.__context__) if link is not None]
     return None
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    options = parser().parse_args(argv)
-    plan = plan_or_exit(options)
-    json.dump(plan.to_json(), sys.stdout, indent=2)
-    sys.stdout.write("\n")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -115,3 +115,30 @@ def test_the_readmes_yaml_program_uses_inputs_and_outputs_the_component_has():
     assert set(pipeline["properties"]) <= inputs
     assert {value.strip("${}").split(".", 1)[1] for value in program["outputs"].values()} <= outputs
     assert program["packages"]["batcharray"].endswith(f"/components@v{batch_array_notify.__version__}")
+
+
+def test_the_resource_counts_are_those_of_the_stage_plans(stage_plans):
+    paragraph = README[README.index("Counts from the offline plan") :].split("\n\n", 1)[0]
+    counts = {stage: int(count) for stage, count in re.findall(r"\*\*(\w+)\*\*\D*?(\d+)", paragraph)}
+
+    assert counts == {stage: len(plan.resources) for stage, plan in stage_plans.items()}
+
+
+def test_the_readmes_notifier_only_program_plans_no_batch_resources():
+    (program,) = [block for block in fenced_blocks("python") if block.startswith("# Already have Batch")]
+    encode = "arn:aws:batch:us-east-1:123456789012:job-queue/encode"
+
+    plan = run_under_mocks(
+        lambda: exec(compile(program, "README.md", "exec"), {}),
+        "my-batch",
+        "dev",
+        stack_outputs={"my-org/batch/prod": {"encodeQueueArn": encode}},
+    )
+
+    assert [resource.type for resource in plan.resources if resource.type.startswith("aws:batch/")] == []
+    (rule,) = [r for r in plan.resources if r.name == "render-completed" and r.type.endswith("EventRule")]
+    assert (
+        '"jobQueue": ["arn:aws:batch:us-east-1:123456789012:job-queue/render", "' + encode
+        in rule.inputs["eventPattern"]
+    )
+    assert plan.outputs["topicArn"].startswith("arn:aws:sns:us-east-1:")

@@ -2,6 +2,7 @@
 cannot hold them all (components/event_pattern.py, pure)."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,7 @@ from batch_array_notify.event_pattern import (
     completion_rule_queue_groups,
     queue_blocked_event_pattern,
 )
+from batch_array_notify.notifier import MAX_JOB_QUEUE_ARNS_CHARS, job_queue_arns_variable
 from batch_array_notify.validation import JOB_DEFINITION_ARN_PREFIX, JOB_QUEUE_ARN
 
 ACCOUNT = "arn:aws:batch:eu-west-1:111122223333"
@@ -110,3 +112,23 @@ def test_the_blocked_and_downstream_patterns_list_the_queues_in_less_room_than_t
     assert completion_bus_pattern(queues)["detail"] == {"jobQueueArn": queues}
     assert chars(queue_blocked_event_pattern(queues)) < shortest_completion
     assert chars(completion_bus_pattern(queues)) < shortest_completion
+
+
+def test_the_figures_docs_embedding_gives_are_the_codes():
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "embedding.md").read_text()
+    typical = [f"arn:aws:batch:us-east-1:123456789012:job-queue/render-q-{index:03d}" for index in range(60)]
+    fits_in_environment = MAX_JOB_QUEUE_ARNS_CHARS // (len(typical[0]) + 1)
+
+    assert len(typical[0]) == 59
+    assert len(completion_rule_queue_groups(typical, None)[0]) == 29
+    assert len(completion_rule_queue_groups([None] * 20, None)[0]) == 9
+    assert len(job_queue_arns_variable(typical[:fits_in_environment])) <= MAX_JOB_QUEUE_ARNS_CHARS
+    with pytest.raises(ValueError, match="split the queues over two notifiers"):
+        job_queue_arns_variable(typical[: fits_in_environment + 1])
+    flat = " ".join(docs.split())
+    assert (
+        "With 59-character ARNs (a 12-character queue name in us-east-1) 29 queues share a rule; with Outputs, 9."
+        in flat
+    )
+    assert f"{MAX_JOB_QUEUE_ARNS_CHARS:,} characters" in flat
+    assert f"{fits_in_environment} such queues fit" in flat
