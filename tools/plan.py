@@ -76,3 +76,15 @@ def invalid_argument_in(error: BaseException) -> InvalidArgumentError | None:
             seen.add(id(cause))
             pending += [link for link in (cause.__cause__, cause.__context__) if link is not None]
     return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = parser().parse_args(argv)
+    plan = plan_or_exit(options)
+    json.dump(plan.to_json(), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
