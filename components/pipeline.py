@@ -23,8 +23,6 @@ from .reliability import stuck_job_actions
 from .validation import resolve_args
 
 TYPE_TOKEN = "batcharray:index:BatchArrayPipeline"
-#: The pipeline's own Name tags cover its notifier's children too (transformations are inherited).
-_NOT_FOR_THE_NOTIFIER = ("name_prefix",)
 
 
 class BatchArrayPipeline(pulumi.ComponentResource, NotifierOutputs):
@@ -84,15 +82,18 @@ class BatchArrayPipeline(pulumi.ComponentResource, NotifierOutputs):
             self,
             time_limit_actions=stuck_job_actions(settings.reliability),
         )
+        # The pipeline's own options, as given; its Name tags already reach the notifier's children
+        # (transformations are inherited), so `name_prefix` stays here.
+        options = {key: value for key, value in args.items() if key in NotifierOptions.__annotations__}
+        options.pop("name_prefix", None)
         # Named like the pipeline, so its children keep the names (and, with the aliases `moved_from`
         # adds, the identity) they had when the pipeline parented them itself.
-        shared = {key: args[key] for key in NotifierOptions.__annotations__ if key in args}  # type: ignore[literal-required]
         completion = ArrayCompletionNotifier(
             name,
             ArrayCompletionNotifierArgs(
                 job_queue_arns=[batch.job_queue.arn],
                 job_definition_arn_prefixes=[batch.job_definition.arn_prefix],
-                **{key: value for key, value in shared.items() if key not in _NOT_FOR_THE_NOTIFIER},  # type: ignore[typeddict-item]
+                **options,  # type: ignore[typeddict-item]
             ),
             pulumi.ResourceOptions(parent=self),
             moved_from=self,

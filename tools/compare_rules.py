@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Final
 
 from tools.eventgen import MAX_ARRAY_SIZE, MIN_ARRAY_SIZE, Compute
-from tools.plan import add_program_arguments, plan_or_exit
+from tools.plan import USAGE_ERROR, add_program_arguments, plan_or_exit
 from tools.rehearsal_world import StackTarget
 from tools.rehearse import Scenario, read_pattern, rehearse, whole_number
 
@@ -96,6 +96,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if options.failures > options.size:
         arguments.error(f"--failures ({options.failures}) must not exceed --size ({options.size})")
     target = StackTarget.from_plan(plan_or_exit(options))
+    if len(target.job_queue_arns) != 1:
+        # Each row counts one array job; a notifier on several queues rehearses one per queue.
+        print(
+            f"error: the comparison needs a stack with one queue; {options.stack} has {len(target.job_queue_arns)}",
+            file=sys.stderr,
+        )
+        return USAGE_ERROR
     sys.stdout.write(table(target, options.size, options.failures))
     return 0
 

@@ -98,11 +98,6 @@ class StackTarget:
         """The first queue: where the noise's neighbour queue is named after."""
         return self.job_queue_arns[0]
 
-    @property
-    def job_definition_prefix(self) -> str:
-        """`…:job-definition/<name>:`, what every revision of the rehearsal's definition starts with."""
-        return self.job_definition_arn.rpartition(":")[0] + ":"
-
     @classmethod
     def from_plan(cls, plan: Plan) -> StackTarget:
         notifiers = plan.of_type(_NOTIFIER)
