@@ -97,7 +97,7 @@ class NotifierOutputs:
     def outputs(self) -> dict[str, pulumi.Output[Any]]:
         """Every output by its attribute name, for stack exports and `register_outputs` (unset optional
         outputs, e.g. the downstream function's when there is none, are left out)."""
-        return {key: getattr(self, key) for key in self.output_names() if getattr(self, key, None) is not None}
+        return {key: getattr(self, key) for key in self.output_names() if getattr(self, key) is not None}
 
     def take_notifier_outputs(self, source: "NotifierOutputs") -> None:
         """Adopt `source`'s values for the outputs declared here."""
