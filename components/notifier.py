@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -116,6 +116,7 @@ def notifier(
     event_bus: pulumi.Input[str] = "default",
     role: aws.iam.Role | None = None,
     extra_statements: pulumi.Input[Sequence[Statement]] = (),
+    extra_environment: Mapping[str, pulumi.Input[str]] | None = None,
 ) -> Notifier:
     child = pulumi.ResourceOptions(parent=parent)
     log_group = aws.cloudwatch.LogGroup(
@@ -166,6 +167,7 @@ def notifier(
                 "POWERTOOLS_SERVICE_NAME": "batch-array-notify",
                 # Where the handler puts the normalized completion event (name, or ARN for another account).
                 "EVENT_BUS_NAME": event_bus,
+                **(extra_environment or {}),
             }
         },
         logging_config={"log_format": "Text", "log_group": log_group.name},

@@ -13,6 +13,7 @@ import pulumi
 
 from .args import BatchArrayPipelineArgs
 from .batch import batch_resources
+from .chat import chat_delivery, notifier_environment, notifier_grants
 from .completion_bus import (
     COMPLETION_EVENT_DETAIL_TYPE,
     COMPLETION_EVENT_SOURCE,
@@ -26,6 +27,7 @@ from .network import job_network
 from .notifier import completion_topic, notifier, notifier_role
 from .reliability import (
     alerting,
+    alerts_topic,
     notifier_statements,
     protection,
     retry_policy,
@@ -151,6 +153,9 @@ class BatchArrayPipeline(pulumi.ComponentResource):
             kms_master_key_id=shield.key.arn,
         )
         bus = completion_bus(settings.completion_event_bus, self)
+        # Opt-in chat channels: a chat topic (under the key) the notifier publishes to, and channels
+        # subscribed to it and to the alerts topic. Nothing at all without a Slack or Teams channel.
+        chat = chat_delivery(name, settings.chat, shield.key.arn, alerts_topic(failures, topic_arn), tags, self)
         handler = notifier(
             name,
             settings.notifier,
@@ -159,7 +164,8 @@ class BatchArrayPipeline(pulumi.ComponentResource):
             self,
             event_bus=bus.reference,
             role=role,
-            extra_statements=notifier_statements(shield, owns_topic, self),
+            extra_statements=notifier_grants(chat, notifier_statements(shield, owns_topic or chat is not None, self)),
+            extra_environment=notifier_environment(chat),
         )
         grant_put_events(name, handler.role, bus, self)
         rule = completion_rule(

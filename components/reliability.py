@@ -321,6 +321,11 @@ def dead_letter_policy(
     )
 
 
+def alerts_topic(settings: ReliabilitySettings, completion_topic_arn: pulumi.Input[str]) -> pulumi.Output[str]:
+    """Where alarms and blocked-queue alerts go: `alerts_topic_arn`, else the completion topic."""
+    return pulumi.Output.from_input(settings.alerts_topic_arn or completion_topic_arn)
+
+
 def alerting(
     name: str,
     settings: ReliabilitySettings,
@@ -335,7 +340,7 @@ def alerting(
     other_dead_lettering_rules: Sequence[aws.cloudwatch.EventRule] = (),
 ) -> Alerting:
     """Everything that reacts to a failure, declared once the rule and the notifier exist."""
-    alerts_topic_arn = pulumi.Output.from_input(settings.alerts_topic_arn or completion_topic_arn)
+    alerts_topic_arn = alerts_topic(settings, completion_topic_arn)
     config = invoke_config(name, function, shield.notifier_failure_queue.arn, settings, parent)
     blocked_rule, _ = queue_blocked_rule(
         name, job_queue, alerts_topic_arn, shield.event_dead_letter_queue.arn, settings, tags, parent

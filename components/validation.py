@@ -28,6 +28,7 @@ from .args import (
     EmailSubscription,
 )
 from .batch import ComputeSettings, JobSettings
+from .chat import ChatSettings, SlackChannel, TeamsChannel
 from .completion_bus import DEFAULT_EVENT_BUS
 from .downstream import (
     DEFAULT_ARCHITECTURE,
@@ -119,6 +120,7 @@ class ResolvedArgs:
     completion_event_bus: pulumi.Input[str]
     downstream_function: DownstreamSettings | None
     name_prefix: str | None
+    chat: ChatSettings | None
 
 
 def _one_of(key: str, value: object, allowed: Iterable[object]) -> None:
@@ -349,6 +351,7 @@ def resolve_args(args: BatchArrayPipelineArgs) -> ResolvedArgs:
         completion_event_bus=_event_bus(given.get("completion_event_bus")),
         downstream_function=_downstream(given.get("downstream_function")),
         name_prefix=_name_prefix(given.get("name_prefix")),
+        chat=_chat(given),
     )
 
 
@@ -483,3 +486,59 @@ def _name_prefix(value: object) -> str | None:
     if value is not None and (not isinstance(value, str) or not NAME_PREFIX.match(value)):
         raise InvalidArgumentError("name_prefix", value, "expected 1-64 letters, digits, '.', '-' or '_'")
     return value
+
+
+# --------------------------------------------------------------------------------------------------
+# Chat channels (Amazon Q Developer in chat applications). Formats are the service's own (its API model,
+# CreateSlackChannelConfiguration and CreateMicrosoftTeamsChannelConfiguration; a test keeps them equal).
+
+SLACK_WORKSPACE_ID = re.compile(r"^[0-9A-Z]{1,255}$")
+SLACK_CHANNEL_ID = re.compile(r"^[A-Za-z0-9]{1,255}$")
+TEAMS_UUID = re.compile(r"^[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}$")
+TEAMS_CHANNEL_ID = re.compile(r"^([a-zA-Z0-9-_=+\/.,])*%3[aA]([a-zA-Z0-9-_=+\/.,])*%40([a-zA-Z0-9-_=+\/.,])*$")
+#: The API's longest ID, for every one of them.
+CHAT_ID_MAX = 255
+#: Each key: its format and how to say it.
+CHAT_KEYS: dict[str, tuple[re.Pattern[str], str]] = {
+    "slack_workspace_id": (SLACK_WORKSPACE_ID, "expected the workspace ID (capitals and digits, e.g. T07EA123LEP)"),
+    "slack_channel_id": (SLACK_CHANNEL_ID, "expected the channel ID (letters and digits, e.g. C07EZ1ABC23)"),
+    "teams_tenant_id": (TEAMS_UUID, "expected the tenant ID, a UUID"),
+    "teams_team_id": (TEAMS_UUID, "expected the team ID, a UUID"),
+    "teams_channel_id": (
+        TEAMS_CHANNEL_ID,
+        "expected the channel ID as the channel link has it, URL-encoded: 19%3A...%40thread.tacv2",
+    ),
+}
+SLACK_KEYS = ("slack_workspace_id", "slack_channel_id")
+TEAMS_KEYS = ("teams_tenant_id", "teams_team_id", "teams_channel_id")
+
+
+def _chat_group(given: dict[str, Any], keys: tuple[str, ...]) -> dict[str, str] | None:
+    """All keys of one chat application, or none of them; each in the service's format."""
+    values = {key: given.get(key) for key in keys}
+    present = [key for key in keys if values[key] is not None]
+    if not present:
+        return None
+    missing = [key for key in keys if values[key] is None]
+    if missing:
+        together = " and ".join(keys)
+        raise InvalidArgumentError(missing[0], None, f"set {together} together ({present[0]} is set)")
+    for key in keys:
+        pattern, rule = CHAT_KEYS[key]
+        value = values[key]
+        if not isinstance(value, str) or not pattern.match(value) or len(value) > CHAT_ID_MAX:
+            raise InvalidArgumentError(key, value, rule)
+    return cast(dict[str, str], values)
+
+
+def _chat(given: dict[str, Any]) -> ChatSettings | None:
+    slack = _chat_group(given, SLACK_KEYS)
+    teams = _chat_group(given, TEAMS_KEYS)
+    if slack is None and teams is None:
+        return None
+    return ChatSettings(
+        slack=SlackChannel(slack["slack_workspace_id"], slack["slack_channel_id"]) if slack else None,
+        teams=TeamsChannel(teams["teams_tenant_id"], teams["teams_team_id"], teams["teams_channel_id"])
+        if teams
+        else None,
+    )
