@@ -521,8 +521,11 @@ def _chat_group(given: dict[str, Any], keys: tuple[str, ...]) -> dict[str, str] 
         return None
     missing = [key for key in keys if values[key] is None]
     if missing:
-        together = " and ".join(keys)
-        raise InvalidArgumentError(missing[0], None, f"set {together} together ({present[0]} is set)")
+        raise InvalidArgumentError(
+            present[0],
+            values[present[0]],
+            f"needs {' and '.join(missing)} too ({'both or neither' if len(keys) == 2 else 'all three or none'})",
+        )
     for key in keys:
         pattern, rule = CHAT_KEYS[key]
         value = values[key]

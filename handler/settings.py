@@ -28,6 +28,8 @@ class Settings:
     region: str
     event_bus_name: str = "default"
     """Bus (name, or ARN for another account's) that receives the normalized completion event."""
+    chat_topic_arn: str | None = None
+    """Topic of the chat channels (custom notifications); None when no chat channel is configured."""
 
 
 def _required(name: str) -> str:
@@ -63,4 +65,5 @@ def settings() -> Settings:
         max_failed_details=_max_failed_details(),
         region=_required("AWS_REGION"),
         event_bus_name=os.environ.get("EVENT_BUS_NAME", "").strip() or "default",
+        chat_topic_arn=os.environ.get("CHAT_TOPIC_ARN", "").strip() or None,
     )
