@@ -493,7 +493,7 @@ def _name_prefix(value: object) -> str | None:
 # CreateSlackChannelConfiguration and CreateMicrosoftTeamsChannelConfiguration; a test keeps them equal).
 
 SLACK_WORKSPACE_ID = re.compile(r"^[0-9A-Z]{1,255}$")
-SLACK_CHANNEL_ID = re.compile(r"^[A-Za-z0-9]{1,255}$")
+SLACK_CHANNEL_ID = re.compile(r"^[A-Za-z0-9]+$")
 TEAMS_UUID = re.compile(r"^[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}$")
 TEAMS_CHANNEL_ID = re.compile(r"^([a-zA-Z0-9-_=+\/.,])*%3[aA]([a-zA-Z0-9-_=+\/.,])*%40([a-zA-Z0-9-_=+\/.,])*$")
 #: The API's longest ID, for every one of them.
