@@ -185,3 +185,9 @@ def test_the_documented_examples_are_what_the_code_produces(example):
     documentation = (ROOT / "docs" / "chat.md").read_text()
     assert f"```text\n{channel_view(message)}```" in documentation
     assert f"```json\n{json.dumps(message, indent=2, ensure_ascii=False)}\n```" in documentation
+
+
+def test_the_readme_shows_the_failure_as_the_channel_does():
+    failure = chat_message(example_report(*EXAMPLES[1]))
+
+    assert f"```text\n{channel_view(failure)}```" in (ROOT / "README.md").read_text()
