@@ -39,14 +39,15 @@ def _errors(message: dict) -> list[str]:
 
 @pytest.fixture(scope="module")
 def worst_case():
-    """The largest report the handler can build: 100 failed children (the detail maximum), every reason
-    at the report's 500-character clip, every child with a logs link, a 128-character job name."""
+    """The largest report the handler can build: 10,000 children all failed, 100 of them in detail (the
+    detail maximum), every reason at the report's 500-character clip, every child with a logs link, a
+    128-character job name. (Generated as an array of 100, then counted as 10,000: the same message.)"""
     queue = "arn:aws:batch:eu-west-1:123456789012:job-queue/" + "q" * 128
     definition = "arn:aws:batch:eu-west-1:123456789012:job-definition/" + "d" * 128 + ":3"
     spec = ArrayJobSpec(
         queue,
         definition,
-        size=10_000,
+        size=100,
         failures=100,
         failures_before_placement=0,
         compute=Compute.EC2,
@@ -68,7 +69,14 @@ def worst_case():
         replace(child, container_reason="c" * MAX_REASON_CHARS, logs_url=f"https://example.com/{'x' * 400}")
         for child in report.failed_children
     )
-    report = replace(report, failed_children=children, status_reason="p" * MAX_REASON_CHARS)
+    report = replace(
+        report,
+        failed_children=children,
+        status_reason="p" * MAX_REASON_CHARS,
+        array_size=10_000,
+        succeeded=0,
+        failed=10_000,
+    )
     assert len(report.failed_children) == 100
     assert all(len(child.status_reason or "") == MAX_REASON_CHARS for child in report.failed_children)
     return report
@@ -99,7 +107,7 @@ def test_the_worst_case_lists_what_fits_and_counts_the_rest(worst_case):
 
     listed = [line for line in description.splitlines() if line.startswith("• index ")]
     assert 0 < len(listed) < 100
-    assert description.splitlines()[-1].startswith(f"…and {100 - len(listed)} more of 100 failed children")
+    assert description.splitlines()[-1].startswith(f"…and {10_000 - len(listed)} more of 10000 failed children")
     # The console link comes before the children, so no amount of them pushes it out.
     assert f"<{worst_case.job_url}|" in description
     # Each reason is cut for chat; the e-mail report and the completion event keep 500 characters.
