@@ -199,3 +199,16 @@ def test_the_readme_shows_the_failure_as_the_channel_does():
     failure = chat_message(example_report(*EXAMPLES[1]))
 
     assert f"```text\n{channel_view(failure)}```" in (ROOT / "README.md").read_text()
+
+
+def test_the_count_of_the_unlisted_always_fits(worst_case):
+    """Whatever room the last listed child leaves, the closing count still fits in the budget."""
+    for pad in range(0, 300, 3):
+        children = tuple(
+            replace(child, logs_url=f"https://example.com/{'y' * (200 + pad)}") for child in worst_case.failed_children
+        )
+
+        description = chat_message(replace(worst_case, failed_children=children))["content"]["description"]
+
+        assert len(description) <= LIMITS["description"].chars, pad
+        assert description.splitlines()[-1].startswith("…and "), pad
