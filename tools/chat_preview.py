@@ -6,7 +6,7 @@ style markup is resolved the way the chat applications show it (a link shows its
 lose their marks). The rehearsal prints it for every chat message; docs/chat.md shows the two examples
 this module prints, and a test keeps them equal.
 
-Exit codes: 0 printed.
+Exit codes: 0 printed, 2 usage error.
 """
 
 from __future__ import annotations
@@ -81,7 +81,11 @@ def examples() -> list[dict[str, Any]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argparse.ArgumentParser(prog="python -m tools.chat_preview", description=__doc__.split("\n\n")[0]).parse_args(argv)
+    argparse.ArgumentParser(
+        prog="python -m tools.chat_preview",
+        description=__doc__.split("\n\n")[0] if __doc__ else None,
+        epilog="exit codes: 0 printed, 2 usage error",
+    ).parse_args(argv)
     for message in examples():
         print(channel_view(message))
         print(json.dumps(message, indent=2, ensure_ascii=False))
