@@ -103,6 +103,11 @@ READERS: dict[str, Callable[[pulumi.Config, str], Any]] = {
     "stuckJobReasons": pulumi.Config.get_object,
     "kmsKeyDeletionWindowDays": pulumi.Config.get_int,
     "tags": pulumi.Config.get_object,
+    "slackWorkspaceId": pulumi.Config.get,
+    "slackChannelId": pulumi.Config.get,
+    "teamsTenantId": pulumi.Config.get,
+    "teamsTeamId": pulumi.Config.get,
+    "teamsChannelId": pulumi.Config.get,
     "existingJobQueueArns": pulumi.Config.get_object,
     "existingJobDefinitionArnPrefixes": pulumi.Config.get_object,
 }

@@ -140,6 +140,24 @@ class NotifierOptions(TypedDict, total=False):
     """Adds a `Name` tag `<name_prefix>-<part>` (e.g. `etl-queue`) to every taggable resource, so a
     larger account's console lists them together. Default: no `Name` tag."""
 
+    slack_workspace_id: str
+    """Slack workspace (team) ID, e.g. `T07EA123LEP`, as the Amazon Q Developer in chat applications
+    console shows it once the workspace is authorised there. With `slack_channel_id` (both or neither):
+    completions, alarms and blocked-queue alerts go to that channel. Default: no Slack channel."""
+
+    slack_channel_id: str
+    """Slack channel ID, e.g. `C07EZ1ABC23` (the end of the channel's link). With `slack_workspace_id`."""
+
+    teams_tenant_id: str
+    """Microsoft Teams tenant ID (a UUID). With `teams_team_id` and `teams_channel_id` (all three or none):
+    completions, alarms and blocked-queue alerts go to that channel. Default: no Teams channel."""
+
+    teams_team_id: str
+    """Microsoft Teams team ID (a UUID), as the console shows it once the team is authorised there."""
+
+    teams_channel_id: str
+    """Microsoft Teams channel ID as the channel's link has it, URL-encoded: `19%3A...%40thread.tacv2`."""
+
 
 class BatchArrayPipelineArgs(NotifierOptions, total=False):
     """Everything is optional: the defaults reproduce the original article's print-color demo on EC2."""

@@ -19,6 +19,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .args import ArrayCompletionNotifierArgs
+from .chat import chat_delivery, notifier_environment, notifier_grants
 from .completion_bus import (
     COMPLETION_EVENT_DETAIL_TYPE,
     COMPLETION_EVENT_SOURCE,
@@ -30,7 +31,7 @@ from .downstream import downstream_function
 from .identity import children_moved_from
 from .naming import name_tag_transformation
 from .notifier import completion_topic, notifier, notifier_role
-from .reliability import alerting, notifier_statements, protection, retry_policy
+from .reliability import alerting, alerts_topic, notifier_statements, protection, retry_policy
 from .validation import ResolvedNotifierArgs, check_batch_arns_are_local, resolve_notifier_args
 
 TYPE_TOKEN = "batcharray:index:ArrayCompletionNotifier"
@@ -161,6 +162,9 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
             kms_master_key_id=shield.key.arn,
         )
         bus = completion_bus(settings.completion_event_bus, self)
+        # Opt-in chat channels: a chat topic (under the key) the notifier publishes to, and channels
+        # subscribed to it and to the alerts topic. Nothing at all without a Slack or Teams channel.
+        chat = chat_delivery(name, settings.chat, shield.key.arn, alerts_topic(failures, topic_arn), tags, self)
         handler = notifier(
             name,
             settings.notifier,
@@ -169,7 +173,8 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
             self,
             event_bus=bus.reference,
             role=role,
-            extra_statements=notifier_statements(shield, owns_topic, self),
+            extra_statements=notifier_grants(chat, notifier_statements(shield, owns_topic or chat is not None, self)),
+            extra_environment=notifier_environment(chat),
             job_queue_arns=queue_arns,
         )
         grant_put_events(name, handler.role, bus, self)

@@ -290,3 +290,42 @@ def alerts_topic_policy(
             },
         ],
     }
+
+
+# --------------------------------------------------------------------------------------------------
+# Chat delivery (issue 13): the chat channels' role, and the notifier's right to publish to the chat topic.
+
+#: What a channel needs to render an alarm notification: the alarm (state, reason, history) and its
+#: metric chart. The service's "notification permissions" template grants `cloudwatch:Describe*`, `Get*`
+#: and `List*`; these are the reads of that template an alarm notification shows, named one by one.
+CHAT_ALARM_READ_ACTIONS: tuple[str, ...] = ("cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmHistory")
+CHAT_METRIC_READ_ACTIONS: tuple[str, ...] = ("cloudwatch:GetMetricData", "cloudwatch:GetMetricWidgetImage")
+
+
+def chat_channel_policy(partition: str, region: str, account_id: str) -> PolicyDocument:
+    """The chat channels' role: read the alarms of this account and region, and draw their metrics."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                # The alerts topic may be one the user shares with other alarms of the region: any alarm
+                # of this account and region, not only the pipeline's six.
+                "Sid": "ReadAlarmsForNotifications",
+                "Effect": "Allow",
+                "Action": list(CHAT_ALARM_READ_ACTIONS),
+                "Resource": f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:*",
+            },
+            {
+                # GetMetricData and GetMetricWidgetImage support no resource-level permissions.
+                "Sid": "DrawAlarmCharts",
+                "Effect": "Allow",
+                "Action": list(CHAT_METRIC_READ_ACTIONS),
+                "Resource": "*",  # IAM accepts only "*" for these two actions
+            },
+        ],
+    }
+
+
+def chat_publish_statement(chat_topic_arn: str) -> Statement:
+    """The notifier publishes custom notifications to the chat topic (the key: notifier_reliability_statements)."""
+    return {"Sid": "PublishChatNotification", "Effect": "Allow", "Action": "sns:Publish", "Resource": chat_topic_arn}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -129,6 +129,7 @@ def notifier(
     event_bus: pulumi.Input[str] = "default",
     role: aws.iam.Role | None = None,
     extra_statements: pulumi.Input[Sequence[Statement]] = (),
+    extra_environment: Mapping[str, pulumi.Input[str]] | None = None,
     *,
     job_queue_arns: pulumi.Input[Sequence[str]],
 ) -> Notifier:
@@ -182,6 +183,7 @@ def notifier(
                 # Where the handler puts the normalized completion event (name, or ARN for another account).
                 "EVENT_BUS_NAME": event_bus,
                 "JOB_QUEUE_ARNS": pulumi.Output.from_input(job_queue_arns).apply(job_queue_arns_variable),
+                **(extra_environment or {}),
             }
         },
         logging_config={"log_format": "Text", "log_group": log_group.name},

@@ -335,6 +335,11 @@ def dead_letter_policy(
     )
 
 
+def alerts_topic(settings: ReliabilitySettings, completion_topic_arn: pulumi.Input[str]) -> pulumi.Output[str]:
+    """Where alarms and blocked-queue alerts go: `alerts_topic_arn`, else the completion topic."""
+    return pulumi.Output.from_input(settings.alerts_topic_arn or completion_topic_arn)
+
+
 def alerting(
     name: str,
     settings: ReliabilitySettings,
@@ -350,7 +355,7 @@ def alerting(
 ) -> Alerting:
     """Everything that reacts to a failure, declared once the rules and the notifier exist; one blocked-queue
     rule per group of queues, as for the completion rules."""
-    alerts_topic_arn = pulumi.Output.from_input(settings.alerts_topic_arn or completion_topic_arn)
+    alerts_topic_arn = alerts_topic(settings, completion_topic_arn)
     config = invoke_config(name, function, shield.notifier_failure_queue.arn, settings, parent)
     dead_letter_arn = shield.event_dead_letter_queue.arn
     blocked_rules = [

@@ -29,6 +29,7 @@ from .args import (
     EmailSubscription,
 )
 from .batch import ComputeSettings, JobSettings
+from .chat import ChatSettings, SlackChannel, TeamsChannel
 from .completion_bus import DEFAULT_EVENT_BUS
 from .downstream import (
     DEFAULT_ARCHITECTURE,
@@ -115,6 +116,7 @@ class ResolvedOptions:
     completion_event_bus: pulumi.Input[str]
     downstream_function: DownstreamSettings | None
     name_prefix: str | None
+    chat: ChatSettings | None
 
 
 @dataclass(frozen=True)
@@ -335,6 +337,7 @@ def _options(given: dict[str, Any], get: Callable[[str], Any]) -> ResolvedOption
         completion_event_bus=_event_bus(given.get("completion_event_bus")),
         downstream_function=_downstream(given.get("downstream_function")),
         name_prefix=_name_prefix(given.get("name_prefix")),
+        chat=_chat(given),
     )
 
 
@@ -618,4 +621,63 @@ def resolve_notifier_args(args: ArrayCompletionNotifierArgs) -> ResolvedNotifier
         ) from None
     return ResolvedNotifierArgs(
         **_options_of(options), job_queue_arns=queues, job_definition_arn_prefixes=definitions, rule_groups=groups
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Chat channels (Amazon Q Developer in chat applications). Formats are the service's own (its API model,
+# CreateSlackChannelConfiguration and CreateMicrosoftTeamsChannelConfiguration; a test keeps them equal).
+
+SLACK_WORKSPACE_ID = re.compile(r"^[0-9A-Z]{1,255}$")
+SLACK_CHANNEL_ID = re.compile(r"^[A-Za-z0-9]+$")
+TEAMS_UUID = re.compile(r"^[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}$")
+TEAMS_CHANNEL_ID = re.compile(r"^([a-zA-Z0-9-_=+\/.,])*%3[aA]([a-zA-Z0-9-_=+\/.,])*%40([a-zA-Z0-9-_=+\/.,])*$")
+#: The API's longest ID, for every one of them.
+CHAT_ID_MAX = 255
+#: Each key: its format and how to say it.
+CHAT_KEYS: dict[str, tuple[re.Pattern[str], str]] = {
+    "slack_workspace_id": (SLACK_WORKSPACE_ID, "expected the workspace ID (capitals and digits, e.g. T07EA123LEP)"),
+    "slack_channel_id": (SLACK_CHANNEL_ID, "expected the channel ID (letters and digits, e.g. C07EZ1ABC23)"),
+    "teams_tenant_id": (TEAMS_UUID, "expected the tenant ID, a UUID"),
+    "teams_team_id": (TEAMS_UUID, "expected the team ID, a UUID"),
+    "teams_channel_id": (
+        TEAMS_CHANNEL_ID,
+        "expected the channel ID as the channel link has it, URL-encoded: 19%3A...%40thread.tacv2",
+    ),
+}
+SLACK_KEYS = ("slack_workspace_id", "slack_channel_id")
+TEAMS_KEYS = ("teams_tenant_id", "teams_team_id", "teams_channel_id")
+
+
+def _chat_group(given: dict[str, Any], keys: tuple[str, ...]) -> dict[str, str] | None:
+    """All keys of one chat application, or none of them; each in the service's format."""
+    values = {key: given.get(key) for key in keys}
+    present = [key for key in keys if values[key] is not None]
+    if not present:
+        return None
+    missing = [key for key in keys if values[key] is None]
+    if missing:
+        raise InvalidArgumentError(
+            present[0],
+            values[present[0]],
+            f"needs {' and '.join(missing)} too ({'both or neither' if len(keys) == 2 else 'all three or none'})",
+        )
+    for key in keys:
+        pattern, rule = CHAT_KEYS[key]
+        value = values[key]
+        if not isinstance(value, str) or not pattern.match(value) or len(value) > CHAT_ID_MAX:
+            raise InvalidArgumentError(key, value, rule)
+    return cast(dict[str, str], values)
+
+
+def _chat(given: dict[str, Any]) -> ChatSettings | None:
+    slack = _chat_group(given, SLACK_KEYS)
+    teams = _chat_group(given, TEAMS_KEYS)
+    if slack is None and teams is None:
+        return None
+    return ChatSettings(
+        slack=SlackChannel(slack["slack_workspace_id"], slack["slack_channel_id"]) if slack else None,
+        teams=TeamsChannel(teams["teams_tenant_id"], teams["teams_team_id"], teams["teams_channel_id"])
+        if teams
+        else None,
     )

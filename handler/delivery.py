@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .aws import client
+from .chat import chat_message
 from .report import CompletionReport, sns_message
 from .settings import settings
 
@@ -75,7 +76,18 @@ def put_completion_event(report: CompletionReport) -> dict[str, Any]:
     return {"sink": "eventbridge", "eventId": entry["EventId"]}
 
 
-SINKS: tuple[Sink, ...] = (publish_to_sns, put_completion_event)
+def publish_to_chat(report: CompletionReport) -> dict[str, Any]:
+    """The custom notification on the chat topic, which the Slack and Teams channels subscribe to."""
+    response = client("sns").publish(TopicArn=settings().chat_topic_arn, Message=json.dumps(chat_message(report)))
+    return {"sink": "chat", "messageId": response["MessageId"]}
+
+
+SINKS: tuple[Sink, ...] = (publish_to_sns, put_completion_event, publish_to_chat)
+
+
+def active_sinks() -> tuple[Sink, ...]:
+    """The sinks this deployment has: the chat sink only with a chat topic (CHAT_TOPIC_ARN)."""
+    return tuple(sink for sink in SINKS if sink is not publish_to_chat or settings().chat_topic_arn)
 
 
 def deliver(report: CompletionReport, context: LambdaContext | None) -> list[dict[str, Any]]:
@@ -84,7 +96,7 @@ def deliver(report: CompletionReport, context: LambdaContext | None) -> list[dic
     if context is not None:
         # Lets Powertools expire an in-progress record when this invocation times out mid-delivery.
         _idempotency_config().register_lambda_context(context)
-    return [_exactly_once(sink)(report=report) for sink in SINKS]
+    return [_exactly_once(sink)(report=report) for sink in active_sinks()]
 
 
 @functools.cache

@@ -194,7 +194,7 @@ def summary_text(report: CompletionReport) -> str:
         f"Job definition:  {report.job_definition}",
         f"Created:         {_iso(report.created_at_ms) or 'unknown'}",
         f"Stopped:         {_iso(report.stopped_at_ms) or 'unknown'}",
-        f"Duration:        {_human_duration(report.duration_seconds)}",
+        f"Duration:        {human_duration(report.duration_seconds)}",
     ]
     if report.status_reason:
         lines.append(f"Status reason:   {report.status_reason}")
@@ -305,7 +305,7 @@ def _epoch_ms(iso_time: str | None) -> int | None:
     return int(parsed.timestamp() * 1000)
 
 
-def _human_duration(seconds: int | None) -> str:
+def human_duration(seconds: int | None) -> str:
     if seconds is None:
         return "unknown"
     hours, rest = divmod(seconds, 3600)

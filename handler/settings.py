@@ -32,6 +32,8 @@ class Settings:
     """The queues whose completions this notifier reports (`JOB_QUEUE_ARNS`); any other queue's are ignored."""
     event_bus_name: str = "default"
     """Bus (name, or ARN for another account's) that receives the normalized completion event."""
+    chat_topic_arn: str | None = None
+    """Topic of the chat channels (custom notifications); None when no chat channel is configured."""
 
 
 def _required(name: str) -> str:
@@ -79,4 +81,5 @@ def settings() -> Settings:
         region=_required("AWS_REGION"),
         job_queue_arns=_job_queue_arns(),
         event_bus_name=os.environ.get("EVENT_BUS_NAME", "").strip() or "default",
+        chat_topic_arn=os.environ.get("CHAT_TOPIC_ARN", "").strip() or None,
     )

@@ -37,6 +37,19 @@ def descendants(plan: Plan, type_token: str, name: str) -> list[PlannedResource]
     ]
 
 
+SLACK_CHANNEL = "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration"
+TEAMS_CHANNEL = "aws:chatbot/teamsChannelConfiguration:TeamsChannelConfiguration"
+
+#: Both chat applications configured (the IDs in the services' formats); `chat_plan` plans dev with them.
+CHAT_CONFIG = {
+    "batch-array-notify:slackWorkspaceId": "T07EA123LEP",
+    "batch-array-notify:slackChannelId": "C07EZ1ABC23",
+    "batch-array-notify:teamsTenantId": "00000000-1111-2222-3333-444444444444",
+    "batch-array-notify:teamsTeamId": "55555555-6666-7777-8888-999999999999",
+    "batch-array-notify:teamsChannelId": "19%3Aabc123def456%40thread.tacv2",
+}
+
+
 def queued_compute_types(plan: Plan, queue_name: str) -> list[str]:
     """Compute types in the order the queue tries them.
 

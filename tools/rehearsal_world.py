@@ -367,7 +367,12 @@ class RehearsalWorld:
         for queue_arn in target.job_queue_arns:
             self._expect(queue_arn, self._queue(queue_arn), "job queue")
         self._expect(target.job_definition_arn, self._definition(target.job_definition_arn), "job definition")
-        self._subscriber_url = self._topic_subscriber(target.handler_environment["TOPIC_ARN"])
+        self._subscriber_url = self._topic_subscriber(target.handler_environment["TOPIC_ARN"], "rehearsal-subscriber")
+        # The chat topic, when the plan has chat channels: the channels read it; here a queue does.
+        chat_topic_arn = target.handler_environment.get("CHAT_TOPIC_ARN")
+        self._chat_subscriber_url = (
+            self._topic_subscriber(chat_topic_arn, "rehearsal-chat-subscriber") if chat_topic_arn else None
+        )
         create_idempotency_table(target.handler_environment["IDEMPOTENCY_TABLE"], region)
 
     @staticmethod
@@ -400,11 +405,11 @@ class RehearsalWorld:
             )["jobDefinitionArn"]
         return self._definitions[name]
 
-    def _topic_subscriber(self, topic_arn: str) -> str:
+    def _topic_subscriber(self, topic_arn: str, queue_name: str) -> str:
         sns = boto3.client("sns", region_name=self.target.region)
         minted = sns.create_topic(Name=topic_arn.rpartition(":")[2])["TopicArn"]
         self._expect(topic_arn, minted, "SNS topic")
-        return subscribe_queue(topic_arn, "rehearsal-subscriber", self.target.region)
+        return subscribe_queue(topic_arn, queue_name, self.target.region)
 
     def lambda_context(self) -> LambdaContext:
         return LambdaContext.of_function("batch-array-notify-rehearsal", self.target.region)
@@ -485,6 +490,13 @@ class RehearsalWorld:
             body = str(envelope.get("Message", ""))
             received.append(Notification(str(envelope.get("Subject", "")), body, _report_document(body)))
         return received
+
+    def chat_messages(self) -> list[dict[str, Any]]:
+        """Drain the chat topic's subscriber queue: the custom notifications the channels would get
+        (none when the plan has no chat channel)."""
+        if self._chat_subscriber_url is None:
+            return []
+        return [json.loads(str(envelope["Message"])) for envelope in drain_queue(self._sqs, self._chat_subscriber_url)]
 
 
 def create_idempotency_table(name: str, region: str) -> None:

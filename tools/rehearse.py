@@ -33,6 +33,7 @@ from typing import IO, TYPE_CHECKING, Any, Final, cast
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]  # no type information
 
 from batch_array_notify.handler import app as handler_app
+from tools.chat_preview import channel_view
 from tools.eventgen import ArrayJobSpec, Compute, array_job_events, noise_events
 from tools.plan import USAGE_ERROR, add_program_arguments, plan_or_exit
 from tools.rehearsal_world import (
@@ -115,19 +116,25 @@ class Rehearsal:
     other_matches: int
     other_notifications: int
     problems: list[str] = field(default_factory=list)
+    #: The custom notifications published to the chat topic (only when the stack has chat channels).
+    chat_messages: list[dict[str, Any]] = field(default_factory=list)
+    chat_configured: bool = False
 
     @property
     def exact(self) -> bool:
         return not self.problems
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        document = {
             "events": self.events,
             "matches": self.matches,
             "invocations": self.invocations,
             "notifications": [notification.summary() for notification in self.notifications],
             "exact": self.exact,
         }
+        if self.chat_configured:
+            document["chatMessages"] = self.chat_messages
+        return document
 
 
 # --------------------------------------------------------------------------------------------------
@@ -323,7 +330,14 @@ def rehearse(
             except Exception as error:  # Lambda would retry; the rehearsal reports it
                 errors.append(f"{type(error).__name__}: {error}")
         notifications = world.notifications()
-    return _judge(target, ledger, emitted, delivered, notifications, errors)
+        chat_messages = world.chat_messages()
+    judged = _judge(target, ledger, emitted, delivered, notifications, errors)
+    judged.chat_messages = chat_messages
+    judged.chat_configured = "CHAT_TOPIC_ARN" in target.handler_environment
+    if judged.chat_configured and len(chat_messages) != len(notifications):
+        # Exactly once holds per sink: the channels hear of each array job exactly as often as e-mail does.
+        judged.problems.append(f"{len(chat_messages)} chat messages for {len(notifications)} notifications")
+    return judged
 
 
 def _identity(event: Mapping[str, Any]) -> str:
@@ -487,6 +501,16 @@ def render(rehearsal: Rehearsal, target: StackTarget, rule: str) -> str:
         lines += [f"    - {problem}" for problem in rehearsal.problems]
     for number, notification in enumerate(rehearsal.notifications, start=1):
         lines += ["", f"Notification {number}", f"Subject: {notification.subject}", "", notification.body.rstrip()]
+    for number, message in enumerate(rehearsal.chat_messages, start=1):
+        lines += [
+            "",
+            f"Chat message {number}, as the channel shows it",
+            "",
+            channel_view(message).rstrip(),
+            "",
+            f"Chat message {number}, as published to the chat topic",
+            json.dumps(message, indent=2, ensure_ascii=False),
+        ]
     return "\n".join(lines) + "\n"
 
 

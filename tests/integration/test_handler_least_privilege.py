@@ -2,6 +2,8 @@
 botocore hook on the handler's own session, `handler/aws.py`) must be allowed by the notifier role's
 policies in each stage's plan, and those policies must allow nothing else but the role's log group, its
 destinations (on-failure queue, completion bus), its table and the key encrypting what it writes to.
+The scenarios run twice: as the stages are, and with a chat topic (CHAT_TOPIC_ARN) against dev planned
+with chat channels, whose role must allow the chat publish and nothing more.
 
 The scenarios drive every AWS code path of the handler: a clean completion, one with failed children
 (ListJobs + a second DescribeJobs), a redelivered completion (idempotency hit) and a failed publish
@@ -13,15 +15,17 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from batch_array_notify.handler import aws
 from batch_array_notify.handler.app import handler
-from tests.integration.moto_stack import BatchStack, MotoBatch, TopicSubscriber, make_lambda_context
+from tests.integration.moto_stack import REGION, BatchStack, MotoBatch, TopicSubscriber, make_lambda_context
 from tests.support import ROLE_POLICY
 from tools.program import Plan
 from tools.rehearsal_world import reset_handler_caches
@@ -49,7 +53,9 @@ def _resource_kind(action: str, params: dict[str, Any]) -> str:
     if service == "batch":
         return "*"  # DescribeJobs and ListJobs take no resource ARN
     if service == "sns":
-        return "topic" if params.get("TopicArn") else "?"
+        if not params.get("TopicArn"):
+            return "?"
+        return "chat-topic" if params["TopicArn"] == os.environ.get("CHAT_TOPIC_ARN") else "topic"
     if service == "dynamodb":
         return "table" if params.get("TableName") else "?"
     if service == "events":
@@ -106,8 +112,7 @@ SCENARIOS: tuple[tuple[Scenario, bool], ...] = (
 )
 
 
-@pytest.fixture(scope="module")
-def recorded_calls(batch_stack: BatchStack) -> Recorded:
+def _record(batch_stack: BatchStack, chat_topic_arn: str | None) -> Recorded:
     """Every scenario run once: the calls they made, as (IAM action, the kind of resource addressed)."""
     recorded: set[tuple[str, str]] = set()
     moto_batch, subscriber = MotoBatch(batch_stack), TopicSubscriber(batch_stack)
@@ -116,6 +121,8 @@ def recorded_calls(batch_stack: BatchStack) -> Recorded:
         with pytest.MonkeyPatch.context() as env:
             if missing_topic:
                 env.setenv("TOPIC_ARN", batch_stack.topic_arn + "-missing")
+            if chat_topic_arn:
+                env.setenv("CHAT_TOPIC_ARN", chat_topic_arn)
             reset_handler_caches()
             _record_handler_calls(recorded)
             scenario(moto_batch, subscriber)
@@ -123,8 +130,28 @@ def recorded_calls(batch_stack: BatchStack) -> Recorded:
     return frozenset(recorded)
 
 
-def test_the_scenarios_drive_every_aws_code_path(recorded_calls):
-    assert {action for action, _ in recorded_calls} >= EXPECTED_ACTIONS, sorted(recorded_calls)
+@pytest.fixture(scope="module")
+def recordings(batch_stack: BatchStack) -> dict[str, Recorded]:
+    """The calls as the stages make them, and with a chat topic (by the plan each is checked against)."""
+    chat_topic_arn = boto3.client("sns", region_name=REGION).create_topic(Name="chat")["TopicArn"]
+    plain = _record(batch_stack, None)
+    return {"dev": plain, "prod": plain, "dev-chat": _record(batch_stack, chat_topic_arn)}
+
+
+@pytest.fixture(scope="module")
+def recorded_calls(recordings: dict[str, Recorded]) -> Recorded:
+    return recordings["dev"]
+
+
+@pytest.fixture(scope="module")
+def plans(stage_plans: dict[str, Plan], chat_plan: Plan) -> dict[str, Plan]:
+    return {**stage_plans, "dev-chat": chat_plan}
+
+
+def test_the_scenarios_drive_every_aws_code_path(recordings):
+    assert {action for action, _ in recordings["dev"]} >= EXPECTED_ACTIONS, sorted(recordings["dev"])
+    assert ("sns:Publish", "chat-topic") not in recordings["dev"]
+    assert recordings["dev-chat"] >= {*recordings["dev"], ("sns:Publish", "chat-topic")}, sorted(recordings["dev-chat"])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -155,6 +182,8 @@ def _resources(plan: Plan) -> dict[str, str]:
     tables = plan.of_type("aws:dynamodb/table:Table")
     table = next(t for t in tables if t.state["name"] == variables["IDEMPOTENCY_TABLE"])
     kinds = {"*": "*", "topic": variables["TOPIC_ARN"], "table": table.state["arn"]}
+    if "CHAT_TOPIC_ARN" in variables:
+        kinds["chat-topic"] = variables["CHAT_TOPIC_ARN"]
     bus = variables.get("EVENT_BUS_NAME")
     if bus is not None:
         kinds["bus"] = _bus_arn(plan, bus)
@@ -181,20 +210,22 @@ def _allows(statements: list[dict[str, Any]], action: str, resource: str) -> boo
     )
 
 
-@pytest.mark.parametrize("stage", ["dev", "prod"])
-def test_every_recorded_call_is_allowed_by_the_planned_role(stage_plans, recorded_calls, stage):
+@pytest.mark.parametrize("stage", ["dev", "prod", "dev-chat"])
+def test_every_recorded_call_is_allowed_by_the_planned_role(plans, recordings, stage):
+    recorded_calls = recordings[stage]
     assert {action for action, _ in recorded_calls} >= EXPECTED_ACTIONS, sorted(recorded_calls)
-    plan = stage_plans[stage]
+    plan = plans[stage]
     statements, kinds = _role_statements(plan), _resources(plan)
     for action, kind in sorted(recorded_calls):
         assert kind in kinds, f"{action} addressed a resource the role does not know: {kind}"
         assert _allows(statements, action, kinds[kind]), f"{stage}: the role denies {action} on {kinds[kind]}"
 
 
-@pytest.mark.parametrize("stage", ["dev", "prod"])
-def test_the_planned_role_allows_nothing_else(stage_plans, recorded_calls, stage):
+@pytest.mark.parametrize("stage", ["dev", "prod", "dev-chat"])
+def test_the_planned_role_allows_nothing_else(plans, recordings, stage):
+    recorded_calls = recordings[stage]
     assert {action for action, _ in recorded_calls} >= EXPECTED_ACTIONS, sorted(recorded_calls)
-    plan = stage_plans[stage]
+    plan = plans[stage]
     kinds = _resources(plan)
     recorded = {(action, kinds[kind]) for action, kind in recorded_calls if kind in kinds}
     notifier = _notifier(plan)

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from batch_array_notify.handler import aws
 from batch_array_notify.handler.app import handler
 from batch_array_notify.handler.batch_jobs import MAX_LIST_PAGES
-from batch_array_notify.handler.delivery import SINKS
+from batch_array_notify.handler.delivery import active_sinks
 from tests.integration.moto_stack import REGION
 from tools.eventgen import ArrayJobSpec, Compute, array_job_events
 
@@ -114,8 +114,8 @@ def test_the_same_completion_delivered_three_times_sends_one_message(moto_batch,
     # Each delivery claims each sink's key with a conditional PutItem; only the first completes it. A
     # duplicate gets the stored result back from the failed condition check (no GetItem needed).
     assert {action: n for action, n in aws_calls.items() if action.startswith("dynamodb:")} == {
-        "dynamodb:PutItem": 3 * len(SINKS),
-        "dynamodb:UpdateItem": len(SINKS),
+        "dynamodb:PutItem": 3 * len(active_sinks()),
+        "dynamodb:UpdateItem": len(active_sinks()),
     }
 
 
@@ -159,7 +159,7 @@ def test_publish_failing_once_leaves_no_record_and_the_retry_sends_one_message(
     new_records = _idempotency_record_ids(table) - records_before
     # One record per sink, each keyed by the sink's name.
     assert sorted(record.partition("#")[0] for record in new_records) == sorted(
-        f"batch-array-notify.{sink.__name__}" for sink in SINKS
+        f"batch-array-notify.{sink.__name__}" for sink in active_sinks()
     )
     (record_id,) = {record for record in new_records if record.startswith("batch-array-notify.publish_to_sns#")}
     record = boto3.client("dynamodb", region_name=REGION).get_item(TableName=table, Key={"id": {"S": record_id}})[

@@ -1,6 +1,7 @@
-"""Least privilege, proven from the plan: every IAM statement of both stages (role trust and inline
-policies, queue, topic and key policies) names its actions one by one; `Resource: "*"` appears only
-where IAM allows nothing narrower, and the code says why next to it; parliament finds nothing."""
+"""Least privilege, proven from the plan: every IAM statement of both stages, and of dev with chat
+channels (role trust and inline policies, queue, topic and key policies), names its actions one by one;
+`Resource: "*"` appears only where IAM allows nothing narrower, and the code says why next to it;
+parliament finds nothing."""
 
 import json
 import re
@@ -12,7 +13,8 @@ import pytest
 from tools.program import Plan
 
 ROOT = Path(__file__).resolve().parents[2]
-STAGES = ("dev", "prod", "attach")
+#: The stages, and dev with a Slack and a Teams channel (its chat role and the notifier\'s chat grant).
+STAGES = ("dev", "prod", "attach", "dev-chat")
 #: Where a resource takes a policy document, and which input holds it.
 POLICY_INPUTS = {
     "aws:iam/role:Role": "assumeRolePolicy",
@@ -24,7 +26,18 @@ POLICY_INPUTS = {
 }
 IDENTITY_POLICIES = ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy")
 #: Actions that support no resource-level permissions: IAM accepts only "*" for them.
-NO_RESOURCE_LEVEL = {"batch:DescribeJobs", "batch:ListJobs"}
+NO_RESOURCE_LEVEL = {
+    "batch:DescribeJobs",
+    "batch:ListJobs",
+    # The chat channels' role draws alarm charts.
+    "cloudwatch:GetMetricData",
+    "cloudwatch:GetMetricWidgetImage",
+}
+
+
+@pytest.fixture(scope="module")
+def plans(stage_plans, chat_plan) -> dict[str, Plan]:
+    return {**stage_plans, "dev-chat": chat_plan}
 
 
 def documents(plan: Plan, types=tuple(POLICY_INPUTS)) -> list[tuple[str, str, dict]]:
@@ -40,14 +53,14 @@ def listed(value) -> list[str]:
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_every_kind_of_policy_is_checked(stage_plans, stage):
-    kinds = {kind for kind, _, _ in documents(stage_plans[stage])}
+def test_every_kind_of_policy_is_checked(plans, stage):
+    kinds = {kind for kind, _, _ in documents(plans[stage])}
     assert kinds >= set(POLICY_INPUTS) - {"aws:iam/policy:Policy"}
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_no_statement_grants_all_actions_of_anything(stage_plans, stage):
-    for kind, name, document in documents(stage_plans[stage]):
+def test_no_statement_grants_all_actions_of_anything(plans, stage):
+    for kind, name, document in documents(plans[stage]):
         for statement in document["Statement"]:
             assert "NotAction" not in statement, f"{kind} {name}"
             assert "NotResource" not in statement, f"{kind} {name}"
@@ -57,8 +70,8 @@ def test_no_statement_grants_all_actions_of_anything(stage_plans, stage):
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_resource_star_only_where_nothing_narrower_exists(stage_plans, stage):
-    for kind, name, document in documents(stage_plans[stage]):
+def test_resource_star_only_where_nothing_narrower_exists(plans, stage):
+    for kind, name, document in documents(plans[stage]):
         for statement in document["Statement"]:
             if kind == "aws:iam/role:Role":
                 assert "Resource" not in statement, "trust policies name no resource"
@@ -89,9 +102,9 @@ def test_every_resource_star_in_the_code_says_why():
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_parliament_reports_nothing_on_any_identity_policy(stage_plans, stage):
+def test_parliament_reports_nothing_on_any_identity_policy(plans, stage):
     checked = 0
-    for kind, name, document in documents(stage_plans[stage], IDENTITY_POLICIES):
+    for kind, name, document in documents(plans[stage], IDENTITY_POLICIES):
         findings = parliament.analyze_policy_string(json.dumps(document)).findings
         assert findings == [], f"{kind} {name}: {[(f.issue, f.detail) for f in findings]}"
         checked += 1
@@ -104,3 +117,21 @@ def test_parliament_does_find_a_wildcard_grant():
     bad = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
     findings = parliament.analyze_policy_string(json.dumps(bad)).findings
     assert [finding.issue for finding in findings] == ["RESOURCE_STAR"]
+
+
+def test_the_actions_allowed_on_star_really_take_no_resource():
+    """The exception list is IAM's, not ours: parliament's copy of the IAM reference lists no resource
+    type for any of them (so nothing can be added to it that IAM could scope)."""
+    services = {service["prefix"]: service for service in parliament.iam_definition}
+    for action in sorted(NO_RESOURCE_LEVEL):
+        prefix, name = action.split(":")
+        (privilege,) = [p for p in services[prefix]["privileges"] if p["privilege"] == name]
+        assert [r["resource_type"] for r in privilege["resource_types"]] == [""], action
+    assert "cloudwatch:DescribeAlarms" not in NO_RESOURCE_LEVEL  # takes alarm ARNs: the chat role scopes it
+
+
+def test_the_chat_plan_has_the_chat_role_in_the_checked_documents(plans):
+    """The chat stage's documents include the chat role's trust and policy (so the checks above cover it)."""
+    names = {(kind, name) for kind, name, _ in documents(plans["dev-chat"])}
+    assert ("aws:iam/role:Role", "batch-array-notify-chat") in names
+    assert ("aws:iam/rolePolicy:RolePolicy", "batch-array-notify-chat") in names

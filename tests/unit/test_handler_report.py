@@ -16,6 +16,7 @@ from batch_array_notify.handler.report import (
     subject,
 )
 from batch_array_notify.handler.scope import Completion, decide
+from tools.chat_preview import EXAMPLES, example_report
 from tools.eventgen import ArrayJobSpec, Compute, array_job_events
 
 QUEUE_ARN = "arn:aws:batch:eu-west-1:123456789012:job-queue/test-queue"
@@ -188,22 +189,10 @@ def test_long_reasons_are_clipped_to_bound_the_message_size():
     assert child.status_reason.endswith("...")
 
 
-@pytest.mark.parametrize(("failures", "unplaced", "compute"), [(0, 0, Compute.FARGATE), (2, 1, Compute.EC2)])
+@pytest.mark.parametrize(("failures", "unplaced", "compute"), EXAMPLES)
 def test_the_documented_examples_are_what_the_code_produces(failures, unplaced, compute):
-    queue = "arn:aws:batch:eu-west-1:123456789012:job-queue/print-color-queue"
-    spec = ArrayJobSpec(
-        queue, DEFINITION_ARN, size=7, failures=failures, failures_before_placement=unplaced, compute=compute
-    )
-    events = list(array_job_events(spec))
-    failed = [
-        ChildJobDetail.model_validate(event["detail"])
-        for event in events[:-1]
-        if event["detail"]["status"] == "FAILED" and ":" in event["detail"]["jobId"]
-    ]
-    completion = decide(events[-1])
-    assert isinstance(completion, Completion)
-
-    message = sns_message(build_report(completion, None, failed, stage="dev", default_region="eu-west-1"))
+    # The same two array jobs as the chat examples (docs/chat.md): tools/chat_preview.py builds both.
+    message = sns_message(example_report(failures, unplaced, compute))
 
     documentation = (Path(__file__).resolve().parents[2] / "docs" / "message-format.md").read_text()
     assert f"```text\n{message.subject}\n```" in documentation

@@ -17,6 +17,7 @@ from batch_array_notify import (
     BatchArrayPipeline,
     BatchArrayPipelineArgs,
 )
+from batch_array_notify.args import NotifierOptions
 from batch_array_notify.completion_notifier import TYPE_TOKEN as NOTIFIER_TOKEN
 from batch_array_notify.pipeline import TYPE_TOKEN
 from batch_array_notify.plugin_schema import inherited_descriptions
@@ -87,7 +88,7 @@ def test_the_notifier_requires_only_its_queues_and_shares_every_other_input_with
     assert schema["resources"][NOTIFIER_TOKEN]["requiredInputs"] == ["jobQueueArns"]
     assert set(notifier) - set(pipeline) == {"jobQueueArns", "jobDefinitionArnPrefixes"}
     shared = set(notifier) & set(pipeline)
-    assert len(shared) == 20
+    assert shared == {camel(key) for key in NotifierOptions.__annotations__}
     assert all(notifier[key] == pipeline[key] for key in shared)
     for key in ("jobQueueArns", "jobDefinitionArnPrefixes"):
         assert "plain" not in notifier[key]["items"], key  # Outputs of other stacks work

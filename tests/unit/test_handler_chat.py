@@ -1,0 +1,214 @@
+"""handler/chat.py: the chat message is a valid custom notification, within every field's budget even in
+the worst case, says what happened and what to do, and is the one docs/chat.md shows."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from batch_array_notify.handler.chat import CHAT_REASON_CHARS, LIMITS, chat_message
+from batch_array_notify.handler.models import ChildJobDetail
+from batch_array_notify.handler.report import MAX_REASON_CHARS, build_report
+from batch_array_notify.handler.scope import Completion, decide
+from tests.chat_schema import CUSTOM_NOTIFICATION_SCHEMA
+from tools.chat_preview import EXAMPLES, channel_view, example_report, plain
+from tools.eventgen import ArrayJobSpec, Compute, array_job_events
+
+ROOT = Path(__file__).resolve().parents[2]
+VALIDATOR = jsonschema.Draft202012Validator(CUSTOM_NOTIFICATION_SCHEMA)
+#: SNS refuses messages over 256 KB.
+SNS_MAX_MESSAGE_BYTES = 256 * 1024
+#: The budgets as docs/chat.md states them: a change to LIMITS must be a change to the docs too.
+DOCUMENTED_BUDGETS = {
+    "title": (150, 1),
+    "description": (3000, 1),
+    "nextSteps": (300, 5),
+    "keywords": (64, 5),
+    "threadId": (128, 1),
+    "summary": (150, 1),
+}
+
+
+def _errors(message: dict) -> list[str]:
+    return [f"{'/'.join(map(str, error.absolute_path))}: {error.message}" for error in VALIDATOR.iter_errors(message)]
+
+
+@pytest.fixture(scope="module")
+def worst_case():
+    """The largest report the handler can build: 10,000 children all failed, 100 of them in detail (the
+    detail maximum), every reason at the report's 500-character clip, every child with a logs link, a
+    128-character job name. (Generated as an array of 100, then counted as 10,000: the same message.)"""
+    queue = "arn:aws:batch:eu-west-1:123456789012:job-queue/" + "q" * 128
+    definition = "arn:aws:batch:eu-west-1:123456789012:job-definition/" + "d" * 128 + ":3"
+    spec = ArrayJobSpec(
+        queue,
+        definition,
+        size=100,
+        failures=100,
+        failures_before_placement=0,
+        compute=Compute.EC2,
+        job_name="n" * 128,
+    )
+    events = list(array_job_events(spec))
+    completion = decide(events[-1])
+    assert isinstance(completion, Completion)
+    failed = [
+        ChildJobDetail.model_validate(event["detail"]).model_copy(
+            update={"status_reason": "r<&>`" * 1000, "container": None}
+        )
+        for event in events[:-1]
+        if event["detail"]["status"] == "FAILED" and ":" in event["detail"]["jobId"]
+    ]
+    report = build_report(completion, None, failed, stage="s" * 32, default_region="eu-west-1")
+    # Every reason is at the report's clip, and every child links its logs (the longest line a child gets).
+    children = tuple(
+        replace(child, container_reason="c" * MAX_REASON_CHARS, logs_url=f"https://example.com/{'x' * 400}")
+        for child in report.failed_children
+    )
+    report = replace(
+        report,
+        failed_children=children,
+        status_reason="p" * MAX_REASON_CHARS,
+        array_size=10_000,
+        succeeded=0,
+        failed=10_000,
+    )
+    assert len(report.failed_children) == 100
+    assert all(len(child.status_reason or "") == MAX_REASON_CHARS for child in report.failed_children)
+    return report
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=["success", "failure"])
+def test_the_examples_are_valid_custom_notifications(example):
+    message = chat_message(example_report(*example))
+
+    assert _errors(message) == []
+
+
+def test_the_worst_case_is_a_valid_custom_notification_within_every_budget(worst_case):
+    message = chat_message(worst_case)
+
+    assert _errors(message) == []
+    content, metadata = message["content"], message["metadata"]
+    assert len(content["description"]) <= LIMITS["description"].chars
+    assert len(content["title"]) <= LIMITS["title"].chars
+    assert all(len(step) <= LIMITS["nextSteps"].chars for step in content["nextSteps"])
+    assert all(len(keyword) <= LIMITS["keywords"].chars for keyword in content["keywords"])
+    assert len(metadata["threadId"]) <= LIMITS["threadId"].chars
+    assert len(json.dumps(message).encode()) < SNS_MAX_MESSAGE_BYTES
+
+
+def test_the_worst_case_lists_what_fits_and_counts_the_rest(worst_case):
+    description = chat_message(worst_case)["content"]["description"]
+
+    listed = [line for line in description.splitlines() if line.startswith("• index ")]
+    assert 0 < len(listed) < 100
+    assert description.splitlines()[-1].startswith(f"…and {10_000 - len(listed)} more of 10000 failed children")
+    # The console link comes before the children, so no amount of them pushes it out.
+    assert f"<{worst_case.job_url}|" in description
+    # Each reason is cut for chat; the e-mail report and the completion event keep 500 characters.
+    reason = listed[0].split(" · ")[2]
+    assert len(plain(reason)) == CHAT_REASON_CHARS
+
+
+def test_the_budgets_are_the_documented_ones():
+    documented = (ROOT / "docs" / "chat.md").read_text()
+
+    assert {field: (LIMITS[field].chars, LIMITS[field].items) for field in DOCUMENTED_BUDGETS} == DOCUMENTED_BUDGETS
+    for field, (chars, items) in DOCUMENTED_BUDGETS.items():
+        assert f"| `{field}` | {chars:,} |" in documented
+        if items > 1:
+            assert f"| `{field}` | {chars:,} | {items} |" in documented
+
+
+def test_a_failure_says_what_failed_and_what_to_do():
+    report = example_report(2, 1, Compute.EC2)
+
+    message = chat_message(report)
+
+    content = message["content"]
+    assert content["title"] == "\u274c [dev] print-color array job FAILED: 2/7 children failed"
+    assert "*5 of 7 children succeeded, 2 failed* · duration 1m 31s" in content["description"]
+    assert "• index 1 · exit code none · `MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT`" in content["description"]
+    assert f"<{report.failed_children[1].logs_url}|logs>" in content["description"]
+    assert f"<{report.job_url}|Open the array job in the AWS Batch console>" in content["description"]
+    assert content["nextSteps"][0].startswith("Where to look:")
+    assert content["nextSteps"][1] == (
+        "Resubmit once the cause is fixed: `aws batch submit-job --job-name print-color --job-queue "
+        "print-color-queue --job-definition print-color:3 --array-properties size=7`"
+    )
+    assert content["keywords"] == ["dev", "print-color-queue", "FAILED"]
+
+
+def test_updates_about_one_array_job_share_its_thread():
+    report = example_report(0, 0, Compute.FARGATE)
+
+    metadata = chat_message(report)["metadata"]
+
+    assert metadata["threadId"] == report.job_id
+    assert chat_message(replace(report, status="FAILED"))["metadata"]["threadId"] == report.job_id
+    assert chat_message(report)["id"] == f"{report.job_id}:SUCCEEDED"
+
+
+def test_names_and_reasons_cannot_break_the_markup():
+    report = example_report(2, 1, Compute.EC2)
+    hostile = replace(
+        report,
+        job_name="etl` <!channel> *now*\nnext",
+        failed_children=(replace(report.failed_children[0], status_reason="a <https://evil.example|click> `x`"),),
+    )
+
+    description = chat_message(hostile)["content"]["description"]
+
+    assert "<!channel>" not in description
+    assert "<https://evil.example|click>" not in description
+    assert "`etl' &lt;!channel&gt; *now* next`" in description
+    assert "`a &lt;https://evil.example|click&gt; 'x'`" in description
+
+
+def test_the_schema_is_live():
+    """The schema refuses what the service refuses, and what the budgets forbid (so passing means something)."""
+    good = chat_message(example_report(0, 0, Compute.FARGATE))
+    broken = [
+        {**good, "version": "2.0"},
+        {**good, "source": "aws.batch"},
+        {**good, "content": {**good["content"], "textType": "markdown"}},
+        {**good, "content": {**good["content"], "title": "x" * (LIMITS["title"].chars + 1)}},
+        {**good, "content": {**good["content"], "keywords": ["k"] * (LIMITS["keywords"].items + 1)}},
+        {**good, "metadata": {**good["metadata"], "additionalContext": {"n": 1}}},
+        {**good, "metadata": {**good["metadata"], "threadID": "typo"}},
+    ]
+
+    assert all(_errors(message) for message in broken)
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=["success", "failure"])
+def test_the_documented_examples_are_what_the_code_produces(example):
+    message = chat_message(example_report(*example))
+
+    documentation = (ROOT / "docs" / "chat.md").read_text()
+    assert f"```text\n{channel_view(message)}```" in documentation
+    assert f"```json\n{json.dumps(message, indent=2, ensure_ascii=False)}\n```" in documentation
+
+
+def test_the_readme_shows_the_failure_as_the_channel_does():
+    failure = chat_message(example_report(*EXAMPLES[1]))
+
+    assert f"```text\n{channel_view(failure)}```" in (ROOT / "README.md").read_text()
+
+
+def test_the_count_of_the_unlisted_always_fits(worst_case):
+    """Whatever room the last listed child leaves, the closing count still fits in the budget."""
+    for pad in range(0, 300, 3):
+        children = tuple(
+            replace(child, logs_url=f"https://example.com/{'y' * (200 + pad)}") for child in worst_case.failed_children
+        )
+
+        description = chat_message(replace(worst_case, failed_children=children))["content"]["description"]
+
+        assert len(description) <= LIMITS["description"].chars, pad
+        assert description.splitlines()[-1].startswith("…and "), pad
