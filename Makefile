@@ -18,7 +18,9 @@ $(INSTALLED):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@# uv resolves and installs in seconds where pip takes a minute and a half here.
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check 'uv>=0.9,<1'
-	@$(BIN)/uv pip install --quiet --python $(BIN)/python --config-settings editable_mode=strict -r requirements-dev.txt
+	@# --reinstall-package: uv sees the same version installed and would skip it, leaving a new module unlinked.
+	@$(BIN)/uv pip install --quiet --python $(BIN)/python --config-settings editable_mode=strict \
+		--reinstall-package batch-array-notify -r requirements-dev.txt
 	@rm -f $(VENV)/.installed-* && touch $@
 
 ## venv: create or update .venv with everything (the package, tools, tests); what every target uses

@@ -116,6 +116,7 @@ def notifier(
     event_bus: pulumi.Input[str] = "default",
     role: aws.iam.Role | None = None,
     extra_statements: pulumi.Input[Sequence[Statement]] = (),
+    job_queue_arns: Sequence[pulumi.Input[str]] = (),
 ) -> Notifier:
     child = pulumi.ResourceOptions(parent=parent)
     log_group = aws.cloudwatch.LogGroup(
@@ -166,6 +167,8 @@ def notifier(
                 "POWERTOOLS_SERVICE_NAME": "batch-array-notify",
                 # Where the handler puts the normalized completion event (name, or ARN for another account).
                 "EVENT_BUS_NAME": event_bus,
+                # The queues it serves: its metrics count ignored events under them (handler/metrics.py).
+                "JOB_QUEUE_ARNS": pulumi.Output.all(*job_queue_arns).apply(",".join),
             }
         },
         logging_config={"log_format": "Text", "log_group": log_group.name},

@@ -160,6 +160,7 @@ class BatchArrayPipeline(pulumi.ComponentResource):
             event_bus=bus.reference,
             role=role,
             extra_statements=notifier_statements(shield, owns_topic, self),
+            job_queue_arns=[batch.job_queue.arn],
         )
         grant_put_events(name, handler.role, bus, self)
         rule = completion_rule(

@@ -7,12 +7,15 @@ the event.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
 from .batch_jobs import describe_job, first_failed_children
 from .delivery import deliver
+from .metrics import completion_metrics, duplicate_metrics, emit, event_job_queue, ignored_event_queue, ignored_metrics
 from .report import CompletionReport, build_report, needs_failed_children
 from .scope import Completion, Skip, decide
 from .settings import settings
@@ -21,6 +24,9 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
+#: When a notification counts as published (NotificationLagSeconds); the rehearsal, whose events carry
+#: synthetic times, swaps in a clock that follows them.
+clock: Callable[[], float] = time.time
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -31,8 +37,11 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
 
     report = _report(decision)
     results = deliver(report, context)
+    published_at_ms = int(clock() * 1000)
     duplicate = all(result.get("duplicate") for result in results)
     outcome = "duplicate" if duplicate else "delivered"
+    metrics = duplicate_metrics() if duplicate else completion_metrics(report, published_at_ms)
+    emit(metrics, stage=report.stage, job_queue=report.job_queue_name)
     logger.info(
         "completion already reported, nothing sent" if duplicate else "completion reported",
         extra={
@@ -61,6 +70,12 @@ def _report(completion: Completion) -> CompletionReport:
 
 
 def _skip(skip: Skip, event: Any) -> dict[str, Any]:
+    config = settings()
+    emit(
+        ignored_metrics(),
+        stage=config.stage,
+        job_queue=ignored_event_queue(event_job_queue(event), config.job_queue_arns),
+    )
     fields = {"jobId": skip.job_id, "status": skip.status, "reason": skip.reason}
     if skip.malformed:
         logger.error("malformed event rejected, not retried", extra={"decision": "rejected", **fields, "event": event})

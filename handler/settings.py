@@ -28,6 +28,8 @@ class Settings:
     region: str
     event_bus_name: str = "default"
     """Bus (name, or ARN for another account's) that receives the normalized completion event."""
+    job_queue_arns: tuple[str, ...] = ()
+    """The job queues this notifier serves (metrics count events it ignores under them)."""
 
 
 def _required(name: str) -> str:
@@ -63,4 +65,5 @@ def settings() -> Settings:
         max_failed_details=_max_failed_details(),
         region=_required("AWS_REGION"),
         event_bus_name=os.environ.get("EVENT_BUS_NAME", "").strip() or "default",
+        job_queue_arns=tuple(arn.strip() for arn in os.environ.get("JOB_QUEUE_ARNS", "").split(",") if arn.strip()),
     )

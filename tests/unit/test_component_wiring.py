@@ -87,6 +87,7 @@ def test_notifier_environment_names_its_topic_table_and_stage(ec2_plan):
         "MAX_FAILED_DETAILS": "20",
         "POWERTOOLS_SERVICE_NAME": "batch-array-notify",
         "EVENT_BUS_NAME": "default",
+        "JOB_QUEUE_ARNS": ec2_plan.one(QUEUE).state["arn"],
     }
 
 

@@ -1,0 +1,136 @@
+"""handler.metrics: which metrics each outcome produces, and the EMF document that carries them."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from batch_array_notify.handler import metrics
+from batch_array_notify.handler.metrics import (
+    Metric,
+    completion_metrics,
+    count,
+    emit,
+    event_job_queue,
+    ignored_event_queue,
+)
+from batch_array_notify.handler.report import CompletionReport
+from tools.emf import read_documents
+
+QUEUE_ARN = "arn:aws:batch:eu-west-1:123456789012:job-queue/render-queue"
+STOPPED_MS = 1_700_000_600_000
+
+SUCCEEDED = CompletionReport(
+    stage="dev",
+    status="SUCCEEDED",
+    status_reason=None,
+    job_id="a1b2",
+    job_name="print-color",
+    job_arn=None,
+    job_queue_arn=QUEUE_ARN,
+    job_definition_arn="arn:aws:batch:eu-west-1:123456789012:job-definition/print-color:3",
+    array_size=7,
+    succeeded=7,
+    failed=0,
+    failed_children=(),
+    created_at_ms=STOPPED_MS - 431_900,
+    stopped_at_ms=STOPPED_MS,
+    job_url="https://example.invalid/job",
+)
+
+
+def test_a_success_counts_one_succeeded_zero_failed_its_size_duration_and_lag():
+    assert completion_metrics(SUCCEEDED, published_at_ms=STOPPED_MS + 2_500) == [
+        Metric("ArrayJobsSucceeded", "Count", 1),
+        Metric("ArrayJobsFailed", "Count", 0),
+        Metric("ArraySize", "Count", 7),
+        Metric("FailedChildren", "Count", 0),
+        # Whole seconds, as the report says it (431.9 s -> 431).
+        Metric("ArrayJobDurationSeconds", "Seconds", 431),
+        Metric("NotificationLagSeconds", "Seconds", 2.5),
+    ]
+
+
+def test_a_failure_counts_one_failed_and_its_failed_children():
+    failed = dataclasses.replace(SUCCEEDED, status="FAILED", succeeded=4, failed=3)
+
+    by_name = {m.name: m for m in completion_metrics(failed, published_at_ms=STOPPED_MS)}
+
+    assert (by_name["ArrayJobsSucceeded"].value, by_name["ArrayJobsFailed"].value) == (0, 1)
+    assert by_name["FailedChildren"] == Metric("FailedChildren", "Count", 3)
+    assert by_name["NotificationLagSeconds"].value == 0
+
+
+def test_unknown_times_leave_duration_and_lag_out_and_a_skewed_clock_never_gives_negative_lag():
+    unknown = dataclasses.replace(SUCCEEDED, created_at_ms=None, stopped_at_ms=None)
+    names = [m.name for m in completion_metrics(unknown, published_at_ms=STOPPED_MS)]
+    assert "ArrayJobDurationSeconds" not in names
+    assert "NotificationLagSeconds" not in names
+
+    (lag,) = [m for m in completion_metrics(SUCCEEDED, STOPPED_MS - 5_000) if m.name == "NotificationLagSeconds"]
+    assert lag.value == 0
+
+
+def test_duplicates_and_ignored_events_are_counted_on_their_own_metric_only():
+    assert metrics.duplicate_metrics() == [Metric("DuplicateDeliveries", "Count", 1)]
+    assert metrics.ignored_metrics() == [Metric("IgnoredEvents", "Count", 1)]
+
+
+@pytest.mark.parametrize(
+    ("event_queue", "own", "expected"),
+    [
+        # The event's queue is one of ours: counted there.
+        (QUEUE_ARN, [QUEUE_ARN], "render-queue"),
+        ("arn:aws:batch:eu-west-1:1:job-queue/b", ["arn:aws:batch:eu-west-1:1:job-queue/a", "x/b"], "b"),
+        # Another pipeline's queue, or none at all: a wiring fault of this notifier, counted under its queue.
+        ("arn:aws:batch:eu-west-1:123456789012:job-queue/other", [QUEUE_ARN], "render-queue"),
+        (None, [QUEUE_ARN], "render-queue"),
+        # A notifier that does not know its queues (JOB_QUEUE_ARNS unset).
+        (QUEUE_ARN, [], "render-queue"),
+        (None, [], "unknown"),
+    ],
+)
+def test_an_ignored_event_counts_under_the_pipeline_that_received_it(event_queue, own, expected):
+    assert ignored_event_queue(event_queue, own) == expected
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        ({"detail": {"jobQueue": QUEUE_ARN}}, QUEUE_ARN),
+        ({"detail": {"jobQueue": 42}}, None),
+        ({"detail": {"jobQueue": ""}}, None),
+        ({"detail": "text"}, None),
+        (["not", "an", "object"], None),
+    ],
+)
+def test_the_queue_of_any_event_is_read_without_raising(event, expected):
+    assert event_job_queue(event) == expected
+
+
+def test_emit_writes_one_emf_document_with_only_the_stage_and_queue_dimensions(capsys, monkeypatch):
+    # The component sets this for the Logger; Powertools would turn it into a third dimension.
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "batch-array-notify")
+
+    emit([count("ArraySize", 7), metrics.seconds("NotificationLagSeconds", 1.25)], stage="prod", job_queue="q")
+
+    (document,) = read_documents(capsys.readouterr().out.splitlines())
+    assert document.namespace == "BatchArrayNotify"
+    assert document.dimension_sets == (("stage", "jobQueue"),)
+    assert document.dimensions == {"stage": "prod", "jobQueue": "q"}
+    assert {name: (m.unit, m.values) for name, m in document.metrics.items()} == {
+        "ArraySize": ("Count", (7.0,)),
+        "NotificationLagSeconds": ("Seconds", (1.25,)),
+    }
+
+
+def test_two_writers_in_one_process_do_not_mix_their_documents(capsys):
+    emit([count("IgnoredEvents")], stage="dev", job_queue="a")
+    emit([count("ReconciledCompletions", 2)], stage="dev", job_queue="b")
+    emit([], stage="dev", job_queue="c")
+
+    first, second = read_documents(capsys.readouterr().out.splitlines())
+    assert (first.dimensions["jobQueue"], list(first.metrics)) == ("a", ["IgnoredEvents"])
+    assert (second.dimensions["jobQueue"], list(second.metrics)) == ("b", ["ReconciledCompletions"])
+    assert second.value("ReconciledCompletions") == 2
