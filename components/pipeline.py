@@ -20,6 +20,7 @@ from .completion_bus import (
     grant_put_events,
 )
 from .completion_rule import completion_rule
+from .dashboard import pipeline_dashboard
 from .downstream import downstream_function
 from .naming import name_tag_transformation
 from .network import job_network
@@ -109,6 +110,10 @@ class BatchArrayPipeline(pulumi.ComponentResource):
     """ARN of the rule on the completion bus that invokes the downstream Lambda, when given."""
     downstream_log_group_name: Optional[pulumi.Output[str]]  # noqa: UP045
     """Log group of the downstream Lambda, when given."""
+    dashboard_name: pulumi.Output[str]
+    """Name of the pipeline's CloudWatch dashboard (`<name>-<stage>-<region>`; see docs/operations.md)."""
+    dashboard_url: pulumi.Output[str]
+    """Console URL of that dashboard: completions, failed children, duration, lag, failure queues, alarms."""
 
     def __init__(
         self,
@@ -199,6 +204,18 @@ class BatchArrayPipeline(pulumi.ComponentResource):
             tags,
             self,
             other_dead_lettering_rules=[downstream.rule] if downstream else [],
+            stage=settings.stage,
+        )
+        board = pipeline_dashboard(
+            name,
+            settings.stage,
+            batch.job_queue,
+            handler.function,
+            handler.log_group,
+            rule.rule,
+            (shield.event_dead_letter_queue, shield.notifier_failure_queue),
+            alerts.alarms,
+            self,
         )
 
         self.compute_environment_arn = batch.compute_environment.arn
@@ -231,6 +248,8 @@ class BatchArrayPipeline(pulumi.ComponentResource):
         self.completion_event_bus_arn = bus.arn
         self.completion_event_source = pulumi.Output.from_input(COMPLETION_EVENT_SOURCE)
         self.completion_event_detail_type = pulumi.Output.from_input(COMPLETION_EVENT_DETAIL_TYPE)
+        self.dashboard_name = board.dashboard.dashboard_name
+        self.dashboard_url = board.url
         self.downstream_function_arn = self.downstream_function_name = self.downstream_role_name = None
         self.downstream_rule_arn = self.downstream_log_group_name = None
         if downstream is not None:

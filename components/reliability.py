@@ -23,8 +23,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from . import iam
+from . import iam, runbook
 from .event_pattern import queue_blocked_event_pattern
+from .metric_names import IGNORED_EVENTS, NAMESPACE, pipeline_dimensions
 
 #: RUNNABLE reasons Batch can act on with `jobStateTimeLimitActions` (AWS Batch user guide,
 #: "Automatic remediation with jobStateTimeLimitActions"); any other reason needs a human.
@@ -194,7 +195,10 @@ def queue_blocked_rule(
     """Tell the alerts topic when this queue is blocked: a job stuck RUNNABLE never completes."""
     rule = aws.cloudwatch.EventRule(
         f"{name}-blocked",
-        description="A job of this pipeline's queue is stuck in RUNNABLE (Batch Job Queue Blocked)",
+        description=(
+            "A job of this pipeline's queue is stuck in RUNNABLE (Batch Job Queue Blocked). Runbook: "
+            + runbook.runbook_url(runbook.QUEUE_BLOCKED)
+        ),
         event_pattern=pulumi.Output.json_dumps(job_queue.arn.apply(queue_blocked_event_pattern)),
         tags=tags,
         opts=pulumi.ResourceOptions(parent=parent),
@@ -248,8 +252,15 @@ def alarms(
     completion_rule: aws.cloudwatch.EventRule,
     tags: dict[str, str],
     parent: pulumi.Resource,
+    stage: str,
+    job_queue: aws.batch.JobQueue,
 ) -> list[aws.cloudwatch.MetricAlarm]:
-    def alarm(suffix: str, description: str, namespace: str, metric: str, statistic: str, dimensions: Any) -> Any:
+    """Each alarm's description says what it means and links its section of the runbook."""
+
+    def alarm(
+        suffix: str, what: str, section: str, namespace: str, metric: str, statistic: str, dimensions: Any
+    ) -> Any:
+        description = runbook.alarm_description(what, section)
         return _alarm(
             f"{name}-{suffix}", description, namespace, metric, statistic, dimensions, alerts_topic_arn, tags, parent
         )
@@ -258,6 +269,7 @@ def alarms(
         alarm(
             "undelivered-alarm",
             "Completion events EventBridge could not deliver wait in the dead-letter queue",
+            runbook.UNDELIVERED_EVENTS,
             "AWS/SQS",
             "ApproximateNumberOfMessagesVisible",
             "Maximum",
@@ -266,6 +278,7 @@ def alarms(
         alarm(
             "notifier-failed-alarm",
             "Completion events the notifier failed on (after Lambda's retries) wait in the on-failure queue",
+            runbook.NOTIFIER_FAILED_EVENTS,
             "AWS/SQS",
             "ApproximateNumberOfMessagesVisible",
             "Maximum",
@@ -274,6 +287,7 @@ def alarms(
         alarm(
             "notifier-errors-alarm",
             "The notifier raised: Lambda retries, then the on-failure queue keeps the event",
+            runbook.NOTIFIER_ERRORS,
             "AWS/Lambda",
             "Errors",
             "Sum",
@@ -282,6 +296,7 @@ def alarms(
         alarm(
             "notifier-throttles-alarm",
             "The notifier was throttled: events wait in Lambda's queue up to their maximum age",
+            runbook.NOTIFIER_THROTTLED,
             "AWS/Lambda",
             "Throttles",
             "Sum",
@@ -290,6 +305,7 @@ def alarms(
         alarm(
             "rule-failed-alarm",
             "EventBridge failed to invoke the notifier (retried, then dead-lettered)",
+            runbook.RULE_FAILED_INVOCATIONS,
             "AWS/Events",
             "FailedInvocations",
             "Sum",
@@ -299,10 +315,23 @@ def alarms(
             # The last line of defence failing (queue policy or key refusing EventBridge): the event is gone.
             "dead-letter-failed-alarm",
             "EventBridge could not put an undeliverable completion event into the dead-letter queue: it is lost",
+            runbook.DEAD_LETTER_FAILED,
             "AWS/Events",
             "InvocationsFailedToBeSentToDlq",
             "Sum",
             {"RuleName": completion_rule.name},
+        ),
+        alarm(
+            # Zero by construction with the generated rule (the rehearsal proves it): anything else is a
+            # hand-edited or replaced rule, or an event shape the handler rejects: a completion not reported.
+            "ignored-events-alarm",
+            "The notifier received events it does not report (not this pipeline's finished array parents, "
+            "or malformed): the completion rule is wired wrongly or Batch changed its events",
+            runbook.IGNORED_EVENTS,
+            NAMESPACE,
+            IGNORED_EVENTS,
+            "Sum",
+            job_queue.name.apply(lambda queue: pipeline_dimensions(stage, queue)),
         ),
     ]
 
@@ -333,6 +362,8 @@ def alerting(
     tags: dict[str, str],
     parent: pulumi.Resource,
     other_dead_lettering_rules: Sequence[aws.cloudwatch.EventRule] = (),
+    *,
+    stage: str,
 ) -> Alerting:
     """Everything that reacts to a failure, declared once the rule and the notifier exist."""
     alerts_topic_arn = pulumi.Output.from_input(settings.alerts_topic_arn or completion_topic_arn)
@@ -343,7 +374,7 @@ def alerting(
     queue_policy = dead_letter_policy(
         name, shield.event_dead_letter_queue, [completion_rule, blocked_rule, *other_dead_lettering_rules], parent
     )
-    alarm_list = alarms(name, alerts_topic_arn, shield, function, completion_rule, tags, parent)
+    alarm_list = alarms(name, alerts_topic_arn, shield, function, completion_rule, tags, parent, stage, job_queue)
     topic_policy = None
     if settings.alerts_topic_arn is None and owns_completion_topic:
         # A topic someone else owns keeps its owner's policy; ours lets only our alarms and rule in.

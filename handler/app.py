@@ -15,7 +15,7 @@ from aws_lambda_powertools import Logger
 
 from .batch_jobs import describe_job, first_failed_children
 from .delivery import deliver
-from .metrics import completion_metrics, duplicate_metrics, emit, event_job_queue, ignored_event_queue, ignored_metrics
+from .metrics import emit, event_job_queue, ignored_event_queue, ignored_metrics, outcome_metrics
 from .report import CompletionReport, build_report, needs_failed_children
 from .scope import Completion, Skip, decide
 from .settings import settings
@@ -40,8 +40,7 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     published_at_ms = int(clock() * 1000)
     duplicate = all(result.get("duplicate") for result in results)
     outcome = "duplicate" if duplicate else "delivered"
-    metrics = duplicate_metrics() if duplicate else completion_metrics(report, published_at_ms)
-    emit(metrics, stage=report.stage, job_queue=report.job_queue_name)
+    emit(outcome_metrics(report, duplicate, published_at_ms), stage=report.stage, job_queue=report.job_queue_name)
     logger.info(
         "completion already reported, nothing sent" if duplicate else "completion reported",
         extra={

@@ -5,9 +5,10 @@ CloudWatch EMF provider: CloudWatch Logs extracts them from the log line, so the
 PutMetricData call, no permission and no latency. Namespace `BatchArrayNotify`; dimensions `stage`
 and `jobQueue` (the queue's name) and nothing else: a job id would make one metric per array job.
 
-Reuse (e.g. the reconciliation sweep): build `Metric`s (`count("ReconciledCompletions", n)`) and
-`emit(metrics, stage=..., job_queue=...)` once per queue; every document lands in the same namespace
-with the same two dimensions, so the dashboard and alarms can read it next to the handler's.
+Reuse, e.g. in the reconciliation sweep: build `Metric`s (`count("ReconciledCompletions", n)`, or
+`outcome_metrics(...)` for a completion it reported itself) and call `emit(metrics, stage=...,
+job_queue=...)` once per queue: one document each, in the same namespace with the same two dimensions,
+so the dashboard and the alarms read them next to the handler's. Nothing is shared between calls.
 """
 
 from __future__ import annotations
@@ -71,6 +72,11 @@ def completion_metrics(report: CompletionReport, published_at_ms: int) -> list[M
     if report.stopped_at_ms is not None:
         metrics.append(seconds(NOTIFICATION_LAG, max(published_at_ms - report.stopped_at_ms, 0) / 1000))
     return metrics
+
+
+def outcome_metrics(report: CompletionReport, duplicate: bool, published_at_ms: int) -> list[Metric]:
+    """What one delivery of a completion adds: the completion, or only a suppressed duplicate."""
+    return duplicate_metrics() if duplicate else completion_metrics(report, published_at_ms)
 
 
 def duplicate_metrics() -> list[Metric]:

@@ -3,10 +3,12 @@ CloudWatch would extract), read back with tools.emf."""
 
 from __future__ import annotations
 
+import logging
 import time
 
 import pytest
 
+from batch_array_notify.dashboard import COMPLETION_DECISION, COMPLETION_LOG_FIELDS
 from batch_array_notify.handler.app import handler
 from tools.emf import EmfDocument, read_documents
 
@@ -93,3 +95,19 @@ def test_an_ignored_event_counts_as_ignored_and_nothing_else(
     assert metric_table(document) == {"IgnoredEvents": ("Count", (1.0,))}
     assert document.dimensions == {"stage": batch_stack.stage, "jobQueue": "test-queue"}
     assert subscriber.notifications() == []
+
+
+def test_the_completion_log_line_has_the_fields_the_dashboard_table_reads(moto_batch, lambda_context, caplog):
+    parent_id = moto_batch.submit_array_job(size=4)
+    moto_batch.fail_children(parent_id, [3], reason="Essential container in task exited")
+    caplog.set_level(logging.INFO)
+
+    handler(moto_batch.completion_event(parent_id), lambda_context)
+
+    (record,) = [r for r in caplog.records if getattr(r, "decision", None) == COMPLETION_DECISION]
+    assert {field: getattr(record, field) for field in COMPLETION_LOG_FIELDS} == {
+        "jobId": parent_id,
+        "status": "FAILED",
+        "arraySize": 4,
+        "failed": 1,
+    }

@@ -72,7 +72,10 @@ def test_all_children_succeeding_notifies_succeeded_once(target):
     queue = target.job_queue_arn.rpartition("/")[2]
     report = render(result, target, "the stack's rule")
     assert f"Metrics the handler emitted (BatchArrayNotify; stage=dev, jobQueue={queue})" in report
-    assert "  ArrayJobsSucceeded       1 Count\n  ArrayJobsFailed          0 Count\n  ArraySize                7 Count" in report
+    assert (
+        "  ArrayJobsSucceeded       1 Count\n  ArrayJobsFailed          0 Count\n  ArraySize                7 Count"
+        in report
+    )
 
 
 def test_children_failing_before_placement_are_reported_without_logs(target):
