@@ -119,9 +119,10 @@ class Rehearsal:
     other_matches: int
     other_notifications: int
     problems: list[str] = field(default_factory=list)
-    #: What the handler emitted: one EMF document per invocation, and each invocation's wall time.
+    #: What the handler emitted: one EMF document per invocation, each invocation's wall time, its errors.
     metrics: list[EmfDocument] = field(default_factory=list)
     invocation_ms: list[float] = field(default_factory=list)
+    handler_errors: list[str] = field(default_factory=list)
 
     @property
     def exact(self) -> bool:
@@ -354,6 +355,7 @@ def rehearse(
     result = _judge(target, ledger, emitted, delivered, notifications, errors)
     result.metrics = read_documents(handler_stdout.getvalue().splitlines())
     result.invocation_ms = invocation_ms
+    result.handler_errors = errors
     return result
 
 
