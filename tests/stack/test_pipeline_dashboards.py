@@ -81,6 +81,22 @@ def test_each_stage_plans_one_dashboard_naming_only_its_pipeline(stage_plans, st
 
 
 @pytest.mark.parametrize("stage", STAGES)
+def test_each_failure_queue_is_drawn_under_its_own_label(stage_plans, stage):
+    plan = stage_plans[stage]
+    (dashboard,) = plan.of_type(DASHBOARD)
+    (widget,) = [
+        w for w in body_of(dashboard)["widgets"] if w["properties"].get("title") == "Failure queues: events waiting"
+    ]
+
+    drawn = {array[-1]["label"]: array[3] for array in widget["properties"]["metrics"]}
+
+    assert drawn == {
+        "dead-letter queue (rules)": plan.named(SQS_QUEUE, f"{plan.project}-undelivered").state["name"],
+        "notifier failure queue": plan.named(SQS_QUEUE, f"{plan.project}-notifier-failed").state["name"],
+    }
+
+
+@pytest.mark.parametrize("stage", STAGES)
 def test_the_dashboard_name_and_console_url_are_outputs(stage_plans, stage):
     plan = stage_plans[stage]
     name = f"batch-array-notify-{stage}-us-east-1"
