@@ -15,47 +15,45 @@ from batch_array_notify.handler.metrics import (
     event_job_queue,
     ignored_event_queue,
 )
-from batch_array_notify.handler.report import CompletionReport
+from batch_array_notify.handler.report import CompletionReport, build_report
+from batch_array_notify.handler.scope import Completion, decide
 from tools.emf import read_documents
+from tools.eventgen import ArrayJobSpec, Compute, array_job_events
 
 QUEUE_ARN = "arn:aws:batch:eu-west-1:123456789012:job-queue/render-queue"
-STOPPED_MS = 1_700_000_600_000
+DEFINITION_ARN = "arn:aws:batch:eu-west-1:123456789012:job-definition/print-color:3"
 
-SUCCEEDED = CompletionReport(
-    stage="dev",
-    status="SUCCEEDED",
-    status_reason=None,
-    job_id="a1b2",
-    job_name="print-color",
-    job_arn=None,
-    job_queue_arn=QUEUE_ARN,
-    job_definition_arn="arn:aws:batch:eu-west-1:123456789012:job-definition/print-color:3",
-    array_size=7,
-    succeeded=7,
-    failed=0,
-    failed_children=(),
-    created_at_ms=STOPPED_MS - 431_900,
-    stopped_at_ms=STOPPED_MS,
-    job_url="https://example.invalid/job",
-)
+
+def completed(failures: int = 0) -> CompletionReport:
+    """The report of a generated array job of 7 (its parent's terminal event, no DescribeJobs view)."""
+    spec = ArrayJobSpec(QUEUE_ARN, DEFINITION_ARN, size=7, failures=failures, compute=Compute.EC2)
+    completion = decide(list(array_job_events(spec))[-1])
+    assert isinstance(completion, Completion)
+    return build_report(completion, None, [], stage="dev", default_region="eu-west-1")
+
+
+SUCCEEDED = completed()
+STOPPED_MS = SUCCEEDED.stopped_at_ms or 0
 
 
 def test_a_success_counts_one_succeeded_zero_failed_its_size_duration_and_lag():
+    assert STOPPED_MS > 0
+    assert SUCCEEDED.duration_seconds
     assert completion_metrics(SUCCEEDED, published_at_ms=STOPPED_MS + 2_500) == [
         Metric("ArrayJobsSucceeded", "Count", 1),
         Metric("ArrayJobsFailed", "Count", 0),
         Metric("ArraySize", "Count", 7),
         Metric("FailedChildren", "Count", 0),
-        # Whole seconds, as the report says it (431.9 s -> 431).
-        Metric("ArrayJobDurationSeconds", "Seconds", 431),
+        # Whole seconds, as the report says it.
+        Metric("ArrayJobDurationSeconds", "Seconds", SUCCEEDED.duration_seconds),
         Metric("NotificationLagSeconds", "Seconds", 2.5),
     ]
 
 
 def test_a_failure_counts_one_failed_and_its_failed_children():
-    failed = dataclasses.replace(SUCCEEDED, status="FAILED", succeeded=4, failed=3)
+    failed = completed(failures=3)
 
-    by_name = {m.name: m for m in completion_metrics(failed, published_at_ms=STOPPED_MS)}
+    by_name = {m.name: m for m in completion_metrics(failed, published_at_ms=failed.stopped_at_ms or 0)}
 
     assert (by_name["ArrayJobsSucceeded"].value, by_name["ArrayJobsFailed"].value) == (0, 1)
     assert by_name["FailedChildren"] == Metric("FailedChildren", "Count", 3)
@@ -75,6 +73,9 @@ def test_unknown_times_leave_duration_and_lag_out_and_a_skewed_clock_never_gives
 def test_duplicates_and_ignored_events_are_counted_on_their_own_metric_only():
     assert metrics.duplicate_metrics() == [Metric("DuplicateDeliveries", "Count", 1)]
     assert metrics.ignored_metrics() == [Metric("IgnoredEvents", "Count", 1)]
+    # A repeated delivery never counts the completion a second time.
+    assert metrics.outcome_metrics(SUCCEEDED, True, STOPPED_MS) == metrics.duplicate_metrics()
+    assert metrics.outcome_metrics(SUCCEEDED, False, STOPPED_MS) == completion_metrics(SUCCEEDED, STOPPED_MS)
 
 
 @pytest.mark.parametrize(
