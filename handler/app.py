@@ -1,8 +1,9 @@
-"""Lambda entry point (`handler.app.handler`): parse and decide, report, deliver, log the decision.
+"""Lambda entry point (`handler.app.handler`): parse and decide, report, deliver, log the decision and
+write its metrics (one EMF document on stdout, see metrics.py).
 
-Bad or irrelevant input is logged and returned, never raised: retrying cannot change it. AWS errors
-and invalid settings propagate so Lambda retries and, after that, the on-failure destination keeps
-the event.
+Bad or irrelevant input is logged, counted and returned, never raised: retrying cannot change it. AWS
+errors and invalid settings propagate so Lambda retries and, after that, the on-failure destination
+keeps the event.
 """
 
 from __future__ import annotations
