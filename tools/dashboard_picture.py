@@ -41,6 +41,7 @@ from tools.rehearse import Scenario, rehearse
 
 DASHBOARD: Final = "aws:cloudwatch/dashboard:Dashboard"
 ALARM: Final = "aws:cloudwatch/metricAlarm:MetricAlarm"
+QUEUE: Final = "aws:batch/jobQueue:JobQueue"
 DEFAULT_OUTPUT: Final = ROOT / "docs" / "dashboard.png"
 #: A few array jobs, so every graph has something to show: successes and failures, duplicate deliveries.
 SCENARIOS: Final = (
@@ -86,6 +87,14 @@ class Observed:
 
 def observe(plan: Plan, scenarios: Sequence[Scenario]) -> Observed:
     """Rehearse each scenario on the stack and keep what CloudWatch would have seen."""
+    needed = ("notifierFunctionName", "completionRuleName", "deadLetterQueueUrl", "notifierFailureQueueUrl")
+    missing = [name for name in needed if name not in plan.outputs]
+    if missing or len(plan.of_type(QUEUE)) != 1:
+        raise LookupError(
+            "the rehearsal needs a program with one pipeline that exports its outputs (like this project's); "
+            f"this one plans {len(plan.of_type(QUEUE))} job queues"
+            + (f" and lacks {', '.join(missing)}" if missing else "")
+        )
     target = StackTarget.from_plan(plan)
     function = {"FunctionName": str(plan.outputs["notifierFunctionName"])}
     rule = {"RuleName": str(plan.outputs["completionRuleName"])}

@@ -73,14 +73,18 @@ def test_a_query_the_tool_cannot_run_is_refused_not_misdrawn(query):
         InsightsQuery.parse(query)
 
 
-def test_a_program_with_several_dashboards_needs_one_chosen(capsys):
-    code = main(["--stack", "dev", "--program", "examples/two_pipelines", "--dashboard", "nope"])
+def test_a_dashboard_name_the_plan_lacks_is_named_with_those_it_has(stage_plans):
+    with pytest.raises(LookupError, match="the plan has: batch-array-notify-dev-us-east-1 "):
+        the_dashboard(stage_plans["dev"], "nope")
+
+
+def test_a_program_of_several_pipelines_is_refused_without_a_traceback(capsys):
+    code = main(["--stack", "dev", "--program", "examples/two_pipelines", "--dashboard", "render-dev-eu-west-1"])
 
     assert code == 2
     error = capsys.readouterr().err
-    assert error.startswith("error: expected one dashboard, the plan has: ")
-    assert "render-dev-eu-west-1" in error
-    assert "encode-dev-eu-west-1" in error
+    assert error.startswith("error: the rehearsal needs a program with one pipeline")
+    assert "plans 2 job queues and lacks notifierFunctionName" in error
 
 
 def test_the_body_is_the_planned_one(stage_plans):
