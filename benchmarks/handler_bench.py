@@ -1,8 +1,9 @@
 """Completion handler benchmark on moto: work per notification must not grow with the array.
 
 For array size N in {2, 1000, 10000} and failed children F in {0, ceil(N/10), N}: wall time of one
-warm invocation, AWS calls by IAM action, messages published. Also the handler's cold import time and
-the zipped size of the code asset. Run from the repository root:
+warm invocation, AWS calls by IAM action, messages published, EMF metric documents written (stdout,
+kept off the table). Also the handler's cold import time and the zipped size of the code asset. Run
+from the repository root:
 
     .venv/bin/python -m benchmarks.handler_bench
 
@@ -11,6 +12,7 @@ Targets (issue 3): at most 4 Batch calls whatever N and F, import under 300 ms, 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import os
@@ -37,6 +39,7 @@ from tests.integration.moto_stack import (
     make_lambda_context,
     record_aws_calls,
 )
+from tools.emf import read_documents
 from tools.rehearsal_world import MOTO_CONFIG, reset_handler_caches
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,14 +64,17 @@ def measure_invocations() -> list[dict[str, object]]:
         calls = record_aws_calls()
         batch, subscriber, context = MotoBatch(stack), TopicSubscriber(stack), make_lambda_context()
         # A warm-up completion so the table shows warm invocations (clients, idempotency set up).
-        handler(batch.completion_event(batch.submit_array_job(size=2)), context)
+        with contextlib.redirect_stdout(io.StringIO()):
+            handler(batch.completion_event(batch.submit_array_job(size=2)), context)
         subscriber.notifications()
         for size in SIZES:
             for failed in failure_counts(size):
                 event = batch.completion_event(_array_job(batch, size, failed))
                 before = Counter(calls)
+                metrics = io.StringIO()
                 started = time.perf_counter()
-                handler(event, context)
+                with contextlib.redirect_stdout(metrics):
+                    handler(event, context)
                 elapsed_ms = (time.perf_counter() - started) * 1000
                 used = calls - before
                 rows.append(
@@ -78,6 +84,7 @@ def measure_invocations() -> list[dict[str, object]]:
                         "ms": elapsed_ms,
                         "calls": used,
                         "messages": len(subscriber.notifications()),
+                        "EMF documents": len(read_documents(metrics.getvalue().splitlines())),
                     }
                 )
     return rows
@@ -148,7 +155,7 @@ def main() -> int:
     logger.setLevel("WARNING")
     rows = measure_invocations()
     actions = sorted({action for row in rows for action in row["calls"]})  # type: ignore[attr-defined]
-    header = ["N", "F", "wall ms", *actions, "Batch calls", "messages"]
+    header = ["N", "F", "wall ms", *actions, "Batch calls", "messages", "EMF documents"]
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join("---:" for _ in header) + "|")
     worst_batch_calls = 0
@@ -157,6 +164,7 @@ def main() -> int:
         batch_calls = sum(n for action, n in calls.items() if action.startswith("batch:"))
         worst_batch_calls = max(worst_batch_calls, batch_calls)
         cells = [row["N"], row["F"], f"{row['ms']:.0f}", *(calls[a] for a in actions), batch_calls, row["messages"]]
+        cells.append(row["EMF documents"])
         print("| " + " | ".join(str(cell) for cell in cells) + " |")
 
     imports = cold_import_ms(["handler.app"])
@@ -181,6 +189,8 @@ def main() -> int:
         failures.append(f"{worst_batch_calls} Batch calls > {MAX_BATCH_CALLS}")
     if any(row["messages"] != 1 for row in rows):
         failures.append("an invocation did not publish exactly one message")
+    if any(row["EMF documents"] != 1 for row in rows):
+        failures.append("an invocation did not write exactly one EMF document")
     if import_ms >= IMPORT_TARGET_MS:
         failures.append(f"import {import_ms:.0f} ms >= {IMPORT_TARGET_MS} ms")
     if size >= ASSET_TARGET_BYTES:

@@ -27,8 +27,10 @@ from .completion_bus import (
     grant_put_events,
 )
 from .completion_rule import completion_rule
+from .dashboard import notifier_dashboard
 from .downstream import downstream_function
 from .identity import children_moved_from
+from .metric_names import queue_name
 from .naming import name_tag_transformation
 from .notifier import completion_topic, notifier, notifier_role
 from .reliability import alerting, alerts_topic, notifier_statements, protection, retry_policy
@@ -77,6 +79,10 @@ class NotifierOutputs:
     """`source` of the completion events (`batch-array-notify`), for consumers' rules."""
     completion_event_detail_type: pulumi.Output[str]
     """`detail-type` of the completion events (`Batch Array Job Completed`), for consumers' rules."""
+    dashboard_name: pulumi.Output[str]
+    """Name of the notifier's CloudWatch dashboard (`<name>-<stage>-<region>`; see docs/operations.md)."""
+    dashboard_url: pulumi.Output[str]
+    """Console URL of that dashboard: completions per queue, failed children, duration, lag, failure queues, alarms."""
     downstream_function_arn: Optional[pulumi.Output[str]]  # noqa: UP045 (the schema analyzer reads Optional)
     """ARN of the downstream Lambda, when `downstream_function` is given."""
     downstream_function_name: Optional[pulumi.Output[str]]  # noqa: UP045
@@ -218,6 +224,20 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
             tags,
             self,
             other_dead_lettering_rules=downstream.rules if downstream else [],
+            stage=settings.stage,
+            # The handler counts every event it ignores under its first queue (handler/metrics.py).
+            home_queue_name=queue_arns.apply(lambda arns: queue_name(arns[0])),
+        )
+        board = notifier_dashboard(
+            name,
+            settings.stage,
+            queue_arns,
+            handler.function,
+            handler.log_group,
+            rules,
+            (shield.event_dead_letter_queue, shield.notifier_failure_queue),
+            alerts.alarms,
+            self,
         )
 
         self.job_queue_arns = queue_arns
@@ -243,6 +263,8 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
         self.completion_event_bus_arn = bus.arn
         self.completion_event_source = pulumi.Output.from_input(COMPLETION_EVENT_SOURCE)
         self.completion_event_detail_type = pulumi.Output.from_input(COMPLETION_EVENT_DETAIL_TYPE)
+        self.dashboard_name = board.dashboard.dashboard_name
+        self.dashboard_url = board.url
         self.downstream_function_arn = self.downstream_function_name = self.downstream_role_name = None
         self.downstream_log_group_name = self.downstream_rule_arns = None
         if downstream is not None:

@@ -182,6 +182,7 @@ def notifier(
                 "POWERTOOLS_SERVICE_NAME": "batch-array-notify",
                 # Where the handler puts the normalized completion event (name, or ARN for another account).
                 "EVENT_BUS_NAME": event_bus,
+                # The queues it serves, in order: the first also counts every event it ignores (handler/metrics.py).
                 "JOB_QUEUE_ARNS": pulumi.Output.from_input(job_queue_arns).apply(job_queue_arns_variable),
                 **(extra_environment or {}),
             }

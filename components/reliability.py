@@ -23,8 +23,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from . import iam
+from . import iam, runbook
 from .event_pattern import queue_blocked_event_pattern
+from .metric_names import IGNORED_EVENTS, NAMESPACE, pipeline_dimensions
 from .naming import numbered
 
 #: RUNNABLE reasons Batch can act on with `jobStateTimeLimitActions` (AWS Batch user guide,
@@ -202,7 +203,10 @@ def queue_blocked_rule(
     """Tell the alerts topic when one of these queues is blocked: a job stuck RUNNABLE never completes."""
     rule = aws.cloudwatch.EventRule(
         numbered(f"{name}-blocked", index),
-        description="A job of this pipeline's queue is stuck in RUNNABLE (Batch Job Queue Blocked)",
+        description=(
+            "A job of this pipeline's queue is stuck in RUNNABLE (Batch Job Queue Blocked). Runbook: "
+            + runbook.runbook_url(runbook.QUEUE_BLOCKED)
+        ),
         event_pattern=pulumi.Output.json_dumps(job_queue_arns.apply(queue_blocked_event_pattern)),
         tags=tags,
         opts=pulumi.ResourceOptions(parent=parent),
@@ -256,8 +260,17 @@ def alarms(
     completion_rules: Sequence[aws.cloudwatch.EventRule],
     tags: dict[str, str],
     parent: pulumi.Resource,
+    *,
+    stage: str,
+    home_queue_name: pulumi.Input[str],
 ) -> list[aws.cloudwatch.MetricAlarm]:
-    def alarm(suffix: str, description: str, namespace: str, metric: str, statistic: str, dimensions: Any) -> Any:
+    """Each alarm's description says what it means and links its section of the runbook. `home_queue_name`:
+    the queue (the notifier's first) whose `IgnoredEvents` metric counts every event the notifier ignores."""
+
+    def alarm(
+        suffix: str, what: str, section: str, namespace: str, metric: str, statistic: str, dimensions: Any
+    ) -> Any:
+        description = runbook.alarm_description(what, section)
         return _alarm(
             f"{name}-{suffix}", description, namespace, metric, statistic, dimensions, alerts_topic_arn, tags, parent
         )
@@ -268,6 +281,7 @@ def alarms(
             alarm(
                 numbered("rule-failed-alarm", index),
                 "EventBridge failed to invoke the notifier (retried, then dead-lettered)",
+                runbook.RULE_FAILED_INVOCATIONS,
                 "AWS/Events",
                 "FailedInvocations",
                 "Sum",
@@ -277,6 +291,7 @@ def alarms(
                 # The last line of defence failing (queue policy or key refusing EventBridge): the event is gone.
                 numbered("dead-letter-failed-alarm", index),
                 "EventBridge could not put an undeliverable completion event into the dead-letter queue: it is lost",
+                runbook.DEAD_LETTER_FAILED,
                 "AWS/Events",
                 "InvocationsFailedToBeSentToDlq",
                 "Sum",
@@ -288,6 +303,7 @@ def alarms(
         alarm(
             "undelivered-alarm",
             "Completion events EventBridge could not deliver wait in the dead-letter queue",
+            runbook.UNDELIVERED_EVENTS,
             "AWS/SQS",
             "ApproximateNumberOfMessagesVisible",
             "Maximum",
@@ -296,6 +312,7 @@ def alarms(
         alarm(
             "notifier-failed-alarm",
             "Completion events the notifier failed on (after Lambda's retries) wait in the on-failure queue",
+            runbook.NOTIFIER_FAILED_EVENTS,
             "AWS/SQS",
             "ApproximateNumberOfMessagesVisible",
             "Maximum",
@@ -304,6 +321,7 @@ def alarms(
         alarm(
             "notifier-errors-alarm",
             "The notifier raised: Lambda retries, then the on-failure queue keeps the event",
+            runbook.NOTIFIER_ERRORS,
             "AWS/Lambda",
             "Errors",
             "Sum",
@@ -312,10 +330,24 @@ def alarms(
         alarm(
             "notifier-throttles-alarm",
             "The notifier was throttled: events wait in Lambda's queue up to their maximum age",
+            runbook.NOTIFIER_THROTTLED,
             "AWS/Lambda",
             "Throttles",
             "Sum",
             {"FunctionName": function.name},
+        ),
+        alarm(
+            # Zero by construction with the generated rules (the rehearsal proves it): anything else is a
+            # hand-edited or replaced rule, or an event shape the handler rejects: a completion not reported.
+            # The handler counts every ignored event under its home queue (the first), so one alarm sees all.
+            "ignored-events-alarm",
+            "The notifier received events it does not report (not a finished array parent of its queues, "
+            "or malformed): a completion rule is wired wrongly or Batch changed its events",
+            runbook.IGNORED_EVENTS,
+            NAMESPACE,
+            IGNORED_EVENTS,
+            "Sum",
+            pulumi.Output.from_input(home_queue_name).apply(lambda queue: pipeline_dimensions(stage, queue)),
         ),
         *[alarm for index, rule in enumerate(completion_rules) for alarm in rule_alarms(rule, index)],
     ]
@@ -352,6 +384,9 @@ def alerting(
     tags: dict[str, str],
     parent: pulumi.Resource,
     other_dead_lettering_rules: Sequence[aws.cloudwatch.EventRule] = (),
+    *,
+    stage: str,
+    home_queue_name: pulumi.Input[str],
 ) -> Alerting:
     """Everything that reacts to a failure, declared once the rules and the notifier exist; one blocked-queue
     rule per group of queues, as for the completion rules."""
@@ -368,7 +403,17 @@ def alerting(
         [*completion_rules, *blocked_rules, *other_dead_lettering_rules],
         parent,
     )
-    alarm_list = alarms(name, alerts_topic_arn, shield, function, completion_rules, tags, parent)
+    alarm_list = alarms(
+        name,
+        alerts_topic_arn,
+        shield,
+        function,
+        completion_rules,
+        tags,
+        parent,
+        stage=stage,
+        home_queue_name=home_queue_name,
+    )
     topic_policy = None
     if settings.alerts_topic_arn is None and owns_completion_topic:
         # A topic someone else owns keeps its owner's policy; ours lets only our alarms and rule in.

@@ -1,18 +1,22 @@
-"""Lambda entry point (`handler.app.handler`): parse and decide, report, deliver, log the decision.
+"""Lambda entry point (`handler.app.handler`): parse and decide, report, deliver, log the decision and
+write its metrics (one EMF document on stdout, see metrics.py).
 
-Bad or irrelevant input is logged and returned, never raised: retrying cannot change it. AWS errors
-and invalid settings propagate so Lambda retries and, after that, the on-failure destination keeps
-the event.
+Bad or irrelevant input is logged, counted and returned, never raised: retrying cannot change it. AWS
+errors and invalid settings propagate so Lambda retries and, after that, the on-failure destination
+keeps the event.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
 from .batch_jobs import describe_job, first_failed_children
 from .delivery import deliver
+from .metrics import emit, ignored_metrics, outcome_metrics, queue_name
 from .report import CompletionReport, build_report, needs_failed_children
 from .scope import Completion, Skip, decide, on_own_queue
 from .settings import settings
@@ -21,6 +25,9 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
+#: When a notification counts as published (NotificationLagSeconds); the rehearsal, whose events carry
+#: synthetic times, swaps in a clock that follows them.
+clock: Callable[[], float] = time.time
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -33,13 +40,16 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
 
     report = _report(decision)
     results = deliver(report, context)
+    published_at_ms = int(clock() * 1000)
     duplicate = all(result.get("duplicate") for result in results)
     outcome = "duplicate" if duplicate else "delivered"
+    emit(outcome_metrics(report, duplicate, published_at_ms), stage=report.stage, job_queue=report.job_queue_name)
     logger.info(
         "completion already reported, nothing sent" if duplicate else "completion reported",
         extra={
             "decision": outcome,
             "jobId": report.job_id,
+            "jobQueue": report.job_queue_name,
             "status": report.status,
             "arraySize": report.array_size,
             "failed": report.failed,
@@ -63,6 +73,9 @@ def _report(completion: Completion) -> CompletionReport:
 
 
 def _skip(skip: Skip, event: Any) -> dict[str, Any]:
+    config = settings()
+    # Under the home queue whatever queue the event names, if any: the notifier's one alarm watches it.
+    emit(ignored_metrics(), stage=config.stage, job_queue=queue_name(config.home_job_queue_arn))
     fields = {"jobId": skip.job_id, "status": skip.status, "reason": skip.reason}
     if skip.malformed:
         logger.error("malformed event rejected, not retried", extra={"decision": "rejected", **fields, "event": event})

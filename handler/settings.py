@@ -28,12 +28,19 @@ class Settings:
     idempotency_table: str
     max_failed_details: int
     region: str
-    job_queue_arns: frozenset[str]
-    """The queues whose completions this notifier reports (`JOB_QUEUE_ARNS`); any other queue's are ignored."""
+    job_queue_arns: tuple[str, ...]
+    """The queues whose completions this notifier reports (`JOB_QUEUE_ARNS`, in its order, each once); any
+    other queue's are ignored."""
     event_bus_name: str = "default"
     """Bus (name, or ARN for another account's) that receives the normalized completion event."""
     chat_topic_arn: str | None = None
     """Topic of the chat channels (custom notifications); None when no chat channel is configured."""
+
+    @property
+    def home_job_queue_arn(self) -> str:
+        """The first of `JOB_QUEUE_ARNS`: the queue whose `IgnoredEvents` metric counts every event this
+        notifier ignores, so the notifier's one alarm on it sees them all (metrics.py)."""
+        return self.job_queue_arns[0]
 
 
 def _required(name: str) -> str:
@@ -59,7 +66,7 @@ def _max_failed_details() -> int:
     return value
 
 
-def _job_queue_arns() -> frozenset[str]:
+def _job_queue_arns() -> tuple[str, ...]:
     arns = [arn.strip() for arn in _required("JOB_QUEUE_ARNS").split(",")]
     for arn in arns:
         if not _JOB_QUEUE_ARN.match(arn):
@@ -67,7 +74,8 @@ def _job_queue_arns() -> frozenset[str]:
                 "environment variable JOB_QUEUE_ARNS must be comma-separated job-queue ARNs "
                 f"(arn:aws:batch:<region>:<account>:job-queue/<name>), got {arn!r} in it"
             )
-    return frozenset(arns)
+    # Ordered: the first is the home queue (home_job_queue_arn).
+    return tuple(dict.fromkeys(arns))
 
 
 @functools.cache

@@ -12,6 +12,10 @@ handed to the real `handler.app.handler`, against moto Batch/SNS/DynamoDB holdin
 
 `exact` is judged on what the RULE matched, not on what the handler did with it: a defensive handler
 that ignores stray matches still costs one Lambda run per match, so it does not make a loose rule exact.
+The handler's metrics (the EMF documents it writes on stdout, see handler/metrics.py) are read back and
+shown, so the rehearsal shows what the dashboard would. Its events carry synthetic times, so during the
+rehearsal the handler's clock reads each invoking event's `time` plus the real time the invocation has
+taken: NotificationLagSeconds is then the handler's own share of the lag (delivery is instant here).
 Exit code 0 when exact, 1 when not, 2 for usage or config errors.
 """
 
@@ -19,10 +23,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import logging
 import os
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +40,7 @@ from botocore.exceptions import ClientError  # type: ignore[import-untyped]  # n
 
 from batch_array_notify.handler import app as handler_app
 from tools.chat_preview import channel_view
+from tools.emf import EmfDocument, read_documents, totals
 from tools.eventgen import ArrayJobSpec, Compute, array_job_events, noise_events
 from tools.plan import USAGE_ERROR, add_program_arguments, plan_or_exit
 from tools.rehearsal_world import (
@@ -119,6 +126,10 @@ class Rehearsal:
     #: The custom notifications published to the chat topic (only when the stack has chat channels).
     chat_messages: list[dict[str, Any]] = field(default_factory=list)
     chat_configured: bool = False
+    #: What the handler emitted: one EMF document per invocation, each invocation's wall time, its errors.
+    metrics: list[EmfDocument] = field(default_factory=list)
+    invocation_ms: list[float] = field(default_factory=list)
+    handler_errors: list[str] = field(default_factory=list)
 
     @property
     def exact(self) -> bool:
@@ -130,6 +141,7 @@ class Rehearsal:
             "matches": self.matches,
             "invocations": self.invocations,
             "notifications": [notification.summary() for notification in self.notifications],
+            "metrics": [document.to_json() for document in self.metrics],
             "exact": self.exact,
         }
         if self.chat_configured:
@@ -266,6 +278,27 @@ def _scenario_stream(scenario: Scenario, specs: Sequence[ArrayJobSpec]) -> tuple
 
 
 @contextlib.contextmanager
+def _handler_clock_follows(event: Mapping[str, Any]) -> Iterator[None]:
+    """The handler's clock starts at the event's `time` (synthetic) and runs in real time from there."""
+    emitted_ms = _event_time_ms(event)
+    started = time.perf_counter()
+    previous = handler_app.clock
+    if emitted_ms is not None:
+        handler_app.clock = lambda: emitted_ms / 1000 + (time.perf_counter() - started)
+    try:
+        yield
+    finally:
+        handler_app.clock = previous
+
+
+def _event_time_ms(event: Mapping[str, Any]) -> int | None:
+    try:
+        return int(datetime.fromisoformat(str(event["time"])).timestamp() * 1000)
+    except (KeyError, ValueError):
+        return None
+
+
+@contextlib.contextmanager
 def _handler_logs_to(stream: IO[str]) -> Iterator[None]:
     # Powertools logs JSON to stdout; stdout belongs to the report (and to --json's one document).
     log_handler = handler_app.logger.registered_handler
@@ -324,11 +357,17 @@ def rehearse(
         errors: list[str] = []
         # Powertools' LambdaContext is a typing aid; at run time it reads only the attributes ours has.
         context = cast("LambdaContext", world.lambda_context())
+        # The handler's stdout is its metrics (EMF), as in Lambda, where CloudWatch Logs extracts them.
+        handler_stdout = io.StringIO()
+        invocation_ms: list[float] = []
         for event in delivered:
+            started = time.perf_counter()
             try:
-                handler_app.handler(event, context)
+                with contextlib.redirect_stdout(handler_stdout), _handler_clock_follows(event):
+                    handler_app.handler(event, context)
             except Exception as error:  # Lambda would retry; the rehearsal reports it
                 errors.append(f"{type(error).__name__}: {error}")
+            invocation_ms.append((time.perf_counter() - started) * 1000)
         notifications = world.notifications()
         chat_messages = world.chat_messages()
     judged = _judge(target, ledger, emitted, delivered, notifications, errors)
@@ -337,6 +376,9 @@ def rehearse(
     if judged.chat_configured and len(chat_messages) != len(notifications):
         # Exactly once holds per sink: the channels hear of each array job exactly as often as e-mail does.
         judged.problems.append(f"{len(chat_messages)} chat messages for {len(notifications)} notifications")
+    judged.metrics = read_documents(handler_stdout.getvalue().splitlines())
+    judged.invocation_ms = invocation_ms
+    judged.handler_errors = errors
     return judged
 
 
@@ -499,6 +541,7 @@ def render(rehearsal: Rehearsal, target: StackTarget, rule: str) -> str:
     else:
         lines.append("  exact: NO")
         lines += [f"    - {problem}" for problem in rehearsal.problems]
+    lines += render_metrics(rehearsal.metrics)
     for number, notification in enumerate(rehearsal.notifications, start=1):
         lines += ["", f"Notification {number}", f"Subject: {notification.subject}", "", notification.body.rstrip()]
     for number, message in enumerate(rehearsal.chat_messages, start=1):
@@ -512,6 +555,16 @@ def render(rehearsal: Rehearsal, target: StackTarget, rule: str) -> str:
             json.dumps(message, indent=2, ensure_ascii=False),
         ]
     return "\n".join(lines) + "\n"
+
+
+def render_metrics(documents: Sequence[EmfDocument]) -> list[str]:
+    """The handler's metrics per namespace and dimensions: counts summed, times listed."""
+    lines: list[str] = []
+    for (namespace, dimensions), metrics in totals(documents).items():
+        named = ", ".join(f"{name}={value}" for name, value in dimensions)
+        lines += ["", f"Metrics the handler emitted ({namespace}; {named})"]
+        lines += [f"  {metric.name:<25}{metric.describe()}" for metric in metrics]
+    return lines
 
 
 def _fail(message: str) -> int:

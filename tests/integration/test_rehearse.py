@@ -17,7 +17,7 @@ from tools.compare_rules import main as compare_rules_main
 from tools.eventgen import Compute
 from tools.program import ROOT, run_program
 from tools.rehearsal_world import StackTarget
-from tools.rehearse import Scenario, main, rehearse
+from tools.rehearse import Scenario, main, rehearse, render
 
 NOISE_EVENTS = 23
 FIXTURES = ROOT / "tests" / "fixtures" / "events"
@@ -53,6 +53,11 @@ def test_every_compute_type_gives_one_failed_notification_despite_duplicates(tar
         }
     ]
     assert result.exact, result.problems
+    completion, *duplicates = result.metrics
+    assert (completion.value("ArrayJobsFailed"), completion.value("FailedChildren")) == (1, 2)
+    # The handler's clock follows the stream's (2024) times: the lag is the invocation's own time.
+    assert 0 <= completion.value("NotificationLagSeconds") < 60
+    assert [list(document.metrics) for document in duplicates] == [["DuplicateDeliveries"]] * 2
 
 
 def test_all_children_succeeding_notifies_succeeded_once(target):
@@ -64,6 +69,13 @@ def test_all_children_succeeding_notifies_succeeded_once(target):
     assert notification.subject == "[dev] print-color array job SUCCEEDED: 7/7 children succeeded"
     assert notification.document["counts"] == {"succeeded": 7, "failed": 0, "notFinal": 0}
     assert result.exact
+    queue = target.job_queue_arn.rpartition("/")[2]
+    report = render(result, target, "the stack's rule")
+    assert f"Metrics the handler emitted (BatchArrayNotify; stage=dev, jobQueue={queue})" in report
+    assert (
+        "  ArrayJobsSucceeded       1 Count\n  ArrayJobsFailed          0 Count\n  ArraySize                7 Count"
+        in report
+    )
 
 
 def test_children_failing_before_placement_are_reported_without_logs(target):
@@ -95,18 +107,27 @@ def test_status_only_rule_fires_per_child_and_for_another_queue_whose_completion
     assert not result.exact
 
 
-def test_container_instance_arn_trick_on_fargate_is_not_exact(capsys):
+def test_container_instance_arn_trick_on_fargate_is_not_exact(target, capsys):
     exit_code = main(["--stack", "dev", "--size", "7", "--compute", "fargate", "--pattern", str(TRICK), "--json"])
 
     document = json.loads(capsys.readouterr().out)
     assert exit_code == 1
-    assert set(document) == {"events", "matches", "invocations", "notifications", "exact"}
+    assert set(document) == {"events", "matches", "invocations", "notifications", "metrics", "exact"}
     # Fargate children have no containerInstanceArn: all 7 match, then the parent; and the noise's
     # single SUCCEEDED job and the 2 succeeding children of the other queue's array job.
     assert document["matches"] == document["invocations"] == 7 + 1 + 3
     # The handler ignores the children, so there is one notification: defensive, still not exact.
     assert [n["status"] for n in document["notifications"]] == ["SUCCEEDED"]
     assert document["exact"] is False
+    # One metrics document per invocation: the stray matches show as IgnoredEvents, all under this
+    # pipeline's queue (the other queue's children too: it is this notifier's rule that let them in).
+    metrics = document["metrics"]
+    assert len(metrics) == document["invocations"]
+    ignored = [m for m in metrics if set(m["metrics"]) == {"IgnoredEvents"}]
+    assert len(ignored) == 7 + 3
+    assert {m["dimensions"]["jobQueue"] for m in metrics} == {target.job_queue_arn.rpartition("/")[2]}
+    (completion,) = [m for m in metrics if "ArrayJobsSucceeded" in m["metrics"]]
+    assert completion["metrics"]["ArraySize"] == {"unit": "Count", "values": [7.0]}
 
 
 def test_container_instance_arn_trick_misses_a_failed_array_job_on_ec2(target):
@@ -158,6 +179,9 @@ def test_replay_of_captured_events_notifies_once_for_the_array_parent(target, tm
         }
     ]
     assert document["exact"] is True
+    completion, duplicate = document["metrics"]
+    assert completion["metrics"]["ArrayJobsSucceeded"] == {"unit": "Count", "values": [1.0]}
+    assert duplicate["metrics"] == {"DuplicateDeliveries": {"unit": "Count", "values": [1.0]}}
 
 
 def test_replay_without_any_array_job_of_the_stack_is_not_exact(tmp_path, capsys):

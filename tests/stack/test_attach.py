@@ -119,3 +119,12 @@ def test_the_rehearsal_of_the_attach_stack_is_exact_with_one_notification_per_qu
     assert document["matches"] == document["invocations"] == 4
     assert [(n["status"], n["size"], n["failed"]) for n in document["notifications"]] == [("FAILED", 5, 2)] * 2
     assert len({n["jobId"] for n in document["notifications"]}) == 2
+    # Each queue's completion is counted under that queue, its duplicate too: the dashboard's line per queue.
+    counted = sorted(
+        (metrics["dimensions"]["jobQueue"], name)
+        for metrics in document["metrics"]
+        for name in metrics["metrics"]
+        if name in ("ArrayJobsFailed", "DuplicateDeliveries")
+    )
+    names = sorted(queue.rpartition("/")[2] for queue in QUEUES)
+    assert counted == [(queue, name) for queue in names for name in ("ArrayJobsFailed", "DuplicateDeliveries")]

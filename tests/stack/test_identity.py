@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from batch_array_notify.pipeline import TYPE_TOKEN
-from tests.support import NOTIFIER, ROLE, RULE, TOPIC
+from tests.support import ALARM, DASHBOARD, NOTIFIER, ROLE, RULE, TOPIC
 from tools.program import Plan, engine_urn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,12 +36,19 @@ def test_every_resource_of_the_stage_before_the_split_is_claimed_exactly_once(st
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_the_only_new_resource_is_the_notifier_component_and_nothing_claims_two_identities(stage_plans, stage):
+def test_the_only_new_resources_are_the_notifier_and_its_new_dashboard_and_alarm_and_none_claims_two_identities(
+    stage_plans, stage
+):
     plan = stage_plans[stage]
     before = set(BEFORE[stage])
-    new = [(r.type, r.name) for r in plan.resources if not ({r.urn, *r.aliases} & before)]
+    new = {(r.type, r.name) for r in plan.resources if not ({r.urn, *r.aliases} & before)}
 
-    assert new == [(NOTIFIER, "batch-array-notify")]
+    # The dashboard and the IgnoredEvents alarm are new in 0.2.0 too (issue 11): created, nothing replaced.
+    assert new == {
+        (NOTIFIER, "batch-array-notify"),
+        (DASHBOARD, "batch-array-notify-dashboard"),
+        (ALARM, "batch-array-notify-ignored-events-alarm"),
+    }
     assert all(len({r.urn, *r.aliases} & before) <= 1 for r in plan.resources)
 
 

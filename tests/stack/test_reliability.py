@@ -87,6 +87,8 @@ def test_alarms_watch_both_queues_the_function_and_the_rule(stage_plans, stage):
         ("AWS/Lambda", "Throttles", function_name),
         ("AWS/Events", "FailedInvocations", named(plan, RULE, "completed").state["name"]),
         ("AWS/Events", "InvocationsFailedToBeSentToDlq", named(plan, RULE, "completed").state["name"]),
+        # The notifier's own metric: a wrongly wired rule (docs/operations.md#ignored-events).
+        ("BatchArrayNotify", "IgnoredEvents", *sorted([plan.one("aws:batch/jobQueue:JobQueue").state["name"], stage])),
     }
     for alarm in alarms:
         assert alarm.inputs["alarmActions"] == [alerts_topic]

@@ -2,13 +2,14 @@
 stack's output; everything after the queue and nothing before it; many queues over several rules."""
 
 import json
+import re
 
 import pulumi
 import pytest
 
-from batch_array_notify import ArrayCompletionNotifier, ArrayCompletionNotifierArgs, InvalidArgumentError
+from batch_array_notify import ArrayCompletionNotifier, ArrayCompletionNotifierArgs, InvalidArgumentError, runbook
 from batch_array_notify.event_pattern import completion_rule_queue_groups
-from tests.support import ALARM, FUNCTION, NOTIFIER, PERMISSION, RULE, TARGET, descendants
+from tests.support import ALARM, DASHBOARD, FUNCTION, NOTIFIER, PERMISSION, RULE, TARGET, descendants
 from tools.plan import invalid_argument_in
 from tools.program import Plan, run_under_mocks
 
@@ -49,7 +50,7 @@ def test_the_notifier_alone_creates_no_compute_queue_or_job_definition(two_queue
     assert component.outputs["job_definition_arn_prefixes"] == []
     for type_token in (FUNCTION, RULE, TARGET, PERMISSION, "aws:sns/topic:Topic", "aws:dynamodb/table:Table"):
         assert two_queues.of_type(type_token), type_token
-    assert len(two_queues.of_type(ALARM)) == 6
+    assert len(two_queues.of_type(ALARM)) == 7
     assert all(r.aliases == () for r in two_queues.resources)
 
 
@@ -111,8 +112,41 @@ def test_more_queues_than_one_pattern_holds_are_shared_out_over_numbered_rules(m
         assert plan.named(ALARM, f"byo-rule-failed-alarm{suffix}").inputs["dimensions"] == {
             "RuleName": plan.named(RULE, f"byo-completed{suffix}").state["name"]
         }
-    assert len(plan.of_type(ALARM)) == 4 + 2 * len(groups)
+    assert len(plan.of_type(ALARM)) == 5 + 2 * len(groups)
     assert plan.one(NOTIFIER).outputs["completion_rule_arns"] == [plan.named(RULE, name).state["arn"] for name in names]
+
+
+def test_every_alarm_of_every_rule_links_its_runbook_section(many_queues):
+    _, plan = many_queues
+    sections = {
+        "rule-failed-alarm": runbook.RULE_FAILED_INVOCATIONS,
+        "dead-letter-failed-alarm": runbook.DEAD_LETTER_FAILED,
+    }
+    rule_alarms = [a for a in plan.of_type(ALARM) if a.inputs["namespace"] == "AWS/Events"]
+
+    assert len(rule_alarms) == 2 * len(plan.one(NOTIFIER).outputs["completion_rule_arns"]) > 2
+    for alarm in rule_alarms:
+        kind = re.sub(r"-\d+$", "", alarm.name.removeprefix("byo-"))
+        assert alarm.inputs["alarmDescription"].endswith(f". Runbook: {runbook.runbook_url(sections[kind])}"), (
+            alarm.name
+        )
+
+
+def test_one_dashboard_and_one_ignored_events_alarm_serve_every_queue_and_rule(many_queues):
+    queues, plan = many_queues
+    body = json.loads(plan.one(DASHBOARD).inputs["dashboardBody"])
+    lines = [
+        array for widget in body["widgets"] if widget["type"] == "metric" for array in widget["properties"]["metrics"]
+    ]
+    (ignored,) = [a for a in plan.of_type(ALARM) if a.inputs["metricName"] == "IgnoredEvents"]
+    names = [queue.rpartition("/")[2] for queue in queues]
+
+    assert [a[5] for a in lines if a[1] == "ArrayJobsFailed"] == names
+    assert [a[5] for a in lines if a[1] == "IgnoredEvents"] == [names[0]]
+    assert ignored.inputs["dimensions"] == {"stage": "dev", "jobQueue": names[0]}
+    rules = {a[3] for a in lines if a[1] == "FailedInvocations"}
+    assert rules == {r.state["name"] for r in plan.of_type(RULE) if "-completed" in r.name}
+    assert plan.one(NOTIFIER).outputs["dashboard_name"] == f"byo-dev-{REGION}"
 
 
 def test_every_rule_may_dead_letter_and_every_blocked_rule_may_alert(many_queues):

@@ -1,5 +1,5 @@
-"""handler.app without AWS: skipped events are returned, never raised, and logged once at the right
-level with the reason (and, when malformed, the whole event)."""
+"""handler.app without AWS: skipped events are returned, never raised, logged once at the right level
+with the reason (and, when malformed, the whole event), and counted as IgnoredEvents."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from dataclasses import dataclass
 import pytest
 
 from batch_array_notify.handler.app import handler
+from tools.emf import read_documents
 from tools.eventgen import ArrayJobSpec, array_job_events
+from tools.rehearsal_world import reset_handler_caches
 
 QUEUE_ARN = "arn:aws:batch:eu-west-1:123456789012:job-queue/test-queue"
 DEFINITION_ARN = "arn:aws:batch:eu-west-1:123456789012:job-definition/print-color:3"
@@ -24,6 +26,31 @@ class Context:
     aws_request_id: str = "req-1"
 
 
+@pytest.fixture(autouse=True)
+def handler_settings(monkeypatch):
+    """The environment the component gives the notifier (no AWS call is made for skipped events)."""
+    for name, value in {
+        "TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:completions",
+        "STAGE": "qa",
+        "IDEMPOTENCY_TABLE": "completions",
+        "AWS_REGION": "eu-west-1",
+        "POWERTOOLS_SERVICE_NAME": "batch-array-notify",
+        "JOB_QUEUE_ARNS": QUEUE_ARN,
+    }.items():
+        monkeypatch.setenv(name, value)
+    reset_handler_caches()
+    yield
+    reset_handler_caches()
+
+
+def ignored_events_documents(capsys):
+    """The EMF documents the handler wrote, as (dimensions, metrics) pairs."""
+    return [
+        (dict(document.dimensions), {name: (m.unit, m.values) for name, m in document.metrics.items()})
+        for document in read_documents(capsys.readouterr().out.splitlines())
+    ]
+
+
 @pytest.fixture
 def decisions(caplog):
     """Log records of the handler's decisions (records carrying a `decision` field)."""
@@ -31,7 +58,7 @@ def decisions(caplog):
     return lambda: [record for record in caplog.records if hasattr(record, "decision")]
 
 
-def test_malformed_event_is_logged_at_error_in_full_and_not_raised(decisions):
+def test_malformed_event_is_logged_at_error_in_full_and_not_raised(decisions, capsys):
     event = {"source": "aws.batch", "detail-type": "Batch Job State Change", "detail": {"jobId": 42}}
 
     result = handler(event, Context())
@@ -43,9 +70,13 @@ def test_malformed_event_is_logged_at_error_in_full_and_not_raised(decisions):
     assert record.event == event
     assert "jobId: Input should be a valid string" in record.reason
     assert result["reason"] == record.reason
+    # It names no queue: counted under the notifier's own, where this pipeline's alarm watches.
+    assert ignored_events_documents(capsys) == [
+        ({"stage": "qa", "jobQueue": "test-queue"}, {"IgnoredEvents": ("Count", (1.0,))})
+    ]
 
 
-def test_irrelevant_event_is_logged_at_info_with_job_id_and_status(decisions):
+def test_irrelevant_event_is_logged_at_info_with_job_id_and_status(decisions, capsys):
     child = list(array_job_events(ArrayJobSpec(QUEUE_ARN, DEFINITION_ARN, size=2)))[-2]
 
     result = handler(child, Context())
@@ -55,3 +86,27 @@ def test_irrelevant_event_is_logged_at_info_with_job_id_and_status(decisions):
     assert record.levelno == logging.INFO
     assert (record.decision, record.jobId, record.status) == ("ignored", child["detail"]["jobId"], "SUCCEEDED")
     assert "array child" in record.reason
+    assert ignored_events_documents(capsys) == [
+        ({"stage": "qa", "jobQueue": "test-queue"}, {"IgnoredEvents": ("Count", (1.0,))})
+    ]
+
+
+@pytest.mark.parametrize("queue", ["second-queue", "someone-elses-queue"])
+def test_every_ignored_event_counts_under_the_notifiers_home_queue(monkeypatch, capsys, queue):
+    # Two queues, the home queue first: an ignored event of the second queue, or another team's finished
+    # array parent (skipped by the own-queue check, no AWS call), counts where the one alarm watches.
+    second = QUEUE_ARN.replace("test-queue", "second-queue")
+    monkeypatch.setenv("JOB_QUEUE_ARNS", f"{QUEUE_ARN},{second}")
+    reset_handler_caches()
+    finished_parent = list(array_job_events(ArrayJobSpec(QUEUE_ARN.replace("test-queue", queue), DEFINITION_ARN, 2)))[
+        -1
+    ]
+    if queue == "second-queue":
+        # Made irrelevant (no size: not an array parent) so no AWS call follows the scope check.
+        finished_parent["detail"]["arrayProperties"].pop("size")
+
+    assert handler(finished_parent, Context())["outcome"] == "ignored"
+
+    assert ignored_events_documents(capsys) == [
+        ({"stage": "qa", "jobQueue": "test-queue"}, {"IgnoredEvents": ("Count", (1.0,))})
+    ]

@@ -32,7 +32,7 @@ def test_reads_the_contract_with_the_default_detail_count(environment):
         idempotency_table="idempotency",
         max_failed_details=20,
         region="eu-west-1",
-        job_queue_arns=frozenset({"arn:aws:batch:eu-west-1:123456789012:job-queue/render"}),
+        job_queue_arns=("arn:aws:batch:eu-west-1:123456789012:job-queue/render",),
     )
 
 
@@ -72,10 +72,25 @@ def test_job_queue_arns_is_a_comma_separated_list(environment):
         "arn:aws:batch:eu-west-1:123456789012:job-queue/render, arn:aws:batch:eu-west-1:123456789012:job-queue/enc_2",
     )
 
-    assert settings().job_queue_arns == {
+    assert settings().job_queue_arns == (
         "arn:aws:batch:eu-west-1:123456789012:job-queue/render",
         "arn:aws:batch:eu-west-1:123456789012:job-queue/enc_2",
-    }
+    )
+
+
+def test_the_first_queue_is_the_home_queue_and_repeats_are_dropped(environment):
+    # The home queue is where IgnoredEvents is counted (handler/metrics.py): order must survive parsing.
+    environment.setenv(
+        "JOB_QUEUE_ARNS",
+        "arn:aws:batch:eu-west-1:123456789012:job-queue/zeta,arn:aws:batch:eu-west-1:123456789012:job-queue/alpha,"
+        "arn:aws:batch:eu-west-1:123456789012:job-queue/zeta",
+    )
+
+    assert settings().home_job_queue_arn == "arn:aws:batch:eu-west-1:123456789012:job-queue/zeta"
+    assert settings().job_queue_arns == (
+        "arn:aws:batch:eu-west-1:123456789012:job-queue/zeta",
+        "arn:aws:batch:eu-west-1:123456789012:job-queue/alpha",
+    )
 
 
 @pytest.mark.parametrize(

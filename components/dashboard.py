@@ -1,0 +1,424 @@
+"""A CloudWatch dashboard per notifier (so per pipeline): how its queues' array jobs finished, how late the
+news was, and whether anything waits in a failure queue or an alarm.
+
+    [ title, the queues, link to the runbook                                                   ]
+    [ array jobs by status     ][ children: run and failed   ][ duplicates and ignored events  ]
+    [ array job duration p50/p90/max           ][ notification lag p50/p90/max                 ]
+    [ notifier invocations/errors/throttles ][ notifier duration       ][ completion rules     ]
+    [ failure queues: events waiting           ][ alarms                                       ]
+    [ latest completions (Logs Insights: job id, queue, status, size, failed)                  ]
+
+A notifier can serve several queues: each graph of the handler's metrics has its lines for every queue
+(explicit metric arrays, no SEARCH, so the graphs show exactly the notifier's queues), and the rule graph
+its lines for every completion rule. Ignored events are one line: the handler counts them all under the
+home queue (the first; handler/metrics.py). A graph over CloudWatch's 100 lines is drawn as several.
+
+`dashboard_body` builds the body from plain names (pure, so tests parse it); `notifier_dashboard`
+declares the resource once those names are known. Dashboards belong to the account, not to a region,
+so the name carries the region as well as the component's name and stage.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import pulumi
+import pulumi_aws as aws
+
+from . import runbook
+from .handler.console import console_host
+from .metric_names import (
+    ARRAY_JOB_DURATION,
+    ARRAY_JOBS_FAILED,
+    ARRAY_JOBS_SUCCEEDED,
+    ARRAY_SIZE,
+    DUPLICATE_DELIVERIES,
+    FAILED_CHILDREN,
+    IGNORED_EVENTS,
+    NAMESPACE,
+    NOTIFICATION_LAG,
+    pipeline_dimensions,
+    queue_name,
+)
+
+GRID_COLUMNS: Final = 24
+PERIOD_SECONDS: Final = 300
+#: CloudWatch's limits: metric arrays in one graph, alarms in one alarm widget.
+MAX_METRICS_PER_GRAPH: Final = 100
+MAX_ALARMS_PER_WIDGET: Final = 100
+#: CloudWatch's limit on dashboard names, and the characters it allows.
+MAX_NAME_CHARS: Final = 255
+_NOT_ALLOWED_IN_NAME = re.compile(r"[^A-Za-z0-9_-]+")
+#: The handler's structured log line per reported completion (handler/app.py): its `decision` and the
+#: fields the table shows. A test keeps them equal to what the handler logs.
+COMPLETION_DECISION: Final = "delivered"
+COMPLETION_LOG_FIELDS: Final = ("jobId", "jobQueue", "status", "arraySize", "failed")
+LATEST_COMPLETIONS: Final = 50
+PERCENTILES: Final = (("p50", "p50"), ("p90", "p90"), ("Maximum", "max"))
+
+MetricArray = list[Any]
+#: A band of the dashboard: its height, then (width, widgets) left to right; a graph drawn as several
+#: widgets takes that width for each, and the band wraps onto a new line when the grid is full.
+Band = tuple[int, list[tuple[int, list[dict[str, Any]]]]]
+
+
+@dataclass(frozen=True)
+class DashboardSources:
+    """Everything the dashboard names, resolved to plain strings."""
+
+    title: str
+    stage: str
+    region: str
+    job_queue_names: tuple[str, ...]
+    """The notifier's queues, its home queue (where ignored events are counted) first."""
+    notifier_function_name: str
+    notifier_log_group_name: str
+    completion_rule_names: tuple[str, ...]
+    dead_letter_queue_name: str
+    notifier_failure_queue_name: str
+    alarm_arns: tuple[str, ...]
+    runbook_url: str
+
+
+def dashboard_name(component_name: str, stage: str, region: str) -> str:
+    """`<component>-<stage>-<region>`, in the characters CloudWatch allows."""
+    name = _NOT_ALLOWED_IN_NAME.sub("-", f"{component_name}-{stage}-{region}").strip("-")
+    return name[:MAX_NAME_CHARS]
+
+
+def dashboard_url(partition: str, region: str, name: str) -> str:
+    return f"https://{console_host(partition, region)}/cloudwatch/home?region={region}#dashboards:name={name}"
+
+
+def dashboard_body(sources: DashboardSources) -> dict[str, Any]:
+    """The dashboard's body: bands of widgets laid out left to right on the 24-column grid."""
+    if not sources.job_queue_names or not sources.completion_rule_names:
+        raise ValueError("a dashboard needs at least one job queue and one completion rule")
+    region = sources.region
+    queues = sources.job_queue_names
+    rules = sources.completion_rule_names
+
+    def per_queue(*lines: tuple[str, str, str]) -> list[list[MetricArray]]:
+        """Each queue's lines of these (metric, statistic, label), one group per queue."""
+        return [
+            [_custom(sources.stage, queue, name, stat, _labelled(label, queue, queues)) for name, stat, label in lines]
+            for queue in queues
+        ]
+
+    ignored = _custom(
+        sources.stage,
+        queues[0],
+        IGNORED_EVENTS,
+        "Sum",
+        "ignored (should stay 0)" if len(queues) == 1 else "ignored, every queue's (should stay 0)",
+    )
+    function = ("AWS/Lambda", "FunctionName", sources.notifier_function_name)
+    bands: list[Band] = [
+        (3, [(24, [_text(_introduction(sources))])]),
+        (
+            6,
+            [
+                (
+                    8,
+                    _graphs(
+                        "Array jobs finished, by status",
+                        region,
+                        per_queue((ARRAY_JOBS_SUCCEEDED, "Sum", "succeeded"), (ARRAY_JOBS_FAILED, "Sum", "failed")),
+                        stacked=True,
+                    ),
+                ),
+                (
+                    8,
+                    _graphs(
+                        "Children of finished array jobs",
+                        region,
+                        per_queue((ARRAY_SIZE, "Sum", "children"), (FAILED_CHILDREN, "Sum", "failed children")),
+                    ),
+                ),
+                (
+                    8,
+                    _graphs(
+                        "Duplicate deliveries and ignored events",
+                        region,
+                        [*per_queue((DUPLICATE_DELIVERIES, "Sum", "duplicates suppressed")), [ignored]],
+                    ),
+                ),
+            ],
+        ),
+        (
+            6,
+            [
+                (
+                    12,
+                    _graphs(
+                        "Array job duration (seconds)",
+                        region,
+                        per_queue(*[(ARRAY_JOB_DURATION, stat, label) for stat, label in PERCENTILES]),
+                    ),
+                ),
+                (
+                    12,
+                    _graphs(
+                        "Notification lag after the job stopped (seconds)",
+                        region,
+                        per_queue(*[(NOTIFICATION_LAG, stat, label) for stat, label in PERCENTILES]),
+                    ),
+                ),
+            ],
+        ),
+        (
+            6,
+            [
+                (
+                    8,
+                    _graphs(
+                        "Notifier: invocations, errors, throttles",
+                        region,
+                        [
+                            [
+                                _metric(*function, name, "Sum", name.lower())
+                                for name in ("Invocations", "Errors", "Throttles")
+                            ]
+                        ],
+                    ),
+                ),
+                (
+                    8,
+                    _graphs(
+                        "Notifier duration (milliseconds)",
+                        region,
+                        [[_metric(*function, "Duration", stat, label) for stat, label in PERCENTILES]],
+                    ),
+                ),
+                (
+                    8,
+                    _graphs(
+                        f"Completion rule{'s' if len(rules) > 1 else ''}: invocations and failures",
+                        region,
+                        [
+                            [
+                                _metric("AWS/Events", "RuleName", rule, name, "Sum", _labelled(label, rule, rules))
+                                for name, label in (
+                                    ("Invocations", "invocations"),
+                                    ("FailedInvocations", "failed invocations"),
+                                    ("InvocationsFailedToBeSentToDlq", "lost (not dead-lettered)"),
+                                )
+                            ]
+                            for rule in rules
+                        ],
+                    ),
+                ),
+            ],
+        ),
+        (
+            6,
+            [
+                (
+                    12,
+                    _graphs(
+                        "Failure queues: events waiting",
+                        region,
+                        [
+                            [
+                                _metric(
+                                    "AWS/SQS",
+                                    "QueueName",
+                                    queue,
+                                    "ApproximateNumberOfMessagesVisible",
+                                    "Maximum",
+                                    label,
+                                )
+                                for queue, label in (
+                                    (sources.dead_letter_queue_name, "dead-letter queue (rules)"),
+                                    (sources.notifier_failure_queue_name, "notifier failure queue"),
+                                )
+                            ]
+                        ],
+                    ),
+                ),
+                (12, _alarms("Alarms", sources.alarm_arns)),
+            ],
+        ),
+        (8, [(24, [_completions_table(sources)])]),
+    ]
+    return {"start": "-PT24H", "periodOverride": "inherit", "widgets": _laid_out(bands)}
+
+
+def _laid_out(bands: Sequence[Band]) -> list[dict[str, Any]]:
+    widgets = []
+    y = 0
+    for height, band in bands:
+        x = 0
+        for width, pieces in band:
+            if not 1 <= width <= GRID_COLUMNS:
+                raise ValueError(f"a widget is {width} columns wide, the grid has {GRID_COLUMNS}")
+            for widget in pieces:
+                if x + width > GRID_COLUMNS:
+                    x, y = 0, y + height
+                widgets.append({**widget, "x": x, "y": y, "width": width, "height": height})
+                x += width
+        y += height
+    return widgets
+
+
+def _labelled(label: str, resource: str, of: Sequence[str]) -> str:
+    """A line's label, naming its queue or rule when the graph has several."""
+    return label if len(of) == 1 else f"{label} ({resource})"
+
+
+def _custom(stage: str, queue: str, name: str, stat: str, label: str) -> MetricArray:
+    dimensions = [part for pair in pipeline_dimensions(stage, queue).items() for part in pair]
+    return [NAMESPACE, name, *dimensions, {"stat": stat, "label": label}]
+
+
+def _metric(namespace: str, dimension: str, value: str, name: str, stat: str, label: str) -> MetricArray:
+    return [namespace, name, dimension, value, {"stat": stat, "label": label}]
+
+
+def _chunks(groups: Sequence[Sequence[Any]], limit: int) -> list[list[Any]]:
+    """The groups' items in as few lists of at most `limit` as fit, a group never split (one queue's
+    lines stay in one graph)."""
+    chunks: list[list[Any]] = [[]]
+    for group in groups:
+        if len(group) > limit:
+            raise ValueError(f"{len(group)} lines of one group exceed CloudWatch's {limit} per widget")
+        if len(chunks[-1]) + len(group) > limit:
+            chunks.append([])
+        chunks[-1].extend(group)
+    return chunks
+
+
+def _part_title(title: str, index: int, count: int) -> str:
+    return title if count == 1 else f"{title} ({index + 1}/{count})"
+
+
+def _graphs(
+    title: str, region: str, groups: Sequence[Sequence[MetricArray]], *, stacked: bool = False
+) -> list[dict[str, Any]]:
+    """A graph of every group's lines; several (titled 1/n, 2/n...) past CloudWatch's lines per graph."""
+    chunks = _chunks(groups, MAX_METRICS_PER_GRAPH)
+    return [
+        {
+            "type": "metric",
+            "properties": {
+                "title": _part_title(title, index, len(chunks)),
+                "region": region,
+                "view": "timeSeries",
+                "stacked": stacked,
+                "period": PERIOD_SECONDS,
+                "stat": "Sum",
+                "metrics": metrics,
+                "yAxis": {"left": {"min": 0}},
+            },
+        }
+        for index, metrics in enumerate(chunks)
+    ]
+
+
+def _alarms(title: str, alarm_arns: Sequence[str]) -> list[dict[str, Any]]:
+    chunks = _chunks([[arn] for arn in alarm_arns], MAX_ALARMS_PER_WIDGET)
+    return [
+        {
+            "type": "alarm",
+            "properties": {
+                "title": _part_title(title, index, len(chunks)),
+                "alarms": arns,
+                "sortBy": "stateUpdatedTimestamp",
+            },
+        }
+        for index, arns in enumerate(chunks)
+    ]
+
+
+def _text(markdown: str) -> dict[str, Any]:
+    return {"type": "text", "properties": {"markdown": markdown}}
+
+
+def _introduction(sources: DashboardSources) -> str:
+    queues = ", ".join(f"`{queue}`" for queue in sources.job_queue_names)
+    return (
+        f"# {sources.title} ({sources.stage})\n"
+        f"Array jobs of queue{'s' if len(sources.job_queue_names) > 1 else ''} {queues}: one notification per "
+        "finished array job. Both failure queues should stay empty and every alarm OK. "
+        f"When one is not: [runbook]({sources.runbook_url}), a section per alarm."
+    )
+
+
+def _completions_table(sources: DashboardSources) -> dict[str, Any]:
+    query = (
+        f"SOURCE '{sources.notifier_log_group_name}'"
+        f" | fields @timestamp, {', '.join(COMPLETION_LOG_FIELDS)}"
+        f"\n| filter decision = '{COMPLETION_DECISION}'"
+        "\n| sort @timestamp desc"
+        f"\n| limit {LATEST_COMPLETIONS}"
+    )
+    return {
+        "type": "log",
+        "properties": {"title": "Latest completions", "region": sources.region, "view": "table", "query": query},
+    }
+
+
+@dataclass(frozen=True)
+class NotifierDashboard:
+    dashboard: aws.cloudwatch.Dashboard
+    url: pulumi.Output[str]
+
+
+def notifier_dashboard(
+    name: str,
+    stage: str,
+    job_queue_arns: pulumi.Output[list[str]],
+    function: aws.lambda_.Function,
+    log_group: aws.cloudwatch.LogGroup,
+    completion_rules: Sequence[aws.cloudwatch.EventRule],
+    failure_queues: tuple[aws.sqs.Queue, aws.sqs.Queue],
+    alarms: Sequence[aws.cloudwatch.MetricAlarm],
+    parent: pulumi.Resource,
+) -> NotifierDashboard:
+    """The notifier's dashboard and its console URL. `job_queue_arns` in the notifier's order (the first
+    is the home queue); `failure_queues`: (dead-letter, notifier failure)."""
+    opts = pulumi.InvokeOutputOptions(parent=parent)
+    region = aws.get_region_output(opts=opts).region
+    partition = aws.get_partition_output(opts=opts).partition
+    board_name = region.apply(lambda r: dashboard_name(name, stage, r))
+    dead_letter, notifier_failed = failure_queues
+
+    def body(values: list[Any]) -> str:
+        region_name, queue_arns, rule_names, function_name, log_group_name, dead_letter_name, failed_name, arns = values
+        sources = DashboardSources(
+            title=name,
+            stage=stage,
+            region=region_name,
+            job_queue_names=tuple(queue_name(arn) for arn in queue_arns),
+            notifier_function_name=function_name,
+            notifier_log_group_name=log_group_name,
+            completion_rule_names=tuple(rule_names),
+            dead_letter_queue_name=dead_letter_name,
+            notifier_failure_queue_name=failed_name,
+            alarm_arns=tuple(arns),
+            runbook_url=runbook.runbook_url(),
+        )
+        return json.dumps(dashboard_body(sources))
+
+    body_json = pulumi.Output.all(
+        region,
+        job_queue_arns,
+        pulumi.Output.all(*[rule.name for rule in completion_rules]),
+        function.name,
+        log_group.name,
+        dead_letter.name,
+        notifier_failed.name,
+        pulumi.Output.all(*[alarm.arn for alarm in alarms]),
+    ).apply(body)
+    dashboard = aws.cloudwatch.Dashboard(
+        f"{name}-dashboard",
+        dashboard_name=board_name,
+        dashboard_body=body_json,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    url = pulumi.Output.all(partition, region, dashboard.dashboard_name).apply(lambda v: dashboard_url(*v))
+    return NotifierDashboard(dashboard, url)

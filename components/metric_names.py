@@ -1,0 +1,32 @@
+"""The notifier's custom metrics as the dashboard and alarms read them.
+
+Mirrors handler/metrics.py, which writes them: the component must not import the handler's modules
+(they need Powertools, which only the Lambda layer provides), and a unit test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+NAMESPACE: Final = "BatchArrayNotify"
+STAGE_DIMENSION: Final = "stage"
+QUEUE_DIMENSION: Final = "jobQueue"
+
+ARRAY_JOBS_SUCCEEDED: Final = "ArrayJobsSucceeded"
+ARRAY_JOBS_FAILED: Final = "ArrayJobsFailed"
+ARRAY_SIZE: Final = "ArraySize"
+FAILED_CHILDREN: Final = "FailedChildren"
+ARRAY_JOB_DURATION: Final = "ArrayJobDurationSeconds"
+NOTIFICATION_LAG: Final = "NotificationLagSeconds"
+DUPLICATE_DELIVERIES: Final = "DuplicateDeliveries"
+IGNORED_EVENTS: Final = "IgnoredEvents"
+
+
+def pipeline_dimensions(stage: str, job_queue_name: str) -> dict[str, str]:
+    """The dimensions every one of a pipeline's custom metrics carries."""
+    return {STAGE_DIMENSION: stage, QUEUE_DIMENSION: job_queue_name}
+
+
+def queue_name(job_queue_arn: str) -> str:
+    """The `jobQueue` dimension of a queue: `arn:…:job-queue/<name>` -> `<name>`, as the handler writes it."""
+    return job_queue_arn.rpartition("/")[2] or job_queue_arn

@@ -1,0 +1,93 @@
+"""tools.dashboard_picture without drawing: statistics, alarm evaluation and the completions query, on
+hand-made observations (no rehearsal)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.support import DASHBOARD
+from tools.dashboard_picture import InsightsQuery, Observed, alarm_states, main, statistic, the_dashboard
+from tools.program import Plan
+
+
+@pytest.mark.parametrize(
+    ("stat", "expected"),
+    [("Sum", 55.0), ("Maximum", 10.0), ("Minimum", 1.0), ("Average", 5.5), ("SampleCount", 10.0), ("p50", 5.0),
+     ("p90", 9.0), ("p99", 10.0)],
+)  # fmt: skip
+def test_statistics_are_cloudwatchs_over_the_values(stat, expected):
+    assert statistic([float(v) for v in range(10, 0, -1)], stat) == expected
+
+
+def test_no_values_are_no_data_and_an_unknown_statistic_is_refused():
+    assert statistic([], "Sum") is None
+    with pytest.raises(ValueError, match="'TM90'"):
+        statistic([1.0], "TM90")
+
+
+def test_an_alarm_fires_when_its_metric_is_above_the_threshold_and_not_without_data(stage_plans):
+    plan: Plan = stage_plans["dev"]
+    (alarms,) = [w for w in the_dashboard(plan, None)["widgets"] if w["type"] == "alarm"]
+    queue = plan.outputs["jobQueueName"]
+    observed = Observed()
+    observed.add("BatchArrayNotify", "IgnoredEvents", {"stage": "dev", "jobQueue": queue}, [1.0])
+    observed.add("AWS/Lambda", "Errors", {"FunctionName": plan.outputs["notifierFunctionName"]}, [0.0, 0.0])
+
+    states = alarm_states(plan, alarms["properties"]["alarms"], observed)
+    by_alarm = {state.name.rpartition("-")[0].removeprefix("batch-array-notify-"): state for state in states}
+
+    assert len(by_alarm) == 7
+    assert by_alarm["ignored-events-alarm"].firing
+    assert (by_alarm["notifier-errors-alarm"].firing, by_alarm["notifier-errors-alarm"].value) == (False, 0.0)
+    assert (by_alarm["notifier-throttles-alarm"].firing, by_alarm["notifier-throttles-alarm"].value) == (False, None)
+    assert [name for name, state in by_alarm.items() if state.firing] == ["ignored-events-alarm"]
+
+
+def test_the_completions_query_runs_on_log_lines_newest_first():
+    query = InsightsQuery.parse(
+        "SOURCE 'lg' | fields @timestamp, jobId, failed\n| filter decision = 'delivered'\n"
+        "| sort @timestamp desc\n| limit 2"
+    )
+    lines = [
+        {"timestamp": "2026-01-01 10:00:01", "decision": "delivered", "jobId": "a", "failed": 0},
+        {"timestamp": "2026-01-01 10:00:03", "decision": "duplicate", "jobId": "a", "failed": 0},
+        {"timestamp": "2026-01-01 10:00:02", "decision": "delivered", "jobId": "b", "failed": 2},
+        {"timestamp": "2026-01-01 10:00:04", "decision": "delivered", "jobId": "c", "failed": 1},
+        {"timestamp": "2026-01-01 10:00:05", "level": "INFO", "message": "no decision"},
+    ]
+
+    assert query.run(lines) == [["2026-01-01 10:00:04", "c", "1"], ["2026-01-01 10:00:02", "b", "2"]]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "fields jobId | filter decision = 'delivered' | limit 5",
+        "SOURCE 'lg' | fields jobId | filter decision = 'delivered' | stats count(*) | limit 5",
+        "SOURCE 'lg' | fields jobId | limit 5",
+    ],
+)
+def test_a_query_the_tool_cannot_run_is_refused_not_misdrawn(query):
+    with pytest.raises(ValueError, match=r"query|SOURCE"):
+        InsightsQuery.parse(query)
+
+
+def test_a_dashboard_name_the_plan_lacks_is_named_with_those_it_has(stage_plans):
+    with pytest.raises(LookupError, match="the plan has: batch-array-notify-dev-us-east-1 "):
+        the_dashboard(stage_plans["dev"], "nope")
+
+
+def test_a_program_of_several_pipelines_is_refused_without_a_traceback(capsys):
+    code = main(["--stack", "dev", "--program", "examples/two_pipelines", "--dashboard", "render-dev-eu-west-1"])
+
+    assert code == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: the rehearsal needs a program with one pipeline")
+    assert "plans 2 job queues and lacks notifierFunctionName" in error
+
+
+def test_the_body_is_the_planned_one(stage_plans):
+    (dashboard,) = stage_plans["prod"].of_type(DASHBOARD)
+    assert the_dashboard(stage_plans["prod"], None) == json.loads(dashboard.inputs["dashboardBody"])
