@@ -292,46 +292,37 @@ def _chunks(groups: Sequence[Sequence[Any]], limit: int) -> list[list[Any]]:
     return chunks
 
 
-def _part_title(title: str, index: int, count: int) -> str:
-    return title if count == 1 else f"{title} ({index + 1}/{count})"
+def _split_widget(
+    kind: str, title: str, items: str, groups: Sequence[Sequence[Any]], limit: int, **properties: Any
+) -> list[dict[str, Any]]:
+    """A widget of `kind` listing every group's entries under `items`; several (titled 1/n, 2/n...) past
+    CloudWatch's `limit` per widget."""
+    chunks = _chunks(groups, limit)
+    return [
+        {
+            "type": kind,
+            "properties": {
+                "title": title if len(chunks) == 1 else f"{title} ({index + 1}/{len(chunks)})",
+                **properties,
+                items: chunk,
+            },
+        }
+        for index, chunk in enumerate(chunks)
+    ]
 
 
 def _graphs(
     title: str, region: str, groups: Sequence[Sequence[MetricArray]], *, stacked: bool = False
 ) -> list[dict[str, Any]]:
-    """A graph of every group's lines; several (titled 1/n, 2/n...) past CloudWatch's lines per graph."""
-    chunks = _chunks(groups, MAX_METRICS_PER_GRAPH)
-    return [
-        {
-            "type": "metric",
-            "properties": {
-                "title": _part_title(title, index, len(chunks)),
-                "region": region,
-                "view": "timeSeries",
-                "stacked": stacked,
-                "period": PERIOD_SECONDS,
-                "stat": "Sum",
-                "metrics": metrics,
-                "yAxis": {"left": {"min": 0}},
-            },
-        }
-        for index, metrics in enumerate(chunks)
-    ]
+    properties = {"region": region, "view": "timeSeries", "stacked": stacked, "period": PERIOD_SECONDS, "stat": "Sum"}
+    return _split_widget(
+        "metric", title, "metrics", groups, MAX_METRICS_PER_GRAPH, **properties, yAxis={"left": {"min": 0}}
+    )
 
 
 def _alarms(title: str, alarm_arns: Sequence[str]) -> list[dict[str, Any]]:
-    chunks = _chunks([[arn] for arn in alarm_arns], MAX_ALARMS_PER_WIDGET)
-    return [
-        {
-            "type": "alarm",
-            "properties": {
-                "title": _part_title(title, index, len(chunks)),
-                "alarms": arns,
-                "sortBy": "stateUpdatedTimestamp",
-            },
-        }
-        for index, arns in enumerate(chunks)
-    ]
+    groups = [[arn] for arn in alarm_arns]
+    return _split_widget("alarm", title, "alarms", groups, MAX_ALARMS_PER_WIDGET, sortBy="stateUpdatedTimestamp")
 
 
 def _text(markdown: str) -> dict[str, Any]:

@@ -282,3 +282,14 @@ def test_past_cloudwatchs_lines_per_graph_a_graph_is_drawn_as_several_keeping_ea
     assert [queue for part in per_part for queue in part] == [queue for queue in queues for _ in range(3)]
     assert not set(per_part[0]) & set(per_part[1]), "a queue's percentiles are split over two graphs"
     assert_on_the_grid_without_overlaps(body["widgets"])
+
+
+def test_past_cloudwatchs_alarms_per_widget_the_alarms_are_shown_in_several_widgets():
+    arns = tuple(f"arn:aws:cloudwatch:eu-west-1:123456789012:alarm:render-{n}" for n in range(130))
+    body = parsed(dataclasses.replace(SOURCES, alarm_arns=arns))
+    widgets = [w for w in body["widgets"] if w["type"] == "alarm"]
+
+    assert [w["properties"]["title"] for w in widgets] == ["Alarms (1/2)", "Alarms (2/2)"]
+    assert [len(w["properties"]["alarms"]) for w in widgets] == [100, 30]
+    assert [arn for w in widgets for arn in w["properties"]["alarms"]] == list(arns)
+    assert_on_the_grid_without_overlaps(body["widgets"])
