@@ -12,7 +12,7 @@ INSTALLED := $(VENV)/.installed-$(FINGERPRINT)
 export PYTHONDONTWRITEBYTECODE :=
 export PYTHONPYCACHEPREFIX := $(CURDIR)/$(VENV)/pycache
 
-.PHONY: venv test lint unit plan rehearse compare bench api-schema clean
+.PHONY: venv test lint unit plan rehearse compare bench mutate api-schema clean
 
 $(INSTALLED):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ compare: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python -m benchmarks.handler_bench
 	$(BIN)/python -m benchmarks.rehearse_bench
+
+## mutate: mutation testing of handler/ and the component's pattern, validation and IAM (about 30 min; not in CI)
+mutate: $(INSTALLED)
+	$(BIN)/python -m tools.mutate
 
 ## api-schema: accept an additive API change (regenerates docs/api-schema.json, see CHANGELOG.md)
 api-schema: $(INSTALLED)

@@ -8,6 +8,7 @@ them at synth time, and so do we.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
@@ -210,14 +211,20 @@ def _job_size(compute_type: str, vcpus: object, memory: object) -> tuple[float, 
         allowed = FARGATE_MEMORY_MIB[float(vcpus)]
         if memory_mib not in allowed:
             raise InvalidArgumentError(
-                "job_memory_mib",
-                memory_mib,
-                f"Fargate with {vcpus:g} vCPU accepts {allowed[0]} to {allowed[-1]} in steps of "
-                f"{allowed[1] - allowed[0] if len(allowed) > 1 else allowed[0]} MiB",
+                "job_memory_mib", memory_mib, f"Fargate with {vcpus:g} vCPU accepts {_sizes(allowed)}"
             )
-    elif vcpus < 1 or float(vcpus) != int(vcpus):
+    # is_integer() rather than int(): nan and inf are floats too, and int() of them raises.
+    elif vcpus < 1 or not float(vcpus).is_integer():
         raise InvalidArgumentError("job_vcpus", vcpus, "EC2 and Spot jobs take a whole number of vCPUs, at least 1")
     return float(vcpus), memory_mib
+
+
+def _sizes(allowed: tuple[int, ...]) -> str:
+    """`1024 to 4096 in steps of 1024 MiB`, or the values themselves where the steps differ (0.25 vCPU)."""
+    steps = {high - low for low, high in itertools.pairwise(allowed)}
+    if len(steps) == 1:
+        return f"{allowed[0]} to {allowed[-1]} in steps of {steps.pop()} MiB"
+    return f"{', '.join(map(str, allowed[:-1]))} or {allowed[-1]} MiB"
 
 
 def _email_subscriptions(value: object, notify_statuses: list[str]) -> list[EmailSubscription]:
@@ -490,8 +497,13 @@ def _downstream(value: object) -> DownstreamSettings | None:
     code_path = value.get("code_path")
     if not isinstance(code_path, str) or not code_path.strip():
         raise InvalidArgumentError(f"{key}.code_path", code_path, "expected a folder or file path")
-    path = Path(code_path).expanduser().resolve()
-    if not path.exists():
+    try:
+        path = Path(code_path).expanduser().resolve()
+        found = path.exists()
+    except (RuntimeError, ValueError, OSError) as error:
+        # `~nobody/x` (no such home), a NUL byte, a path too long for the OS: a bad path, not a crash.
+        raise InvalidArgumentError(f"{key}.code_path", code_path, f"not a usable path ({error})") from None
+    if not found:
         raise InvalidArgumentError(f"{key}.code_path", code_path, f"no such folder or file (looked at {path})")
     handler = value.get("handler")
     if not isinstance(handler, str) or not LAMBDA_HANDLER.match(handler):

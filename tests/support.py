@@ -1,5 +1,8 @@
 """Helpers shared by test modules (plain functions; fixtures live in conftest files)."""
 
+import json
+from typing import Any
+
 from tools.program import Plan, PlannedResource
 
 #: Pulumi type tokens of the resources the tests look up.
@@ -60,3 +63,26 @@ def queued_compute_types(plan: Plan, queue_name: str) -> list[str]:
     types_by_arn = {env.state["arn"]: env.inputs["computeResources"]["type"] for env in plan.of_type(COMPUTE_ENV)}
     orders = plan.named(QUEUE, queue_name).inputs["computeEnvironmentOrders"]
     return [types_by_arn[order["computeEnvironment"]] for order in sorted(orders, key=lambda o: o["order"])]
+
+
+#: Where a resource takes a policy document, and which input holds it.
+POLICY_INPUTS = {
+    ROLE: "assumeRolePolicy",
+    ROLE_POLICY: "policy",
+    "aws:iam/policy:Policy": "policy",
+    "aws:sqs/queuePolicy:QueuePolicy": "policy",
+    "aws:sns/topicPolicy:TopicPolicy": "policy",
+    KEY: "policy",
+}
+IDENTITY_POLICIES = (ROLE_POLICY, "aws:iam/policy:Policy")
+
+
+def policy_documents(
+    plan: Plan, types: tuple[str, ...] = tuple(POLICY_INPUTS)
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """(type, logical name, parsed document) of every policy document of `types` in the plan."""
+    found = []
+    for resource in plan.resources:
+        if resource.type in types and resource.inputs.get(POLICY_INPUTS[resource.type]):
+            found.append((resource.type, resource.name, json.loads(resource.inputs[POLICY_INPUTS[resource.type]])))
+    return found

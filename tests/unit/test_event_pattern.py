@@ -89,3 +89,29 @@ def test_queue_blocked_pattern_is_scoped_to_the_queue():
         "detail-type": ["Batch Job Queue Blocked"],
         "detail": {"jobQueue": [QUEUE]},
     }
+
+
+def test_a_pattern_of_exactly_2048_characters_is_allowed_and_one_more_is_not():
+    def rendered_length(queue: str) -> int:
+        return len(json.dumps(completion_event_pattern(queue, DEFINITION)))
+
+    filler = 2048 - rendered_length("q")
+    assert rendered_length("q" * (1 + filler)) == 2048
+    too_long = r"^the completion pattern for 1 queue\(s\) is 2049 characters; EventBridge allows 2048$"
+    with pytest.raises(ValueError, match=too_long):
+        completion_event_pattern("q" * (2 + filler), DEFINITION)
+
+
+def test_input_errors_say_what_was_expected():
+    with pytest.raises(ValueError, match=r"^job_queue_arns must name at least one job-queue ARN, got ''$"):
+        queue_blocked_event_pattern("")
+    with pytest.raises(ValueError, match=r"^statuses must name at least one of \['SUCCEEDED', 'FAILED'\]$"):
+        completion_event_pattern(QUEUE, DEFINITION, [])
+    with pytest.raises(
+        ValueError, match=r"^statuses \['RUNNING'\] are not terminal; allowed: \['SUCCEEDED', 'FAILED'\]$"
+    ):
+        completion_event_pattern(QUEUE, DEFINITION, ["RUNNING", "FAILED"])
+    with pytest.raises(
+        ValueError, match=r"^job_definition_arn_prefix must be a job-definition ARN without its revision"
+    ):
+        job_definition_revision_prefix(f"{DEFINITION}:3")

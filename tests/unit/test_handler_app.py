@@ -110,3 +110,16 @@ def test_every_ignored_event_counts_under_the_notifiers_home_queue(monkeypatch, 
     assert ignored_events_documents(capsys) == [
         ({"stage": "qa", "jobQueue": "test-queue"}, {"IgnoredEvents": ("Count", (1.0,))})
     ]
+
+
+def test_the_log_messages_say_what_happened(decisions):
+    malformed = handler({"source": "aws.batch"}, Context())
+    child = list(array_job_events(ArrayJobSpec(QUEUE_ARN, DEFINITION_ARN, size=2)))[-2]
+    ignored = handler(child, Context())
+
+    rejected_record, ignored_record = decisions()
+    assert rejected_record.getMessage() == "malformed event rejected, not retried"
+    assert ignored_record.getMessage() == "event ignored"
+    assert (rejected_record.jobId, rejected_record.status) == (None, None)
+    assert malformed == {"outcome": "rejected", "reason": rejected_record.reason}
+    assert ignored == {"outcome": "ignored", "reason": ignored_record.reason}

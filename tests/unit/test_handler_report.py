@@ -198,3 +198,79 @@ def test_the_documented_examples_are_what_the_code_produces(failures, unplaced, 
     assert f"```text\n{message.subject}\n```" in documentation
     assert f"```text\n{message.body}```" in documentation
     assert json.dumps(message.attributes) in documentation
+
+
+def test_the_human_part_of_the_message_says_why_a_child_failed():
+    """A reader of the e-mail sees the container's own reason (OOM kill), not only the JSON below it."""
+    _, completion, failed = _array_job(Compute.FARGATE, size=4, failures=1, unplaced=0)
+    (child,) = failed
+    container = child.container.model_copy(
+        update={"exit_code": 137, "reason": "OutOfMemoryError: Container killed due to memory usage"}
+    )
+    oom = child.model_copy(update={"container": container, "status_reason": "Essential container in task exited"})
+
+    summary, _, _ = sns_message(_report(completion, [oom])).body.partition("Machine-readable report (JSON):")
+
+    assert (
+        f"- index {child.array_index} (job {child.job_id}), exit code 137: "
+        "Essential container in task exited; OutOfMemoryError: Container killed due to memory usage"
+    ) in summary
+
+
+def test_a_child_without_any_reason_or_exit_code_says_so():
+    _, completion, failed = _array_job(Compute.EC2, size=3, failures=1, unplaced=0)
+    bare = failed[0].model_copy(update={"status_reason": None, "container": None})
+
+    summary = sns_message(_report(completion, [bare])).body
+
+    assert f"- index {bare.array_index} (job {bare.job_id}), exit code none: no reason" in summary
+
+
+def test_every_parent_field_describe_jobs_knows_wins_over_the_lagging_event():
+    """The event may predate the parent's final state: DescribeJobs' view is the one reported, except
+    the status, which is what this notification is about."""
+    _, completion, failed = _array_job(Compute.EC2, size=4, failures=1, unplaced=0)
+    event_job = completion.job
+    lagging_summary = event_job.array_properties.model_copy(update={"status_summary": {"RUNNING": 3, "FAILED": 1}})
+    lagging = event_job.model_copy(
+        update={
+            "array_properties": lagging_summary,
+            "job_arn": None,
+            "status_reason": "event reason",
+            "created_at": event_job.created_at + 1_000,
+            "stopped_at": None,
+        }
+    )
+    current = event_job.model_copy(
+        update={
+            "status_reason": "Batch reason",
+            "stopped_at": event_job.created_at + 61_000,
+            "job_queue": "arn:aws:batch:ap-south-1:123456789012:job-queue/test-queue",
+        }
+    )
+
+    report = _report(Completion(lagging, "event-1", "2030-01-01T00:00:00Z"), failed, current)
+
+    assert (report.succeeded, report.failed, report.not_final) == (3, 1, 0)
+    assert report.status_reason == "Batch reason"
+    assert report.job_arn == event_job.job_arn
+    assert report.created_at_ms == event_job.created_at
+    assert report.duration_seconds == 61
+    # Links follow the region of the queue Batch reports.
+    assert "region=ap-south-1" in report.job_url
+    assert report.status == "FAILED"
+
+
+def test_the_event_fills_in_what_describe_jobs_leaves_out():
+    _, completion, failed = _array_job(Compute.EC2, size=4, failures=1, unplaced=0)
+    event_job = completion.job.model_copy(update={"status_reason": "event reason", "stopped_at": 1_800_000_000_000})
+    current = event_job.model_copy(
+        update={"job_arn": None, "status_reason": None, "stopped_at": None, "array_properties": None}
+    )
+
+    report = _report(Completion(event_job, None, None), failed, current)
+
+    assert report.job_arn == event_job.job_arn
+    assert report.status_reason == "event reason"
+    assert report.stopped_at_ms == 1_800_000_000_000
+    assert (report.array_size, report.succeeded, report.failed) == (4, 3, 1)

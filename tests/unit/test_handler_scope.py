@@ -79,26 +79,34 @@ def test_a_pending_parent_is_ignored_with_its_id_and_status():
     )
 
 
-def test_a_child_id_without_index_is_still_recognised_as_a_child():
+@pytest.mark.parametrize("suffix", [":4", "#0"], ids=["array child without index", "multi-node parallel node"])
+def test_child_and_node_ids_are_ignored(suffix):
     event = _parent_completion(Compute.EC2)
-    event["detail"]["jobId"] += ":4"
+    event["detail"]["jobId"] += suffix
 
     decision = decide(event)
 
     assert isinstance(decision, Skip)
     assert not decision.malformed
-    assert "names a child or node" in decision.reason
+    assert decision.reason == f"jobId {event['detail']['jobId']!r} names a child or node, not an array parent"
 
 
-def test_other_detail_types_are_irrelevant_not_malformed():
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("detail-type", "Batch Job Queue Blocked", "source 'aws.batch', detail-type 'Batch Job Queue Blocked'"),
+        ("source", "my.app", "source 'my.app', detail-type 'Batch Job State Change'"),
+    ],
+)
+def test_other_detail_types_and_sources_are_irrelevant_not_malformed(field, value, reason):
     event = _parent_completion(Compute.EC2)
-    event["detail-type"] = "Batch Job Queue Blocked"
+    event[field] = value
 
     decision = decide(event)
 
     assert isinstance(decision, Skip)
     assert not decision.malformed
-    assert "'Batch Job Queue Blocked'" in decision.reason
+    assert decision.reason == f"not a Batch job state change ({reason})"
 
 
 @pytest.mark.parametrize(
@@ -138,3 +146,81 @@ def test_unknown_fields_are_tolerated():
     event["detail"]["arrayProperties"]["brandNew"] = "yes"
 
     assert isinstance(decide(event), Completion)
+
+
+def test_array_properties_with_neither_size_nor_index_is_ignored_not_retried():
+    event = _parent_completion(Compute.FARGATE)
+    event["detail"]["arrayProperties"] = {"statusSummary": {}}
+
+    decision = decide(event)
+
+    assert isinstance(decision, Skip)
+    assert not decision.malformed
+    assert (decision.reason, decision.job_id) == (
+        "arrayProperties has no size, so this is not an array parent",
+        event["detail"]["jobId"],
+    )
+
+
+@pytest.mark.parametrize("status", ["SUBMITTED", "RUNNING", "STARTING"])
+def test_non_terminal_parents_are_ignored(status):
+    event = _parent_completion(Compute.EC2)
+    event["detail"]["status"] = status
+
+    decision = decide(event)
+
+    assert isinstance(decision, Skip)
+    assert decision.reason == f"the array parent is {status}, not in a terminal status"
+
+
+def _with_wrong_types(count: int) -> dict:
+    """A parent completion whose detail has `count` string fields replaced by numbers."""
+    event = _parent_completion(Compute.EC2)
+    for field in ("jobName", "jobQueue", "jobDefinition", "status", "statusReason", "jobArn", "jobId")[:count]:
+        event["detail"][field] = 7
+    return event
+
+
+@pytest.mark.parametrize(("count", "ending"), [(1, "jobName: Input should be a valid string"), (5, "")])
+def test_up_to_five_problems_are_all_named_separated_by_semicolons(count, ending):
+    decision = decide(_with_wrong_types(count))
+
+    assert isinstance(decision, Skip)
+    problems = decision.reason.removeprefix("invalid Batch job detail: ").split("; ")
+    assert len(problems) == count
+    assert all(problem.endswith(": Input should be a valid string") for problem in problems)
+    assert problems[0] == "jobName: Input should be a valid string"
+    assert "more" not in decision.reason
+    assert decision.reason.endswith(ending)
+
+
+@pytest.mark.parametrize(("count", "more"), [(6, 1), (7, 2)])
+def test_beyond_five_problems_the_rest_are_counted(count, more):
+    decision = decide(_with_wrong_types(count))
+
+    assert isinstance(decision, Skip)
+    *named, rest = decision.reason.removeprefix("invalid Batch job detail: ").split("; ")
+    assert len(named) == 5
+    assert rest == f"and {more} more"
+
+
+def test_the_first_child_index_0_is_a_child_not_a_malformed_event():
+    event = _parent_completion(Compute.EC2)
+    event["detail"]["jobId"] += ":0"
+    event["detail"]["arrayProperties"] = {"index": 0, "statusSummary": {}}
+
+    decision = decide(event)
+
+    assert isinstance(decision, Skip)
+    assert (decision.reason, decision.malformed) == ("an array child (index 0), not the parent", False)
+
+
+def test_zero_counts_and_times_at_the_epoch_are_valid():
+    event = _parent_completion(Compute.EC2)
+    event["detail"]["createdAt"] = 0
+    event["detail"]["arrayProperties"]["statusSummary"] = {"RUNNING": 0, "SUCCEEDED": 5, "FAILED": 0}
+
+    decision = decide(event)
+
+    assert isinstance(decision, Completion)
+    assert decision.job.created_at == 0

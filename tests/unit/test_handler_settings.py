@@ -107,3 +107,28 @@ def test_job_queue_arns_other_than_queue_arns_are_rejected_naming_the_variable(e
 
     with pytest.raises(SettingsError, match="JOB_QUEUE_ARNS must be comma-separated job-queue ARNs"):
         settings()
+
+
+@pytest.mark.parametrize(("value", "bus"), [(None, "default"), ("  ", "default"), (" team-bus ", "team-bus")])
+def test_the_completion_bus_defaults_to_the_accounts_default_bus(environment, value, bus):
+    if value is None:
+        environment.delenv("EVENT_BUS_NAME", raising=False)
+    else:
+        environment.setenv("EVENT_BUS_NAME", value)
+
+    assert settings().event_bus_name == bus
+
+
+def test_values_are_read_without_surrounding_blanks(environment):
+    environment.setenv("STAGE", " prod \n")
+    environment.setenv("MAX_FAILED_DETAILS", "")
+
+    assert (settings().stage, settings().max_failed_details) == ("prod", 20)
+
+
+@pytest.mark.parametrize("name", ["TOPIC_ARN", "STAGE", "IDEMPOTENCY_TABLE", "AWS_REGION"])
+def test_unset_required_variables_are_named(environment, name):
+    environment.delenv(name)
+
+    with pytest.raises(SettingsError, match=f"environment variable {name} must be set to a non-empty value"):
+        settings()

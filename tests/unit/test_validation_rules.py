@@ -1,7 +1,6 @@
 """One invalid config per rule, through the real program: each names the config key and the value,
 and the program declares no resource at all (validation runs before the component registers)."""
 
-import json
 import runpy
 import subprocess
 import sys
@@ -78,10 +77,6 @@ def test_the_valid_stages_declare_resources():
     error, plan = attempt("dev", {})
     assert error is None
     assert len(plan.resources) > 20
-
-
-def test_enough_distinct_invalid_inputs():
-    assert len({(stage, json.dumps(overrides, sort_keys=True)) for stage, overrides, _, _ in INVALID}) >= 15
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,935 @@
+"""Mutation testing of the handler and the component's core modules: `python -m tools.mutate` (`make mutate`).
+
+Each mutant is one small deliberate bug (a comparison flipped, a constant changed, a string emptied, ...)
+in one of `TARGETS`; it is run against the tests that execute its line, and it is *killed* when one of
+them fails. A surviving mutant is a bug no test would notice (or an equivalent change: docs/testing.md
+explains each one that survives).
+
+Why not mutmut: it copies the sources into `mutants/` and imports them from there, but this package is
+imported from a strict editable install that maps `components/` and `handler/` into `batch_array_notify`
+(setuptools package-dir), so the tests would import the originals; and copying the tree per run would
+not fit the Pulumi mock runtime's per-process state either. This driver never writes a source file:
+
+1. Coverage, once: the whole suite runs under coverage.py with one context per test and one per fixture
+   setup (a session fixture such as `stage_plans` runs inside whichever test needs it first, so its lines
+   are credited to every test that uses the fixture). Cached in build/mutate/ until a source or test changes.
+2. Mutants: every mutation point of each target's AST, outside docstrings, annotations and decorators.
+3. Runs: the driver imports the package, pytest and the heavy libraries once, then forks one child per
+   mutant (two at a time by default). The child patches the mutant into the imported module in memory
+   (a function's `__code__`, or a re-executed module-level statement rebound wherever it was imported)
+   and runs the selected tests with `pytest -x`, fastest files first. The child exits; the parent and
+   the files on disk never see the mutant, so an interrupted run leaves nothing behind.
+
+Exit codes: 0 every module reached the target score, 1 some module did not, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import dataclasses
+import functools
+import hashlib
+import importlib
+import inspect
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import CodeType, FunctionType, ModuleType
+from typing import Any, Final
+
+import pytest
+
+ROOT: Final = Path(__file__).resolve().parent.parent
+WORK: Final = ROOT / "build" / "mutate"
+#: Module name -> source file. The handler whole (its package `__init__` holds only a docstring), and the
+#: three modules of the component that decide what is matched, allowed and granted.
+TARGETS: Final = {
+    **{
+        f"batch_array_notify.handler.{path.stem}": path
+        for path in sorted((ROOT / "handler").glob("*.py"))
+        if path.stem != "__init__"
+    },
+    **{
+        f"batch_array_notify.{name}": ROOT / "components" / f"{name}.py"
+        for name in ("event_pattern", "validation", "iam")
+    },
+}
+TARGET_SCORE: Final = 0.9
+EXIT_OK: Final = 0
+EXIT_BELOW_TARGET: Final = 1
+EXIT_USAGE: Final = 2
+
+# --------------------------------------------------------------------------------------------------
+# Mutants
+
+
+@dataclass(frozen=True)
+class Mutant:
+    module: str
+    #: Position among the module's mutation points, in AST walk order (what `mutate_source` applies).
+    index: int
+    line: int
+    operator: str
+    #: Where the mutated node lives: "function", "default" (a parameter's default value) or "module".
+    scope: str
+    #: For "function"/"default": the function's name and the line of its `def` (or first decorator);
+    #: for "module": the top-level statement's index in the module body.
+    owner: str
+    owner_line: int
+    #: The last line of that function or statement.
+    owner_end: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.module}:{self.line}:{self.index}"
+
+
+_COMPARE_SWAPS: Final[dict[type[ast.cmpop], type[ast.cmpop]]] = {
+    ast.Lt: ast.LtE,
+    ast.LtE: ast.Lt,
+    ast.Gt: ast.GtE,
+    ast.GtE: ast.Gt,
+    ast.Eq: ast.NotEq,
+    ast.NotEq: ast.Eq,
+    ast.In: ast.NotIn,
+    ast.NotIn: ast.In,
+    ast.Is: ast.IsNot,
+    ast.IsNot: ast.Is,
+}
+_BINARY_SWAPS: Final[dict[type[ast.operator], type[ast.operator]]] = {
+    ast.Add: ast.Sub,
+    ast.Sub: ast.Add,
+    ast.Mult: ast.Div,
+    ast.Div: ast.Mult,
+    ast.FloorDiv: ast.Mult,
+    ast.Mod: ast.FloorDiv,
+}
+
+
+def _is_docstring(statement: ast.stmt) -> bool:
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Constant)
+        and isinstance(statement.value.value, str)
+    )
+
+
+class _Mutator(ast.NodeTransformer):
+    """Walks a module; counts mutation points, and replaces the one numbered `target` (if any)."""
+
+    def __init__(self, module: str, target: int | None = None) -> None:
+        self.module = module
+        self.target = target
+        self.found: list[Mutant] = []
+        self._scope: tuple[str, str, int, int] = ("module", "", 0, 0)
+
+    # Where we are ---------------------------------------------------------------------------------
+
+    def visit_Module(self, node: ast.Module) -> ast.Module:
+        for index, statement in enumerate(node.body):
+            if _is_docstring(statement) or isinstance(statement, (ast.Import, ast.ImportFrom)):
+                continue
+            if isinstance(statement, ast.If) and _is_type_checking(statement.test):
+                continue
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign)):
+                self._scope = ("module", "", index, statement.end_lineno or statement.lineno)
+                node.body[index] = self.visit(statement)
+        return node
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> ast.ClassDef:
+        outer = self._scope
+        for index, statement in enumerate(node.body):
+            if _is_docstring(statement):
+                continue
+            node.body[index] = self.visit(statement)
+            self._scope = outer
+        return node
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.AST:
+        outer = self._scope
+        first_line = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+        if outer[0] == "module":
+            # Defaults are evaluated where the function is defined; the body runs from its code object.
+            end = node.end_lineno or node.lineno
+            self._scope = ("default", node.name, first_line, end)
+            arguments = node.args
+            arguments.defaults = [self.visit(default) for default in arguments.defaults]
+            arguments.kw_defaults = [None if d is None else self.visit(d) for d in arguments.kw_defaults]
+            self._scope = ("function", node.name, first_line, end)
+        body = node.body[1:] if node.body and _is_docstring(node.body[0]) else node.body
+        start = len(node.body) - len(body)
+        for offset, statement in enumerate(body):
+            node.body[start + offset] = self.visit(statement)
+        self._scope = outer
+        return node
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        return self._function(node)
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> ast.AST:
+        return self._function(node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.AST:
+        if node.value is not None:
+            node.value = self.visit(node.value)
+        return node
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+        # Literal["batch", ...] is a type: changing its strings changes nothing at run time.
+        if isinstance(node.value, ast.Name) and node.value.id == "Literal":
+            return node
+        return self.generic_visit(node)
+
+    # Mutation points --------------------------------------------------------------------------------
+
+    def _point(self, node: ast.AST, operator: str, replacement: Callable[[], ast.AST]) -> ast.AST:
+        scope, owner, owner_line, owner_end = self._scope
+        index = len(self.found)
+        self.found.append(
+            Mutant(self.module, index, getattr(node, "lineno", 0), operator, scope, owner, owner_line, owner_end)
+        )
+        if index == self.target:
+            return ast.copy_location(replacement(), node)
+        return node
+
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        self.generic_visit(node)
+        for position, op in enumerate(node.ops):
+            swap = _COMPARE_SWAPS.get(type(op))
+            if swap is None:
+                continue
+
+            def flipped(position: int = position, swap: type[ast.cmpop] = swap) -> ast.AST:
+                ops = list(node.ops)
+                ops[position] = swap()
+                return ast.Compare(left=node.left, ops=ops, comparators=node.comparators)
+
+            mutated = self._point(node, f"{type(op).__name__} -> {swap.__name__}", flipped)
+            if mutated is not node:
+                return mutated
+        return node
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> ast.AST:
+        self.generic_visit(node)
+        other: ast.boolop = ast.Or() if isinstance(node.op, ast.And) else ast.And()
+        return self._point(
+            node,
+            f"{type(node.op).__name__} -> {type(other).__name__}",
+            lambda: ast.BoolOp(op=other, values=node.values),
+        )
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Not):
+            return self._point(node, "not x -> x", lambda: node.operand)
+        return node
+
+    def _swap_operator(self, node: ast.BinOp | ast.AugAssign, suffix: str) -> ast.AST:
+        self.generic_visit(node)
+        swap = _BINARY_SWAPS.get(type(node.op))
+        if swap is None:
+            return node
+
+        def swapped() -> ast.AST:
+            mutated = copy.copy(node)
+            mutated.op = swap()
+            return mutated
+
+        return self._point(node, f"{type(node.op).__name__}{suffix} -> {swap.__name__}{suffix}", swapped)
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        return self._swap_operator(node, "")
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
+        return self._swap_operator(node, "=")
+
+    def visit_Break(self, node: ast.Break) -> ast.AST:
+        return self._point(node, "break -> continue", ast.Continue)
+
+    def visit_Continue(self, node: ast.Continue) -> ast.AST:
+        return self._point(node, "continue -> break", ast.Break)
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:
+        # One mutant per f-string (its pieces are not mutated one by one).
+        return self._point(node, 'f"..." -> ""', lambda: ast.Constant(""))
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        value = node.value
+        if isinstance(value, bool):
+            return self._point(node, f"{value} -> {not value}", lambda: ast.Constant(not value))
+        if isinstance(value, int | float):
+            return self._point(node, f"{value!r} -> {value + 1!r}", lambda: ast.Constant(value + 1))
+        if isinstance(value, str):
+            if value:
+                return self._point(node, f'"{_short(value)}" -> ""', lambda: ast.Constant(""))
+            return self._point(node, '"" -> "mutated"', lambda: ast.Constant("mutated"))
+        return node
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return isinstance(test, ast.Name) and test.id == "TYPE_CHECKING"
+
+
+def _short(text: str, width: int = 24) -> str:
+    flat = text.replace("\n", "\\n")
+    return flat if len(flat) <= width else flat[: width - 3] + "..."
+
+
+@functools.cache
+def _source(module: str) -> str:
+    """The module's source as it was when the run began (editing a file mid-run changes nothing)."""
+    return TARGETS[module].read_text()
+
+
+def mutants_of(module: str) -> list[Mutant]:
+    mutator = _Mutator(module)
+    mutator.visit(ast.parse(_source(module), str(TARGETS[module])))
+    return mutator.found
+
+
+def mutated_tree(mutant: Mutant) -> ast.Module:
+    tree = ast.parse(_source(mutant.module), str(TARGETS[mutant.module]))
+    mutator = _Mutator(mutant.module, target=mutant.index)
+    mutated: ast.Module = mutator.visit(tree)
+    ast.fix_missing_locations(mutated)
+    found = mutator.found[mutant.index]
+    if (found.line, found.operator) != (mutant.line, mutant.operator):
+        raise RuntimeError(f"{mutant.key} no longer matches the source; list the mutants again")
+    return mutated
+
+
+def describe(mutant: Mutant) -> str:
+    """`handler/report.py:212  Lt -> LtE  |  if len(name) > name_budget:`"""
+    source = _source(mutant.module).splitlines()
+    line = source[mutant.line - 1].strip() if 0 < mutant.line <= len(source) else ""
+    return f"{TARGETS[mutant.module].relative_to(ROOT)}:{mutant.line}  {mutant.operator}  |  {line}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Putting one mutant into the imported module (in a forked child only)
+
+
+def _functions_of(module: ModuleType) -> Iterator[FunctionType]:
+    """Every function defined in `module`: top-level (unwrapped from decorators) and in its classes."""
+    for value in list(vars(module).values()):
+        candidates: list[Any] = [value]
+        if inspect.isclass(value) and value.__module__ == module.__name__:
+            for member in vars(value).values():
+                if isinstance(member, staticmethod | classmethod):
+                    candidates.append(member.__func__)
+                elif isinstance(member, property):
+                    candidates += [member.fget, member.fset, member.fdel]
+                else:
+                    candidates.append(member)
+        for candidate in candidates:
+            if callable(candidate):
+                unwrapped = inspect.unwrap(candidate)
+                if isinstance(unwrapped, FunctionType) and unwrapped.__module__ == module.__name__:
+                    yield unwrapped
+
+
+def _code_objects(code: CodeType) -> Iterator[CodeType]:
+    for constant in code.co_consts:
+        if isinstance(constant, CodeType):
+            yield constant
+            yield from _code_objects(constant)
+
+
+def _rebind(module: ModuleType, name: str, old: Any, new: Any) -> None:
+    """Point every other module-level reference to `old` under `name` (`from m import name` copies) and
+    `module`'s parameter defaults captured at definition time at `new`."""
+    for other in list(sys.modules.values()):
+        namespace = getattr(other, "__dict__", None)
+        if isinstance(namespace, dict) and namespace.get(name) is old:
+            namespace[name] = new
+    for function in _functions_of(module):
+        if function.__defaults__ and any(value is old for value in function.__defaults__):
+            function.__defaults__ = tuple(new if value is old else value for value in function.__defaults__)
+
+
+def apply(mutant: Mutant) -> None:
+    """Make the imported module behave as the mutated source would."""
+    module = importlib.import_module(mutant.module)
+    filename = str(getattr(module, "__file__", ""))
+    tree = mutated_tree(mutant)
+    if mutant.scope == "function":
+        code = compile(tree, filename, "exec")
+        codes = [c for c in _code_objects(code) if c.co_name == mutant.owner and c.co_firstlineno == mutant.owner_line]
+        targets = [
+            f
+            for f in _functions_of(module)
+            if f.__code__.co_name == mutant.owner and f.__code__.co_firstlineno == mutant.owner_line
+        ]
+        if len(codes) != 1 or len(targets) != 1:
+            raise RuntimeError(f"cannot find function {mutant.owner} (line {mutant.owner_line}) of {mutant.module}")
+        targets[0].__code__ = codes[0]
+        return
+    if mutant.scope == "default":
+        (definition,) = [
+            node
+            for node in tree.body
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == mutant.owner
+        ]
+        function = inspect.unwrap(getattr(module, mutant.owner))
+        evaluate = functools.partial(_evaluate, namespace=vars(module), filename=filename)
+        function.__defaults__ = tuple(evaluate(d) for d in definition.args.defaults) or None
+        kwdefaults = {
+            argument.arg: evaluate(default)
+            for argument, default in zip(definition.args.kwonlyargs, definition.args.kw_defaults, strict=True)
+            if default is not None
+        }
+        function.__kwdefaults__ = kwdefaults or None
+        return
+    # A module-level statement: run it, and every later class (which may derive from it or use it in a
+    # field, as pydantic models use `Count`), in a copy of the module's namespace; rebind what they define.
+    index = int(mutant.owner_line)
+    statements = [tree.body[index], *(s for s in tree.body[index + 1 :] if isinstance(s, ast.ClassDef))]
+    # In the module's own namespace: pydantic resolves a model's annotations there.
+    namespace = vars(module)
+    names = [name for defined in statements for name in _names_defined(defined)]
+    before = {name: namespace.get(name) for name in names}
+    exec(compile(ast.Module(body=statements, type_ignores=[]), filename, "exec"), namespace)
+    for name in names:
+        _rebind(module, name, before[name], namespace[name])
+
+
+def _evaluate(expression: ast.expr, *, namespace: dict[str, Any], filename: str) -> Any:
+    return eval(compile(ast.fix_missing_locations(ast.Expression(expression)), filename, "eval"), namespace)
+
+
+def _names_defined(statement: ast.stmt) -> list[str]:
+    if isinstance(statement, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+        return [statement.name]
+    targets = statement.targets if isinstance(statement, ast.Assign) else [getattr(statement, "target", None)]
+    return [target.id for target in targets if isinstance(target, ast.Name)]
+
+
+# --------------------------------------------------------------------------------------------------
+# Which tests run which lines (pytest plugin, loaded in the coverage run's processes)
+
+
+class CoverageRecorder:
+    """Per-test and per-fixture coverage contexts, the fixtures each test uses, and test durations."""
+
+    def __init__(self, output: Path) -> None:
+        import coverage  # noqa: PLC0415  # only the coverage run needs it
+
+        self.output = output
+        self.coverage = coverage.Coverage(
+            data_file=str(output.with_suffix(".coverage")), source_pkgs=["batch_array_notify"], branch=False
+        )
+        self.contexts: list[str] = []
+        self.fixtures: dict[str, list[str]] = {}
+        self.durations: dict[str, float] = defaultdict(float)
+        self.coverage.start()
+
+    def _switch(self, context: str) -> None:
+        self.coverage.switch_context(context)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_setup(self, item: Any) -> Iterator[None]:
+        self.contexts = [item.nodeid]
+        self._switch(item.nodeid)
+        definitions = item._fixtureinfo.name2fixturedefs
+        self.fixtures[item.nodeid] = [
+            _fixture_context(definitions[name][-1]) for name in item.fixturenames if definitions.get(name)
+        ]
+        yield
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_fixture_setup(self, fixturedef: Any, request: Any) -> Iterator[None]:
+        self.contexts.append(_fixture_context(fixturedef))
+        self._switch(self.contexts[-1])
+        try:
+            yield
+        finally:
+            self.contexts.pop()
+            self._switch(self.contexts[-1] if self.contexts else "")
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item: Any) -> Iterator[None]:
+        self._switch(item.nodeid)
+        yield
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_teardown(self, item: Any) -> Iterator[None]:
+        self._switch(item.nodeid)
+        yield
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        self.durations[report.nodeid] += report.duration
+
+    def pytest_sessionfinish(self) -> None:
+        self.coverage.stop()
+        self.coverage.save()
+        data = self.coverage.get_data()
+        by_real_path = {str(path.resolve()): module for module, path in TARGETS.items()}
+        lines: dict[str, dict[int, list[str]]] = {}
+        for measured in data.measured_files():
+            module = by_real_path.get(str(Path(measured).resolve()))
+            if module is not None:
+                lines[module] = {
+                    line: sorted({c for c in ctx if c}) for line, ctx in data.contexts_by_lineno(measured).items()
+                }
+        self.output.write_text(json.dumps({"lines": lines, "fixtures": self.fixtures, "durations": self.durations}))
+
+
+def _fixture_context(fixturedef: Any) -> str:
+    return f"fixture {fixturedef.baseid}::{fixturedef.argname}"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: Any) -> None:
+    """Entry point when loaded with `-p tools.mutate` by `collect_coverage`: before the conftests import
+    the package, so coverage measures it from the start."""
+    config = early_config
+    output = os.environ.get("MUTATE_COVERAGE_OUTPUT")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is None and getattr(config.known_args_namespace, "numprocesses", None):
+        return  # the xdist controller runs no test
+    if output:
+        worker = worker or "main"
+        config.pluginmanager.register(CoverageRecorder(Path(f"{output}.{worker}.json")), "mutate-coverage")
+
+
+@functools.cache
+def _name_uses() -> dict[str, list[tuple[str, int]]]:
+    """Name -> (module, line) of every place a target module reads a name (its own or an imported one)."""
+    uses: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for module in TARGETS:
+        for node in ast.walk(ast.parse(_source(module))):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                uses[node.id].append((module, node.lineno))
+    return uses
+
+
+@functools.cache
+def _statement_names(module: str, index: int) -> tuple[str, ...]:
+    """What a module-level mutant changes: the statement's names and every later class (which `apply`
+    rebuilds, since a class body may read the name only when the module is imported)."""
+    body = ast.parse(_source(module)).body
+    later = [s for s in body[index + 1 :] if isinstance(s, ast.ClassDef)]
+    return tuple(name for statement in [body[index], *later] for name in _names_defined(statement))
+
+
+@dataclass
+class TestMap:
+    """Module -> line -> the tests that run it; each test's duration."""
+
+    lines: dict[str, dict[int, set[str]]]
+    durations: dict[str, float]
+    #: At most this many seconds of tests (as timed in the coverage run) per mutant, the fastest first.
+    budget_seconds: float = float("inf")
+
+    def _at(self, module: str, line: int) -> set[str]:
+        return self.lines.get(module, {}).get(line, set())
+
+    def _between(self, module: str, first: int, last: int) -> set[str]:
+        return set().union(*(t for n, t in self.lines.get(module, {}).items() if first <= n <= last))
+
+    def tests_for(self, mutant: Mutant) -> set[str]:
+        if mutant.scope == "function":
+            # A line the tracer never reports (a constant folded into a tuple on an earlier line): the
+            # tests that run any line of the function.
+            tests = self._at(mutant.module, mutant.line) or self._between(
+                mutant.module, mutant.owner_line, mutant.owner_end
+            )
+        elif mutant.scope == "default":
+            tests = self._between(mutant.module, mutant.owner_line, mutant.owner_end)
+        else:
+            # A module-level value matters where it is read: the lines of any target module that use its name.
+            names = _statement_names(mutant.module, mutant.owner_line)
+            tests = set().union(*(self._at(m, n) for name in names for m, n in _name_uses().get(name, [])))
+            if not tests:
+                tests = set().union(*self.lines.get(mutant.module, {}).values())
+        # The fastest tests first, up to the budget: a bug only a slow test notices counts as surviving,
+        # which is what asks for a fast test that notices it.
+        chosen: set[str] = set()
+        spent = 0.0
+        unit_first = sorted(
+            tests, key=lambda test: (not test.startswith("tests/unit/"), self.durations.get(test, 1.0), test)
+        )
+        for test in unit_first:
+            cost = self.durations.get(test, 1.0)
+            if chosen and spent + cost > self.budget_seconds:
+                break
+            chosen.add(test)
+            spent += cost
+        return chosen
+
+
+def _digest(paths: Iterable[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _sources_digest() -> str:
+    """What every test's coverage depends on besides its own file: the code, the harnesses, the config."""
+    tests = ROOT / "tests"
+    helpers = [path for path in tests.rglob("*.py") if not path.name.startswith("test_")]
+    tools = [path for path in (ROOT / "tools").glob("*.py") if path.name != "mutate.py"]
+    return _digest([*(ROOT / "components").glob("*.py"), *TARGETS.values(), *tools, *helpers])
+
+
+def _test_files() -> dict[str, str]:
+    return {str(path.relative_to(ROOT)): _digest([path]) for path in (ROOT / "tests").rglob("test_*.py")}
+
+
+def _run_under_coverage(files: Sequence[str], workers: int) -> tuple[dict[str, dict[int, set[str]]], dict[str, float]]:
+    """Run `files` (all tests if empty) under coverage; the lines each test runs, and test durations."""
+    prefix = WORK / "coverage"
+    for stale in WORK.glob("coverage*"):
+        stale.unlink()
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "tools.mutate", "-n", str(workers), *files]
+    print(f"coverage: {len(files) or 'all'} test files with per-test contexts", flush=True)
+    started = time.monotonic()
+    result = subprocess.run(command, cwd=ROOT, env={**os.environ, "MUTATE_COVERAGE_OUTPUT": str(prefix)}, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"the tests must pass before mutation testing (pytest exit {result.returncode})")
+    lines: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
+    durations: dict[str, float] = {}
+    for part in WORK.glob("coverage.*.json"):
+        data = json.loads(part.read_text())
+        users: dict[str, set[str]] = defaultdict(set)
+        for test, fixtures in data["fixtures"].items():
+            for fixture in fixtures:
+                users[fixture].add(test)
+        for module, by_line in data["lines"].items():
+            for line, contexts in by_line.items():
+                for context in contexts:
+                    lines[module][int(line)].update(
+                        users.get(context, set()) if context.startswith("fixture ") else {context}
+                    )
+        durations.update(data["durations"])
+    print(f"coverage: {time.monotonic() - started:.0f} s", flush=True)
+    return lines, durations
+
+
+def collect_coverage(workers: int) -> TestMap:
+    """The test map, brought up to date: every test file again when code or harness changed, else only
+    the test files that changed."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    state_path = WORK / "tests.json"
+    state: dict[str, Any] = json.loads(state_path.read_text()) if state_path.exists() else {}
+    sources, files = _sources_digest(), _test_files()
+    known: dict[str, str] = state.get("files", {}) if state.get("sources") == sources else {}
+    lines = {m: {int(n): set(t) for n, t in by_line.items()} for m, by_line in state.get("lines", {}).items()}
+    durations: dict[str, float] = dict(state.get("durations", {})) if known else {}
+    stale = sorted(path for path, digest in files.items() if known.get(path) != digest)
+    dropped = set(stale) | (set(known) - set(files))
+    if not known:
+        lines = {}
+    elif dropped:
+        for by_line in lines.values():
+            for tests in by_line.values():
+                tests.difference_update({test for test in tests if test.split("::")[0] in dropped})
+        durations = {test: seconds for test, seconds in durations.items() if test.split("::")[0] not in dropped}
+    if stale:
+        fresh_lines, fresh_durations = _run_under_coverage([] if not known else stale, workers)
+        for module, by_line in fresh_lines.items():
+            for line, tests in by_line.items():
+                lines.setdefault(module, {}).setdefault(line, set()).update(tests)
+        durations.update(fresh_durations)
+        state_path.write_text(
+            json.dumps(
+                {
+                    "sources": sources,
+                    "files": files,
+                    "lines": {m: {str(n): sorted(t) for n, t in by_line.items()} for m, by_line in lines.items()},
+                    "durations": durations,
+                }
+            )
+        )
+    return TestMap(lines=lines, durations=durations)
+
+
+# --------------------------------------------------------------------------------------------------
+# Running mutants
+
+
+class _Select:
+    """pytest plugin for the child: keep only the chosen tests, whole files in order of their cost."""
+
+    def __init__(self, tests: set[str], durations: dict[str, float]) -> None:
+        self.tests = tests
+        self.durations = durations
+        self.failed = False
+
+    def pytest_collection_modifyitems(self, config: Any, items: list[Any]) -> None:
+        chosen = [item for item in items if item.nodeid in self.tests]
+        cost: dict[str, float] = defaultdict(float)
+        for item in chosen:
+            cost[item.nodeid.split("::")[0]] += self.durations.get(item.nodeid, 1.0)
+        position = {item.nodeid: n for n, item in enumerate(items)}
+
+        # Unit test files first: a test's own time leaves out the module fixtures an integration file sets up.
+        def order(item: Any) -> tuple[bool, float, str, int]:
+            path = item.nodeid.split("::")[0]
+            return (not path.startswith("tests/unit/"), cost[path], path, position[item.nodeid])
+
+        chosen.sort(key=order)
+        config.hook.pytest_deselected(items=[item for item in items if item.nodeid not in self.tests])
+        items[:] = chosen
+
+
+@dataclass
+class Outcome:
+    mutant: Mutant
+    status: str  # killed | survived | timeout | no tests | error
+    seconds: float
+    tests: int
+    #: CPU seconds the child used (user + system): what the run costs on an idle machine.
+    cpu: float = 0.0
+
+
+def _child(mutant: Mutant, tests: set[str], durations: dict[str, float]) -> int:
+    """In the forked child: apply, run, return pytest's exit code (100+ for a failure to apply)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    try:
+        apply(mutant)
+    except Exception:
+        # The mutated module would not even import (or define what it must): every test would fail.
+        return 101
+    files = sorted({test.split("::")[0] for test in tests})
+    arguments = [*files, "-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-o", "addopts="]
+    return int(pytest.main(arguments, plugins=[_Select(tests, durations)]))
+
+
+def _preload() -> None:
+    """Import once in the parent what every child needs, so a fork costs milliseconds, not seconds."""
+    import pulumi_aws  # noqa: PLC0415
+
+    for library in ("boto3", "moto", "hypothesis"):
+        importlib.import_module(library)
+
+    for service in ("batch", "cloudwatch", "dynamodb", "ec2", "iam", "kms", "lambda_", "scheduler", "sns", "sqs"):
+        getattr(pulumi_aws, service)
+    for module in [*TARGETS, "batch_array_notify", "tools.program", "tools.rehearsal_world", "tools.rehearse"]:
+        importlib.import_module(module)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def run_mutants(mutants: Sequence[Mutant], tests: TestMap, jobs: int, timeout_factor: float) -> list[Outcome]:
+    _preload()
+    # `kill` of the driver must end its children too (the finally below).
+    signal.signal(signal.SIGTERM, _interrupt)
+    outcomes: list[Outcome] = []
+    pending = list(mutants)
+    running: dict[int, tuple[Mutant, float, float, int]] = {}
+    total = len(pending)
+    try:
+        while pending or running:
+            while pending and len(running) < jobs:
+                mutant = pending.pop(0)
+                selected = tests.tests_for(mutant)
+                if not selected:
+                    outcomes.append(Outcome(mutant, "no tests", 0.0, 0))
+                    continue
+                budget = 60 + timeout_factor * sum(tests.durations.get(test, 1.0) for test in selected)
+                pid = os.fork()
+                if pid == 0:
+                    code = 1
+                    try:
+                        code = _child(mutant, selected, tests.durations)
+                    finally:
+                        os._exit(code)
+                running[pid] = (mutant, time.monotonic(), budget, len(selected))
+            pid, status, usage = os.wait4(-1, os.WNOHANG)
+            if pid == 0:
+                time.sleep(0.05)
+                for child, (mutant, started, budget, count) in list(running.items()):
+                    if time.monotonic() - started > budget:
+                        os.kill(child, signal.SIGKILL)
+                        _, _, usage = os.wait4(child, 0)
+                        del running[child]
+                        cpu = usage.ru_utime + usage.ru_stime
+                        outcomes.append(Outcome(mutant, "timeout", time.monotonic() - started, count, cpu))
+                continue
+            if pid not in running:
+                continue
+            mutant, started, _, count = running.pop(pid)
+            code = os.waitstatus_to_exitcode(status)
+            state = {0: "survived", 1: "killed", 101: "killed"}.get(code, "error")
+            cpu = usage.ru_utime + usage.ru_stime
+            outcomes.append(Outcome(mutant, state, time.monotonic() - started, count, cpu))
+            done = len(outcomes)
+            if state != "killed" or done % 25 == 0:
+                print(f"[{done}/{total}] {state:8} {describe(mutant)}", flush=True)
+    except KeyboardInterrupt:
+        print(f"interrupted after {len(outcomes)} of {total} mutants; their results are kept", flush=True)
+    finally:
+        for child in running:
+            os.kill(child, signal.SIGKILL)
+            os.waitpid(child, 0)
+    return outcomes
+
+
+# --------------------------------------------------------------------------------------------------
+# Reporting
+
+
+def table(outcomes: Iterable[Outcome], modules: Sequence[str]) -> list[dict[str, Any]]:
+    """Per module: mutants made, run so far, killed, survived (timeouts included), score of those run."""
+    rows: dict[str, dict[str, Any]] = {
+        module: {"module": str(TARGETS[module].relative_to(ROOT)), "mutants": len(mutants_of(module))}
+        | {"run": 0, "killed": 0, "survived": 0}
+        for module in modules
+    }
+    for outcome in outcomes:
+        row = rows[outcome.mutant.module]
+        row["run"] += 1
+        # A timeout is not a kill: on a loaded machine a mutant the tests pass may simply be slow.
+        row["killed" if outcome.status == "killed" else "survived"] += 1
+    for row in rows.values():
+        row["score"] = row["killed"] / row["run"] if row["run"] else 0.0
+    return sorted(rows.values(), key=lambda row: str(row["module"]))
+
+
+def markdown(rows: Sequence[dict[str, Any]]) -> str:
+    lines = [
+        "| module | mutants | run | killed | survived | score |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| `{r['module']}` | {r['mutants']} | {r['run']} | {r['killed']} | {r['survived']} | {r['score']:.0%} |"
+        )
+    total = {key: sum(r[key] for r in rows) for key in ("mutants", "run", "killed", "survived")}
+    if total["run"]:
+        score = total["killed"] / total["run"]
+        lines.append(
+            f"| all | {total['mutants']} | {total['run']} | {total['killed']} | {total['survived']} | {score:.0%} |"
+        )
+    return "\n".join(lines)
+
+
+def parser() -> argparse.ArgumentParser:
+    arguments = argparse.ArgumentParser(
+        prog="python -m tools.mutate",
+        description=__doc__.split("\n\n")[0] if __doc__ else None,
+        epilog="Exit codes: 0 every module killed at least 90%% of its mutants, 1 some module did not, 2 usage error.",
+    )
+    arguments.add_argument(
+        "--module", action="append", default=[], help="only this module (repeatable), e.g. handler.report"
+    )
+    arguments.add_argument("--jobs", type=int, default=2, help="mutants run at once (default 2)")
+    arguments.add_argument(
+        "--timeout-factor",
+        type=float,
+        default=4.0,
+        help="a child may take this many times its tests' usual time, plus 60 s",
+    )
+    arguments.add_argument(
+        "--budget",
+        type=float,
+        default=20.0,
+        help="seconds of tests (as timed in the coverage run) per mutant, fastest first (default 20)",
+    )
+    arguments.add_argument("--list", action="store_true", help="list the mutants and exit")
+    arguments.add_argument(
+        "--report", action="store_true", help="print the table and survivors of the results so far, run nothing"
+    )
+    arguments.add_argument(
+        "--survivors", action="store_true", help="re-run only the mutants that survived the last run"
+    )
+    return arguments
+
+
+def _chosen_modules(names: Sequence[str]) -> list[str]:
+    if not names:
+        return list(TARGETS)
+    chosen = []
+    for name in names:
+        matches = [module for module in TARGETS if module.endswith(name) or module == f"batch_array_notify.{name}"]
+        if len(matches) != 1:
+            raise SystemExit(f"error: --module {name!r} matches {len(matches)} of {', '.join(TARGETS)}")
+        chosen += matches
+    return chosen
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = parser().parse_args(argv)
+    try:
+        modules = _chosen_modules(options.module)
+    except SystemExit as error:
+        print(error, file=sys.stderr)
+        return EXIT_USAGE
+    mutants = [mutant for module in modules for mutant in mutants_of(module)]
+    results = WORK / "results.json"
+    if options.survivors:
+        previous = json.loads(results.read_text()) if results.exists() else {"outcomes": []}
+        killed = {o["key"] for o in previous["outcomes"] if o["status"] == "killed"}
+        mutants = [mutant for mutant in mutants if mutant.key not in killed]
+    if options.list:
+        for mutant in mutants:
+            print(describe(mutant))
+        print(f"{len(mutants)} mutants")
+        return EXIT_OK
+    started = time.monotonic()
+    if options.report:
+        outcomes: list[Outcome] = []
+    else:
+        test_map = dataclasses.replace(collect_coverage(options.jobs), budget_seconds=options.budget)
+        outcomes = run_mutants(mutants, test_map, options.jobs, options.timeout_factor)
+    elapsed = time.monotonic() - started
+    # Earlier runs' results stand for the mutants not run this time (while the sources are the same).
+    current = {mutant.key: mutant for module in TARGETS for mutant in mutants_of(module)}
+    rerun = {outcome.mutant.key for outcome in outcomes}
+    kept = [
+        Outcome(current[o["key"]], o["status"], o["seconds"], o["tests"], o.get("cpu", 0.0))
+        for o in (json.loads(results.read_text())["outcomes"] if results.exists() else [])
+        if o["key"] in current and o["key"] not in rerun and current[o["key"]].operator == o["operator"]
+    ]
+    merged = sorted([*kept, *outcomes], key=lambda o: (o.mutant.module, o.mutant.index))
+    WORK.mkdir(parents=True, exist_ok=True)
+    results.write_text(
+        json.dumps(
+            {
+                "outcomes": [
+                    {
+                        **dataclasses.asdict(o.mutant),
+                        "key": o.mutant.key,
+                        "status": o.status,
+                        "seconds": round(o.seconds, 1),
+                        "cpu": round(o.cpu, 1),
+                        "tests": o.tests,
+                    }
+                    for o in merged
+                ],
+            },
+            indent=1,
+        )
+    )
+    shown = [o for o in merged if o.mutant.module in modules]
+    survivors = [o for o in shown if o.status != "killed"]
+    print("\nSurvivors:" if survivors else "\nNo survivors.")
+    for outcome in survivors:
+        print(f"  {outcome.status:8} {describe(outcome.mutant)}")
+    rows = table(shown, modules)
+    cpu = sum(outcome.cpu for outcome in outcomes)
+    print(
+        f"\n{markdown(rows)}\n\nThis run: {len(outcomes)} mutants in {elapsed / 60:.1f} min with {options.jobs} jobs; "
+        f"the children used {cpu / 60:.1f} CPU-minutes ({cpu / 60 / options.jobs:.1f} min on {options.jobs} idle cores)"
+    )
+    complete = all(row["run"] == row["mutants"] for row in rows)
+    return EXIT_OK if complete and all(row["score"] >= TARGET_SCORE for row in rows) else EXIT_BELOW_TARGET
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
