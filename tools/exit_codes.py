@@ -1,0 +1,40 @@
+"""The one exit-code language every tool speaks, stated once and printed in every `--help`.
+
+0 done · 1 the outcome was bad (a FAILED array job, a check that failed) · 2 usage or config error ·
+3 AWS unreachable or no credentials. argparse already exits 2 on a usage error, so the parsers below only
+add the table to the help text.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+DONE = 0
+BAD_OUTCOME = 1
+USAGE_ERROR = 2
+AWS_UNREACHABLE = 3
+
+
+def exit_codes_epilog(bad_outcome: str, *, uses_aws: bool) -> str:
+    """The exit-code table for one tool; `bad_outcome` says what exit 1 means for it."""
+    lines = [
+        "exit codes:",
+        f"  {DONE}  done",
+        f"  {BAD_OUTCOME}  {bad_outcome}",
+        f"  {USAGE_ERROR}  usage or config error (one line on stderr naming the option or key)",
+    ]
+    if uses_aws:
+        lines.append(
+            f"  {AWS_UNREACHABLE}  AWS unreachable, no credentials, access denied or throttled (one line, the fix)"
+        )
+    return "\n".join(lines)
+
+
+def tool_parser(prog: str, doc: str | None, *, bad_outcome: str, uses_aws: bool) -> argparse.ArgumentParser:
+    """An ArgumentParser whose description is the module docstring and whose epilog is the exit-code table."""
+    return argparse.ArgumentParser(
+        prog=prog,
+        description=doc,
+        epilog=exit_codes_epilog(bad_outcome, uses_aws=uses_aws),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
