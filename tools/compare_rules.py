@@ -9,17 +9,18 @@ queue, an array job on another queue) and whether the rehearsal was exact. Every
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from tools.eventgen import MAX_ARRAY_SIZE, MIN_ARRAY_SIZE, Compute
-from tools.plan import USAGE_ERROR, add_program_arguments, plan_or_exit
+from tools.arguments import ARRAY_SIZE_HELP, array_size, whole_number
+from tools.eventgen import Compute
+from tools.exit_codes import USAGE_ERROR, tool_parser
+from tools.plan import add_program_arguments, plan_or_exit
 from tools.rehearsal_world import StackTarget
-from tools.rehearse import Scenario, read_pattern, rehearse, whole_number
+from tools.rehearse import Scenario, read_pattern, rehearse
 
 PATTERNS: Final = Path(__file__).resolve().parent.parent / "examples" / "patterns"
 
@@ -81,13 +82,18 @@ def table(target: StackTarget, size: int, failures: int) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    arguments = argparse.ArgumentParser(prog="python -m tools.compare_rules", description=__doc__)
+    arguments = tool_parser(
+        "python -m tools.compare_rules",
+        __doc__,
+        bad_outcome=None,
+        uses_aws=False,
+    )
     add_program_arguments(arguments)
     arguments.add_argument(
         "--size",
-        type=whole_number(MIN_ARRAY_SIZE, MAX_ARRAY_SIZE),
+        type=array_size,
         default=7,
-        help="children of the array job (default 7)",
+        help=f"{ARRAY_SIZE_HELP}, default 7",
     )
     arguments.add_argument(
         "--failures", type=whole_number(1), default=2, help="failing children in the failure rows (default 2)"

@@ -9,6 +9,7 @@ overrides. The mocks answer like AWS would in shape: realistic ARNs, auto-named 
 from __future__ import annotations
 
 import asyncio
+import difflib
 import hashlib
 import json
 import runpy
@@ -30,6 +31,10 @@ SECRET_SIG = "4dabf18193072939515e22adb298388d"
 
 class ProgramError(Exception):
     """The program or its stack files could not be loaded (not a config validation error)."""
+
+
+class UnknownConfigKeyError(ProgramError):
+    """A key in the project's namespace that `Pulumi.yaml` does not declare: the CLI refuses it, so do we."""
 
 
 @dataclass(frozen=True)
@@ -137,12 +142,33 @@ def stack_config(program_dir: Path, stack: str, overrides: Mapping[str, str] = {
     stack_file = program_dir / f"Pulumi.{stack}.yaml"
     if not stack_file.is_file():
         raise ProgramError(f"no stack file {stack_file.name} in {program_dir}")
+    declared = declared_keys(project)
     for key, value in ((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}).items():
         qualified = key if ":" in key else f"{name}:{key}"
+        check_declared(qualified, name, declared, where=stack_file.name)
         config[qualified] = _config_value(value)
     for key, value in overrides.items():
-        config[key if ":" in key else f"{name}:{key}"] = value
+        qualified = key if ":" in key else f"{name}:{key}"
+        check_declared(qualified, name, declared, where="--config")
+        config[qualified] = value
     return config
+
+
+def declared_keys(project: Mapping[str, Any]) -> frozenset[str]:
+    """The project's own config keys as `Pulumi.yaml` declares them (short names, no namespace)."""
+    return frozenset(key for key in (project.get("config") or {}) if ":" not in key)
+
+
+def check_declared(qualified: str, project_name: str, declared: frozenset[str], *, where: str) -> None:
+    """Refuse a key in the project's namespace that `Pulumi.yaml` does not declare, as the CLI does;
+    a provider's namespace (`aws:region`) is the provider's to check. Without this a typo such as
+    `maxVcpu` silently plans the default."""
+    namespace, _, short = qualified.partition(":")
+    if namespace != project_name or short in declared:
+        return
+    close = difflib.get_close_matches(short, sorted(declared), n=1)
+    hint = f"; did you mean {close[0]}?" if close else f"; declared keys: {', '.join(sorted(declared))}"
+    raise UnknownConfigKeyError(f"{where}: {qualified} is not a config key of {project_name} (Pulumi.yaml){hint}")
 
 
 # --------------------------------------------------------------------------------------------------

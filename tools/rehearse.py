@@ -39,10 +39,12 @@ from typing import IO, TYPE_CHECKING, Any, Final, cast
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]  # no type information
 
 from batch_array_notify.handler import app as handler_app
+from tools.arguments import ARRAY_SIZE_HELP, array_size, whole_number
 from tools.chat_preview import channel_view
 from tools.emf import EmfDocument, read_documents, totals
 from tools.eventgen import ArrayJobSpec, Compute, array_job_events, noise_events
-from tools.plan import USAGE_ERROR, add_program_arguments, plan_or_exit
+from tools.exit_codes import USAGE_ERROR, tool_parser
+from tools.plan import add_program_arguments, plan_or_exit
 from tools.rehearsal_world import (
     TERMINAL_STATUSES,
     BatchLedger,
@@ -469,30 +471,15 @@ def _judge(
 # Command line
 
 
-def whole_number(minimum: int, maximum: int | None = None) -> Any:
-    """An argparse type: a whole number in range, else a usage error (exit 2) that says what is allowed."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < minimum or (maximum is not None and value > maximum):
-            allowed = f"{minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
-            raise argparse.ArgumentTypeError(f"must be {allowed}, got {value}")
-        return value
-
-    return parse
-
-
 def parser() -> argparse.ArgumentParser:
-    arguments = argparse.ArgumentParser(
-        prog="python -m tools.rehearse",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    arguments = tool_parser(
+        "python -m tools.rehearse",
+        __doc__.split("\n\n")[0] if __doc__ else None,
+        bad_outcome="the rehearsal was not exact (the rule matched or notified other than once per array job)",
+        uses_aws=False,
     )
     add_program_arguments(arguments)
-    arguments.add_argument("--size", type=whole_number(1), help="children of the array job (2-10000)")
+    arguments.add_argument("--size", type=array_size, help=ARRAY_SIZE_HELP)
     arguments.add_argument("--failures", type=whole_number(0), help="children that fail (default 0)")
     arguments.add_argument(
         "--failures-before-placement",

@@ -8,7 +8,8 @@ The queue and job definition come from `pulumi stack output --json` (outputs `jo
 always win. `--wait` polls the parent's `arrayProperties.statusSummary`, draws a progress bar of the
 children's states on stderr when it is a terminal, and prints a one-line summary when the parent ends.
 
-Exit codes: 0 the array job SUCCEEDED (or was submitted, without `--wait`), 1 it FAILED, 2 usage error.
+Exit codes: 0 the array job SUCCEEDED (or was submitted, without `--wait`), 1 it FAILED, 2 usage error,
+3 AWS unreachable, no credentials, access denied or throttled (one line naming the cause and the fix).
 """
 
 from __future__ import annotations
@@ -27,10 +28,14 @@ from typing import Any, TextIO
 import boto3  # type: ignore[import-untyped]  # boto3 ships no type information
 import yaml
 
-from tools.eventgen import MAX_ARRAY_SIZE, MIN_ARRAY_SIZE
+from tools.arguments import ARRAY_SIZE_HELP, array_size
+from tools.aws_errors import exit_on_aws_environment_errors
+from tools.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
 
 ROOT = Path(__file__).resolve().parent.parent
-USAGE_ERROR = 2
+#: What the caller's IAM policy must allow (docs/tools.md lists the same).
+IAM_ACTIONS = ("batch:SubmitJob", "batch:DescribeJobs")
+IAM_HELP = f"AWS: needs credentials whose policy allows {', '.join(IAM_ACTIONS)} (DescribeJobs only with --wait)."
 TERMINAL = ("SUCCEEDED", "FAILED")
 #: statusSummary keys in the order a child moves through them.
 CHILD_STATES = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED")
@@ -58,24 +63,15 @@ class Progress:
         return self.counts.get("SUCCEEDED", 0) + self.counts.get("FAILED", 0)
 
 
-def array_size(text: str) -> int:
-    try:
-        size = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not MIN_ARRAY_SIZE <= size <= MAX_ARRAY_SIZE:
-        raise argparse.ArgumentTypeError(f"an array job has {MIN_ARRAY_SIZE} to {MAX_ARRAY_SIZE} children, got {size}")
-    return size
-
-
 def parser() -> argparse.ArgumentParser:
-    arguments = argparse.ArgumentParser(
-        prog="python -m tools.submit",
-        description=__doc__.split("\n\n", 1)[0] if __doc__ else None,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    arguments = tool_parser(
+        "python -m tools.submit",
+        (__doc__.split("\n\n", 1)[0] if __doc__ else "") + "\n\n" + IAM_HELP,
+        bad_outcome="the array job FAILED (with --wait)",
+        uses_aws=True,
     )
     arguments.add_argument("--stack", required=True, help="stack whose outputs name the queue and job definition")
-    arguments.add_argument("--size", required=True, type=array_size, help="number of children (2-10000)")
+    arguments.add_argument("--size", required=True, type=array_size, help=ARRAY_SIZE_HELP)
     arguments.add_argument("--wait", action="store_true", help="watch the job until the parent ends")
     arguments.add_argument("--queue", help="job queue name or ARN (default: the stack's jobQueueName output)")
     arguments.add_argument(
@@ -214,14 +210,15 @@ def main(argv: Sequence[str] | None = None, outputs: Callable[[str, Path], Mappi
         print(f"error: {error}", file=sys.stderr)
         return USAGE_ERROR
 
-    batch = boto3.client("batch", region_name=region_for(options, target))
-    job_id = submit(batch, target, options.size, options.job_name)
-    print(f"submitted {job_id}: {options.size} children to {target.queue} with {target.job_definition}", flush=True)
-    if not options.wait:
-        return 0
-    state = watch(batch, job_id, options.poll_seconds, sys.stderr)
+    with exit_on_aws_environment_errors():
+        batch = boto3.client("batch", region_name=region_for(options, target))
+        job_id = submit(batch, target, options.size, options.job_name)
+        print(f"submitted {job_id}: {options.size} children to {target.queue} with {target.job_definition}", flush=True)
+        if not options.wait:
+            return DONE
+        state = watch(batch, job_id, options.poll_seconds, sys.stderr)
     print(summary(job_id, state))
-    return 0 if state.status == "SUCCEEDED" else 1
+    return DONE if state.status == "SUCCEEDED" else BAD_OUTCOME
 
 
 if __name__ == "__main__":
