@@ -31,7 +31,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final, cast
@@ -44,6 +44,7 @@ from tools.chat_preview import channel_view
 from tools.emf import EmfDocument, read_documents, totals
 from tools.eventgen import ArrayJobSpec, Compute, array_job_events, noise_events
 from tools.exit_codes import USAGE_ERROR, tool_parser
+from tools.pattern_rules import PatternError, check_pattern, exists_on_objects, object_paths
 from tools.plan import add_program_arguments, plan_or_exit
 from tools.rehearsal_world import (
     TERMINAL_STATUSES,
@@ -225,19 +226,31 @@ def _event_problem(event: Any) -> str | None:
     return None
 
 
-def read_pattern(path: Path) -> str:
-    """An EventBridge pattern file; bad JSON or a non-object names the file."""
+def read_pattern(source: str | Path) -> str:
+    """An EventBridge pattern, inline (`{...}`) or from a file, checked as PutRule checks it
+    (tools/pattern_rules.py): moto's matcher accepts patterns EventBridge refuses, and would rehearse them."""
+    text = str(source)
+    where = ""
+    if isinstance(source, Path) or not text.lstrip().startswith("{"):
+        path = Path(text)
+        try:
+            text = path.read_text()
+        except OSError as error:
+            raise UsageError(f"cannot read pattern file {path}: {error.strerror}") from None
+        where = f"{path}: "
     try:
-        text = path.read_text()
-    except OSError as error:
-        raise UsageError(f"cannot read pattern file {path}: {error.strerror}") from None
-    try:
-        pattern = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise UsageError(f"{path}: not valid JSON: {error.msg} (line {error.lineno})") from None
-    if not isinstance(pattern, dict) or not pattern:
-        raise UsageError(f"{path}: an event pattern must be a non-empty JSON object")
+        pattern = check_pattern(text)
+    except PatternError as error:
+        raise UsageError(f"{where}{error}") from None
     return json.dumps(pattern)
+
+
+def pattern_on_objects(pattern: str, target: StackTarget) -> list[str]:
+    """`exists` on fields the stack's events carry as objects (PutRule accepts it; it never tests them):
+    the events of a 2-child array job of every compute type show which fields are objects."""
+    sample = Scenario(size=2)
+    events = [event for compute in Compute for event in array_job_events(replace(sample, compute=compute).spec(target))]
+    return exists_on_objects(json.loads(pattern), object_paths(events))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -494,7 +507,11 @@ def parser() -> argparse.ArgumentParser:
         "--duplicates", type=whole_number(0), help="extra deliveries of the parent's terminal event (default 0)"
     )
     arguments.add_argument("--events", type=Path, metavar="FILE.jsonl", help="replay these events instead")
-    arguments.add_argument("--pattern", type=Path, metavar="FILE.json", help="rehearse this rule pattern instead")
+    arguments.add_argument(
+        "--pattern",
+        metavar="FILE.json|JSON",
+        help="rehearse this rule pattern instead (a file, or the JSON itself), checked as PutRule checks it",
+    )
     arguments.add_argument("--json", action="store_true", help="print one JSON document")
     arguments.add_argument("--handler-logs", action="store_true", help="show the handler's log lines on stderr")
     return arguments
@@ -570,9 +587,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             arguments.error(f"--events replays captured events; {', '.join(given)} do not apply")
     try:
         source: Scenario | list[Event] = read_events(options.events) if options.events else _scenario(options)
-        pattern = read_pattern(options.pattern) if options.pattern else None
     except UsageError as error:
         return _fail(str(error))
+    try:
+        pattern = read_pattern(options.pattern) if options.pattern else None
+    except UsageError as error:
+        return _fail(f"--pattern: {error}")
 
     try:
         target = StackTarget.from_plan(plan_or_exit(options))
@@ -583,6 +603,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             source.spec(target)
         except ValueError as error:
             return _fail(str(error))
+    if pattern is not None:
+        problems = pattern_on_objects(pattern, target)
+        if problems:
+            return _fail(f"--pattern: {'; '.join(problems)}")
     try:
         result = rehearse(
             target,
