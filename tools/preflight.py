@@ -49,6 +49,7 @@ IAM_ACTIONS: Final = (
     "batch:DescribeJobQueues",
 )
 BATCH_SERVICE_LINKED_ROLE: Final = "AWSServiceRoleForBatch"
+NOT_NEEDED_WHEN_ATTACHED: Final = "not needed: an attach stack creates no compute environment"
 #: (service code, quota code, what it counts) per compute type: the vCPUs Batch may run at once.
 VCPU_QUOTAS: Final = {
     "EC2": ("ec2", "L-1216C47A", "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances"),
@@ -189,7 +190,7 @@ def check_credentials(settings: Settings, client: Client, environment_region: st
 
 def check_network(settings: Settings, client: Client) -> Check:
     if settings.attaches:
-        return Check("network", Status.OK, "not needed: an attach stack creates no compute environment")
+        return Check("network", Status.OK, NOT_NEEDED_WHEN_ATTACHED)
     ec2 = client("ec2")
     if not settings.subnet_ids:
         vpcs = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
@@ -255,7 +256,7 @@ def _configured_network(settings: Settings, ec2: Any) -> Check:
 
 def check_batch_role(settings: Settings, client: Client) -> Check:
     if settings.attaches:
-        return Check("batch role", Status.OK, "not needed: an attach stack creates no compute environment")
+        return Check("batch role", Status.OK, NOT_NEEDED_WHEN_ATTACHED)
     try:
         client("iam").get_role(RoleName=BATCH_SERVICE_LINKED_ROLE)
     except ClientError as error:
@@ -288,7 +289,7 @@ def check_layer(settings: Settings, client: Client, region: str) -> Check:
 
 def check_vcpu_quota(settings: Settings, client: Client) -> Check:
     if settings.attaches:
-        return Check("vcpu quota", Status.OK, "not needed: an attach stack creates no compute environment")
+        return Check("vcpu quota", Status.OK, NOT_NEEDED_WHEN_ATTACHED)
     if settings.compute_type not in VCPU_QUOTAS:
         return Check("vcpu quota", Status.WARN, f"no known vCPU quota for computeType {settings.compute_type}")
     service, code, title = VCPU_QUOTAS[settings.compute_type]
