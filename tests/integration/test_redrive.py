@@ -13,6 +13,7 @@ SQS itself (receive, visibility, delete) is moto's.
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from collections.abc import Iterator
@@ -278,3 +279,28 @@ def test_the_queues_and_function_come_from_the_stack_outputs(moto_batch, subscri
     assert f"into {FUNCTION}" in capsys.readouterr().out
     assert messages_in(queues.dead_letter) == []
     assert len(subscriber.notifications()) == 1
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_progress_bar_is_drawn_on_a_terminal_only(moto_batch, queues, invoke, capsys):
+    for size in (2, 3, 4):
+        keep_undelivered(completion(moto_batch, size), queues.dead_letter, RULE_ARN, FUNCTION)
+    terminal = Terminal()
+    urls = ["--queue-url", queues.dead_letter, "--function", FUNCTION]
+
+    assert main([*urls, "--dry-run"], invoker=invoke, stderr=terminal, receive_wait_seconds=0) == 0
+    quiet_terminal = Terminal()
+    assert main([*urls, "--dry-run", "--json"], invoker=invoke, stderr=quiet_terminal, receive_wait_seconds=0) == 0
+    piped = io.StringIO()
+    assert main([*urls, "--dry-run"], invoker=invoke, stderr=piped, receive_wait_seconds=0) == 0
+
+    frames = terminal.getvalue().split("\r")[1:]
+    assert frames[-1] == f"[{'#' * 30}] 3/3 messages\n"
+    assert len(frames) == 3
+    assert piped.getvalue() == ""
+    assert quiet_terminal.getvalue() == ""  # --json output is for programs
+    capsys.readouterr()
