@@ -50,7 +50,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, Final, TextIO
@@ -105,6 +105,8 @@ class Outcome:
     origin: str | None = None
     age_seconds: float | None = None
     kept_because: str | None = None
+    receive_count: int | None = None
+    """SQS's ApproximateReceiveCount: how often the message has been read, this run included."""
 
     @classmethod
     def of(cls, kept: KeptEvent, queue: str, message_id: str, outcome: str, reason: str | None = None) -> Outcome:
@@ -134,6 +136,7 @@ class Outcome:
             "origin": self.origin,
             "ageSeconds": None if self.age_seconds is None else round(self.age_seconds),
             "keptBecause": self.kept_because,
+            "receiveCount": self.receive_count,
         }
 
 
@@ -205,7 +208,9 @@ class Redrive:
         try:
             for url in queue_urls:
                 for message in self._messages(url, limit):
-                    self.outcomes.append(self._handle(url, message))
+                    count = (message.get("Attributes") or {}).get("ApproximateReceiveCount")
+                    outcome = self._handle(url, message)
+                    self.outcomes.append(replace(outcome, receive_count=int(count) if count else None))
                     advance()
         finally:
             self._make_visible_again()
@@ -369,8 +374,8 @@ def region_for(options: argparse.Namespace, targets: Targets) -> str | None:
 
 def render(outcomes: Sequence[Outcome], targets: Targets, *, dry_run: bool) -> str:
     """The summary table, then the counts."""
-    doing = "Dry run: would replay" if dry_run else "Replayed"
-    lines = [f"{doing} {len(outcomes)} message(s) of {len(targets.queue_urls)} queue(s) into {targets.function}"]
+    dry = " (dry run: nothing invoked or deleted)" if dry_run else ""
+    lines = [f"{len(outcomes)} message(s) read from {len(targets.queue_urls)} queue(s) for {targets.function}{dry}"]
     if outcomes:
         rows = [("queue", "job id", "status", "outcome")] + [
             (outcome.queue, outcome.job_id or "-", outcome.status or "-", outcome.text()) for outcome in outcomes
