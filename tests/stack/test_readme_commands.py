@@ -19,6 +19,7 @@ module fixture), so the cost is about that of the slowest, `make rehearse`.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import os
 import re
@@ -75,12 +76,12 @@ def shell_lines(markdown: str) -> list[str]:
     """The command lines of the ```bash/```sh/```console/```shell blocks: prompts dropped, `\\` continuations
     joined, comments and blank lines left out."""
     lines: list[str] = []
-    for block in re.findall(r"^```(?:bash|sh|console|shell)\n(.*?)^```", markdown, re.S | re.M):
+    # Blocks inside list items are indented; so is their closing fence.
+    for block in re.findall(r"^[ \t]*```(?:bash|sh|console|shell)\n(.*?)^[ \t]*```", markdown, re.S | re.M):
         pending = ""
         for raw in block.splitlines():
-            line = raw.removeprefix("$ ")
-            # A continued line's indentation is layout, not part of the command.
-            line = line.lstrip() if pending else line
+            # Indentation is layout (a list item's, a continued line's), never part of the command.
+            line = raw.strip().removeprefix("$ ")
             if line.rstrip().endswith("\\"):
                 pending += line.rstrip()[:-1].rstrip() + " "
                 continue
@@ -241,6 +242,7 @@ def test_the_classification_tells_a_fresh_shell_from_an_activated_venv():
     assert shell_lines("```sh\n$ make plan \\\n  STACK=prod  # the prod stage\n# a comment\n```\n") == [
         "make plan STACK=prod"
     ]
+    assert shell_lines("- a step:\n\n  ```sh\n  make venv\n  ```\n") == ["make venv"]
     assert simple_commands("make venv && pulumi config set --path 'a:b[0]' x # y") == [
         ["make", "venv"],
         ["pulumi", "config", "set", "--path", "a:b[0]", "x"],
@@ -286,6 +288,7 @@ def test_aws_tools_have_help_and_take_the_readmes_arguments(command, outcomes):
 
     assert outcome.returncode == 0, outcome.stderr
     assert outcome.stdout.startswith("usage:")
+    assert hasattr(tool, "parser"), f"{command.module} exposes no parser() to check the README's arguments with"
     tool.parser().parse_args(list(command.words[3:]))
 
 
@@ -315,3 +318,46 @@ def test_pulumi_commands_name_real_subcommands_stacks_and_keys(command):
         namespace, _, key = positional[2].rpartition(":")
         assert namespace in {"batch-array-notify", "aws"}
         assert namespace == "aws" or re.split(r"[.\[]", key)[0] in declared
+
+
+DEPLOY_GUIDE = (ROOT / "docs" / "deploy.md").read_text()
+#: Tools docs/deploy.md may name before the branch that adds them lands; once one exists, the test below
+#: fails until it is taken off this list (and its arguments are then checked like the others').
+PENDING_TOOLS = {"tools.preflight"}
+
+
+def deploy_guide_commands() -> list[list[str]]:
+    return [words for line in shell_lines(DEPLOY_GUIDE) for words in simple_commands(line)]
+
+
+def test_the_deploy_guide_covers_credentials_preflight_deploy_and_submit():
+    lines = shell_lines(DEPLOY_GUIDE)
+
+    assert lines[0] == "export AWS_PROFILE=my-profile"
+    assert "aws sso login --profile my-profile" in lines
+    steps = [line.split(" --", 1)[0] for line in lines]
+    assert steps.index("make venv") < steps.index(".venv/bin/python -m tools.preflight") < steps.index("pulumi up")
+    assert steps.index("pulumi up") < steps.index(".venv/bin/python -m tools.submit")
+
+
+@pytest.mark.parametrize("words", deploy_guide_commands(), ids=shlex.join)
+def test_the_deploy_guides_commands_name_what_exists(words):
+    """Checked without running: the guide's commands need the Pulumi CLI, AWS or minutes; the README's
+    copies of the same steps are run or checked above."""
+    kind = classify(words)
+    if words[0] == "export":
+        assert re.fullmatch(r"AWS_PROFILE=[\w-]+", words[1])
+    elif words[0] == "aws":
+        # The one AWS CLI command the guide needs, for SSO users (the AWS CLI is otherwise optional).
+        assert words[1:3] == ["sso", "login"]
+    elif kind == "make-dry" or (kind == "run" and words[0] == "make"):
+        assert re.search(rf"^{make_target(words)}:", (ROOT / "Makefile").read_text(), re.M)
+    elif kind == "pulumi":
+        test_pulumi_commands_name_real_subcommands_stacks_and_keys(Command(tuple(words), kind))
+    elif words[2] in PENDING_TOOLS:
+        assert importlib.util.find_spec(words[2]) is None, f"{words[2]} exists: take it off PENDING_TOOLS"
+    else:
+        assert kind in {"run", "aws-tool"}
+        importlib.import_module(words[2]).parser().parse_args(words[3:])
+        stack = words[words.index("--stack") + 1]
+        assert (ROOT / f"Pulumi.{stack}.yaml").exists()
