@@ -4,6 +4,7 @@ The README keeps only what a new user needs first; the reference moved to docs/ 
 how-it-works.md, ...), and each check moved with the text it keeps in step."""
 
 import importlib.util
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -13,7 +14,7 @@ import yaml
 
 import batch_array_notify
 from batch_array_notify import BatchArrayPipeline, BatchArrayPipelineArgs
-from batch_array_notify.event_pattern import MAX_PATTERN_CHARS
+from batch_array_notify.event_pattern import MAX_PATTERN_CHARS, completion_event_pattern
 from batch_array_notify.handler.report import MAX_SUBJECT_CHARS
 from batch_array_notify.pipeline import TYPE_TOKEN
 from tools.config_table import config_table
@@ -229,6 +230,8 @@ def test_the_figures_of_the_readme_and_how_it_works_come_from_the_code(stage_pla
         ],
         README: [f"(Python {requires_python.removeprefix('>=')}+,"],
     }
+    attach_queues = stage_file("attach")["existingJobQueueArns"]
+    figures[HOW_IT_WORKS].append(f"(**attach**, {['one', 'two', 'three'][len(attach_queues) - 1]} queues)")
 
     assert [figure for text, stated in figures.items() for figure in stated if figure not in text] == []
 
@@ -282,3 +285,18 @@ def test_every_relative_link_of_the_readme_and_the_docs_resolves():
     assert broken == []
     assert pending == PENDING_PAGES
     assert [page for page in PENDING_PAGES if (ROOT / page).exists()] == []
+
+
+def test_the_rule_how_it_works_shows_is_the_one_the_code_builds():
+    queue = "arn:aws:batch:us-east-1:123456789012:job-queue/q"
+    definition = "arn:aws:batch:us-east-1:123456789012:job-definition/d"
+    (shown,) = [block for block in fenced_blocks("json", HOW_IT_WORKS) if '"aws.batch"' in block]
+    placeholders = {
+        "<this queue's ARN>": queue,
+        "<this job definition's ARN without revision>": definition,
+    }
+    for placeholder, value in placeholders.items():
+        assert placeholder in shown
+        shown = shown.replace(placeholder, value)
+
+    assert json.loads(shown) == completion_event_pattern(queue, definition)
