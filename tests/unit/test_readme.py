@@ -300,3 +300,36 @@ def test_the_rule_how_it_works_shows_is_the_one_the_code_builds():
         shown = shown.replace(placeholder, value)
 
     assert json.loads(shown) == completion_event_pattern(queue, definition)
+
+
+#: Words a newcomer meets in the README and the docs that the glossary must explain (issue 10's list and more).
+GLOSSARY_TERMS = [
+    "array job",
+    "parent",
+    "before placement",
+    "noise",
+    "moto",
+    "mock runtime",
+    "ecsProperties",
+    "Powertools layer",
+    "idempotency",
+    "DLQ",
+    "stack",
+]
+
+
+def test_the_glossary_explains_the_words_the_readme_uses_unexplained():
+    glossary = (DOCS / "glossary.md").read_text()
+    entries = {entry.lower() for entry in re.findall(r"^\*\*(.+?)\.?\*\*", glossary, re.M)}
+    explained = {term for term in GLOSSARY_TERMS if any(term.lower() in entry for entry in entries)}
+
+    assert explained == set(GLOSSARY_TERMS)
+    assert "(docs/glossary.md)" in README.split("\n## ", 1)[0]
+
+
+def test_the_virtualenv_make_venv_fills_is_the_one_pulumi_up_runs_the_program_with():
+    runtime = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["runtime"]
+    venv = re.search(r"^VENV := (\S+)$", (ROOT / "Makefile").read_text(), re.M)[1]
+
+    assert runtime["options"]["virtualenv"] == venv == ".venv"
+    assert "boto3" in (ROOT / "requirements.txt").read_text()
