@@ -12,8 +12,8 @@ A fresh shell here: the repository root as working directory, no virtualenv acti
 - the Pulumi CLI (not installed here): the subcommand is one the CLI has, every `--stack` names a stack
   file, every key given to `pulumi config set` is declared in `Pulumi.yaml`.
 
-A command of any other kind fails the test until it is classified here. All processes start at once (a
-module fixture), so the cost is about that of the slowest, `make rehearse`.
+A command of any other kind fails the test until it is classified here. All processes start at once, so
+the cost is about that of the slowest, `make rehearse`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import re
 import shlex
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -185,8 +184,7 @@ def shell_checks() -> dict[str, str]:
     return checks
 
 
-@pytest.fixture(scope="module")
-def outcomes() -> Iterator[dict[str, Outcome]]:
+def run_in_fresh_shells(checks: dict[str, str]) -> dict[str, Outcome]:
     """Every shell check, started together in fresh shells and awaited."""
     environment = fresh_shell_environment()
     started = {
@@ -198,14 +196,14 @@ def outcomes() -> Iterator[dict[str, Outcome]]:
             stderr=subprocess.PIPE,
             text=True,
         )
-        for name, line in shell_checks().items()
+        for name, line in checks.items()
     }
     try:
         finished = {}
         for name, process in started.items():
             stdout, stderr = process.communicate(timeout=TIMEOUT_SECONDS)
             finished[name] = Outcome(process.returncode, stdout, stderr)
-        yield finished
+        return finished
     finally:
         for process in started.values():
             if process.poll() is None:
@@ -249,47 +247,38 @@ def test_the_classification_tells_a_fresh_shell_from_an_activated_venv():
     ]
 
 
-@pytest.mark.parametrize(
-    "line", [line for line, commands in readme_commands() if {c.kind for c in commands} == {"run"}]
-)
-def test_offline_commands_run_as_printed(line, outcomes):
-    outcome = outcomes[line]
+def test_the_readmes_commands_work_in_a_fresh_shell():
+    """One test, so the processes start once (as separate tests, both xdist workers would start them)."""
+    outcomes = run_in_fresh_shells(shell_checks())
+    problems = [
+        f"{name}: exit {outcome.returncode}: {outcome.stderr[-2000:]}"
+        for name, outcome in outcomes.items()
+        if outcome.returncode != 0
+    ]
+    for command in commands_of("aws-tool"):
+        help_text = outcomes[f"{command.module} --help"].stdout
+        tool = importlib.import_module(command.module)
+        if not help_text.startswith("usage:"):
+            problems.append(f"{command.module} --help printed no usage")
+        if not hasattr(tool, "parser"):
+            problems.append(f"{command.module} exposes no parser() to check the README's arguments with")
+            continue
+        try:
+            tool.parser().parse_args(list(command.words[3:]))
+        except SystemExit:
+            problems.append(f"{shlex.join(command.words)}: the tool refuses the README's arguments")
 
-    assert outcome.returncode == 0, outcome.stderr[-3000:]
-
-
-def test_make_plan_prints_one_json_document(outcomes):
+    assert problems == []
+    assert set(outcomes) >= {"make rehearse", "make plan | python3 -m json.tool", "make -n test", "tools.submit --help"}
     plan = json.loads(outcomes["make plan | python3 -m json.tool"].stdout)
-
     assert (plan["project"], plan["stack"]) == ("batch-array-notify", "dev")
     assert plan["resources"]
-
-
-def test_the_rehearsal_output_the_readme_shows_is_what_make_rehearse_prints(outcomes):
+    # The rehearsal's output as the README shows it ("..." stands for lines left out) is what it prints.
     section = README[README.index("## What `make rehearse` shows") :]
     shown = [line for line in re.search(r"```text\n(.*?)```", section, re.S)[1].splitlines() if line != "..."]
     printed = outcomes["make rehearse"].stdout.splitlines()
-
     assert len(shown) >= 6
     assert [line for line in shown if line not in printed] == []
-
-
-@pytest.mark.parametrize("target", sorted({make_target(list(c.words)) for c in commands_of("make-dry")}))
-def test_make_targets_too_costly_to_run_here_exist(target, outcomes):
-    outcome = outcomes[f"make -n {target}"]
-
-    assert outcome.returncode == 0, outcome.stderr
-
-
-@pytest.mark.parametrize("command", commands_of("aws-tool"), ids=lambda command: shlex.join(command.words))
-def test_aws_tools_have_help_and_take_the_readmes_arguments(command, outcomes):
-    outcome = outcomes[f"{command.module} --help"]
-    tool = importlib.import_module(command.module)
-
-    assert outcome.returncode == 0, outcome.stderr
-    assert outcome.stdout.startswith("usage:")
-    assert hasattr(tool, "parser"), f"{command.module} exposes no parser() to check the README's arguments with"
-    tool.parser().parse_args(list(command.words[3:]))
 
 
 def pulumi_arguments(words: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
