@@ -91,3 +91,11 @@ def test_plan_cli_exits_2_with_the_key_on_stderr_and_nothing_on_stdout(override,
     assert result.code == 2, result.stderr
     assert result.stdout == ""
     assert f"{P}{key}" in result.stderr
+
+
+def test_the_error_the_configuration_docs_show_is_the_programs():
+    """docs/configuration.md shows one refusal as `tools.plan` prints it (`error: ` and the message)."""
+    error, _ = attempt("dev", {"jobMemoryMib": "3000"})
+
+    assert error is not None
+    assert f"```text\nerror: {error}\n```" in (ROOT / "docs" / "configuration.md").read_text()
