@@ -79,7 +79,7 @@ def test_the_readmes_n_plus_1_is_what_the_status_only_rows_show():
 
 #: Modules that other branches add; a docs page may name them before they land. When one exists, the test
 #: below fails until it is taken off this list.
-PENDING_MODULES = {"tools.preflight", "tools.redrive"}
+PENDING_MODULES = {"tools.preflight"}
 
 
 def test_every_python_module_the_readme_and_the_docs_run_exists():
