@@ -1,6 +1,6 @@
-"""Print the README's config table from `Pulumi.yaml`, so the two can never disagree.
+"""Print the config table of docs/configuration.md from `Pulumi.yaml`, so the two can never disagree.
 
-`python -m tools.config_table` prints the Markdown table; a test checks the README contains it.
+`python -m tools.config_table` prints the Markdown table; a test checks docs/configuration.md contains it.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ overrides. The mocks answer like AWS would in shape: realistic ARNs, auto-named 
 from __future__ import annotations
 
 import asyncio
+import copy
 import difflib
 import hashlib
 import json
@@ -476,15 +477,31 @@ def run_under_mocks(
     return plan
 
 
+#: Plans already made in this process, by program folder, stack and config. Under mocks a program is a
+#: function of exactly these, and the rehearsal, compare and plan tools each plan the stack again: the
+#: suite planned the dev stack dozens of times per process. `forget_plans()` empties it (mutation testing
+#: must, after it changes a module in memory).
+_PLANS: dict[tuple[str, str, str], Plan] = {}
+
+
+def forget_plans() -> None:
+    _PLANS.clear()
+
+
 def run_program(program_dir: Path, stack: str, overrides: Mapping[str, str] = {}) -> Plan:
-    """Run `<program_dir>/__main__.py` for `stack` with its project's config, as `pulumi up` would."""
+    """Run `<program_dir>/__main__.py` for `stack` with its project's config, as `pulumi up` would.
+
+    Each call returns its own copy, so a caller may change what it gets."""
     program_dir = program_dir.resolve()
     project = str(load_project(program_dir)["name"])
     config = stack_config(program_dir, stack, overrides)
+    key = (str(program_dir), stack, json.dumps(dict(config), sort_keys=True))
 
     def main() -> None:
         # Like the CLI's Python host: run the folder, which puts the folder itself first on the import
         # path for the run; the component comes from the installed package, as in any other program.
         runpy.run_path(str(program_dir), run_name="__main__")
 
-    return run_under_mocks(main, project, stack, config)
+    if key not in _PLANS:
+        _PLANS[key] = run_under_mocks(main, project, stack, config)
+    return copy.deepcopy(_PLANS[key])

@@ -46,6 +46,7 @@ from tools.eventgen import ArrayJobSpec, Compute, array_job_events, noise_events
 from tools.exit_codes import USAGE_ERROR, tool_parser
 from tools.pattern_rules import PatternError, check_pattern, exists_on_objects, object_paths
 from tools.plan import add_program_arguments, plan_or_exit
+from tools.progress import Progress, progress_for
 from tools.rehearsal_world import (
     TERMINAL_STATUSES,
     BatchLedger,
@@ -150,37 +151,6 @@ class Rehearsal:
         if self.chat_configured:
             document["chatMessages"] = self.chat_messages
         return document
-
-
-# --------------------------------------------------------------------------------------------------
-# Progress
-
-
-class Progress:
-    """A one-line bar on a terminal stream, redrawn at most ~200 times per run."""
-
-    def __init__(self, total: int, stream: IO[str], label: str = "events") -> None:
-        self.total, self.stream, self.label = max(total, 1), stream, label
-        self.done = 0
-        self._step = max(self.total // 200, 1)
-        self._next = 0
-
-    def advance(self) -> None:
-        self.done += 1
-        if self.done >= self._next or self.done == self.total:
-            self._next = self.done + self._step
-            filled = 30 * min(self.done, self.total) // self.total
-            self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} {self.label}")
-            self.stream.flush()
-
-    def close(self) -> None:
-        self.stream.write("\n")
-        self.stream.flush()
-
-
-def progress_for(total: int, *, quiet: bool, stream: IO[str] = sys.stderr) -> Progress | None:
-    """A bar only for people watching: never with --json, never when stderr is a file or pipe."""
-    return None if quiet or not stream.isatty() else Progress(total, stream)
 
 
 # --------------------------------------------------------------------------------------------------

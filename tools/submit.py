@@ -15,13 +15,11 @@ Exit codes: 0 the array job SUCCEEDED (or was submitted, without `--wait`), 1 it
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -31,6 +29,7 @@ import yaml
 from tools.arguments import ARRAY_SIZE_HELP, array_size
 from tools.aws_errors import exit_on_aws_environment_errors
 from tools.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
+from tools.stack_outputs import UsageError, stack_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
 #: What the caller's IAM policy must allow (docs/tools.md lists the same).
@@ -40,10 +39,6 @@ TERMINAL = ("SUCCEEDED", "FAILED")
 #: statusSummary keys in the order a child moves through them.
 CHILD_STATES = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED")
 BAR_WIDTH = 30
-
-
-class UsageError(Exception):
-    """Bad arguments or missing stack information: exit code 2, one line on stderr."""
 
 
 @dataclass(frozen=True)
@@ -86,25 +81,6 @@ def parser() -> argparse.ArgumentParser:
 
 # --------------------------------------------------------------------------------------------------
 # Where to submit
-
-
-def stack_outputs(stack: str, program: Path, run: Callable[..., Any] = subprocess.run) -> dict[str, Any]:
-    """`pulumi stack output --json` of `stack`; UsageError when the CLI is missing or refuses."""
-    cli = shutil.which("pulumi")
-    if cli is None:
-        raise UsageError(
-            "the Pulumi CLI is not installed, so the stack's outputs cannot be read; pass --queue and --job-definition"
-        )
-    result = run(
-        [cli, "stack", "output", "--json", "--show-secrets=false", "--stack", stack, "--cwd", str(program)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise UsageError(f"pulumi stack output failed for stack {stack!r}: {result.stderr.strip()}")
-    outputs: dict[str, Any] = json.loads(result.stdout or "{}")
-    return outputs
 
 
 def resolve_target(options: argparse.Namespace, outputs: Callable[[], Mapping[str, Any]]) -> Target:
@@ -196,7 +172,7 @@ def watch(
 
 def main(argv: Sequence[str] | None = None, outputs: Callable[[str, Path], Mapping[str, Any]] | None = None) -> int:
     options = parser().parse_args(argv)
-    read_outputs = outputs or stack_outputs
+    read_outputs = outputs or partial(stack_outputs, instead="--queue and --job-definition")
     cached: dict[str, Mapping[str, Any]] = {}
 
     def stack_values() -> Mapping[str, Any]:

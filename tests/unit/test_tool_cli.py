@@ -21,6 +21,7 @@ RUNNABLE = {
     "dashboard_picture": False,
     "plan": False,
     "preflight": True,
+    "redrive": True,
     "rehearse": False,
     "submit": True,
 }
