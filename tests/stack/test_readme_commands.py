@@ -222,7 +222,7 @@ def test_the_readme_has_the_commands_a_new_user_needs():
     assert lines[1] == "make venv && pulumi up --stack dev"
     assert "make plan | python3 -m json.tool" in lines
     assert "make test" in lines
-    assert [command.module for command in commands_of("aws-tool")] == ["tools.submit"]
+    assert [command.module for command in commands_of("aws-tool")] == ["tools.preflight", "tools.submit"]
 
 
 def test_every_readme_command_is_one_this_test_knows_how_to_check():
