@@ -1,13 +1,37 @@
 """Fixtures shared by every test layer."""
 
+import functools
 from pathlib import Path
 
+import botocore.loaders
+import botocore.session
 import pytest
 
 from tests.support import CHAT_CONFIG
 from tools.program import Plan, run_program
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+class _UniquePaths(list[str]):
+    """boto3 appends its data folder to the loader's search path for every session it makes."""
+
+    def append(self, path: str) -> None:
+        if path not in self:
+            super().append(path)
+
+
+@functools.cache
+def _shared_loader(search_path_string: str | None = None) -> botocore.loaders.Loader:
+    loader = botocore.loaders.create_loader(search_path_string)
+    loader._search_paths = _UniquePaths(loader.search_paths)
+    return loader
+
+
+# Tests start the handler afresh (new boto3 session, new clients) hundreds of times, and each new session
+# parsed the service models' JSON from disk again: a third of a moto test's time. One loader for every
+# session of the test process; it only caches what it reads from botocore's own files.
+botocore.session.create_loader = _shared_loader
 
 
 @pytest.fixture(scope="session")
