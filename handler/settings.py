@@ -13,6 +13,12 @@ from dataclasses import dataclass
 
 DEFAULT_MAX_FAILED_DETAILS = 20
 _JOB_QUEUE_ARN = re.compile(r"^arn:aws[a-z-]*:batch:[a-z0-9-]+:\d{12}:job-queue/[\w-]{1,128}$")
+_JOB_DEFINITION_ARN_PREFIX = re.compile(r"^arn:aws[a-z-]*:batch:[a-z0-9-]+:\d{12}:job-definition/[\w-]{1,128}$")
+#: The sweep looks back at most as far as an idempotency record lives (7 days): older completions could
+#: have lost their record and would be reported twice.
+MAX_RECONCILE_LOOKBACK_HOURS = 7 * 24
+DEFAULT_RECONCILE_LOOKBACK_HOURS = 24
+TERMINAL_STATUSES = ("SUCCEEDED", "FAILED")
 #: DescribeJobs accepts at most 100 job ids per call; the detail budget is one such call.
 MAX_FAILED_DETAILS_LIMIT = 100
 
@@ -90,4 +96,63 @@ def settings() -> Settings:
         job_queue_arns=_job_queue_arns(),
         event_bus_name=os.environ.get("EVENT_BUS_NAME", "").strip() or "default",
         chat_topic_arn=os.environ.get("CHAT_TOPIC_ARN", "").strip() or None,
+    )
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    """What the reconciliation sweep reads besides the notifier's settings (its function only)."""
+
+    job_definition_arn_prefixes: tuple[str, ...]
+    """`JOB_DEFINITION_ARN_PREFIXES`: ARNs without revision whose array jobs count; empty: any definition."""
+    lookback_hours: int
+    """`RECONCILE_LOOKBACK_HOURS`: how far back a sweep looks for finished array jobs (by creation time)."""
+    notify_statuses: tuple[str, ...]
+    """`NOTIFY_STATUSES`: the statuses the completion rule matches; the sweep reports no other."""
+
+
+def _job_definition_arn_prefixes() -> tuple[str, ...]:
+    raw = os.environ.get("JOB_DEFINITION_ARN_PREFIXES", "").strip()
+    prefixes = [prefix.strip() for prefix in raw.split(",")] if raw else []
+    for prefix in prefixes:
+        if not _JOB_DEFINITION_ARN_PREFIX.match(prefix):
+            raise SettingsError(
+                "environment variable JOB_DEFINITION_ARN_PREFIXES must be comma-separated job-definition ARNs "
+                f"without revision (arn:aws:batch:<region>:<account>:job-definition/<name>), got {prefix!r} in it"
+            )
+    return tuple(dict.fromkeys(prefixes))
+
+
+def _lookback_hours() -> int:
+    raw = os.environ.get("RECONCILE_LOOKBACK_HOURS", "").strip()
+    if not raw:
+        return DEFAULT_RECONCILE_LOOKBACK_HOURS
+    value = int(raw) if raw.isdigit() else 0
+    if not 1 <= value <= MAX_RECONCILE_LOOKBACK_HOURS:
+        raise SettingsError(
+            "environment variable RECONCILE_LOOKBACK_HOURS must be a whole number from 1 to "
+            f"{MAX_RECONCILE_LOOKBACK_HOURS} (the idempotency records' lifetime), got {raw!r}"
+        )
+    return value
+
+
+def _notify_statuses() -> tuple[str, ...]:
+    raw = os.environ.get("NOTIFY_STATUSES", "").strip()
+    statuses = tuple(dict.fromkeys(status.strip() for status in raw.split(","))) if raw else TERMINAL_STATUSES
+    for status in statuses:
+        if status not in TERMINAL_STATUSES:
+            raise SettingsError(
+                f"environment variable NOTIFY_STATUSES must be a comma-separated subset of "
+                f"{','.join(TERMINAL_STATUSES)}, got {status!r} in it"
+            )
+    return statuses
+
+
+@functools.cache
+def sweep_settings() -> SweepSettings:
+    """The sweep's validated settings, read once per execution environment."""
+    return SweepSettings(
+        job_definition_arn_prefixes=_job_definition_arn_prefixes(),
+        lookback_hours=_lookback_hours(),
+        notify_statuses=_notify_statuses(),
     )

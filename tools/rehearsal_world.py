@@ -527,6 +527,7 @@ def reset_handler_caches() -> None:
     """Forget the handler's cached settings, clients and idempotency wrappers: the next invocation is a
     fresh execution environment (rehearsals and tests switch accounts, regions and settings)."""
     handler_settings.settings.cache_clear()
+    handler_settings.sweep_settings.cache_clear()
     handler_aws.reset()
     handler_delivery.reset()
 
