@@ -205,11 +205,9 @@ def _report_pending(sweep: QueueSweep, pending: Sequence[Mapping[str, Any]], con
         if job is None or not _reportable(job, sweep.job_queue_arn):
             continue
         completion = Completion(job=job, event_id=None, event_time=None)
-        cost = REPORT_BATCH_CALLS if needs_failed_children(completion, job) else 0
-        if sweep.budget.reports <= 0 or sweep.budget.batch_calls + cost > MAX_BATCH_CALLS_PER_QUEUE:
-            raise _StoppedEarlyError(_created_ms(summary) + 1)
+        # Never more than `reports` pending (see _sweep_page), so the report budget cannot go below 0.
         sweep.budget.reports -= 1
-        sweep.budget.batch_calls += cost
+        sweep.budget.batch_calls += REPORT_BATCH_CALLS if needs_failed_children(completion, job) else 0
         if _report(sweep, completion, job, context):
             sweep.reconciled.append(f"{job.job_id}:{job.status}")
         else:

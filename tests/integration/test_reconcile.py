@@ -23,7 +23,12 @@ from batch_array_notify.handler import aws
 from batch_array_notify.handler import reconcile as sweep_module
 from batch_array_notify.handler.app import handler
 from batch_array_notify.handler.metrics import RECONCILE_STOPPED_EARLY, RECONCILED_COMPLETIONS
-from batch_array_notify.handler.reconcile import CURSOR_KEY_PREFIX, MAX_BATCH_CALLS_PER_QUEUE, REPORTS_PER_QUEUE
+from batch_array_notify.handler.reconcile import (
+    CURSOR_KEY_PREFIX,
+    LIST_PAGES_PER_QUEUE,
+    MAX_BATCH_CALLS_PER_QUEUE,
+    REPORTS_PER_QUEUE,
+)
 from tests.integration.moto_stack import REGION, BatchStack, make_lambda_context
 
 # The completion bus's consumer (a rule on the bus with an SQS target), as that module builds it.
@@ -42,6 +47,9 @@ def run_sweep(capsys: pytest.CaptureFixture[str]) -> tuple[dict[str, Any], dict[
         for metric in metrics:
             summed[metric.name] += sum(metric.values)
     return result, dict(summed)
+
+
+SWEEP_ONLY_VARIABLES = ("JOB_DEFINITION_ARN_PREFIXES", "RECONCILE_LOOKBACK_HOURS", "NOTIFY_STATUSES")
 
 
 @pytest.fixture
@@ -67,6 +75,7 @@ def test_a_sweep_reports_completions_whose_events_never_arrived_once(
     moto_batch,
     subscriber,
     capsys,
+    monkeypatch,
 ):
     """(a) Three array jobs finish with the completion rule disabled (no event reaches the notifier): one
     sweep sends three notifications and three completion events; a second sends none; the parents' real
@@ -85,9 +94,15 @@ def test_a_sweep_reports_completions_whose_events_never_arrived_once(
 
     second, metrics = run_sweep(capsys)
     assert (second["reconciled"], metrics[RECONCILED_COMPLETIONS]) == (0, 0)
+    # The records rule them out before any DescribeJobs: one ListJobs page is all the second sweep costs.
+    assert second["queues"][0]["batchCalls"] == 1
     assert subscriber.notifications() == []
     assert consumer.events() == []
 
+    # The notifier is another function: its environment lacks the sweep's own variables.
+    for name in SWEEP_ONLY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    reset_handler_caches()
     late = [handler(moto_batch.completion_event(parent), make_lambda_context())["outcome"] for parent in parents]
     assert late == ["duplicate"] * 3
     assert subscriber.notifications() == []
@@ -300,3 +315,27 @@ def test_c_a_sweep_that_reaches_the_window_start_keeps_no_resume_point(sweep_env
     lists = [body for name, body in batch.requests if name == "ListJobs"]
     assert [entry["name"] for entry in lists[0]["filters"]] == ["AFTER_CREATED_AT"]
     assert second["reconciled"] == 0
+
+
+def test_c_a_queue_of_other_jobs_costs_at_most_the_page_budget(sweep_env, subscriber, capsys):
+    """Jobs the sweep rules out from their summaries (another job definition) cost no DescribeJobs, but
+    listing them still stops at the page budget, says so, and the next sweep continues below."""
+    newest_ms = int(sweep_module.clock() * 1000) - 60_000
+    theirs = sweep_env.job_definition_arn.replace("print-color", "theirs")
+    count = (LIST_PAGES_PER_QUEUE + 1) * 100
+    batch = ListJobsAsBatchDoes(sweep_env.job_queue_arn, theirs, count, newest_ms, "theirs")
+    aws.session().events.register("before-call.batch", batch)
+    try:
+        first, metrics = run_sweep(capsys)
+        second, _ = run_sweep(capsys)
+    finally:
+        aws.session().events.unregister("before-call.batch", batch)
+
+    # The second sweep lists the last 101: from the oldest job seen, included again (as jobs of its millisecond).
+    assert [name for name, _ in batch.requests] == ["ListJobs"] * (LIST_PAGES_PER_QUEUE + 2)
+    assert first["stoppedEarly"] is True
+    assert metrics[RECONCILE_STOPPED_EARLY] == 1
+    assert first["queues"][0]["listed"] == LIST_PAGES_PER_QUEUE * 100
+    assert second["stoppedEarly"] is False
+    assert second["queues"][0]["listed"] == 101
+    assert subscriber.notifications() == []
