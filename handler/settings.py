@@ -73,14 +73,19 @@ def _max_failed_details() -> int:
 
 
 def _job_queue_arns() -> tuple[str, ...]:
-    arns = [arn.strip() for arn in _required("JOB_QUEUE_ARNS").split(",")]
-    for arn in arns:
-        if not _JOB_QUEUE_ARN.match(arn):
-            raise SettingsError(
-                "environment variable JOB_QUEUE_ARNS must be comma-separated job-queue ARNs "
-                f"(arn:aws:batch:<region>:<account>:job-queue/<name>), got {arn!r} in it"
-            )
     # Ordered: the first is the home queue (home_job_queue_arn).
+    return _arns("JOB_QUEUE_ARNS", _required("JOB_QUEUE_ARNS"), _JOB_QUEUE_ARN, "job-queue ARNs", "job-queue/<name>")
+
+
+def _arns(name: str, raw: str, pattern: re.Pattern[str], what: str, shape: str) -> tuple[str, ...]:
+    """A comma-separated list of ARNs, each once, in order; an error names the variable and the bad one."""
+    arns = [arn.strip() for arn in raw.split(",")] if raw else []
+    for arn in arns:
+        if not pattern.match(arn):
+            raise SettingsError(
+                f"environment variable {name} must be comma-separated {what} "
+                f"(arn:aws:batch:<region>:<account>:{shape}), got {arn!r} in it"
+            )
     return tuple(dict.fromkeys(arns))
 
 
@@ -112,15 +117,9 @@ class SweepSettings:
 
 
 def _job_definition_arn_prefixes() -> tuple[str, ...]:
-    raw = os.environ.get("JOB_DEFINITION_ARN_PREFIXES", "").strip()
-    prefixes = [prefix.strip() for prefix in raw.split(",")] if raw else []
-    for prefix in prefixes:
-        if not _JOB_DEFINITION_ARN_PREFIX.match(prefix):
-            raise SettingsError(
-                "environment variable JOB_DEFINITION_ARN_PREFIXES must be comma-separated job-definition ARNs "
-                f"without revision (arn:aws:batch:<region>:<account>:job-definition/<name>), got {prefix!r} in it"
-            )
-    return tuple(dict.fromkeys(prefixes))
+    name = "JOB_DEFINITION_ARN_PREFIXES"
+    raw = os.environ.get(name, "").strip()
+    return _arns(name, raw, _JOB_DEFINITION_ARN_PREFIX, "job-definition ARNs without revision", "job-definition/<name>")
 
 
 def _lookback_hours() -> int:

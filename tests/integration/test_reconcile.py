@@ -29,7 +29,7 @@ from batch_array_notify.handler.reconcile import (
     MAX_BATCH_CALLS_PER_QUEUE,
     REPORTS_PER_QUEUE,
 )
-from tests.integration.moto_stack import REGION, BatchStack, make_lambda_context
+from tests.integration.moto_stack import REGION, BatchStack, create_queue_beside, make_lambda_context
 
 # The completion bus's consumer (a rule on the bus with an SQS target), as that module builds it.
 from tests.integration.test_completion_event import consumer, consumer_queue  # noqa: F401 (fixtures)
@@ -128,15 +128,8 @@ def test_a_completion_the_event_path_reported_is_not_reported_again(sweep_env, m
 @pytest.fixture(scope="module")
 def elsewhere(batch_stack: BatchStack) -> dict[str, str]:
     """Another queue on the same compute environment, and another job definition, in the same account."""
-    batch = boto3.client("batch", region_name=REGION)
-    (queue,) = batch.describe_job_queues(jobQueues=[batch_stack.job_queue_arn])["jobQueues"]
-    other_queue = batch.create_job_queue(
-        jobQueueName="other-team",
-        state="ENABLED",
-        priority=1,
-        computeEnvironmentOrder=queue["computeEnvironmentOrder"],
-    )["jobQueueArn"]
-    other_definition = batch.register_job_definition(
+    other_queue = create_queue_beside(batch_stack, "other-team")
+    other_definition = boto3.client("batch", region_name=REGION).register_job_definition(
         jobDefinitionName="someone-else",
         type="container",
         containerProperties={"image": "busybox", "vcpus": 1, "memory": 512},
