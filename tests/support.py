@@ -1,6 +1,10 @@
 """Helpers shared by test modules (plain functions; fixtures live in conftest files)."""
 
+import contextlib
+import io
 import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from tools.program import Plan, PlannedResource
@@ -87,3 +91,25 @@ def policy_documents(
         if resource.type in types and resource.inputs.get(POLICY_INPUTS[resource.type]):
             found.append((resource.type, resource.name, json.loads(resource.inputs[POLICY_INPUTS[resource.type]])))
     return found
+
+
+@dataclass(frozen=True)
+class ToolRun:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run_tool(main: Callable[[Sequence[str]], int], *argv: str) -> ToolRun:
+    """A tool's `main` run in this process, as `python -m tools.X ARGV` would run it: exit code and output.
+
+    Why not a subprocess: each new interpreter imports pulumi_aws again (seconds of CPU per test); the
+    README command test still runs the tools as real processes.
+    """
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        try:
+            code = main(list(argv))
+        except SystemExit as exited:
+            code = exited.code if isinstance(exited.code, int) else 1
+    return ToolRun(code, stdout.getvalue(), stderr.getvalue())

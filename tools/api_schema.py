@@ -11,7 +11,6 @@ Exit codes: 0 written or printed, 2 usage.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Sequence
@@ -20,6 +19,7 @@ from typing import Any
 
 import batch_array_notify
 from batch_array_notify.plugin_schema import component_provider
+from tools.exit_codes import tool_parser
 
 SNAPSHOT = Path(__file__).resolve().parent.parent / "docs" / "api-schema.json"
 
@@ -117,7 +117,7 @@ def render(api: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    arguments = argparse.ArgumentParser(prog="python -m tools.api_schema", description=__doc__)
+    arguments = tool_parser("python -m tools.api_schema", __doc__, bad_outcome=None, uses_aws=False)
     arguments.add_argument("--write", action="store_true", help=f"write the snapshot to {SNAPSHOT.name}")
     options = arguments.parse_args(argv)
     text = render(current_api())

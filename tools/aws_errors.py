@@ -48,6 +48,11 @@ THROTTLING_CODES = frozenset(
 )
 
 
+def one_line(text: str) -> str:
+    """`text` with its line breaks and runs of spaces as single spaces."""
+    return " ".join(text.split())
+
+
 def environment_problem(error: BaseException) -> str | None:
     """One line naming the cause and the fix when `error` is about the environment, else None."""
     if isinstance(error, (NoCredentialsError, PartialCredentialsError)):
@@ -76,7 +81,8 @@ def refusal(error: BaseException) -> str | None:
     """One line for an AWS refusal of the caller's input (not the environment), else None."""
     if isinstance(error, ClientError):
         details = error.response.get("Error", {})
-        return f"AWS refused {error.operation_name}: {details.get('Code', '?')}: {details.get('Message', '')}".rstrip()
+        message = one_line(str(details.get("Message", "")))
+        return f"AWS refused {error.operation_name}: {details.get('Code', '?')}: {message}".rstrip()
     return None
 
 
@@ -95,6 +101,7 @@ def exit_on_aws_environment_errors(stream: TextIO | None = None) -> Iterator[Non
         if refused is not None:
             print(f"error: {refused}", file=output)
             raise SystemExit(USAGE_ERROR) from None
-        # Any other botocore error (a bad parameter caught before sending) is still the caller's input.
-        print(f"error: {error}", file=output)
+        # Any other botocore error (a bad parameter caught before sending) is still the caller's input;
+        # botocore spreads parameter reports over several lines, the user gets one.
+        print(f"error: {one_line(str(error))}", file=output)
         raise SystemExit(USAGE_ERROR) from None

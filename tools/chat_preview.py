@@ -11,7 +11,6 @@ Exit codes: 0 printed, 2 usage error.
 
 from __future__ import annotations
 
-import argparse
 import html
 import json
 import re
@@ -23,6 +22,7 @@ from batch_array_notify.handler.models import ChildJobDetail
 from batch_array_notify.handler.report import CompletionReport, build_report
 from batch_array_notify.handler.scope import Completion, decide
 from tools.eventgen import ArrayJobSpec, Compute, array_job_events
+from tools.exit_codes import tool_parser
 
 #: The queue and definition of the documented examples (docs/message-format.md uses the same).
 EXAMPLE_QUEUE = "arn:aws:batch:eu-west-1:123456789012:job-queue/print-color-queue"
@@ -81,10 +81,11 @@ def examples() -> list[dict[str, Any]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argparse.ArgumentParser(
-        prog="python -m tools.chat_preview",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
-        epilog="exit codes: 0 printed, 2 usage error",
+    tool_parser(
+        "python -m tools.chat_preview",
+        __doc__.split("\n\n")[0] if __doc__ else None,
+        bad_outcome=None,
+        uses_aws=False,
     ).parse_args(argv)
     for message in examples():
         print(channel_view(message))

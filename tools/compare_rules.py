@@ -9,17 +9,18 @@ queue, an array job on another queue) and whether the rehearsal was exact. Every
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from tools.eventgen import MAX_ARRAY_SIZE, MIN_ARRAY_SIZE, Compute
-from tools.plan import USAGE_ERROR, add_program_arguments, plan_or_exit
+from tools.arguments import ARRAY_SIZE_HELP, array_size, whole_number
+from tools.eventgen import Compute
+from tools.exit_codes import USAGE_ERROR, tool_parser
+from tools.plan import add_program_arguments, plan_or_exit
 from tools.rehearsal_world import StackTarget
-from tools.rehearse import Scenario, read_pattern, rehearse, whole_number
+from tools.rehearse import Scenario, UsageError, pattern_on_objects, read_pattern, rehearse
 
 PATTERNS: Final = Path(__file__).resolve().parent.parent / "examples" / "patterns"
 
@@ -51,7 +52,8 @@ def scenarios(size: int, failures: int) -> list[tuple[str, Scenario]]:
     ]
 
 
-def table(target: StackTarget, size: int, failures: int) -> str:
+def table(target: StackTarget, size: int, failures: int, extra_pattern: str | None = None) -> str:
+    """The comparison; `extra_pattern` (checked JSON, from `--pattern`) adds rows for the user's own rule."""
     header = [
         "rule",
         "array job",
@@ -62,13 +64,15 @@ def table(target: StackTarget, size: int, failures: int) -> str:
         "exact",
     ]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for rule in RULES:
-        pattern = read_pattern(rule.pattern_file) if rule.pattern_file else None
+    rules = [(rule.label, read_pattern(rule.pattern_file) if rule.pattern_file else None) for rule in RULES]
+    if extra_pattern is not None:
+        rules.append(("your `--pattern`", extra_pattern))
+    for rule_label, pattern in rules:
         for label, scenario in scenarios(size, failures):
             result = rehearse(target, scenario, pattern=pattern)
             (tally,) = result.jobs.values()
             cells = [
-                rule.label,
+                rule_label,
                 label,
                 str(tally.matches),
                 str(tally.notifications),
@@ -81,30 +85,50 @@ def table(target: StackTarget, size: int, failures: int) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    arguments = argparse.ArgumentParser(prog="python -m tools.compare_rules", description=__doc__)
+    arguments = tool_parser(
+        "python -m tools.compare_rules",
+        __doc__,
+        bad_outcome=None,
+        uses_aws=False,
+    )
     add_program_arguments(arguments)
     arguments.add_argument(
         "--size",
-        type=whole_number(MIN_ARRAY_SIZE, MAX_ARRAY_SIZE),
+        type=array_size,
         default=7,
-        help="children of the array job (default 7)",
+        help=f"{ARRAY_SIZE_HELP}, default 7",
     )
     arguments.add_argument(
         "--failures", type=whole_number(1), default=2, help="failing children in the failure rows (default 2)"
     )
+    arguments.add_argument(
+        "--pattern",
+        metavar="FILE.json|JSON",
+        help="also rehearse this rule pattern (a file, or the JSON itself), checked as PutRule checks it",
+    )
     options = arguments.parse_args(argv)
     if options.failures > options.size:
         arguments.error(f"--failures ({options.failures}) must not exceed --size ({options.size})")
+    try:
+        extra_pattern = read_pattern(options.pattern) if options.pattern else None
+    except UsageError as error:
+        return _refused(f"--pattern: {error}")
     target = StackTarget.from_plan(plan_or_exit(options))
+    problems = pattern_on_objects(extra_pattern, target) if extra_pattern else []
+    if problems:
+        return _refused(f"--pattern: {'; '.join(problems)}")
     if len(target.job_queue_arns) != 1:
         # Each row counts one array job; a notifier on several queues rehearses one per queue.
-        print(
-            f"error: the comparison needs a stack with one queue; {options.stack} has {len(target.job_queue_arns)}",
-            file=sys.stderr,
+        return _refused(
+            f"the comparison needs a stack with one queue; {options.stack} has {len(target.job_queue_arns)}"
         )
-        return USAGE_ERROR
-    sys.stdout.write(table(target, options.size, options.failures))
+    sys.stdout.write(table(target, options.size, options.failures, extra_pattern))
     return 0
+
+
+def _refused(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return USAGE_ERROR
 
 
 if __name__ == "__main__":

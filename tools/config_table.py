@@ -1,14 +1,17 @@
-"""Print the README's config table from `Pulumi.yaml`, so the two can never disagree.
+"""Print the config table of docs/configuration.md from `Pulumi.yaml`, so the two can never disagree.
 
-`python -m tools.config_table` prints the Markdown table; a test checks the README contains it.
+`python -m tools.config_table` prints the Markdown table; a test checks docs/configuration.md contains it.
 """
 
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tools.exit_codes import DONE, tool_parser
 from tools.program import ROOT, load_project
 
 
@@ -29,5 +32,11 @@ def config_table(program_dir: Path = ROOT) -> str:
     return "\n".join(rows)
 
 
+def main(argv: Sequence[str] | None = None) -> int:
+    tool_parser("python -m tools.config_table", __doc__, bad_outcome=None, uses_aws=False).parse_args(argv)
+    sys.stdout.write(config_table() + "\n")
+    return DONE
+
+
 if __name__ == "__main__":
-    print(config_table())
+    raise SystemExit(main())

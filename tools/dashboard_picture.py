@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from tools.eventgen import Compute
-from tools.plan import USAGE_ERROR, add_program_arguments, plan_or_exit
+from tools.exit_codes import USAGE_ERROR, tool_parser
+from tools.plan import add_program_arguments, plan_or_exit
 from tools.program import ROOT, Plan
 from tools.rehearsal_world import StackTarget, WorldMismatchError
 from tools.rehearse import Scenario, rehearse
@@ -372,10 +373,11 @@ def the_dashboard(plan: Plan, name: str | None) -> dict[str, Any]:
 
 
 def parser() -> argparse.ArgumentParser:
-    arguments = argparse.ArgumentParser(
-        prog="python -m tools.dashboard_picture",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
-        epilog="Exit codes: 0 drawn, 1 drawn but a rehearsal was not exact, 2 usage or config error.",
+    arguments = tool_parser(
+        "python -m tools.dashboard_picture",
+        __doc__.split("\n\n")[0] if __doc__ else None,
+        bad_outcome="drawn, but a rehearsal was not exact (the picture shows it)",
+        uses_aws=False,
     )
     add_program_arguments(arguments)
     arguments.add_argument(

@@ -15,14 +15,13 @@ USAGE_ERROR = 2
 AWS_UNREACHABLE = 3
 
 
-def exit_codes_epilog(bad_outcome: str, *, uses_aws: bool) -> str:
-    """The exit-code table for one tool; `bad_outcome` says what exit 1 means for it."""
-    lines = [
-        "exit codes:",
-        f"  {DONE}  done",
-        f"  {BAD_OUTCOME}  {bad_outcome}",
-        f"  {USAGE_ERROR}  usage or config error (one line on stderr naming the option or key)",
-    ]
+def exit_codes_epilog(bad_outcome: str | None, *, uses_aws: bool) -> str:
+    """The exit-code table for one tool; `bad_outcome` says what exit 1 means for it (None: a tool that
+    has no bad outcome, only done or an error, and never exits 1)."""
+    lines = ["exit codes:", f"  {DONE}  done"]
+    if bad_outcome is not None:
+        lines.append(f"  {BAD_OUTCOME}  {bad_outcome}")
+    lines.append(f"  {USAGE_ERROR}  usage or config error (one line on stderr naming the option or key)")
     if uses_aws:
         lines.append(
             f"  {AWS_UNREACHABLE}  AWS unreachable, no credentials, access denied or throttled (one line, the fix)"
@@ -30,7 +29,7 @@ def exit_codes_epilog(bad_outcome: str, *, uses_aws: bool) -> str:
     return "\n".join(lines)
 
 
-def tool_parser(prog: str, doc: str | None, *, bad_outcome: str, uses_aws: bool) -> argparse.ArgumentParser:
+def tool_parser(prog: str, doc: str | None, *, bad_outcome: str | None, uses_aws: bool) -> argparse.ArgumentParser:
     """An ArgumentParser whose description is the module docstring and whose epilog is the exit-code table."""
     return argparse.ArgumentParser(
         prog=prog,

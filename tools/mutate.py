@@ -48,6 +48,8 @@ from typing import Any, Final
 
 import pytest
 
+from tools.program import forget_plans
+
 ROOT: Final = Path(__file__).resolve().parent.parent
 WORK: Final = ROOT / "build" / "mutate"
 #: Module name -> source file. The handler whole (its package `__init__` holds only a docstring), and the
@@ -700,6 +702,8 @@ def _child(mutant: Mutant, tests: set[str], durations: dict[str, float]) -> int:
     os.dup2(devnull, 2)
     try:
         apply(mutant)
+        # A plan made before the fork would hide the mutant from every test that reuses it.
+        forget_plans()
     except Exception:
         # The mutated module would not even import (or define what it must): every test would fail.
         return 101

@@ -2,7 +2,8 @@
 
 Runs the program under the Pulumi mock runtime (see tools/program.py) and prints one JSON document:
 `{"project", "stack", "resources": [{"type", "name", "parent", "inputs"}], "outputs"}`.
-Invalid config: exit code 2, one line on stderr naming the key, nothing on stdout.
+Invalid config, or a key in the project's namespace that `Pulumi.yaml` does not declare (as the Pulumi CLI
+refuses it): exit code 2, one line on stderr naming the key, nothing on stdout.
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from batch_array_notify.validation import InvalidArgumentError
+from tools.exit_codes import USAGE_ERROR, tool_parser
 from tools.program import ROOT, Plan, ProgramError, run_program
-
-USAGE_ERROR = 2
 
 
 def config_override(text: str) -> tuple[str, str]:
@@ -27,7 +27,7 @@ def config_override(text: str) -> tuple[str, str]:
 
 
 def parser(description: str | None = __doc__) -> argparse.ArgumentParser:
-    arguments = argparse.ArgumentParser(prog="python -m tools.plan", description=description)
+    arguments = tool_parser("python -m tools.plan", description, bad_outcome=None, uses_aws=False)
     add_program_arguments(arguments)
     return arguments
 

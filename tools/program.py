@@ -9,6 +9,8 @@ overrides. The mocks answer like AWS would in shape: realistic ARNs, auto-named 
 from __future__ import annotations
 
 import asyncio
+import copy
+import difflib
 import hashlib
 import json
 import runpy
@@ -30,6 +32,10 @@ SECRET_SIG = "4dabf18193072939515e22adb298388d"
 
 class ProgramError(Exception):
     """The program or its stack files could not be loaded (not a config validation error)."""
+
+
+class UnknownConfigKeyError(ProgramError):
+    """A key in the project's namespace that `Pulumi.yaml` does not declare: the CLI refuses it, so do we."""
 
 
 @dataclass(frozen=True)
@@ -137,12 +143,33 @@ def stack_config(program_dir: Path, stack: str, overrides: Mapping[str, str] = {
     stack_file = program_dir / f"Pulumi.{stack}.yaml"
     if not stack_file.is_file():
         raise ProgramError(f"no stack file {stack_file.name} in {program_dir}")
+    declared = declared_keys(project)
     for key, value in ((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}).items():
         qualified = key if ":" in key else f"{name}:{key}"
+        check_declared(qualified, name, declared, where=stack_file.name)
         config[qualified] = _config_value(value)
     for key, value in overrides.items():
-        config[key if ":" in key else f"{name}:{key}"] = value
+        qualified = key if ":" in key else f"{name}:{key}"
+        check_declared(qualified, name, declared, where="--config")
+        config[qualified] = value
     return config
+
+
+def declared_keys(project: Mapping[str, Any]) -> frozenset[str]:
+    """The project's own config keys as `Pulumi.yaml` declares them (short names, no namespace)."""
+    return frozenset(key for key in (project.get("config") or {}) if ":" not in key)
+
+
+def check_declared(qualified: str, project_name: str, declared: frozenset[str], *, where: str) -> None:
+    """Refuse a key in the project's namespace that `Pulumi.yaml` does not declare, as the CLI does;
+    a provider's namespace (`aws:region`) is the provider's to check. Without this a typo such as
+    `maxVcpu` silently plans the default."""
+    namespace, _, short = qualified.partition(":")
+    if namespace != project_name or short in declared:
+        return
+    close = difflib.get_close_matches(short, sorted(declared), n=1)
+    hint = f"; did you mean {close[0]}?" if close else f"; declared keys: {', '.join(sorted(declared))}"
+    raise UnknownConfigKeyError(f"{where}: {qualified} is not a config key of {project_name} (Pulumi.yaml){hint}")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -450,15 +477,31 @@ def run_under_mocks(
     return plan
 
 
+#: Plans already made in this process, by program folder, stack and config. Under mocks a program is a
+#: function of exactly these, and the rehearsal, compare and plan tools each plan the stack again: the
+#: suite planned the dev stack dozens of times per process. `forget_plans()` empties it (mutation testing
+#: must, after it changes a module in memory).
+_PLANS: dict[tuple[str, str, str], Plan] = {}
+
+
+def forget_plans() -> None:
+    _PLANS.clear()
+
+
 def run_program(program_dir: Path, stack: str, overrides: Mapping[str, str] = {}) -> Plan:
-    """Run `<program_dir>/__main__.py` for `stack` with its project's config, as `pulumi up` would."""
+    """Run `<program_dir>/__main__.py` for `stack` with its project's config, as `pulumi up` would.
+
+    Each call returns its own copy, so a caller may change what it gets."""
     program_dir = program_dir.resolve()
     project = str(load_project(program_dir)["name"])
     config = stack_config(program_dir, stack, overrides)
+    key = (str(program_dir), stack, json.dumps(dict(config), sort_keys=True))
 
     def main() -> None:
         # Like the CLI's Python host: run the folder, which puts the folder itself first on the import
         # path for the run; the component comes from the installed package, as in any other program.
         runpy.run_path(str(program_dir), run_name="__main__")
 
-    return run_under_mocks(main, project, stack, config)
+    if key not in _PLANS:
+        _PLANS[key] = run_under_mocks(main, project, stack, config)
+    return copy.deepcopy(_PLANS[key])

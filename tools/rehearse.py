@@ -36,7 +36,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final, cast
@@ -45,10 +45,14 @@ from botocore.exceptions import ClientError  # type: ignore[import-untyped]  # n
 
 from batch_array_notify.handler import app as handler_app
 from batch_array_notify.handler import reconcile as handler_reconcile
+from tools.arguments import ARRAY_SIZE_HELP, array_size, whole_number
 from tools.chat_preview import channel_view
 from tools.emf import EmfDocument, read_documents, totals
 from tools.eventgen import ArrayJobSpec, Compute, array_job_events, noise_events
-from tools.plan import USAGE_ERROR, add_program_arguments, plan_or_exit
+from tools.exit_codes import USAGE_ERROR, tool_parser
+from tools.pattern_rules import PatternError, check_pattern, exists_on_objects, object_paths
+from tools.plan import add_program_arguments, plan_or_exit
+from tools.progress import Progress, progress_for
 from tools.rehearsal_world import (
     TERMINAL_STATUSES,
     BatchLedger,
@@ -173,37 +177,6 @@ class Rehearsal:
 
 
 # --------------------------------------------------------------------------------------------------
-# Progress
-
-
-class Progress:
-    """A one-line bar on a terminal stream, redrawn at most ~200 times per run."""
-
-    def __init__(self, total: int, stream: IO[str], label: str = "events") -> None:
-        self.total, self.stream, self.label = max(total, 1), stream, label
-        self.done = 0
-        self._step = max(self.total // 200, 1)
-        self._next = 0
-
-    def advance(self) -> None:
-        self.done += 1
-        if self.done >= self._next or self.done == self.total:
-            self._next = self.done + self._step
-            filled = 30 * min(self.done, self.total) // self.total
-            self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} {self.label}")
-            self.stream.flush()
-
-    def close(self) -> None:
-        self.stream.write("\n")
-        self.stream.flush()
-
-
-def progress_for(total: int, *, quiet: bool, stream: IO[str] = sys.stderr) -> Progress | None:
-    """A bar only for people watching: never with --json, never when stderr is a file or pipe."""
-    return None if quiet or not stream.isatty() else Progress(total, stream)
-
-
-# --------------------------------------------------------------------------------------------------
 # Inputs
 
 
@@ -246,19 +219,31 @@ def _event_problem(event: Any) -> str | None:
     return None
 
 
-def read_pattern(path: Path) -> str:
-    """An EventBridge pattern file; bad JSON or a non-object names the file."""
+def read_pattern(source: str | Path) -> str:
+    """An EventBridge pattern, inline (`{...}`) or from a file, checked as PutRule checks it
+    (tools/pattern_rules.py): moto's matcher accepts patterns EventBridge refuses, and would rehearse them."""
+    text = str(source)
+    where = ""
+    if isinstance(source, Path) or not text.lstrip().startswith("{"):
+        path = Path(text)
+        try:
+            text = path.read_text()
+        except OSError as error:
+            raise UsageError(f"cannot read pattern file {path}: {error.strerror}") from None
+        where = f"{path}: "
     try:
-        text = path.read_text()
-    except OSError as error:
-        raise UsageError(f"cannot read pattern file {path}: {error.strerror}") from None
-    try:
-        pattern = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise UsageError(f"{path}: not valid JSON: {error.msg} (line {error.lineno})") from None
-    if not isinstance(pattern, dict) or not pattern:
-        raise UsageError(f"{path}: an event pattern must be a non-empty JSON object")
+        pattern = check_pattern(text)
+    except PatternError as error:
+        raise UsageError(f"{where}{error}") from None
     return json.dumps(pattern)
+
+
+def pattern_on_objects(pattern: str, target: StackTarget) -> list[str]:
+    """`exists` on fields the stack's events carry as objects (PutRule accepts it; it never tests them):
+    the events of a 2-child array job of every compute type show which fields are objects."""
+    sample = Scenario(size=2)
+    events = [event for compute in Compute for event in array_job_events(replace(sample, compute=compute).spec(target))]
+    return exists_on_objects(json.loads(pattern), object_paths(events))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -534,30 +519,15 @@ def _judge(
 # Command line
 
 
-def whole_number(minimum: int, maximum: int | None = None) -> Any:
-    """An argparse type: a whole number in range, else a usage error (exit 2) that says what is allowed."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < minimum or (maximum is not None and value > maximum):
-            allowed = f"{minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
-            raise argparse.ArgumentTypeError(f"must be {allowed}, got {value}")
-        return value
-
-    return parse
-
-
 def parser() -> argparse.ArgumentParser:
-    arguments = argparse.ArgumentParser(
-        prog="python -m tools.rehearse",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    arguments = tool_parser(
+        "python -m tools.rehearse",
+        __doc__.split("\n\n")[0] if __doc__ else None,
+        bad_outcome="the rehearsal was not exact (the rule matched or notified other than once per array job)",
+        uses_aws=False,
     )
     add_program_arguments(arguments)
-    arguments.add_argument("--size", type=whole_number(1), help="children of the array job (2-10000)")
+    arguments.add_argument("--size", type=array_size, help=ARRAY_SIZE_HELP)
     arguments.add_argument("--failures", type=whole_number(0), help="children that fail (default 0)")
     arguments.add_argument(
         "--failures-before-placement",
@@ -578,7 +548,11 @@ def parser() -> argparse.ArgumentParser:
         help="drop K array jobs' terminal parent events before the rule, then run the reconciliation sweep",
     )
     arguments.add_argument("--events", type=Path, metavar="FILE.jsonl", help="replay these events instead")
-    arguments.add_argument("--pattern", type=Path, metavar="FILE.json", help="rehearse this rule pattern instead")
+    arguments.add_argument(
+        "--pattern",
+        metavar="FILE.json|JSON",
+        help="rehearse this rule pattern instead (a file, or the JSON itself), checked as PutRule checks it",
+    )
     arguments.add_argument("--json", action="store_true", help="print one JSON document")
     arguments.add_argument("--handler-logs", action="store_true", help="show the handler's log lines on stderr")
     return arguments
@@ -665,9 +639,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             arguments.error(f"--events replays captured events; {', '.join(given)} do not apply")
     try:
         source: Scenario | list[Event] = read_events(options.events) if options.events else _scenario(options)
-        pattern = read_pattern(options.pattern) if options.pattern else None
     except UsageError as error:
         return _fail(str(error))
+    try:
+        pattern = read_pattern(options.pattern) if options.pattern else None
+    except UsageError as error:
+        return _fail(f"--pattern: {error}")
 
     try:
         target = StackTarget.from_plan(plan_or_exit(options))
@@ -678,6 +655,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             source.spec(target)
         except ValueError as error:
             return _fail(str(error))
+    if pattern is not None:
+        problems = pattern_on_objects(pattern, target)
+        if problems:
+            return _fail(f"--pattern: {'; '.join(problems)}")
     try:
         result = rehearse(
             target,

@@ -8,37 +8,37 @@ The queue and job definition come from `pulumi stack output --json` (outputs `jo
 always win. `--wait` polls the parent's `arrayProperties.statusSummary`, draws a progress bar of the
 children's states on stderr when it is a terminal, and prints a one-line summary when the parent ends.
 
-Exit codes: 0 the array job SUCCEEDED (or was submitted, without `--wait`), 1 it FAILED, 2 usage error.
+Exit codes: 0 the array job SUCCEEDED (or was submitted, without `--wait`), 1 it FAILED, 2 usage error,
+3 AWS unreachable, no credentials, access denied or throttled (one line naming the cause and the fix).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
 import boto3  # type: ignore[import-untyped]  # boto3 ships no type information
 import yaml
 
-from tools.eventgen import MAX_ARRAY_SIZE, MIN_ARRAY_SIZE
+from tools.arguments import ARRAY_SIZE_HELP, array_size
+from tools.aws_errors import exit_on_aws_environment_errors
+from tools.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
+from tools.stack_outputs import UsageError, stack_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
-USAGE_ERROR = 2
+#: What the caller's IAM policy must allow (docs/tools.md lists the same).
+IAM_ACTIONS = ("batch:SubmitJob", "batch:DescribeJobs")
+IAM_HELP = f"AWS: needs credentials whose policy allows {', '.join(IAM_ACTIONS)} (DescribeJobs only with --wait)."
 TERMINAL = ("SUCCEEDED", "FAILED")
 #: statusSummary keys in the order a child moves through them.
 CHILD_STATES = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED")
 BAR_WIDTH = 30
-
-
-class UsageError(Exception):
-    """Bad arguments or missing stack information: exit code 2, one line on stderr."""
 
 
 @dataclass(frozen=True)
@@ -58,24 +58,15 @@ class Progress:
         return self.counts.get("SUCCEEDED", 0) + self.counts.get("FAILED", 0)
 
 
-def array_size(text: str) -> int:
-    try:
-        size = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not MIN_ARRAY_SIZE <= size <= MAX_ARRAY_SIZE:
-        raise argparse.ArgumentTypeError(f"an array job has {MIN_ARRAY_SIZE} to {MAX_ARRAY_SIZE} children, got {size}")
-    return size
-
-
 def parser() -> argparse.ArgumentParser:
-    arguments = argparse.ArgumentParser(
-        prog="python -m tools.submit",
-        description=__doc__.split("\n\n", 1)[0] if __doc__ else None,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    arguments = tool_parser(
+        "python -m tools.submit",
+        (__doc__.split("\n\n", 1)[0] if __doc__ else "") + "\n\n" + IAM_HELP,
+        bad_outcome="the array job FAILED (with --wait)",
+        uses_aws=True,
     )
     arguments.add_argument("--stack", required=True, help="stack whose outputs name the queue and job definition")
-    arguments.add_argument("--size", required=True, type=array_size, help="number of children (2-10000)")
+    arguments.add_argument("--size", required=True, type=array_size, help=ARRAY_SIZE_HELP)
     arguments.add_argument("--wait", action="store_true", help="watch the job until the parent ends")
     arguments.add_argument("--queue", help="job queue name or ARN (default: the stack's jobQueueName output)")
     arguments.add_argument(
@@ -90,25 +81,6 @@ def parser() -> argparse.ArgumentParser:
 
 # --------------------------------------------------------------------------------------------------
 # Where to submit
-
-
-def stack_outputs(stack: str, program: Path, run: Callable[..., Any] = subprocess.run) -> dict[str, Any]:
-    """`pulumi stack output --json` of `stack`; UsageError when the CLI is missing or refuses."""
-    cli = shutil.which("pulumi")
-    if cli is None:
-        raise UsageError(
-            "the Pulumi CLI is not installed, so the stack's outputs cannot be read; pass --queue and --job-definition"
-        )
-    result = run(
-        [cli, "stack", "output", "--json", "--show-secrets=false", "--stack", stack, "--cwd", str(program)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise UsageError(f"pulumi stack output failed for stack {stack!r}: {result.stderr.strip()}")
-    outputs: dict[str, Any] = json.loads(result.stdout or "{}")
-    return outputs
 
 
 def resolve_target(options: argparse.Namespace, outputs: Callable[[], Mapping[str, Any]]) -> Target:
@@ -200,7 +172,7 @@ def watch(
 
 def main(argv: Sequence[str] | None = None, outputs: Callable[[str, Path], Mapping[str, Any]] | None = None) -> int:
     options = parser().parse_args(argv)
-    read_outputs = outputs or stack_outputs
+    read_outputs = outputs or partial(stack_outputs, instead="--queue and --job-definition")
     cached: dict[str, Mapping[str, Any]] = {}
 
     def stack_values() -> Mapping[str, Any]:
@@ -214,14 +186,15 @@ def main(argv: Sequence[str] | None = None, outputs: Callable[[str, Path], Mappi
         print(f"error: {error}", file=sys.stderr)
         return USAGE_ERROR
 
-    batch = boto3.client("batch", region_name=region_for(options, target))
-    job_id = submit(batch, target, options.size, options.job_name)
-    print(f"submitted {job_id}: {options.size} children to {target.queue} with {target.job_definition}", flush=True)
-    if not options.wait:
-        return 0
-    state = watch(batch, job_id, options.poll_seconds, sys.stderr)
+    with exit_on_aws_environment_errors():
+        batch = boto3.client("batch", region_name=region_for(options, target))
+        job_id = submit(batch, target, options.size, options.job_name)
+        print(f"submitted {job_id}: {options.size} children to {target.queue} with {target.job_definition}", flush=True)
+        if not options.wait:
+            return DONE
+        state = watch(batch, job_id, options.poll_seconds, sys.stderr)
     print(summary(job_id, state))
-    return 0 if state.status == "SUCCEEDED" else 1
+    return DONE if state.status == "SUCCEEDED" else BAD_OUTCOME
 
 
 if __name__ == "__main__":

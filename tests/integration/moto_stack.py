@@ -6,9 +6,14 @@ in fixtures, `benchmarks/handler_bench.py` uses it directly.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import uuid
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -16,6 +21,8 @@ from moto.batch.models import batch_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from batch_array_notify.handler import aws
+from batch_array_notify.handler.app import handler
+from tools.redrive import Invocation, Invoker
 from tools.rehearsal_world import (
     FAKE_CREDENTIALS,
     LambdaContext,
@@ -206,3 +213,67 @@ class TopicSubscriber:
         """Drain the subscriber queue; each item is the SNS envelope (`Subject`, `Message`,
         `MessageAttributes`)."""
         return drain_queue(boto3.client("sqs", region_name=REGION), self.stack.subscriber_queue_url)
+
+
+# --------------------------------------------------------------------------------------------------
+# What Lambda and EventBridge do with failures, which moto does not run (no Lambda without Docker)
+
+
+def invoke_in_process(context: LambdaContext) -> Invoker:
+    """The notifier invoked synchronously, run in this process against moto: the handler's return value,
+    or, when it raises, the error object and `FunctionError: Unhandled` a Lambda invoke would answer. The
+    handler's stdout (its EMF metrics) is kept out of the caller's output, as Lambda keeps it in its logs."""
+
+    def invoke(event: Mapping[str, Any]) -> Invocation:
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                payload = handler(json.loads(json.dumps(event)), context)
+        except Exception as error:  # what Lambda reports as an unhandled function error
+            return Invocation({"errorType": type(error).__name__, "errorMessage": str(error)}, "Unhandled")
+        return Invocation(json.loads(json.dumps(payload)))
+
+    return invoke
+
+
+def invoke_asynchronously(
+    event: Mapping[str, Any], invoke: Invoker, on_failure_queue_url: str, function_arn: str, attempts: int = 3
+) -> bool:
+    """An asynchronous invocation as Lambda runs it: the first attempt and its retries (3 attempts by
+    default); when every one fails, the invocation record goes to the on-failure destination, in the format
+    of "Capturing records of Lambda asynchronous invocations" (docs.aws.amazon.com/lambda/latest/dg/
+    invocation-async-retain-records.html). Whether the event was handled."""
+    for _ in range(attempts):
+        answer = invoke(event)
+        if answer.function_error is None:
+            return True
+    record = {
+        "version": "1.0",
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "functionArn": f"{function_arn}:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": attempts,
+        },
+        "requestPayload": event,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": answer.function_error},
+        "responsePayload": answer.payload,
+    }
+    boto3.client("sqs", region_name=REGION).send_message(QueueUrl=on_failure_queue_url, MessageBody=json.dumps(record))
+    return False
+
+
+def keep_undelivered(event: Mapping[str, Any], dead_letter_queue_url: str, rule_arn: str, target_arn: str) -> None:
+    """An event EventBridge could not deliver, as its dead-letter queue keeps it: the event as the body, the
+    rule, target and error as message attributes."""
+    attributes = {
+        "RULE_ARN": rule_arn,
+        "TARGET_ARN": target_arn,
+        "ERROR_CODE": "NO_PERMISSIONS",
+        "ERROR_MESSAGE": "Lambda function does not allow events.amazonaws.com to invoke it",
+    }
+    boto3.client("sqs", region_name=REGION).send_message(
+        QueueUrl=dead_letter_queue_url,
+        MessageBody=json.dumps(event),
+        MessageAttributes={name: {"DataType": "String", "StringValue": value} for name, value in attributes.items()},
+    )

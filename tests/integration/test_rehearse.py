@@ -198,7 +198,7 @@ def test_replay_without_any_array_job_of_the_stack_is_not_exact(tmp_path, capsys
     [
         (["--stack", "dev"], "--size is required"),
         (["--stack", "dev", "--size", "7", "--compute", "lambda"], "invalid choice"),
-        (["--stack", "dev", "--size", "-3"], "must be at least 1"),
+        (["--stack", "dev", "--size", "-3"], "an array job has 2 to 10000 children, got -3"),
     ],
 )
 def test_argument_errors_exit_2(arguments, message, capsys):
@@ -211,7 +211,7 @@ def test_argument_errors_exit_2(arguments, message, capsys):
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["--stack", "dev", "--size", "1"], "size must be between 2 and 10000, got 1"),
+        (["--stack", "dev", "--size", "1"], "an array job has 2 to 10000 children, got 1"),
         (["--stack", "dev", "--size", "7", "--failures", "8"], "failures must be between 0 and size (7), got 8"),
         (["--stack", "nosuchstage", "--size", "7"], "no stack file Pulumi.nosuchstage.yaml"),
     ],
@@ -271,7 +271,7 @@ def test_report_names_exit_codes_of_placed_children_and_none_for_unplaced(target
 @pytest.mark.parametrize(
     ("arguments", "complaint"),
     [
-        (["--size", "1"], "must be 2 to 10000, got 1"),
+        (["--size", "1"], "an array job has 2 to 10000 children, got 1"),
         (["--size", "seven"], "expected a whole number"),
         (["--failures", "0"], "must be at least 1"),
         (["--failures", "9"], "must not exceed --size (7)"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,7 @@ def test_queue_and_definition_come_from_the_stack_outputs(batch_stack, capsys):
 
 
 def test_without_the_cli_or_flags_it_is_a_usage_error(capsys, monkeypatch):
-    monkeypatch.setattr(submit.shutil, "which", lambda _: None)
+    monkeypatch.setattr(shutil, "which", lambda _: None)
 
     code, out, err = run(capsys, "--stack", "dev", "--size", "5", "--queue", "q")
 
@@ -74,7 +75,7 @@ def test_without_the_cli_or_flags_it_is_a_usage_error(capsys, monkeypatch):
 
 
 def test_a_failing_cli_is_a_usage_error_naming_the_stack(capsys, monkeypatch, tmp_path):
-    monkeypatch.setattr(submit.shutil, "which", lambda _: "/usr/bin/pulumi")
+    monkeypatch.setattr(shutil, "which", lambda _: "/usr/bin/pulumi")
 
     class Refused:
         returncode, stdout, stderr = 255, "", "error: no stack named 'qa' found"

@@ -1,8 +1,6 @@
 """examples/two_pipelines: a program embedding two pipelines and a consumer of their completion event."""
 
 import json
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -10,7 +8,8 @@ import pytest
 
 from batch_array_notify import COMPLETION_EVENT_DETAIL_TYPE, COMPLETION_EVENT_SOURCE
 from batch_array_notify.pipeline import TYPE_TOKEN
-from tests.support import BUS, FUNCTION, JOB_DEF, NOTIFIER, QUEUE, RULE, descendants, queued_compute_types
+from tests.support import BUS, FUNCTION, JOB_DEF, NOTIFIER, QUEUE, RULE, descendants, queued_compute_types, run_tool
+from tools.plan import main as plan_main
 from tools.program import Plan, run_program
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,15 +74,9 @@ def test_downstream_function_reacts_to_the_encode_pipeline_only(plan):
 
 
 def test_plan_cli_plans_the_example():
-    result = subprocess.run(
-        [sys.executable, "-m", "tools.plan", "--program", str(EXAMPLE), "--stack", "dev"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_tool(plan_main, "--program", str(EXAMPLE), "--stack", "dev")
 
-    assert result.returncode == 0, result.stderr
+    assert result.code == 0, result.stderr
     document = json.loads(result.stdout)
     assert document["project"] == "two-pipelines"
     assert sum(r["type"] == TYPE_TOKEN for r in document["resources"]) == 2

@@ -1,9 +1,6 @@
 """The whole program, once per stage file: what each stage creates and that its rule is parent-only."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,8 +9,9 @@ from moto import mock_aws
 
 from batch_array_notify.args import DEFAULTS
 from batch_array_notify.pipeline import TYPE_TOKEN
-from tests.support import NOTIFIER, RULE, descendants
+from tests.support import NOTIFIER, RULE, ToolRun, descendants, run_tool
 from tools.eventgen import ArrayJobSpec, Compute, array_job_events, noise_events, single_job_events
+from tools.plan import main as plan_main
 from tools.program import Plan
 from tools.rule_harness import RuleHarness
 
@@ -154,23 +152,15 @@ def test_project_defaults_equal_the_component_defaults():
     assert unmapped == {"notificationEmails", "failureEmails"}
 
 
-def run_plan(*arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tools.plan", *arguments],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
-        check=False,
-    )
+def run_plan(*arguments: str) -> ToolRun:
+    return run_tool(plan_main, *arguments)
 
 
 def test_plan_cli_prints_the_resources_as_json():
     result = run_plan("--stack", "dev")
     document = json.loads(result.stdout)
 
-    assert result.returncode == 0, result.stderr
+    assert result.code == 0, result.stderr
     assert document["project"] == "batch-array-notify"
     assert document["stack"] == "dev"
     types = {r["type"] for r in document["resources"]}
@@ -195,7 +185,7 @@ def test_plan_cli_prints_the_resources_as_json():
 def test_plan_cli_rejects_invalid_config_with_exit_2_and_one_line(override, named_key):
     result = run_plan("--stack", "dev", "--config", override)
 
-    assert result.returncode == 2
+    assert result.code == 2
     assert result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1
     assert named_key in result.stderr
@@ -205,5 +195,5 @@ def test_plan_cli_rejects_invalid_config_with_exit_2_and_one_line(override, name
 def test_plan_cli_names_a_missing_stack_file():
     result = run_plan("--stack", "staging")
 
-    assert result.returncode == 2
+    assert result.code == 2
     assert "Pulumi.staging.yaml" in result.stderr

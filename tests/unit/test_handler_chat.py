@@ -195,10 +195,10 @@ def test_the_documented_examples_are_what_the_code_produces(example):
     assert f"```json\n{json.dumps(message, indent=2, ensure_ascii=False)}\n```" in documentation
 
 
-def test_the_readme_shows_the_failure_as_the_channel_does():
+def test_how_it_works_shows_the_failure_as_the_channel_does():
     failure = chat_message(example_report(*EXAMPLES[1]))
 
-    assert f"```text\n{channel_view(failure)}```" in (ROOT / "README.md").read_text()
+    assert f"```text\n{channel_view(failure)}```" in (ROOT / "docs" / "how-it-works.md").read_text()
 
 
 def test_the_count_of_the_unlisted_always_fits(worst_case):

@@ -2,13 +2,13 @@
 and the program declares no resource at all (validation runs before the component registers)."""
 
 import runpy
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from batch_array_notify.validation import InvalidArgumentError
+from tests.support import run_tool
+from tools.plan import main as plan_main
 from tools.program import Plan, load_project, run_under_mocks, stack_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,14 +92,15 @@ def test_the_valid_stages_declare_resources():
     ],
 )
 def test_plan_cli_exits_2_with_the_key_on_stderr_and_nothing_on_stdout(override, key):
-    result = subprocess.run(
-        [sys.executable, "-m", "tools.plan", "--stack", "prod", "--config", P + override],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 2, result.stderr
+    result = run_tool(plan_main, "--stack", "prod", "--config", P + override)
+    assert result.code == 2, result.stderr
     assert result.stdout == ""
     assert f"{P}{key}" in result.stderr
+
+
+def test_the_error_the_configuration_docs_show_is_the_programs():
+    """docs/configuration.md shows one refusal as `tools.plan` prints it (`error: ` and the message)."""
+    error, _ = attempt("dev", {"jobMemoryMib": "3000"})
+
+    assert error is not None
+    assert f"```text\nerror: {error}\n```" in (ROOT / "docs" / "configuration.md").read_text()

@@ -1,0 +1,124 @@
+"""Every tool's command line speaks the one exit-code language (tools/exit_codes.py) in its --help, and
+states the array-size rule in the same words."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+
+from tools.exit_codes import AWS_UNREACHABLE, exit_codes_epilog
+
+TOOLS = Path(__file__).resolve().parents[2] / "tools"
+#: Tool -> whether it calls AWS (then its --help also lists exit 3).
+RUNNABLE = {
+    "api_schema": False,
+    "chat_preview": False,
+    "compare_rules": False,
+    "config_table": False,
+    "dashboard_picture": False,
+    "plan": False,
+    "preflight": True,
+    "redrive": True,
+    "rehearse": False,
+    "submit": True,
+}
+#: tools/mutate.py belongs to another change in flight (issue 12); its parser gets the epilog there.
+NOT_YET = {"mutate"}
+
+
+def help_text(module: str, capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit) as exited:
+        importlib.import_module(f"tools.{module}").main(["--help"])
+    assert exited.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_the_list_names_every_tool_a_user_runs():
+    runnable = {path.stem for path in TOOLS.glob("*.py") if 'if __name__ == "__main__":' in path.read_text()}
+    assert runnable == set(RUNNABLE) | NOT_YET
+
+
+@pytest.mark.parametrize(("module", "uses_aws"), sorted(RUNNABLE.items()))
+def test_help_ends_with_the_exit_code_table(module, uses_aws, capsys):
+    text = help_text(module, capsys)
+
+    table = text[text.index("exit codes:") :].rstrip("\n")
+    assert re.fullmatch(r"exit codes:\n(  [0-3]  .+\n?)+", table)
+    assert "  0  done" in table
+    assert "  2  usage or config error" in table
+    assert (f"  {AWS_UNREACHABLE}  AWS unreachable" in table) is uses_aws
+
+
+def test_the_table_omits_exit_1_for_a_tool_without_a_bad_outcome():
+    assert "  1  " not in exit_codes_epilog(None, uses_aws=False)
+    assert "  1  the job FAILED" in exit_codes_epilog("the job FAILED", uses_aws=True)
+
+
+SIZED = ("submit", "rehearse", "compare_rules")
+REQUIRED = {"submit": ["--queue", "q", "--job-definition", "d"]}
+
+
+@pytest.mark.parametrize("module", SIZED)
+@pytest.mark.parametrize("size", ["0", "1", "10001"])
+def test_every_tool_states_the_array_size_rule_in_the_same_words(module, size, capsys):
+    with pytest.raises(SystemExit) as exited:
+        importlib.import_module(f"tools.{module}").main(["--stack", "dev", "--size", size, *REQUIRED.get(module, [])])
+
+    assert exited.value.code == 2
+    assert (
+        capsys.readouterr()
+        .err.splitlines()[-1]
+        .endswith(f"error: argument --size: an array job has 2 to 10000 children, got {size}")
+    )
+
+
+DOCS = TOOLS.parent / "docs" / "tools.md"
+
+
+@pytest.mark.parametrize("module", sorted(RUNNABLE))
+def test_docs_have_a_section_and_the_exit_code_table_of_every_tool(module, capsys):
+    text = help_text(module, capsys)
+    docs = DOCS.read_text()
+
+    assert f"\n## {module}\n" in docs
+    section = docs.split(f"\n## {module}\n", 1)[1].split("\n## ", 1)[0]
+    assert f".venv/bin/python -m tools.{module}" in section
+    table = text[text.index("exit codes:") :].rstrip("\n")
+    assert f"```text\n{table}\n```" in section
+
+
+@pytest.mark.parametrize("module", ["preflight", "submit"])
+def test_docs_and_help_list_the_iam_actions_of_the_tools_that_call_aws(module, capsys):
+    actions = importlib.import_module(f"tools.{module}").IAM_ACTIONS
+    section = DOCS.read_text().split(f"\n## {module}\n", 1)[1].split("\n## ", 1)[0]
+    text = " ".join(help_text(module, capsys).split())
+
+    assert [action for action in actions if f"`{action}`" not in section] == []
+    assert [action for action in actions if action not in text] == []
+
+
+@pytest.mark.parametrize(
+    ("module", "argv"),
+    [
+        ("plan", ["--stack", "dev", "--config", "batch-array-notify:maxVcpu=8"]),
+        ("rehearse", ["--stack", "dev", "--size", "7", "--pattern", '{"source": [{"bogus": 1}]}']),
+    ],
+)
+def test_the_error_lines_the_docs_show_are_the_tools_own(module, argv, capsys):
+    try:
+        code = importlib.import_module(f"tools.{module}").main(argv)
+    except SystemExit as exited:
+        code = exited.code
+    err = capsys.readouterr().err
+
+    assert code == 2
+    command = (
+        ".venv/bin/python -m tools."
+        + module
+        + " "
+        + " ".join(f"'{arg}'" if arg.startswith("{") else arg for arg in argv)
+    )
+    assert f"$ {command}\n{err}" in DOCS.read_text()
