@@ -103,6 +103,8 @@ READERS: dict[str, Callable[[pulumi.Config, str], Any]] = {
     "stuckJobReasons": pulumi.Config.get_object,
     "kmsKeyDeletionWindowDays": pulumi.Config.get_int,
     "tags": pulumi.Config.get_object,
+    "reconcileEveryMinutes": pulumi.Config.get_int,
+    "reconcileLookbackHours": pulumi.Config.get_int,
     "slackWorkspaceId": pulumi.Config.get,
     "slackChannelId": pulumi.Config.get,
     "teamsTenantId": pulumi.Config.get,

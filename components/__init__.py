@@ -21,7 +21,7 @@ from .pipeline import BatchArrayPipeline
 from .validation import InvalidArgumentError
 
 #: The package's one version: its metadata and the plugin package read it from here.
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "COMPLETION_EVENT_DETAIL_TYPE",

@@ -129,6 +129,15 @@ class NotifierOptions(TypedDict, total=False):
     tags: dict[str, str]
     """Tags for every taggable resource. Default: none."""
 
+    reconcile_every_minutes: int
+    """How often the reconciliation sweep runs (0, or 5-1440 minutes): it reports finished array jobs whose
+    completion event never reached the notifier (a rule disabled during a deploy, a target edited by hand,
+    a kept event expired). 0 turns the sweep off. Default: 60."""
+
+    reconcile_lookback_hours: int
+    """How far back each sweep looks for finished array jobs, by creation time (1-168 hours: at most the
+    7 days an idempotency record lives). Default: 24."""
+
     completion_event_bus: pulumi.Input[str]
     """Name or ARN of an existing EventBridge bus that receives one `Batch Array Job Completed` event
     per finished array job. Default: the account's `default` bus."""
@@ -286,6 +295,8 @@ DEFAULTS: Final[dict[str, object]] = {
     ],
     "kms_key_deletion_window_days": 30,
     "tags": {},
+    "reconcile_every_minutes": 60,
+    "reconcile_lookback_hours": 24,
 }
 
 DEFAULT_ALLOCATION_STRATEGY: Final = {

@@ -33,6 +33,7 @@ from .identity import children_moved_from
 from .metric_names import queue_name
 from .naming import name_tag_transformation
 from .notifier import completion_topic, notifier, notifier_role
+from .reconcile import sweep, sweep_role
 from .reliability import alerting, alerts_topic, notifier_statements, protection, retry_policy
 from .validation import ResolvedNotifierArgs, check_batch_arns_are_local, resolve_notifier_args
 
@@ -91,6 +92,13 @@ class NotifierOutputs:
     """IAM role of the downstream Lambda (attach your code's permissions to it), when given."""
     downstream_log_group_name: Optional[pulumi.Output[str]]  # noqa: UP045
     """Log group of the downstream Lambda, when given."""
+    sweep_function_name: Optional[pulumi.Output[str]]  # noqa: UP045
+    """Name of the reconciliation sweep's Lambda (reports completions whose event never reached the
+    notifier), unless `reconcile_every_minutes` is 0."""
+    sweep_log_group_name: Optional[pulumi.Output[str]]  # noqa: UP045
+    """Log group of the reconciliation sweep, unless `reconcile_every_minutes` is 0."""
+    sweep_schedule_name: Optional[pulumi.Output[str]]  # noqa: UP045
+    """Name of the EventBridge Scheduler schedule that runs the sweep, unless `reconcile_every_minutes` is 0."""
 
     @classmethod
     def output_names(cls) -> list[str]:
@@ -157,7 +165,9 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
         queue_groups = [queue_arns.apply(functools.partial(_picked, group)) for group in settings.rule_groups]
         # The key names the notifier's role, and encrypts the topic and failure queues the notifier writes to.
         role = notifier_role(name, tags, self)
-        shield = protection(name, role.arn, failures, tags, self)
+        # The sweep publishes what it reports to the same encrypted topics: the key names its role too.
+        reconcile_role = sweep_role(name, tags, self) if settings.reconcile is not None else None
+        shield = protection(name, role.arn, failures, tags, self, reconcile_role.arn if reconcile_role else None)
         owns_topic = settings.existing_topic_arn is None
         topic_arn = completion_topic(
             name,
@@ -212,6 +222,27 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
                 retry_policy=retry_policy(failures),
                 dead_letter_arn=shield.event_dead_letter_queue.arn,
             )
+        # The handler counts every event it ignores, and the sweep what it reconciled, under its first queue.
+        home_queue_name = queue_arns.apply(lambda arns: queue_name(arns[0]))
+        swept = None
+        if settings.reconcile is not None and reconcile_role is not None:
+            swept = sweep(
+                name,
+                settings.reconcile,
+                settings.notifier,
+                handler,
+                reconcile_role,
+                job_definition_arn_prefixes=definitions,
+                notify_statuses=settings.notify_statuses,
+                bus_arn=bus.arn,
+                key_arn=shield.key.arn if owns_topic or chat is not None else None,
+                chat_topic_arn=chat.topic.arn if chat is not None else None,
+                alerts_topic_arn=alerts_topic(failures, topic_arn),
+                stage=settings.stage,
+                home_queue_name=home_queue_name,
+                tags=tags,
+                parent=self,
+            )
         alerts = alerting(
             name,
             failures,
@@ -225,8 +256,8 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
             self,
             other_dead_lettering_rules=downstream.rules if downstream else [],
             stage=settings.stage,
-            # The handler counts every event it ignores under its first queue (handler/metrics.py).
-            home_queue_name=queue_arns.apply(lambda arns: queue_name(arns[0])),
+            home_queue_name=home_queue_name,
+            other_alarms=[swept.alarm] if swept is not None else [],
         )
         board = notifier_dashboard(
             name,
@@ -267,6 +298,11 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
         self.dashboard_url = board.url
         self.downstream_function_arn = self.downstream_function_name = self.downstream_role_name = None
         self.downstream_log_group_name = self.downstream_rule_arns = None
+        self.sweep_function_name = self.sweep_log_group_name = self.sweep_schedule_name = None
+        if swept is not None:
+            self.sweep_function_name = swept.function.name
+            self.sweep_log_group_name = swept.log_group.name
+            self.sweep_schedule_name = swept.schedule.name
         if downstream is not None:
             self.downstream_function_arn = downstream.function.arn
             self.downstream_function_name = downstream.function.name

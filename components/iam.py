@@ -152,7 +152,9 @@ KMS_ADMIN_ACTIONS: tuple[str, ...] = (
 KMS_PRODUCER_ACTIONS: tuple[str, ...] = ("kms:Decrypt", "kms:GenerateDataKey*")
 
 
-def key_policy(account_id: str, partition: str, notifier_role_arn: str, region: str) -> PolicyDocument:
+def key_policy(
+    account_id: str, partition: str, notifier_role_arn: str, region: str, sweep_role_arn: str | None = None
+) -> PolicyDocument:
     """The pipeline key's policy.
 
     `Resource: "*"` in a key policy means "this key" (a key policy is attached to exactly one key and
@@ -205,6 +207,7 @@ def key_policy(account_id: str, partition: str, notifier_role_arn: str, region: 
                     "StringEquals": {"kms:ViaService": [f"sns.{region}.amazonaws.com", f"sqs.{region}.amazonaws.com"]}
                 },
             },
+            *([sweep_key_statement(sweep_role_arn, region)] if sweep_role_arn else []),
             {
                 # Without it nobody can `aws sqs receive-message` the failure queues (SQS decrypts with
                 # the reader's rights). Root delegates to IAM policies, and only through SQS of the region.
@@ -215,6 +218,40 @@ def key_policy(account_id: str, partition: str, notifier_role_arn: str, region: 
                 "Resource": "*",  # key policy: "*" is this key and nothing else
                 "Condition": {"StringEquals": {"kms:ViaService": f"sqs.{region}.amazonaws.com"}},
             },
+        ],
+    }
+
+
+def sweep_key_statement(sweep_role_arn: str, region: str) -> Statement:
+    """The key policy's statement for the reconciliation sweep: it reaches the key only through SNS (it
+    publishes the completions it reports), never through SQS (it has no on-failure queue)."""
+    return {
+        "Sid": "SweepWritesToEncryptedTopics",
+        "Effect": "Allow",
+        "Principal": {"AWS": sweep_role_arn},
+        "Action": list(KMS_PRODUCER_ACTIONS),
+        "Resource": "*",  # key policy: "*" is this key and nothing else
+        "Condition": {"StringEquals": {"kms:ViaService": f"sns.{region}.amazonaws.com"}},
+    }
+
+
+def sweep_encrypt_statement(key_arn: str, region: str) -> Statement:
+    """The sweep role's right to the key: SNS encrypts what it publishes with the caller's rights."""
+    return {
+        "Sid": "EncryptForTopics",
+        "Effect": "Allow",
+        "Action": list(KMS_PRODUCER_ACTIONS),
+        "Resource": key_arn,
+        "Condition": {"StringEquals": {"kms:ViaService": [f"sns.{region}.amazonaws.com"]}},
+    }
+
+
+def scheduler_policy(function_arn: str) -> PolicyDocument:
+    """What EventBridge Scheduler may do with the sweep's schedule role: invoke the sweep, nothing else."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "InvokeSweep", "Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": function_arn}
         ],
     }
 

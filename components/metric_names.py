@@ -20,6 +20,8 @@ ARRAY_JOB_DURATION: Final = "ArrayJobDurationSeconds"
 NOTIFICATION_LAG: Final = "NotificationLagSeconds"
 DUPLICATE_DELIVERIES: Final = "DuplicateDeliveries"
 IGNORED_EVENTS: Final = "IgnoredEvents"
+RECONCILED_COMPLETIONS: Final = "ReconciledCompletions"
+RECONCILE_STOPPED_EARLY: Final = "ReconcileStoppedEarly"
 
 
 def pipeline_dimensions(stage: str, job_queue_name: str) -> dict[str, str]:

@@ -38,6 +38,8 @@ class Notifier:
     log_group: aws.cloudwatch.LogGroup
     idempotency_table: aws.dynamodb.Table
     role: aws.iam.Role
+    environment: dict[str, pulumi.Input[str]]
+    """The handler's environment variables (the reconciliation sweep starts from the same)."""
 
 
 def handler_sources() -> dict[str, Path]:
@@ -156,16 +158,49 @@ def notifier(
         ),
         opts=child,
     )
+    environment: dict[str, pulumi.Input[str]] = {
+        "TOPIC_ARN": topic_arn,
+        "STAGE": settings.stage,
+        "IDEMPOTENCY_TABLE": table.name,
+        "MAX_FAILED_DETAILS": str(settings.max_failed_details),
+        "POWERTOOLS_SERVICE_NAME": "batch-array-notify",
+        # Where the handler puts the normalized completion event (name, or ARN for another account).
+        "EVENT_BUS_NAME": event_bus,
+        # The queues it serves, in order: the first also counts every event it ignores (handler/metrics.py).
+        "JOB_QUEUE_ARNS": pulumi.Output.from_input(job_queue_arns).apply(job_queue_arns_variable),
+        **(extra_environment or {}),
+    }
+    function = handler_function(
+        f"{name}-notifier", settings, HANDLER_ENTRY, role, log_group, policy, environment, tags, parent, timeout=60
+    )
+    return Notifier(topic_arn, function, log_group, table, role, environment)
+
+
+def handler_function(
+    name: str,
+    settings: NotifierSettings,
+    entry: str,
+    role: aws.iam.Role,
+    log_group: aws.cloudwatch.LogGroup,
+    policy: aws.iam.RolePolicy,
+    environment: Mapping[str, pulumi.Input[str]],
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+    *,
+    timeout: int,
+) -> aws.lambda_.Function:
+    """A Lambda of the handler package (the one code asset) with its entry point `entry`: the notifier,
+    or the reconciliation sweep."""
     region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=parent)).region
-    function = aws.lambda_.Function(
-        f"{name}-notifier",
+    return aws.lambda_.Function(
+        name,
         role=role.arn,
         runtime=settings.runtime,
         architectures=[settings.architecture],
-        handler=HANDLER_ENTRY,
+        handler=entry,
         code=handler_code(),
         memory_size=256,
-        timeout=60,
+        timeout=timeout,
         layers=[
             region.apply(
                 lambda r: powertools_layer_arn(
@@ -173,23 +208,9 @@ def notifier(
                 )
             )
         ],
-        environment={
-            "variables": {
-                "TOPIC_ARN": topic_arn,
-                "STAGE": settings.stage,
-                "IDEMPOTENCY_TABLE": table.name,
-                "MAX_FAILED_DETAILS": str(settings.max_failed_details),
-                "POWERTOOLS_SERVICE_NAME": "batch-array-notify",
-                # Where the handler puts the normalized completion event (name, or ARN for another account).
-                "EVENT_BUS_NAME": event_bus,
-                # The queues it serves, in order: the first also counts every event it ignores (handler/metrics.py).
-                "JOB_QUEUE_ARNS": pulumi.Output.from_input(job_queue_arns).apply(job_queue_arns_variable),
-                **(extra_environment or {}),
-            }
-        },
+        environment={"variables": dict(environment)},
         logging_config={"log_format": "Text", "log_group": log_group.name},
         tags=tags,
         # Log group and policy first: otherwise the first invocation could log to a group without retention.
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[log_group, policy]),
     )
-    return Notifier(topic_arn, function, log_group, table, role)

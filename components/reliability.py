@@ -114,6 +114,7 @@ def encryption_key(
     deletion_window_days: int,
     tags: dict[str, str],
     parent: pulumi.Resource,
+    sweep_role_arn: pulumi.Input[str] | None = None,
 ) -> aws.kms.Key:
     account_id, partition, region = _account(parent)
     return aws.kms.Key(
@@ -121,7 +122,7 @@ def encryption_key(
         description="batch-array-notify: completion topic and failure queues",
         enable_key_rotation=True,
         deletion_window_in_days=deletion_window_days,
-        policy=pulumi.Output.all(account_id, partition, notifier_role_arn, region).apply(
+        policy=pulumi.Output.all(account_id, partition, notifier_role_arn, region, sweep_role_arn).apply(
             lambda values: json.dumps(iam.key_policy(*values))
         ),
         tags=tags,
@@ -148,8 +149,10 @@ def protection(
     settings: ReliabilitySettings,
     tags: dict[str, str],
     parent: pulumi.Resource,
+    sweep_role_arn: pulumi.Input[str] | None = None,
 ) -> Protection:
-    key = encryption_key(name, notifier_role_arn, settings.kms_key_deletion_window_days, tags, parent)
+    """`sweep_role_arn`: the reconciliation sweep's role, which the key lets publish to the encrypted topics."""
+    key = encryption_key(name, notifier_role_arn, settings.kms_key_deletion_window_days, tags, parent, sweep_role_arn)
     retention = settings.dead_letter_retention_seconds
     return Protection(
         key=key,
@@ -387,6 +390,7 @@ def alerting(
     *,
     stage: str,
     home_queue_name: pulumi.Input[str],
+    other_alarms: Sequence[aws.cloudwatch.MetricAlarm] = (),
 ) -> Alerting:
     """Everything that reacts to a failure, declared once the rules and the notifier exist; one blocked-queue
     rule per group of queues, as for the completion rules."""
@@ -403,17 +407,21 @@ def alerting(
         [*completion_rules, *blocked_rules, *other_dead_lettering_rules],
         parent,
     )
-    alarm_list = alarms(
-        name,
-        alerts_topic_arn,
-        shield,
-        function,
-        completion_rules,
-        tags,
-        parent,
-        stage=stage,
-        home_queue_name=home_queue_name,
-    )
+    # Other concerns' alarms (the sweep's) publish to the same topic, so its policy must name them too.
+    alarm_list = [
+        *alarms(
+            name,
+            alerts_topic_arn,
+            shield,
+            function,
+            completion_rules,
+            tags,
+            parent,
+            stage=stage,
+            home_queue_name=home_queue_name,
+        ),
+        *other_alarms,
+    ]
     topic_policy = None
     if settings.alerts_topic_arn is None and owns_completion_topic:
         # A topic someone else owns keeps its owner's policy; ours lets only our alarms and rule in.

@@ -41,6 +41,7 @@ from .downstream import (
 )
 from .event_pattern import TERMINAL_STATUSES, completion_rule_queue_groups
 from .notifier import NotifierSettings, job_queue_arns_variable
+from .reconcile import MAX_EVERY_MINUTES, MIN_EVERY_MINUTES, ReconcileSettings
 from .reliability import STUCK_JOB_REASONS, ReliabilitySettings
 
 
@@ -118,6 +119,8 @@ class ResolvedOptions:
     downstream_function: DownstreamSettings | None
     name_prefix: str | None
     chat: ChatSettings | None
+    reconcile: ReconcileSettings | None
+    """The reconciliation sweep; None when `reconcile_every_minutes` is 0."""
 
 
 @dataclass(frozen=True)
@@ -345,7 +348,26 @@ def _options(given: dict[str, Any], get: Callable[[str], Any]) -> ResolvedOption
         downstream_function=_downstream(given.get("downstream_function")),
         name_prefix=_name_prefix(given.get("name_prefix")),
         chat=_chat(given),
+        reconcile=_reconcile(get),
     )
+
+
+#: The sweep looks back at most as long as an idempotency record lives (handler/delivery.py, 7 days):
+#: an older completion may have lost its record and would be reported a second time.
+MAX_RECONCILE_LOOKBACK_HOURS = 7 * 24
+
+
+def _reconcile(get: Callable[[str], Any]) -> ReconcileSettings | None:
+    every = _whole("reconcile_every_minutes", get("reconcile_every_minutes"), 0, MAX_EVERY_MINUTES)
+    if 0 < every < MIN_EVERY_MINUTES:
+        raise InvalidArgumentError(
+            "reconcile_every_minutes",
+            every,
+            f"expected 0 (off) or {MIN_EVERY_MINUTES} to {MAX_EVERY_MINUTES}: a sweep lists and checks up to "
+            "1,000 jobs per queue, so running it more often repeats that work for completions still on their way",
+        )
+    lookback = _whole("reconcile_lookback_hours", get("reconcile_lookback_hours"), 1, MAX_RECONCILE_LOOKBACK_HOURS)
+    return ReconcileSettings(every, lookback) if every else None
 
 
 def resolve_args(args: BatchArrayPipelineArgs) -> ResolvedArgs:

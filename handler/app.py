@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
-from .batch_jobs import describe_job, first_failed_children
-from .delivery import deliver
-from .metrics import emit, ignored_metrics, outcome_metrics, queue_name
-from .report import CompletionReport, build_report, needs_failed_children
+from .batch_jobs import describe_job
+from .completion import completion_report, deliver_once
+from .metrics import emit, ignored_metrics, queue_name
+from .report import CompletionReport
 from .scope import Completion, Skip, decide, on_own_queue
 from .settings import settings
 
@@ -38,12 +38,10 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     if isinstance(decision, Skip):
         return _skip(decision, event)
 
-    report = _report(decision)
-    results = deliver(report, context)
-    published_at_ms = int(clock() * 1000)
-    duplicate = all(result.get("duplicate") for result in results)
+    reported = deliver_once(_report(decision), context, clock)
+    report, results, duplicate = reported.report, reported.deliveries, reported.duplicate
     outcome = "duplicate" if duplicate else "delivered"
-    emit(outcome_metrics(report, duplicate, published_at_ms), stage=report.stage, job_queue=report.job_queue_name)
+    emit(reported.metrics, stage=report.stage, job_queue=report.job_queue_name)
     logger.info(
         "completion already reported, nothing sent" if duplicate else "completion reported",
         extra={
@@ -62,14 +60,7 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
 
 
 def _report(completion: Completion) -> CompletionReport:
-    config = settings()
-    current = describe_job(completion.job.job_id)
-    failed_children = (
-        first_failed_children(completion.job.job_id, config.max_failed_details)
-        if needs_failed_children(completion, current)
-        else []
-    )
-    return build_report(completion, current, failed_children, stage=config.stage, default_region=config.region)
+    return completion_report(completion, describe_job(completion.job.job_id))
 
 
 def _skip(skip: Skip, event: Any) -> dict[str, Any]:

@@ -108,15 +108,40 @@ def _exactly_once(sink: Sink) -> Callable[..., dict[str, Any]]:
     )
 
     persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=client("dynamodb"))
-    # The sink name in the key keeps each sink's record separate and stable across redeployments
-    # (the default prefix includes the Lambda function name).
     wrapped: Callable[..., dict[str, Any]] = idempotent_function(
         data_keyword_argument="report",
         persistence_store=persistence,
         config=_idempotency_config(),
-        key_prefix=f"batch-array-notify.{sink.__name__}",
+        key_prefix=_key_prefix(sink),
     )(sink)
     return wrapped
+
+
+def _key_prefix(sink: Sink) -> str:
+    # The sink name in the key keeps each sink's record separate and stable across redeployments
+    # (the default prefix includes the Lambda function name).
+    return f"batch-array-notify.{sink.__name__}"
+
+
+def recorded_everywhere(job_id: str, status: str) -> bool:
+    """Whether every active sink has an idempotency record for this completion, whatever its state: a
+    completed one was delivered, an in-progress one is being delivered right now. The reconciliation
+    sweep asks this before spending Batch calls on a job; the records are `deliver`'s own (same key)."""
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer  # noqa: PLC0415
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (  # noqa: PLC0415
+        IdempotencyItemNotFoundError,
+    )
+
+    for sink in active_sinks():
+        persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=client("dynamodb"))
+        persistence.configure(_idempotency_config(), key_prefix=_key_prefix(sink))
+        try:
+            record = persistence.get_record({"job_id": job_id, "status": status})
+        except IdempotencyItemNotFoundError:
+            return False
+        if record is None or record.is_expired:
+            return False
+    return True
 
 
 @functools.cache

@@ -39,6 +39,10 @@ ARRAY_JOB_DURATION = "ArrayJobDurationSeconds"
 NOTIFICATION_LAG = "NotificationLagSeconds"
 DUPLICATE_DELIVERIES = "DuplicateDeliveries"
 IGNORED_EVENTS = "IgnoredEvents"
+#: The reconciliation sweep's: completions the event path missed that it reported, and whether it ran
+#: out of its budget before the end of the lookback window (1) or not (0).
+RECONCILED_COMPLETIONS = "ReconciledCompletions"
+RECONCILE_STOPPED_EARLY = "ReconcileStoppedEarly"
 
 Unit = Literal["Count", "Seconds"]
 

@@ -81,6 +81,12 @@ def on_own_queue(completion: Completion, job_queue_arns: Collection[str]) -> Com
     )
 
 
+def is_finished_parent(job: JobDetail) -> bool:
+    """Whether `job` (a DescribeJobs result the sweep found) is an array parent in a terminal status: the
+    same test an event's job passes in `decide`."""
+    return _not_a_finished_parent(job) is None
+
+
 def _not_a_finished_parent(job: JobDetail) -> str | None:
     """Why `job` is not an array parent in a terminal status, or None if it is one."""
     array = job.array_properties

@@ -13,6 +13,12 @@ from dataclasses import dataclass
 
 DEFAULT_MAX_FAILED_DETAILS = 20
 _JOB_QUEUE_ARN = re.compile(r"^arn:aws[a-z-]*:batch:[a-z0-9-]+:\d{12}:job-queue/[\w-]{1,128}$")
+_JOB_DEFINITION_ARN_PREFIX = re.compile(r"^arn:aws[a-z-]*:batch:[a-z0-9-]+:\d{12}:job-definition/[\w-]{1,128}$")
+#: The sweep looks back at most as far as an idempotency record lives (7 days): older completions could
+#: have lost their record and would be reported twice.
+MAX_RECONCILE_LOOKBACK_HOURS = 7 * 24
+DEFAULT_RECONCILE_LOOKBACK_HOURS = 24
+TERMINAL_STATUSES = ("SUCCEEDED", "FAILED")
 #: DescribeJobs accepts at most 100 job ids per call; the detail budget is one such call.
 MAX_FAILED_DETAILS_LIMIT = 100
 
@@ -67,14 +73,19 @@ def _max_failed_details() -> int:
 
 
 def _job_queue_arns() -> tuple[str, ...]:
-    arns = [arn.strip() for arn in _required("JOB_QUEUE_ARNS").split(",")]
-    for arn in arns:
-        if not _JOB_QUEUE_ARN.match(arn):
-            raise SettingsError(
-                "environment variable JOB_QUEUE_ARNS must be comma-separated job-queue ARNs "
-                f"(arn:aws:batch:<region>:<account>:job-queue/<name>), got {arn!r} in it"
-            )
     # Ordered: the first is the home queue (home_job_queue_arn).
+    return _arns("JOB_QUEUE_ARNS", _required("JOB_QUEUE_ARNS"), _JOB_QUEUE_ARN, "job-queue ARNs", "job-queue/<name>")
+
+
+def _arns(name: str, raw: str, pattern: re.Pattern[str], what: str, shape: str) -> tuple[str, ...]:
+    """A comma-separated list of ARNs, each once, in order; an error names the variable and the bad one."""
+    arns = [arn.strip() for arn in raw.split(",")] if raw else []
+    for arn in arns:
+        if not pattern.match(arn):
+            raise SettingsError(
+                f"environment variable {name} must be comma-separated {what} "
+                f"(arn:aws:batch:<region>:<account>:{shape}), got {arn!r} in it"
+            )
     return tuple(dict.fromkeys(arns))
 
 
@@ -90,4 +101,57 @@ def settings() -> Settings:
         job_queue_arns=_job_queue_arns(),
         event_bus_name=os.environ.get("EVENT_BUS_NAME", "").strip() or "default",
         chat_topic_arn=os.environ.get("CHAT_TOPIC_ARN", "").strip() or None,
+    )
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    """What the reconciliation sweep reads besides the notifier's settings (its function only)."""
+
+    job_definition_arn_prefixes: tuple[str, ...]
+    """`JOB_DEFINITION_ARN_PREFIXES`: ARNs without revision whose array jobs count; empty: any definition."""
+    lookback_hours: int
+    """`RECONCILE_LOOKBACK_HOURS`: how far back a sweep looks for finished array jobs (by creation time)."""
+    notify_statuses: tuple[str, ...]
+    """`NOTIFY_STATUSES`: the statuses the completion rule matches; the sweep reports no other."""
+
+
+def _job_definition_arn_prefixes() -> tuple[str, ...]:
+    name = "JOB_DEFINITION_ARN_PREFIXES"
+    raw = os.environ.get(name, "").strip()
+    return _arns(name, raw, _JOB_DEFINITION_ARN_PREFIX, "job-definition ARNs without revision", "job-definition/<name>")
+
+
+def _lookback_hours() -> int:
+    raw = os.environ.get("RECONCILE_LOOKBACK_HOURS", "").strip()
+    if not raw:
+        return DEFAULT_RECONCILE_LOOKBACK_HOURS
+    value = int(raw) if raw.isdigit() else 0
+    if not 1 <= value <= MAX_RECONCILE_LOOKBACK_HOURS:
+        raise SettingsError(
+            "environment variable RECONCILE_LOOKBACK_HOURS must be a whole number from 1 to "
+            f"{MAX_RECONCILE_LOOKBACK_HOURS} (the idempotency records' lifetime), got {raw!r}"
+        )
+    return value
+
+
+def _notify_statuses() -> tuple[str, ...]:
+    raw = os.environ.get("NOTIFY_STATUSES", "").strip()
+    statuses = tuple(dict.fromkeys(status.strip() for status in raw.split(","))) if raw else TERMINAL_STATUSES
+    for status in statuses:
+        if status not in TERMINAL_STATUSES:
+            raise SettingsError(
+                f"environment variable NOTIFY_STATUSES must be a comma-separated subset of "
+                f"{','.join(TERMINAL_STATUSES)}, got {status!r} in it"
+            )
+    return statuses
+
+
+@functools.cache
+def sweep_settings() -> SweepSettings:
+    """The sweep's validated settings, read once per execution environment."""
+    return SweepSettings(
+        job_definition_arn_prefixes=_job_definition_arn_prefixes(),
+        lookback_hours=_lookback_hours(),
+        notify_statuses=_notify_statuses(),
     )

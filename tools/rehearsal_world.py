@@ -60,6 +60,8 @@ _NOTIFIER: Final = "batcharray:index:ArrayCompletionNotifier"
 _FUNCTION: Final = "aws:lambda/function:Function"
 _RULE: Final = "aws:cloudwatch/eventRule:EventRule"
 _TARGET: Final = "aws:cloudwatch/eventTarget:EventTarget"
+#: The reconciliation sweep's entry point (components/reconcile.py SWEEP_ENTRY).
+_SWEEP_ENTRY: Final = "handler.reconcile.handler"
 #: Credentials that can only ever reach moto.
 FAKE_CREDENTIALS: Final = {
     "AWS_ACCESS_KEY_ID": "rehearsal",
@@ -92,6 +94,8 @@ class StackTarget:
     event_pattern: str
     handler_environment: Mapping[str, str]
     compute: Compute
+    sweep_environment: Mapping[str, str] | None = None
+    """The reconciliation sweep's environment, when the plan has the sweep (`reconcileEveryMinutes` > 0)."""
 
     @property
     def job_queue_arn(self) -> str:
@@ -116,6 +120,7 @@ class StackTarget:
             definition_arn = f"{prefixes[0]}:1"
         else:
             definition_arn = f"arn:aws:batch:{region}:{account}:job-definition/rehearsal:1"
+        sweeps = [f for f in plan.of_type(_FUNCTION) if f.inputs.get("handler") == _SWEEP_ENTRY]
         compute_type = (
             str((environments[0].inputs.get("computeResources") or {}).get("type", "EC2")) if environments else "EC2"
         )
@@ -129,6 +134,9 @@ class StackTarget:
             event_pattern=str(rule.inputs["eventPattern"]),
             handler_environment={str(k): str(v) for k, v in function.inputs["environment"]["variables"].items()},
             compute=COMPUTE_OF_STACK.get(compute_type, Compute.EC2),
+            sweep_environment=(
+                {str(k): str(v) for k, v in sweeps[0].inputs["environment"]["variables"].items()} if sweeps else None
+            ),
         )
 
     def owns(self, detail: Mapping[str, Any]) -> bool:
@@ -527,6 +535,7 @@ def reset_handler_caches() -> None:
     """Forget the handler's cached settings, clients and idempotency wrappers: the next invocation is a
     fresh execution environment (rehearsals and tests switch accounts, regions and settings)."""
     handler_settings.settings.cache_clear()
+    handler_settings.sweep_settings.cache_clear()
     handler_aws.reset()
     handler_delivery.reset()
 
@@ -557,6 +566,26 @@ def rehearsal_account(target: StackTarget) -> Iterator[RehearsalWorld]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+@contextmanager
+def sweep_environment(target: StackTarget) -> Iterator[None]:
+    """Inside `rehearsal_account`: the process environment of the reconciliation sweep's function (the
+    notifier's plus its own variables) and fresh handler caches, both put back afterwards."""
+    if target.sweep_environment is None:
+        raise WorldMismatchError(f"stack {target.stack} has no reconciliation sweep (reconcileEveryMinutes is 0)")
+    saved = {name: os.environ.get(name) for name in target.sweep_environment}
+    os.environ.update(target.sweep_environment)
+    reset_handler_caches()
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        reset_handler_caches()
 
 
 def _report_exit_code(job: Any, exit_code: int) -> None:

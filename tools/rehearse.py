@@ -3,6 +3,7 @@
     python -m tools.rehearse --stack dev --size 7 [--failures 2] [--compute fargate] [--duplicates 1]
     python -m tools.rehearse --stack dev --events captured.jsonl      # replay your own events
     python -m tools.rehearse --stack dev --size 7 --pattern examples/patterns/status-only.json
+    python -m tools.rehearse --stack dev --size 7 --lose-parent-events 1   # the sweep must recover it
 
 The rule pattern and the notifier's environment come from the stack's program run under the mock
 runtime, by the same code path as `python -m tools.plan` (`--stack`, `--config`, `--program`). The events
@@ -16,6 +17,10 @@ The handler's metrics (the EMF documents it writes on stdout, see handler/metric
 shown, so the rehearsal shows what the dashboard would. Its events carry synthetic times, so during the
 rehearsal the handler's clock reads each invoking event's `time` plus the real time the invocation has
 taken: NotificationLagSeconds is then the handler's own share of the lag (delivery is instant here).
+`--lose-parent-events K` drops the terminal events of K array jobs' parents (every delivery of them) before
+the rule, as a disabled or replaced rule would, and then runs the stack's reconciliation sweep
+(`handler.reconcile.handler`, with its own environment from the plan, its clock at the stream's last event):
+`exact` then also needs the sweep to have reported each lost completion, once.
 Exit code 0 when exact, 1 when not, 2 for usage or config errors.
 """
 
@@ -39,6 +44,7 @@ from typing import IO, TYPE_CHECKING, Any, Final, cast
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]  # no type information
 
 from batch_array_notify.handler import app as handler_app
+from batch_array_notify.handler import reconcile as handler_reconcile
 from tools.arguments import ARRAY_SIZE_HELP, array_size, whole_number
 from tools.chat_preview import channel_view
 from tools.emf import EmfDocument, read_documents, totals
@@ -54,6 +60,7 @@ from tools.rehearsal_world import (
     StackTarget,
     WorldMismatchError,
     rehearsal_account,
+    sweep_environment,
 )
 from tools.rule_harness import RuleHarness
 
@@ -87,6 +94,8 @@ class Scenario:
     duplicates: int = 0
     noise: bool = True
     job_name: str = "print-color"
+    #: Array jobs (of the first queues) whose parent's terminal events never reach the rule.
+    lost_parents: int = 0
 
     def spec(
         self, target: StackTarget, parent_job_id: str | None = None, job_queue_arn: str | None = None
@@ -95,6 +104,13 @@ class Scenario:
         the user) for impossible ones."""
         if self.duplicates < 0:
             raise ValueError(f"duplicates must be 0 or more, got {self.duplicates}")
+        if not 0 <= self.lost_parents <= len(target.job_queue_arns):
+            raise ValueError(
+                f"--lose-parent-events {self.lost_parents}: the rehearsal runs one array job per queue, "
+                f"{len(target.job_queue_arns)} on stack {target.stack}"
+            )
+        if self.lost_parents and target.sweep_environment is None:
+            raise ValueError(f"stack {target.stack} has no reconciliation sweep to recover lost events")
         before = self.failures // 2 if self.failures_before_placement is None else self.failures_before_placement
         return ArrayJobSpec(
             job_queue_arn or target.job_queue_arn,
@@ -134,6 +150,10 @@ class Rehearsal:
     metrics: list[EmfDocument] = field(default_factory=list)
     invocation_ms: list[float] = field(default_factory=list)
     handler_errors: list[str] = field(default_factory=list)
+    #: Terminal parent events dropped before the rule (`--lose-parent-events`), and what the sweep then did.
+    lost_events: int = 0
+    swept: bool = False
+    sweep_recovered: int = 0
 
     @property
     def exact(self) -> bool:
@@ -150,6 +170,9 @@ class Rehearsal:
         }
         if self.chat_configured:
             document["chatMessages"] = self.chat_messages
+        if self.swept:
+            document["lostEvents"] = self.lost_events
+            document["sweepRecovered"] = self.sweep_recovered
         return document
 
 
@@ -276,6 +299,30 @@ def _handler_clock_follows(event: Mapping[str, Any]) -> Iterator[None]:
         handler_app.clock = previous
 
 
+def _losing(events: Iterable[Event], lost: set[str], dropped: list[Event]) -> Iterator[Event]:
+    """The stream without the terminal events of the `lost` parents (kept in `dropped`)."""
+    for event in events:
+        job_id, is_terminal = _job_of(event)
+        if is_terminal and job_id in lost:
+            dropped.append(event)
+            continue
+        yield event
+
+
+@contextlib.contextmanager
+def _sweep_clock_follows(dropped: Sequence[Event]) -> Iterator[None]:
+    """The sweep runs right after the last lost event (its window then holds the stream's synthetic times)."""
+    times = [ms for ms in map(_event_time_ms, dropped) if ms is not None]
+    started = time.perf_counter()
+    previous = handler_reconcile.clock
+    if times:
+        handler_reconcile.clock = lambda: max(times) / 1000 + (time.perf_counter() - started)
+    try:
+        yield
+    finally:
+        handler_reconcile.clock = previous
+
+
 def _event_time_ms(event: Mapping[str, Any]) -> int | None:
     try:
         return int(datetime.fromisoformat(str(event["time"])).timestamp() * 1000)
@@ -327,12 +374,16 @@ def rehearse(
                 for queue in target.job_queue_arns
             ]
             events, total = _scenario_stream(source, specs)
+            lost = {str(spec.parent_job_id) for spec in specs[: source.lost_parents]}
         else:
             events, total = iter(source), len(source)
+            lost = set()
         ledger = BatchLedger()
         bar = progress_for(total, quiet=not progress)
+        dropped: list[Event] = []
         try:
-            emitted = harness.put(_observed(events, ledger, bar))
+            # Batch still ran the lost jobs (the ledger sees every event); only the rule never gets them.
+            emitted = harness.put(_losing(_observed(events, ledger, bar), lost, dropped))
         finally:
             if bar is not None:
                 bar.close()
@@ -353,9 +404,20 @@ def rehearse(
             except Exception as error:  # Lambda would retry; the rehearsal reports it
                 errors.append(f"{type(error).__name__}: {error}")
             invocation_ms.append((time.perf_counter() - started) * 1000)
+        recovered = None
+        if lost:
+            with sweep_environment(target), contextlib.redirect_stdout(handler_stdout), _sweep_clock_follows(dropped):
+                try:
+                    recovered = int(handler_reconcile.handler({}, context)["reconciled"])
+                except Exception as error:  # the schedule would run it again; the rehearsal reports it
+                    errors.append(f"sweep: {type(error).__name__}: {error}")
         notifications = world.notifications()
         chat_messages = world.chat_messages()
-    judged = _judge(target, ledger, emitted, delivered, notifications, errors)
+    judged = _judge(target, ledger, emitted, delivered, notifications, errors, lost)
+    if lost:
+        judged.swept, judged.lost_events, judged.sweep_recovered = True, len(dropped), recovered or 0
+        if recovered != len(lost):
+            judged.problems.append(f"the sweep reported {recovered} completions, {len(lost)} were lost")
     judged.chat_messages = chat_messages
     judged.chat_configured = "CHAT_TOPIC_ARN" in target.handler_environment
     if judged.chat_configured and len(chat_messages) != len(notifications):
@@ -394,6 +456,7 @@ def _judge(
     delivered: Sequence[Event],
     notifications: Sequence[Notification],
     errors: Sequence[str],
+    lost: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> Rehearsal:
     in_scope = [
         record.job_id
@@ -423,7 +486,9 @@ def _judge(
             f"{definitions}) finished in the stream: nothing to judge"
         )
     for job_id in in_scope:
-        if len(terminal[job_id]) != 1:
+        # A lost parent's terminal events never reached the rule: the sweep reports it instead.
+        expected_terminal = 0 if job_id in lost else 1
+        if len(terminal[job_id]) != expected_terminal:
             problems.append(f"array job {job_id}: the rule matched {len(terminal[job_id])} terminal events of it")
         if others[job_id]:
             problems.append(
@@ -476,6 +541,12 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument(
         "--duplicates", type=whole_number(0), help="extra deliveries of the parent's terminal event (default 0)"
     )
+    arguments.add_argument(
+        "--lose-parent-events",
+        type=whole_number(0),
+        metavar="K",
+        help="drop K array jobs' terminal parent events before the rule, then run the reconciliation sweep",
+    )
     arguments.add_argument("--events", type=Path, metavar="FILE.jsonl", help="replay these events instead")
     arguments.add_argument(
         "--pattern",
@@ -487,7 +558,14 @@ def parser() -> argparse.ArgumentParser:
     return arguments
 
 
-_SCENARIO_OPTIONS: Final = ("size", "failures", "failures_before_placement", "compute", "duplicates")
+_SCENARIO_OPTIONS: Final = (
+    "size",
+    "failures",
+    "failures_before_placement",
+    "compute",
+    "duplicates",
+    "lose_parent_events",
+)
 
 
 def _scenario(options: argparse.Namespace) -> Scenario:
@@ -497,6 +575,7 @@ def _scenario(options: argparse.Namespace) -> Scenario:
         failures_before_placement=options.failures_before_placement,
         compute=Compute(options.compute) if options.compute else None,
         duplicates=options.duplicates or 0,
+        lost_parents=options.lose_parent_events or 0,
     )
 
 
@@ -508,6 +587,9 @@ def render(rehearsal: Rehearsal, target: StackTarget, rule: str) -> str:
         f"  handler invocations      {rehearsal.invocations}",
         f"  notifications published  {len(rehearsal.notifications)}",
     ]
+    if rehearsal.swept:
+        lines.append(f"  parent events lost       {rehearsal.lost_events}")
+        lines.append(f"  sweep recovered          {rehearsal.sweep_recovered}")
     for job_id, tally in rehearsal.jobs.items():
         lines.append(f"  array job {job_id}: {tally.matches} matches, {tally.notifications} notification(s)")
     if rehearsal.exact:
@@ -601,6 +683,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f", one array job of {spec.size} on {spec.compute.value}{where}, {spec.failures} failing "
                 f"({spec.failures_before_placement} before placement), {source.duplicates} duplicate deliveries"
             )
+            if source.lost_parents:
+                rule += f", {source.lost_parents} array job(s)' terminal parent events lost before the rule"
         else:
             rule += f", {len(source)} events from {options.events}"
         sys.stdout.write(render(result, target, rule))

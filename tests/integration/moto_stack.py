@@ -110,6 +110,17 @@ def create_batch_stack() -> BatchStack:
     return BatchStack(REGION, STAGE, job_queue_arn, job_definition_arn, topic_arn, queue_url, table)
 
 
+def create_queue_beside(stack: BatchStack, name: str) -> str:
+    """Another job queue of the same account, on the stack's compute environment: not the notifier's."""
+    batch = boto3.client("batch", region_name=REGION)
+    (ours,) = batch.describe_job_queues(jobQueues=[stack.job_queue_arn])["jobQueues"]
+    return str(
+        batch.create_job_queue(
+            jobQueueName=name, state="ENABLED", priority=1, computeEnvironmentOrder=ours["computeEnvironmentOrder"]
+        )["jobQueueArn"]
+    )
+
+
 def handler_environment(stack: BatchStack) -> dict[str, str]:
     """The environment variables the component sets on the Lambda, pointing at `stack`."""
     return {

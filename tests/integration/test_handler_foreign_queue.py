@@ -6,19 +6,13 @@ from __future__ import annotations
 import boto3
 
 from batch_array_notify.handler.app import handler
-from tests.integration.moto_stack import REGION, state_change_event
+from tests.integration.moto_stack import REGION, create_queue_beside, state_change_event
 
 
 def another_teams_array_job(batch_stack) -> str:
     """An array job on a queue of the same account that is not in the notifier's JOB_QUEUE_ARNS."""
     batch = boto3.client("batch", region_name=REGION)
-    (ours,) = batch.describe_job_queues(jobQueues=[batch_stack.job_queue_arn])["jobQueues"]
-    theirs = batch.create_job_queue(
-        jobQueueName="another-teams-queue",
-        state="ENABLED",
-        priority=1,
-        computeEnvironmentOrder=ours["computeEnvironmentOrder"],
-    )["jobQueueArn"]
+    theirs = create_queue_beside(batch_stack, "another-teams-queue")
     return str(
         batch.submit_job(
             jobName="their-array",

@@ -215,7 +215,13 @@ def test_every_recorded_call_is_allowed_by_the_planned_role(plans, recordings, s
     recorded_calls = recordings[stage]
     assert {action for action, _ in recorded_calls} >= EXPECTED_ACTIONS, sorted(recorded_calls)
     plan = plans[stage]
-    statements, kinds = _role_statements(plan), _resources(plan)
+    assert_allowed(recorded_calls, _role_statements(plan), _resources(plan), stage)
+
+
+def assert_allowed(
+    recorded_calls: Recorded, statements: list[dict[str, Any]], kinds: dict[str, str], stage: str
+) -> None:
+    """Every recorded (action, kind of resource) is allowed by `statements` on that resource of the plan."""
     for action, kind in sorted(recorded_calls):
         assert kind in kinds, f"{action} addressed a resource the role does not know: {kind}"
         assert _allows(statements, action, kinds[kind]), f"{stage}: the role denies {action} on {kinds[kind]}"

@@ -16,7 +16,7 @@ from tools.rehearse import Scenario
 @pytest.mark.parametrize("limit", [1, 100])
 def test_max_failed_details_bounds_reach_the_report(limit):
     plan = run_program(ROOT, "dev", {"batch-array-notify:maxFailedDetails": str(limit)})
-    (notifier,) = plan.of_type(FUNCTION)
+    notifier = plan.named(FUNCTION, "batch-array-notify-notifier")
     assert notifier.inputs["environment"]["variables"]["MAX_FAILED_DETAILS"] == str(limit)
     target = StackTarget.from_plan(plan)
     # One more failure than the limit, and one child that succeeds.

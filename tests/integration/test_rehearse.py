@@ -283,3 +283,44 @@ def test_compare_rules_rejects_impossible_arrays_with_exit_2(arguments, complain
 
     assert ended.value.code == 2
     assert complaint in capsys.readouterr().err
+
+
+def test_lost_parent_events_are_recovered_by_the_sweep_exactly_once(target):
+    """`--lose-parent-events 1` as docs/rehearsal.md shows it: the rule never sees the parent's terminal
+    event; the sweep reports the completion, once, and the rehearsal is still exact."""
+    result = rehearse(target, Scenario(size=7, lost_parents=1))
+
+    job_id = _only_job_id(result)
+    assert result.exact, result.problems
+    assert (result.lost_events, result.sweep_recovered, result.jobs[job_id].matches) == (1, 1, 0)
+    assert [n.job_id for n in result.notifications] == [job_id]
+    reconciled = [d.value("ReconciledCompletions") for d in result.metrics if "ReconciledCompletions" in d.metrics]
+    assert reconciled == [1]
+    document = result.to_json()
+    assert (document["lostEvents"], document["sweepRecovered"], document["exact"]) == (1, 1, True)
+    rendered = render(result, target, "the stack's rule").replace(job_id, "...")
+    docs = (ROOT / "docs" / "rehearsal.md").read_text()
+    shown = docs[docs.index("$ python -m tools.rehearse --stack dev --size 7 --lose-parent-events 1") :]
+    for line in shown.split("```", 1)[0].splitlines()[1:]:
+        assert line in rendered, line
+
+
+def test_a_sweep_that_recovers_nothing_makes_the_rehearsal_inexact(target, monkeypatch):
+    """Control: without the sweep's report the lost completion is missing, and the rehearsal says so."""
+    from batch_array_notify.handler import reconcile  # noqa: PLC0415
+
+    monkeypatch.setattr(reconcile, "handler", lambda event, context: {"reconciled": 0})
+    result = rehearse(target, Scenario(size=3, compute=Compute.EC2, duplicates=2, lost_parents=1))
+
+    assert result.lost_events == 3  # the terminal event and its 2 duplicates never reached the rule
+    assert result.jobs[_only_job_id(result)].matches == 0
+    assert not result.exact
+    assert f"array job {_only_job_id(result)}: 0 notifications, expected 1" in result.problems
+    assert "the sweep reported 0 completions, 1 were lost" in result.problems
+
+
+def test_losing_more_array_jobs_than_the_stack_runs_is_a_usage_error(capsys):
+    assert main(["--stack", "dev", "--size", "3", "--lose-parent-events", "2"]) == 2
+    assert (
+        "--lose-parent-events 2: the rehearsal runs one array job per queue, 1 on stack dev" in capsys.readouterr().err
+    )

@@ -55,8 +55,10 @@ def test_without_the_chat_keys_there_is_nothing_of_chat(stage_plans, stage):
         for role in plan.of_type(ROLE)
     }
     assert "chatbot.amazonaws.com" not in trusted
-    (function,) = plan.of_type(FUNCTION)
-    assert "CHAT_TOPIC_ARN" not in function.inputs["environment"]["variables"]
+    functions = plan.of_type(FUNCTION)  # the notifier and the reconciliation sweep
+    assert len(functions) == 2
+    for function in functions:
+        assert "CHAT_TOPIC_ARN" not in function.inputs["environment"]["variables"]
     assert "PublishChatNotification" not in {statement.get("Sid") for statement in _notifier_statements(plan)}
 
 
@@ -113,10 +115,11 @@ def test_the_chat_topic_is_under_the_pipeline_key_and_subscribed_only_by_the_cha
 
 def test_the_handler_publishes_to_the_chat_topic_through_the_key(chat_plan):
     chat_topic_arn = _chat_topic(chat_plan).state["arn"]
-    (function,) = chat_plan.of_type(FUNCTION)
+    functions = chat_plan.of_type(FUNCTION)
     statements = {statement.get("Sid"): statement for statement in _notifier_statements(chat_plan)}
 
-    assert function.inputs["environment"]["variables"]["CHAT_TOPIC_ARN"] == chat_topic_arn
+    # The notifier and the reconciliation sweep both deliver to chat (the sweep's grant: test_least_privilege).
+    assert [f.inputs["environment"]["variables"]["CHAT_TOPIC_ARN"] for f in functions] == [chat_topic_arn] * 2
     assert statements["PublishChatNotification"] == {
         "Sid": "PublishChatNotification",
         "Effect": "Allow",

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from batch_array_notify.pipeline import TYPE_TOKEN
-from tests.support import ALARM, DASHBOARD, NOTIFIER, ROLE, RULE, TOPIC
+from tests.support import ALARM, DASHBOARD, FUNCTION, LOG_GROUP, NOTIFIER, ROLE, ROLE_POLICY, RULE, SCHEDULE, TOPIC
 from tools.program import Plan, engine_urn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,6 +48,10 @@ def test_the_only_new_resources_are_the_notifier_and_its_new_dashboard_and_alarm
         (NOTIFIER, "batch-array-notify"),
         (DASHBOARD, "batch-array-notify-dashboard"),
         (ALARM, "batch-array-notify-ignored-events-alarm"),
+        # The reconciliation sweep is new in 0.3.0 (issue 12): created, nothing replaced.
+        *((kind, "batch-array-notify-sweep") for kind in (FUNCTION, ROLE, ROLE_POLICY, LOG_GROUP, SCHEDULE)),
+        *((kind, "batch-array-notify-sweep-schedule") for kind in (ROLE, ROLE_POLICY)),
+        (ALARM, "batch-array-notify-reconciled-alarm"),
     }
     assert all(len({r.urn, *r.aliases} & before) <= 1 for r in plan.resources)
 

@@ -85,7 +85,7 @@ def test_each_stage_plans_one_dashboard_under_its_notifier_naming_only_its_resou
     assert dashboard.inputs["dashboardName"] == f"batch-array-notify-{stage}-us-east-1"
     assert named_in(body_of(dashboard)) == expected
     assert len(expected["jobQueue"]) == (2 if stage == "attach" else 1)
-    assert len(expected["alarms"]) == 7
+    assert len(expected["alarms"]) == 8  # the notifier's seven and the reconciliation sweep's
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -93,7 +93,12 @@ def test_each_queue_has_its_lines_and_ignored_events_are_read_on_the_home_queue(
     plan = stage_plans[stage]
     body = body_of(plan.one(DASHBOARD))
     queues = queue_names(plan, plan.project)
-    home = plan.one(FUNCTION).inputs["environment"]["variables"]["JOB_QUEUE_ARNS"].split(",")[0].rpartition("/")[2]
+    home = (
+        plan.named(FUNCTION, f"{plan.project}-notifier")
+        .inputs["environment"]["variables"]["JOB_QUEUE_ARNS"]
+        .split(",")[0]
+        .rpartition("/")[2]
+    )
     (ignored_alarm,) = [a for a in plan.of_type(ALARM) if a.inputs["metricName"] == "IgnoredEvents"]
     custom = [
         (array[1], array[5])

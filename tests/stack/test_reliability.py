@@ -89,6 +89,12 @@ def test_alarms_watch_both_queues_the_function_and_the_rule(stage_plans, stage):
         ("AWS/Events", "InvocationsFailedToBeSentToDlq", named(plan, RULE, "completed").state["name"]),
         # The notifier's own metric: a wrongly wired rule (docs/operations.md#ignored-events).
         ("BatchArrayNotify", "IgnoredEvents", *sorted([plan.one("aws:batch/jobQueue:JobQueue").state["name"], stage])),
+        # The sweep's: completions the event path missed (docs/operations.md#completions-the-sweep-reported).
+        (
+            "BatchArrayNotify",
+            "ReconciledCompletions",
+            *sorted([plan.one("aws:batch/jobQueue:JobQueue").state["name"], stage]),
+        ),
     }
     for alarm in alarms:
         assert alarm.inputs["alarmActions"] == [alerts_topic]
@@ -128,8 +134,14 @@ def test_the_key_policy_names_its_administrator_and_its_users(stage_plans, stage
     assert "kms:PutKeyPolicy" in admin
     assert "kms:Decrypt" not in admin, "root administers the key, it does not use it"
     users = {json.dumps(s["Principal"], sort_keys=True): s["Action"] for s in statements.values()}
-    for principal in ({"Service": "cloudwatch.amazonaws.com"}, {"Service": "events.amazonaws.com"}, {"AWS": role_arn}):
+    sweep_arn = named(plan, "aws:iam/role:Role", "sweep").state["arn"]
+    principals = ({"Service": "cloudwatch.amazonaws.com"}, {"Service": "events.amazonaws.com"}, {"AWS": role_arn})
+    for principal in (*principals, {"AWS": sweep_arn}):
         assert users[json.dumps(principal, sort_keys=True)] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    # The sweep publishes only: through SNS, never SQS.
+    assert statements["SweepWritesToEncryptedTopics"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": "sns.us-east-1.amazonaws.com"}
+    }
 
 
 @pytest.mark.parametrize("stage", STAGES)

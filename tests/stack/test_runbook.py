@@ -10,6 +10,7 @@ import pytest
 
 from batch_array_notify import runbook
 from batch_array_notify.args import DEFAULTS
+from batch_array_notify.handler import reconcile as sweep
 from batch_array_notify.handler.delivery import IDEMPOTENCY_EXPIRY_SECONDS
 from batch_array_notify.reliability import ALARM_PERIOD_SECONDS
 from tests.support import ALARM, FUNCTION, RULE
@@ -53,7 +54,7 @@ def test_sections_are_unique_and_every_anchor_the_component_names_is_one():
 def test_every_alarm_describes_itself_and_links_an_existing_section(stage_plans, stage):
     alarms = stage_plans[stage].of_type(ALARM)
 
-    assert len(alarms) == 7
+    assert len(alarms) == 8
     linked = []
     for alarm in alarms:
         description = alarm.inputs["alarmDescription"]
@@ -104,3 +105,15 @@ def test_the_figures_the_runbook_quotes_are_the_codes(stage_plans):
     assert f"the {int(function.inputs['timeout'])}-second timeout" in text
     assert DEFAULTS["notifier_max_retries"] == 2
     assert "(twice by default)" in text
+
+
+def test_the_sweep_figures_the_runbook_quotes_are_the_codes():
+    text = " ".join(RUNBOOK.read_text().split())
+
+    assert f"`reconcileEveryMinutes` ({DEFAULTS['reconcile_every_minutes']} by default;" in text
+    assert f"`reconcileLookbackHours` ({DEFAULTS['reconcile_lookback_hours']} by default," in text
+    assert f"at most the idempotency record's {IDEMPOTENCY_EXPIRY_SECONDS // DAY} days" in text
+    assert (
+        f"({sweep.LIST_PAGES_PER_QUEUE} ListJobs pages, {sweep.DESCRIBE_CALLS_PER_QUEUE} DescribeJobs calls, "
+        f"{sweep.REPORTS_PER_QUEUE} reports)"
+    ) in text

@@ -50,7 +50,8 @@ def test_the_notifier_alone_creates_no_compute_queue_or_job_definition(two_queue
     assert component.outputs["job_definition_arn_prefixes"] == []
     for type_token in (FUNCTION, RULE, TARGET, PERMISSION, "aws:sns/topic:Topic", "aws:dynamodb/table:Table"):
         assert two_queues.of_type(type_token), type_token
-    assert len(two_queues.of_type(ALARM)) == 7
+    # The notifier's five, two for its one rule, and the reconciliation sweep's.
+    assert len(two_queues.of_type(ALARM)) == 8
     assert all(r.aliases == () for r in two_queues.resources)
 
 
@@ -61,14 +62,16 @@ def test_one_rule_lists_both_queues_for_any_job_definition(two_queues):
     assert pattern["detail"]["jobQueue"] == [RENDER, ENCODE]
     assert "jobDefinition" not in pattern["detail"]
     assert pattern["detail"]["arrayProperties"] == {"size": [{"exists": True}], "index": [{"exists": False}]}
-    assert two_queues.named(TARGET, "byo-notify").inputs["arn"] == two_queues.one(FUNCTION).state["arn"]
+    assert (
+        two_queues.named(TARGET, "byo-notify").inputs["arn"] == two_queues.named(FUNCTION, "byo-notifier").state["arn"]
+    )
     assert two_queues.one(NOTIFIER).outputs["completion_rule_arns"] == [rule.state["arn"]]
     blocked = json.loads(two_queues.named(RULE, "byo-blocked").inputs["eventPattern"])
     assert blocked["detail"]["jobQueue"] == [RENDER, ENCODE]
 
 
 def test_the_handler_is_told_exactly_its_queues(two_queues):
-    variables = two_queues.one(FUNCTION).inputs["environment"]["variables"]
+    variables = two_queues.named(FUNCTION, "byo-notifier").inputs["environment"]["variables"]
 
     assert variables["JOB_QUEUE_ARNS"] == f"{RENDER},{ENCODE}"
     assert variables["STAGE"] == "render"
@@ -112,7 +115,7 @@ def test_more_queues_than_one_pattern_holds_are_shared_out_over_numbered_rules(m
         assert plan.named(ALARM, f"byo-rule-failed-alarm{suffix}").inputs["dimensions"] == {
             "RuleName": plan.named(RULE, f"byo-completed{suffix}").state["name"]
         }
-    assert len(plan.of_type(ALARM)) == 5 + 2 * len(groups)
+    assert len(plan.of_type(ALARM)) == 5 + 2 * len(groups) + 1  # + the reconciliation sweep's
     assert plan.one(NOTIFIER).outputs["completion_rule_arns"] == [plan.named(RULE, name).state["arn"] for name in names]
 
 

@@ -49,8 +49,10 @@ def test_component_creates_the_whole_pipeline_under_one_parent(ec2_plan):
     component = ec2_plan.one(TYPE_TOKEN)
     children = [r for r in ec2_plan.resources if r is not component]
 
-    for type_token in (COMPUTE_ENV, QUEUE, JOB_DEF, FUNCTION, TOPIC, TABLE):
+    for type_token in (COMPUTE_ENV, QUEUE, JOB_DEF, TOPIC, TABLE):
         assert len(ec2_plan.of_type(type_token)) == 1, type_token
+    # The notifier and the reconciliation sweep, one code asset.
+    assert sorted(function.name for function in ec2_plan.of_type(FUNCTION)) == ["colors-notifier", "colors-sweep"]
     assert ec2_plan.named(RULE, "colors-completed")
     assert ec2_plan.named(TARGET, "colors-notify")
     assert ec2_plan.named(PERMISSION, "colors-invoke")
@@ -61,12 +63,12 @@ def test_component_creates_the_whole_pipeline_under_one_parent(ec2_plan):
     notifier = ec2_plan.one(NOTIFIER)
     assert (notifier.name, notifier.parent) == ("colors", (TYPE_TOKEN, "colors"))
     assert ec2_plan.one(QUEUE).parent == ec2_plan.one(JOB_DEF).parent == (TYPE_TOKEN, "colors")
-    assert ec2_plan.one(FUNCTION).parent == ec2_plan.one(TOPIC).parent == (NOTIFIER, "colors")
+    assert ec2_plan.named(FUNCTION, "colors-notifier").parent == ec2_plan.one(TOPIC).parent == (NOTIFIER, "colors")
 
 
 def test_rule_targets_the_notifier_and_only_this_rule_may_invoke_it(ec2_plan):
     rule, target = ec2_plan.named(RULE, "colors-completed"), ec2_plan.named(TARGET, "colors-notify")
-    function, permission = ec2_plan.one(FUNCTION), ec2_plan.named(PERMISSION, "colors-invoke")
+    function, permission = ec2_plan.named(FUNCTION, "colors-notifier"), ec2_plan.named(PERMISSION, "colors-invoke")
 
     assert target.inputs["rule"] == rule.state["name"]
     assert target.inputs["arn"] == function.state["arn"]
@@ -85,7 +87,7 @@ def test_rule_pattern_is_scoped_to_this_queue_and_definition(ec2_plan):
 
 
 def test_notifier_environment_names_its_topic_table_and_stage(ec2_plan):
-    variables = ec2_plan.one(FUNCTION).inputs["environment"]["variables"]
+    variables = ec2_plan.named(FUNCTION, "colors-notifier").inputs["environment"]["variables"]
 
     assert variables == {
         "TOPIC_ARN": ec2_plan.one(TOPIC).state["arn"],
@@ -99,7 +101,7 @@ def test_notifier_environment_names_its_topic_table_and_stage(ec2_plan):
 
 
 def test_notifier_runs_the_handler_package_with_the_managed_powertools_layer(ec2_plan):
-    function = ec2_plan.one(FUNCTION).inputs
+    function = ec2_plan.named(FUNCTION, "colors-notifier").inputs
 
     assert function["handler"] == "handler.app.handler"
     assert function["runtime"] == "python3.13"
@@ -111,7 +113,7 @@ def test_notifier_runs_the_handler_package_with_the_managed_powertools_layer(ec2
 
 
 def test_code_asset_holds_only_the_handler_sources(ec2_plan):
-    assets = ec2_plan.one(FUNCTION).inputs["code"]["assetArchive"]
+    assets = ec2_plan.named(FUNCTION, "colors-notifier").inputs["code"]["assetArchive"]
 
     assert set(assets) == {f"handler/{path.name}" for path in HANDLER_DIR.glob("*.py")}
     assert "handler/app.py" in assets
@@ -204,6 +206,7 @@ def test_every_log_group_has_a_retention(ec2_plan):
     assert {r.name: r.inputs["retentionInDays"] for r in ec2_plan.of_type(LOG_GROUP)} == {
         "colors-jobs": 14,
         "colors-notifier": 14,
+        "colors-sweep": 14,
     }
 
 
@@ -247,7 +250,7 @@ def test_given_network_and_topic_are_used_instead_of_created():
     assert not plan.of_type(SECURITY_GROUP)
     assert plan.one(COMPUTE_ENV).inputs["computeResources"]["subnets"] == ["subnet-1", "subnet-2"]
     assert plan.one(COMPUTE_ENV).inputs["computeResources"]["securityGroupIds"] == ["sg-9"]
-    assert plan.one(FUNCTION).inputs["environment"]["variables"]["TOPIC_ARN"] == topic
+    assert plan.named(FUNCTION, "byo-notifier").inputs["environment"]["variables"]["TOPIC_ARN"] == topic
     policy = json.loads(plan.named(ROLE_POLICY, "byo-notifier").inputs["policy"])
     assert {"Sid": "PublishCompletion", "Effect": "Allow", "Action": "sns:Publish", "Resource": topic} in policy[
         "Statement"

@@ -135,7 +135,8 @@ def test_every_output_is_in_the_schema_with_a_description(schema, token):
     resource = schema["resources"][token]
     outputs = resource["properties"]
     component, _ = HOSTED[token]
-    optional = {camel(key) for key in component.output_names() if key.startswith("downstream_")}
+    # Outputs of opt-in parts: the downstream function, and the sweep (off with reconcile_every_minutes 0).
+    optional = {camel(key) for key in component.output_names() if key.startswith(("downstream_", "sweep_"))}
 
     assert set(outputs) == {camel(key) for key in component.output_names()}
     assert not [key for key, prop in outputs.items() if not prop.get("description")]

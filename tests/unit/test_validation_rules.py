@@ -43,6 +43,11 @@ INVALID = [
     ("dev", {"notifierArchitecture": "sparc"}, "notifierArchitecture", "arm64, x86_64"),
     ("dev", {"notifierRuntime": "python3.9"}, "notifierRuntime", "python3.12, python3.13"),
     ("dev", {"powertoolsLayerVersion": "0"}, "powertoolsLayerVersion", "expected 1 to 1000"),
+    ("dev", {"reconcileEveryMinutes": "3"}, "reconcileEveryMinutes", "expected 0 (off) or 5 to 1440"),
+    ("dev", {"reconcileEveryMinutes": "1441"}, "reconcileEveryMinutes", "expected 0 to 1440"),
+    ("dev", {"reconcileEveryMinutes": "-1"}, "reconcileEveryMinutes", "expected 0 to 1440"),
+    ("attach", {"reconcileLookbackHours": "169"}, "reconcileLookbackHours", "expected 1 to 168"),
+    ("dev", {"reconcileLookbackHours": "0"}, "reconcileLookbackHours", "expected 1 to 168"),
 ]
 
 

@@ -1,0 +1,316 @@
+"""Lambda entry point (`handler.reconcile.handler`): the reconciliation sweep, run on a schedule.
+
+A completion whose event never reached the notifier (the rule disabled or replaced during a deploy, a
+target edited by hand, a kept event that expired from its queue) is still known to Batch. For each of
+the notifier's queues the sweep lists the jobs created within the lookback window, keeps the array
+parents of its job definitions that reached a status the rule notifies, drops those every sink already
+has an idempotency record of, and reports the rest through the notifier's own path
+(`completion.completion_report`, `deliver_once`): same report, same sinks, same key, so a sweep and a late event
+together still notify once.
+
+ListJobs (API reference): exactly one of jobQueue/arrayJobId; with a `filters` entry `jobStatus` is ignored
+and jobs of every status come back newest first, so the sweep filters statuses itself; one filter at a
+time. A sweep starts at the top (`AFTER_CREATED_AT` = window start); when its budget runs out it stores
+where it stopped in the idempotency table, and the next sweep continues below it (`BEFORE_CREATED_AT`)
+until it passes the window's start, then starts at the top again.
+
+Bounded work: per queue and sweep at most `LIST_PAGES_PER_QUEUE` ListJobs pages, `DESCRIBE_CALLS_PER_QUEUE`
+DescribeJobs calls and `REPORTS_PER_QUEUE` reports (each at most `REPORT_BATCH_CALLS` Batch calls for its
+failed children), whatever the queue holds: `MAX_BATCH_CALLS_PER_QUEUE` in all. Stopping early is logged
+per queue and counted (`ReconcileStoppedEarly`); `ReconciledCompletions` counts what the event path had
+missed. Both are counted under the notifier's home queue, like `IgnoredEvents`, so one alarm sees them all.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+from aws_lambda_powertools import Logger
+
+from .aws import client
+from .batch_jobs import MAX_DESCRIBE_IDS, MAX_LIST_PAGES
+from .completion import completion_report, deliver_once
+from .delivery import recorded_everywhere
+from .metrics import RECONCILE_STOPPED_EARLY, RECONCILED_COMPLETIONS, count, emit, queue_name
+from .models import JobDetail
+from .report import needs_failed_children
+from .scope import Completion, is_finished_parent
+from .settings import settings, sweep_settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+logger = Logger()
+#: When the sweep runs (the window ends now); the rehearsal, whose jobs carry synthetic times, swaps it.
+clock: Callable[[], float] = time.time
+
+#: ListJobs returns at most 100 summaries a page.
+LIST_PAGE_SIZE: Final = 100
+LIST_PAGES_PER_QUEUE: Final = 10
+DESCRIBE_CALLS_PER_QUEUE: Final = 10
+#: Bounds the sweep's run time too: each report is a few DynamoDB, SNS and EventBridge calls.
+REPORTS_PER_QUEUE: Final = 25
+#: What reporting one completion may cost in Batch calls: its failed children's ListJobs pages and one DescribeJobs.
+REPORT_BATCH_CALLS: Final = MAX_LIST_PAGES + 1
+MAX_BATCH_CALLS_PER_QUEUE: Final = (
+    LIST_PAGES_PER_QUEUE + DESCRIBE_CALLS_PER_QUEUE + REPORTS_PER_QUEUE * REPORT_BATCH_CALLS
+)
+#: The resume point's item in the idempotency table (apart from Powertools' `batch-array-notify.<sink>#...`).
+CURSOR_KEY_PREFIX: Final = "batch-array-notify.reconcile#"
+_HOUR_MS: Final = 3_600_000
+
+
+@dataclass
+class Budget:
+    """What one queue's sweep may still spend."""
+
+    list_pages: int = LIST_PAGES_PER_QUEUE
+    describe_calls: int = DESCRIBE_CALLS_PER_QUEUE
+    reports: int = REPORTS_PER_QUEUE
+    batch_calls: int = 0
+    """Batch calls charged so far (a report is charged its worst case)."""
+
+
+@dataclass
+class QueueSweep:
+    """One queue's sweep: what it looked at, what it reported, and whether it stopped early."""
+
+    job_queue_arn: str
+    resumed_below_ms: int | None
+    listed: int = 0
+    candidates: int = 0
+    reconciled: list[str] = field(default_factory=list)
+    """Completions the event path had missed and this sweep reported (`<jobId>:<status>`)."""
+    already_reported: int = 0
+    stopped_early: bool = False
+    resume_below_ms: int | None = None
+    budget: Budget = field(default_factory=Budget)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "jobQueue": queue_name(self.job_queue_arn),
+            "listed": self.listed,
+            "candidates": self.candidates,
+            "reconciled": self.reconciled,
+            "alreadyReported": self.already_reported,
+            "stoppedEarly": self.stopped_early,
+            "resumeBelowMs": self.resume_below_ms,
+            "batchCalls": self.budget.batch_calls,
+        }
+
+
+class _StoppedEarlyError(Exception):
+    """The budget cannot pay for the next step; `below_ms` is where the next sweep picks up."""
+
+    def __init__(self, below_ms: int | None) -> None:
+        super().__init__(below_ms)
+        self.below_ms = below_ms
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
+    """Sweep every queue of the notifier; the scheduled event's content does not matter."""
+    config = settings()
+    window_start_ms = int(clock() * 1000) - sweep_settings().lookback_hours * _HOUR_MS
+    sweeps = [sweep_queue(queue, window_start_ms, context) for queue in config.job_queue_arns]
+    reconciled = sum(len(sweep.reconciled) for sweep in sweeps)
+    stopped_early = any(sweep.stopped_early for sweep in sweeps)
+    # Under the home queue, like IgnoredEvents: the notifier's one alarm sees every queue's (the log says which).
+    emit(
+        [count(RECONCILED_COMPLETIONS, reconciled), count(RECONCILE_STOPPED_EARLY, int(stopped_early))],
+        stage=config.stage,
+        job_queue=queue_name(config.home_job_queue_arn),
+    )
+    return {"reconciled": reconciled, "stoppedEarly": stopped_early, "queues": [sweep.to_json() for sweep in sweeps]}
+
+
+def sweep_queue(job_queue_arn: str, window_start_ms: int, context: LambdaContext | None) -> QueueSweep:
+    """Report the queue's missed completions created since `window_start_ms`, within the budget."""
+    resume = _load_cursor(job_queue_arn)
+    sweep = QueueSweep(job_queue_arn, resume if resume is not None and resume > window_start_ms else None)
+    try:
+        for summaries in _pages(sweep, window_start_ms):
+            _sweep_page(sweep, summaries, window_start_ms, context)
+    except _StoppedEarlyError as stop:
+        sweep.stopped_early, sweep.resume_below_ms = True, stop.below_ms
+    _save_cursor(job_queue_arn, sweep.resume_below_ms, window_start_ms)
+    _log(sweep)
+    return sweep
+
+
+def _pages(sweep: QueueSweep, window_start_ms: int) -> Iterator[list[dict[str, Any]]]:
+    """The queue's ListJobs pages, newest first, until the window's start; raises _StoppedEarlyError when the
+    page budget runs out first."""
+    below = sweep.resumed_below_ms
+    # One filter at a time: from the top down to the window's start, or on from where a sweep stopped.
+    created = ("BEFORE_CREATED_AT", below) if below is not None else ("AFTER_CREATED_AT", window_start_ms)
+    request: dict[str, Any] = {
+        "jobQueue": sweep.job_queue_arn,
+        "filters": [{"name": created[0], "values": [str(created[1])]}],
+        "maxResults": LIST_PAGE_SIZE,
+    }
+    oldest_seen: int | None = None
+    while True:
+        if sweep.budget.list_pages <= 0:
+            # Same-millisecond jobs below the last one seen are listed again: `+ 1` keeps none out.
+            raise _StoppedEarlyError(None if oldest_seen is None else oldest_seen + 1)
+        sweep.budget.list_pages -= 1
+        sweep.budget.batch_calls += 1
+        page = client("batch").list_jobs(**request)
+        summaries = list(page.get("jobSummaryList", []))
+        sweep.listed += len(summaries)
+        yield summaries
+        created_times = [_created_ms(summary) for summary in summaries]
+        if created_times:
+            oldest_seen = min(created_times)
+        next_token = page.get("nextToken")
+        # Newest first: once a page reaches past the window's start, so does everything after it.
+        if not next_token or (oldest_seen is not None and oldest_seen < window_start_ms):
+            return
+        request["nextToken"] = next_token
+
+
+def _sweep_page(
+    sweep: QueueSweep, summaries: Sequence[Mapping[str, Any]], window_start_ms: int, context: LambdaContext | None
+) -> None:
+    """Report the page's missed completions, a DescribeJobs call (up to 100 jobs) at a time, in page order."""
+    pending: list[Mapping[str, Any]] = []
+    for summary in summaries:
+        if not _worth_describing(summary, sweep.job_queue_arn, window_start_ms):
+            continue
+        sweep.candidates += 1
+        if recorded_everywhere(str(summary["jobId"]), str(summary["status"])):
+            sweep.already_reported += 1
+            continue
+        pending.append(summary)
+        if len(pending) == min(MAX_DESCRIBE_IDS, max(sweep.budget.reports, 1)):
+            _report_pending(sweep, pending, context)
+            pending = []
+    if pending:
+        _report_pending(sweep, pending, context)
+
+
+def _report_pending(sweep: QueueSweep, pending: Sequence[Mapping[str, Any]], context: LambdaContext | None) -> None:
+    if sweep.budget.describe_calls <= 0 or sweep.budget.reports <= 0:
+        raise _StoppedEarlyError(_created_ms(pending[0]) + 1)
+    sweep.budget.describe_calls -= 1
+    sweep.budget.batch_calls += 1
+    described = client("batch").describe_jobs(jobs=[str(summary["jobId"]) for summary in pending]).get("jobs", [])
+    jobs = {job.job_id: job for job in (JobDetail.model_validate(item) for item in described)}
+    for summary in pending:
+        job = jobs.get(str(summary["jobId"]))
+        if job is None or not _reportable(job, sweep.job_queue_arn):
+            continue
+        completion = Completion(job=job, event_id=None, event_time=None)
+        # Never more than `reports` pending (see _sweep_page), so the report budget cannot go below 0.
+        sweep.budget.reports -= 1
+        sweep.budget.batch_calls += REPORT_BATCH_CALLS if needs_failed_children(completion, job) else 0
+        if _report(sweep, completion, job, context):
+            sweep.reconciled.append(f"{job.job_id}:{job.status}")
+        else:
+            sweep.already_reported += 1
+
+
+def _report(sweep: QueueSweep, completion: Completion, job: JobDetail, context: LambdaContext | None) -> bool:
+    """Deliver one completion; True when this sweep sent it (False: the event path got there first)."""
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (  # noqa: PLC0415 (boto3-heavy)
+        IdempotencyAlreadyInProgressError,
+    )
+
+    try:
+        reported = deliver_once(completion_report(completion, job), context, clock)
+    except IdempotencyAlreadyInProgressError:
+        # The notifier is delivering this very completion right now: it is not missed.
+        return False
+    emit(reported.metrics, stage=reported.report.stage, job_queue=reported.report.job_queue_name)
+    if not reported.duplicate:
+        logger.warning(
+            "completion reported by the sweep: its event never reached the notifier",
+            extra={
+                "decision": "reconciled",
+                "jobId": job.job_id,
+                "jobQueue": queue_name(sweep.job_queue_arn),
+                "status": job.status,
+                "deliveries": reported.deliveries,
+            },
+        )
+    return not reported.duplicate
+
+
+def _worth_describing(summary: Mapping[str, Any], job_queue_arn: str, window_start_ms: int) -> bool:
+    """What the summary alone rules out: children and nodes, other statuses, other job definitions, jobs
+    created before the window. Whether it is an array parent at all, DescribeJobs says (summaries of
+    emulators may lack `arrayProperties`)."""
+    job_id, status = summary.get("jobId"), summary.get("status")
+    array = summary.get("arrayProperties") or {}
+    if not isinstance(job_id, str) or ":" in job_id or "#" in job_id or array.get("index") is not None:
+        return False
+    if status not in sweep_settings().notify_statuses or _created_ms(summary) < window_start_ms:
+        return False
+    definition = summary.get("jobDefinition")
+    return not isinstance(definition, str) or _definition_in_scope(definition)
+
+
+def _reportable(job: JobDetail, job_queue_arn: str) -> bool:
+    """The same scope the rule and the notifier apply to an event's job."""
+    return (
+        is_finished_parent(job)
+        and job.job_queue == job_queue_arn
+        and job.status in sweep_settings().notify_statuses
+        and _definition_in_scope(job.job_definition)
+    )
+
+
+def _definition_in_scope(job_definition_arn: str) -> bool:
+    prefixes = sweep_settings().job_definition_arn_prefixes
+    return not prefixes or any(job_definition_arn.startswith(f"{prefix}:") for prefix in prefixes)
+
+
+def _created_ms(summary: Mapping[str, Any]) -> int:
+    created = summary.get("createdAt")
+    return created if isinstance(created, int) else 0
+
+
+# --------------------------------------------------------------------------------------------------
+# Where the last sweep stopped, one item per queue in the idempotency table
+
+
+def _cursor_key(job_queue_arn: str) -> dict[str, Any]:
+    return {"id": {"S": f"{CURSOR_KEY_PREFIX}{job_queue_arn}"}}
+
+
+def _load_cursor(job_queue_arn: str) -> int | None:
+    item = (
+        client("dynamodb")
+        .get_item(TableName=settings().idempotency_table, Key=_cursor_key(job_queue_arn), ConsistentRead=True)
+        .get("Item")
+    )
+    return int(item["resumeBelowMs"]["N"]) if item and "resumeBelowMs" in item else None
+
+
+def _save_cursor(job_queue_arn: str, resume_below_ms: int | None, window_start_ms: int) -> None:
+    table = settings().idempotency_table
+    if resume_below_ms is None:
+        client("dynamodb").delete_item(TableName=table, Key=_cursor_key(job_queue_arn))
+        return
+    # Expires with the window it belongs to (the table's TTL attribute), should sweeps stop altogether.
+    expiration = (int(clock() * 1000) + (int(clock() * 1000) - window_start_ms)) // 1000
+    client("dynamodb").put_item(
+        TableName=table,
+        Item={
+            **_cursor_key(job_queue_arn),
+            "resumeBelowMs": {"N": str(resume_below_ms)},
+            "expiration": {"N": str(expiration)},
+        },
+    )
+
+
+def _log(sweep: QueueSweep) -> None:
+    summary = {"decision": "swept", **sweep.to_json()}
+    if sweep.stopped_early:
+        logger.warning("sweep stopped early: its budget is spent, the next sweep continues below", extra=summary)
+    else:
+        logger.info("sweep done", extra=summary)

@@ -1,0 +1,86 @@
+"""The reconciliation sweep's contract: its environment (validated, naming the variable), the limits the
+component and the handler share, and the switch that turns it off."""
+
+from __future__ import annotations
+
+import pytest
+
+from batch_array_notify import reconcile as component
+from batch_array_notify import validation
+from batch_array_notify.args import DEFAULTS
+from batch_array_notify.handler import settings as handler_settings
+from batch_array_notify.handler.delivery import IDEMPOTENCY_EXPIRY_SECONDS
+from batch_array_notify.handler.settings import SettingsError, SweepSettings, sweep_settings
+from tests.support import ALARM, FUNCTION, JOB_DEF, ROLE
+from tests.unit.test_component_wiring import plan_pipelines
+
+PREFIX = "arn:aws:batch:eu-west-1:123456789012:job-definition/render"
+
+
+@pytest.fixture
+def environment(monkeypatch):
+    for name in ("JOB_DEFINITION_ARN_PREFIXES", "RECONCILE_LOOKBACK_HOURS", "NOTIFY_STATUSES"):
+        monkeypatch.delenv(name, raising=False)
+    sweep_settings.cache_clear()
+    yield monkeypatch
+    sweep_settings.cache_clear()
+
+
+def test_defaults_any_definition_a_day_back_both_statuses(environment):
+    assert sweep_settings() == SweepSettings((), 24, ("SUCCEEDED", "FAILED"))
+
+
+def test_reads_the_component_s_variables(environment):
+    environment.setenv("JOB_DEFINITION_ARN_PREFIXES", f"{PREFIX},{PREFIX}-2")
+    environment.setenv("RECONCILE_LOOKBACK_HOURS", "168")
+    environment.setenv("NOTIFY_STATUSES", "FAILED")
+
+    assert sweep_settings() == SweepSettings((PREFIX, f"{PREFIX}-2"), 168, ("FAILED",))
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("RECONCILE_LOOKBACK_HOURS", "169"),
+        ("RECONCILE_LOOKBACK_HOURS", "0"),
+        ("RECONCILE_LOOKBACK_HOURS", "a day"),
+        ("JOB_DEFINITION_ARN_PREFIXES", f"{PREFIX}:3"),
+        ("NOTIFY_STATUSES", "RUNNING"),
+    ],
+)
+def test_a_bad_value_names_its_variable(environment, name, value):
+    environment.setenv(name, value)
+
+    with pytest.raises(SettingsError, match=name):
+        sweep_settings()
+
+
+def test_component_and_handler_share_the_lookback_limit_the_idempotency_window_sets():
+    hours = IDEMPOTENCY_EXPIRY_SECONDS // 3600
+    assert validation.MAX_RECONCILE_LOOKBACK_HOURS == handler_settings.MAX_RECONCILE_LOOKBACK_HOURS == hours
+    assert DEFAULTS["reconcile_lookback_hours"] == handler_settings.DEFAULT_RECONCILE_LOOKBACK_HOURS
+    assert component.SWEEP_ENTRY == "handler.reconcile.handler"
+
+
+def test_zero_turns_the_sweep_off_and_declares_nothing_of_it():
+    plan = plan_pipelines(("on", {}), ("off", {"reconcile_every_minutes": 0}))
+    names = {(r.type, r.name) for r in plan.resources}
+
+    assert (FUNCTION, "on-sweep") in names
+    assert (ALARM, "on-reconciled-alarm") in names
+    assert not [name for _, name in names if name.startswith("off-sweep") or name == "off-reconciled-alarm"]
+    assert (ROLE, "off-notifier") in names
+
+
+def test_the_schedule_and_the_lookback_follow_the_arguments():
+    plan = plan_pipelines(("every", {"reconcile_every_minutes": 15, "reconcile_lookback_hours": 48}))
+
+    schedule = plan.named("aws:scheduler/schedule:Schedule", "every-sweep")
+    variables = plan.named(FUNCTION, "every-sweep").inputs["environment"]["variables"]
+    notifier = plan.named(FUNCTION, "every-notifier").inputs["environment"]["variables"]
+    assert schedule.inputs["scheduleExpression"] == "rate(15 minutes)"
+    assert variables["RECONCILE_LOOKBACK_HOURS"] == "48"
+    assert variables["NOTIFY_STATUSES"] == "SUCCEEDED,FAILED"
+    # The pipeline's own job definition, every revision: the rule's scope.
+    assert variables["JOB_DEFINITION_ARN_PREFIXES"] == plan.one(JOB_DEF).state["arnPrefix"]
+    assert {key: value for key, value in variables.items() if key in notifier} == notifier
