@@ -40,6 +40,7 @@ from .downstream import (
     DownstreamSettings,
 )
 from .event_pattern import TERMINAL_STATUSES, completion_rule_queue_groups
+from .handler.settings import MAX_RECONCILE_LOOKBACK_HOURS
 from .notifier import NotifierSettings, job_queue_arns_variable
 from .reconcile import MAX_EVERY_MINUTES, MIN_EVERY_MINUTES, ReconcileSettings
 from .reliability import STUCK_JOB_REASONS, ReliabilitySettings
@@ -350,11 +351,6 @@ def _options(given: dict[str, Any], get: Callable[[str], Any]) -> ResolvedOption
         chat=_chat(given),
         reconcile=_reconcile(get),
     )
-
-
-#: The sweep looks back at most as long as an idempotency record lives (handler/delivery.py, 7 days):
-#: an older completion may have lost its record and would be reported a second time.
-MAX_RECONCILE_LOOKBACK_HOURS = 7 * 24
 
 
 def _reconcile(get: Callable[[str], Any]) -> ReconcileSettings | None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .aws import client
 from .chat import chat_message
 from .report import CompletionReport, sns_message
-from .settings import settings
+from .settings import IDEMPOTENCY_EXPIRY_SECONDS, settings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
@@ -28,9 +28,6 @@ if TYPE_CHECKING:
 
 Sink = Callable[[CompletionReport], dict[str, Any]]
 
-#: Batch retries event delivery for 24 h and Lambda keeps async events for up to 6 h; a week leaves a
-#: wide margin (one small item per array job) before a late duplicate could notify again.
-IDEMPOTENCY_EXPIRY_SECONDS = 7 * 24 * 3600
 #: Fields of the report (as `dataclasses.asdict`) that identify a completion.
 IDEMPOTENCY_KEY_JMESPATH = "[job_id, status]"
 

@@ -14,9 +14,14 @@ from dataclasses import dataclass
 DEFAULT_MAX_FAILED_DETAILS = 20
 _JOB_QUEUE_ARN = re.compile(r"^arn:aws[a-z-]*:batch:[a-z0-9-]+:\d{12}:job-queue/[\w-]{1,128}$")
 _JOB_DEFINITION_ARN_PREFIX = re.compile(r"^arn:aws[a-z-]*:batch:[a-z0-9-]+:\d{12}:job-definition/[\w-]{1,128}$")
-#: The sweep looks back at most as far as an idempotency record lives (7 days): older completions could
-#: have lost their record and would be reported twice.
-MAX_RECONCILE_LOOKBACK_HOURS = 7 * 24
+#: How long a completion's idempotency record lives. Batch retries event delivery for 24 h and Lambda
+#: keeps async events for up to 6 h; a week leaves a wide margin (one small item per array job) before a
+#: late duplicate could notify again. Here, not in delivery.py, so that tools (redrive) and the component
+#: read it without importing the handler's dependencies.
+IDEMPOTENCY_EXPIRY_SECONDS = 7 * 24 * 3600
+#: The sweep looks back at most as far as an idempotency record lives: older completions could have lost
+#: their record and would be reported twice.
+MAX_RECONCILE_LOOKBACK_HOURS = IDEMPOTENCY_EXPIRY_SECONDS // 3600
 DEFAULT_RECONCILE_LOOKBACK_HOURS = 24
 TERMINAL_STATUSES = ("SUCCEEDED", "FAILED")
 #: DescribeJobs accepts at most 100 job ids per call; the detail budget is one such call.

@@ -58,7 +58,7 @@ from typing import Any, Final, TextIO
 import boto3  # type: ignore[import-untyped]  # boto3 ships no type information
 from botocore.config import Config  # type: ignore[import-untyped]
 
-from batch_array_notify.handler.delivery import IDEMPOTENCY_EXPIRY_SECONDS
+from batch_array_notify.handler.settings import IDEMPOTENCY_EXPIRY_SECONDS
 from tools.aws_errors import exit_on_aws_environment_errors
 from tools.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
 from tools.kept_failures import KeptEvent, Unreplayable, read_kept

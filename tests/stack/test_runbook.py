@@ -11,7 +11,7 @@ import pytest
 from batch_array_notify import runbook
 from batch_array_notify.args import DEFAULTS
 from batch_array_notify.handler import reconcile as sweep
-from batch_array_notify.handler.delivery import IDEMPOTENCY_EXPIRY_SECONDS
+from batch_array_notify.handler.settings import IDEMPOTENCY_EXPIRY_SECONDS
 from batch_array_notify.reliability import ALARM_PERIOD_SECONDS
 from tests.support import ALARM, FUNCTION, RULE
 

@@ -9,8 +9,7 @@ from batch_array_notify import reconcile as component
 from batch_array_notify import validation
 from batch_array_notify.args import DEFAULTS
 from batch_array_notify.handler import settings as handler_settings
-from batch_array_notify.handler.delivery import IDEMPOTENCY_EXPIRY_SECONDS
-from batch_array_notify.handler.settings import SettingsError, SweepSettings, sweep_settings
+from batch_array_notify.handler.settings import IDEMPOTENCY_EXPIRY_SECONDS, SettingsError, SweepSettings, sweep_settings
 from tests.support import ALARM, FUNCTION, JOB_DEF, ROLE
 from tests.unit.test_component_wiring import plan_pipelines
 

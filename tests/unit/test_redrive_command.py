@@ -12,7 +12,7 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-from batch_array_notify.handler.delivery import IDEMPOTENCY_EXPIRY_SECONDS
+from batch_array_notify.handler.settings import IDEMPOTENCY_EXPIRY_SECONDS
 from tools import redrive
 from tools.redrive import Invocation, Outcome, Redrive, exit_code, judge, lambda_invoker, main
 
