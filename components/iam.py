@@ -20,14 +20,14 @@ EC2_INSTANCE_POLICY = "policy/service-role/AmazonEC2ContainerServiceforEC2Role"
 ECS_TASK_EXECUTION_POLICY = "policy/service-role/AmazonECSTaskExecutionRolePolicy"
 
 
-def assume_role_policy(service: str) -> PolicyDocument:
-    """Trust policy letting one AWS service principal assume the role."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"},
-        ],
-    }
+def assume_role_policy(service: str, source_account: str | None = None) -> PolicyDocument:
+    """Trust policy letting one AWS service principal assume the role; with `source_account`, only on
+    behalf of that account (the confused-deputy guard of services that act for other accounts' resources,
+    such as EventBridge Scheduler)."""
+    statement: Statement = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    if source_account is not None:
+        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
+    return {"Version": "2012-10-17", "Statement": [statement]}
 
 
 def write_logs_statement(log_group_arn: str) -> Statement:

@@ -118,7 +118,10 @@ def sweep(
     )
     scheduler_role = aws.iam.Role(
         f"{name}-sweep-schedule",
-        assume_role_policy=pulumi.Output.json_dumps(iam.assume_role_policy(SCHEDULER_SERVICE)),
+        # Only schedules of this account may use the role (Scheduler's confused-deputy guidance).
+        assume_role_policy=aws.get_caller_identity_output(
+            opts=pulumi.InvokeOutputOptions(parent=parent)
+        ).account_id.apply(lambda account: json.dumps(iam.assume_role_policy(SCHEDULER_SERVICE, account))),
         tags=tags,
         opts=child,
     )

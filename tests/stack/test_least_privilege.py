@@ -10,8 +10,8 @@ from pathlib import Path
 import parliament
 import pytest
 
-from tests.support import IDENTITY_POLICIES, POLICY_INPUTS, policy_documents
-from tools.program import Plan
+from tests.support import IDENTITY_POLICIES, POLICY_INPUTS, ROLE, policy_documents
+from tools.program import MOCK_ACCOUNT, Plan
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The stages, and dev with a Slack and a Teams channel (its chat role and the notifier's chat grant).
@@ -110,3 +110,17 @@ def test_the_chat_plan_has_the_chat_role_in_the_checked_documents(plans):
     names = {(kind, name) for kind, name, _ in policy_documents(plans["dev-chat"])}
     assert ("aws:iam/role:Role", "batch-array-notify-chat") in names
     assert ("aws:iam/rolePolicy:RolePolicy", "batch-array-notify-chat") in names
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod", "attach"])
+def test_only_this_accounts_schedules_may_use_the_sweeps_schedule_role(plans, stage):
+    """EventBridge Scheduler acts for whichever account names the role: the trust policy says which."""
+    (role,) = [
+        resource
+        for resource in plans[stage].resources
+        if resource.type == ROLE and resource.name.endswith("-sweep-schedule")
+    ]
+    (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+
+    assert statement["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": MOCK_ACCOUNT}}
