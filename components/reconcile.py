@@ -22,7 +22,7 @@ from . import iam, runbook
 from .completion_bus import put_events_policy
 from .metric_names import NAMESPACE, RECONCILED_COMPLETIONS, pipeline_dimensions
 from .notifier import Notifier, NotifierSettings, handler_function
-from .reliability import _alarm
+from .reliability import metric_alarm
 
 SWEEP_ENTRY = "handler.reconcile.handler"
 SCHEDULER_SERVICE = "scheduler.amazonaws.com"
@@ -146,7 +146,7 @@ def sweep(
     )
     # The sweep counts under the notifier's home queue (the first), like IgnoredEvents: one alarm sees all.
     dimensions: Any = pulumi.Output.from_input(home_queue_name).apply(lambda queue: pipeline_dimensions(stage, queue))
-    alarm = _alarm(
+    alarm = metric_alarm(
         f"{name}-reconciled-alarm",
         runbook.alarm_description(
             "The reconciliation sweep reported finished array jobs whose completion event never reached the "

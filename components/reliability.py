@@ -225,7 +225,7 @@ def queue_blocked_rule(
     return rule, target
 
 
-def _alarm(
+def metric_alarm(
     name: str,
     description: str,
     namespace: str,
@@ -274,7 +274,7 @@ def alarms(
         suffix: str, what: str, section: str, namespace: str, metric: str, statistic: str, dimensions: Any
     ) -> Any:
         description = runbook.alarm_description(what, section)
-        return _alarm(
+        return metric_alarm(
             f"{name}-{suffix}", description, namespace, metric, statistic, dimensions, alerts_topic_arn, tags, parent
         )
 
