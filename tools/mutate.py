@@ -42,11 +42,15 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import CodeType, FunctionType, ModuleType
 from typing import Any, Final
 
 import pytest
+
+from tools import mutation_report
+from tools.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 WORK: Final = ROOT / "build" / "mutate"
@@ -63,10 +67,6 @@ TARGETS: Final = {
         for name in ("event_pattern", "validation", "iam")
     },
 }
-TARGET_SCORE: Final = 0.9
-EXIT_OK: Final = 0
-EXIT_BELOW_TARGET: Final = 1
-EXIT_USAGE: Final = 2
 
 # --------------------------------------------------------------------------------------------------
 # Mutants
@@ -578,7 +578,8 @@ def _sources_digest() -> str:
     """What every test's coverage depends on besides its own file: the code, the harnesses, the config."""
     tests = ROOT / "tests"
     helpers = [path for path in tests.rglob("*.py") if not path.name.startswith("test_")]
-    tools = [path for path in (ROOT / "tools").glob("*.py") if path.name != "mutate.py"]
+    # The driver and its report are not code the tests run: editing them keeps the measured coverage.
+    tools = [path for path in (ROOT / "tools").glob("*.py") if path.name not in ("mutate.py", "mutation_report.py")]
     return _digest([*(ROOT / "components").glob("*.py"), *TARGETS.values(), *tools, *helpers])
 
 
@@ -780,50 +781,68 @@ def run_mutants(mutants: Sequence[Mutant], tests: TestMap, jobs: int, timeout_fa
     return outcomes
 
 
-# --------------------------------------------------------------------------------------------------
 # Reporting
 
 
-def table(outcomes: Iterable[Outcome], modules: Sequence[str]) -> list[dict[str, Any]]:
-    """Per module: mutants made, run so far, killed, survived (timeouts included), score of those run."""
-    rows: dict[str, dict[str, Any]] = {
-        module: {"module": str(TARGETS[module].relative_to(ROOT)), "mutants": len(mutants_of(module))}
-        | {"run": 0, "killed": 0, "survived": 0}
-        for module in modules
+def _file(module: str) -> str:
+    return str(TARGETS[module].relative_to(ROOT))
+
+
+def _outcome_record(outcome: Outcome) -> dict[str, Any]:
+    return {
+        **dataclasses.asdict(outcome.mutant),
+        "key": outcome.mutant.key,
+        "status": outcome.status,
+        "seconds": round(outcome.seconds, 1),
+        "cpu": round(outcome.cpu, 1),
+        "tests": outcome.tests,
     }
-    for outcome in outcomes:
-        row = rows[outcome.mutant.module]
-        row["run"] += 1
-        # A timeout is not a kill: on a loaded machine a mutant the tests pass may simply be slow.
-        row["killed" if outcome.status == "killed" else "survived"] += 1
-    for row in rows.values():
-        row["score"] = row["killed"] / row["run"] if row["run"] else 0.0
-    return sorted(rows.values(), key=lambda row: str(row["module"]))
 
 
-def markdown(rows: Sequence[dict[str, Any]]) -> str:
-    lines = [
-        "| module | mutants | run | killed | survived | score |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+def build_report(outcomes: Sequence[Outcome], sessions: Sequence[dict[str, Any]], doc: str) -> dict[str, Any]:
+    """What docs/mutation-report.json holds: per module figures over every target, each survivor, and the
+    sessions (wall time, CPU time, machine load) that produced them."""
+    explained = mutation_report.explained_survivors(doc)
+    survivors = [
+        mutation_report.Survivor(
+            _file(o.mutant.module), o.mutant.line, o.mutant.operator, describe(o.mutant).split("|  ", 1)[1], o.status
+        )
+        for o in outcomes
+        if o.status != "killed"
     ]
-    for r in rows:
-        lines.append(
-            f"| `{r['module']}` | {r['mutants']} | {r['run']} | {r['killed']} | {r['survived']} | {r['score']:.0%} |"
-        )
-    total = {key: sum(r[key] for r in rows) for key in ("mutants", "run", "killed", "survived")}
-    if total["run"]:
-        score = total["killed"] / total["run"]
-        lines.append(
-            f"| all | {total['mutants']} | {total['run']} | {total['killed']} | {total['survived']} | {score:.0%} |"
-        )
-    return "\n".join(lines)
+    explained_per_module: dict[str, int] = defaultdict(int)
+    for survivor in survivors:
+        if survivor.where in explained:
+            explained_per_module[survivor.file] += 1
+    rows = mutation_report.module_rows(
+        {_file(module): len(mutants_of(module)) for module in TARGETS},
+        [(_file(o.mutant.module), o.status) for o in outcomes],
+        explained_per_module,
+    )
+    wall = sum(session["wall_seconds"] for session in sessions)
+    cpu = sum(session["child_cpu_seconds"] for session in sessions)
+    return {
+        "command": "python -m tools.mutate",
+        "target_score": mutation_report.TARGET_SCORE,
+        "modules": rows,
+        "survivors": [dataclasses.asdict(survivor) for survivor in survivors],
+        "sessions": list(sessions),
+        "totals": {
+            "mutants_run": len(outcomes),
+            "wall_minutes": round(wall / 60, 1),
+            "mutants_per_minute": round(len(outcomes) / (wall / 60), 1) if wall else 0.0,
+            "child_cpu_minutes": round(cpu / 60, 1),
+            "cpu_seconds_per_mutant": round(cpu / len(outcomes), 1) if outcomes else 0.0,
+        },
+    }
 
 
 def parser() -> argparse.ArgumentParser:
-    arguments = argparse.ArgumentParser(
-        prog="python -m tools.mutate",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
-        epilog="Exit codes: 0 every module killed at least 90%% of its mutants, 1 some module did not, 2 usage error.",
+    arguments = tool_parser(
+        "python -m tools.mutate",
+        __doc__.split("\n\n")[0] if __doc__ else None,
+        bad_outcome="some module killed less than 90% of its mutants, or not all were run",
+        uses_aws=False,
     )
     arguments.add_argument(
         "--module", action="append", default=[], help="only this module (repeatable), e.g. handler.report"
@@ -838,15 +857,21 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument(
         "--budget",
         type=float,
-        default=20.0,
-        help="seconds of tests (as timed in the coverage run) per mutant, fastest first (default 20)",
+        default=30.0,
+        help="seconds of tests (as timed in the coverage run) per mutant, fastest first (default 30)",
     )
     arguments.add_argument("--list", action="store_true", help="list the mutants and exit")
     arguments.add_argument(
         "--report", action="store_true", help="print the table and survivors of the results so far, run nothing"
     )
     arguments.add_argument(
-        "--survivors", action="store_true", help="re-run only the mutants that survived the last run"
+        "--list-survivors", action="store_true", help="print only the survivors of the results so far, run nothing"
+    )
+    arguments.add_argument(
+        "--survivors", action="store_true", help="run only the mutants no run has killed yet (after adding a test)"
+    )
+    arguments.add_argument(
+        "--fresh", action="store_true", help="forget earlier results and sessions (a full measured run)"
     )
     return arguments
 
@@ -863,72 +888,92 @@ def _chosen_modules(names: Sequence[str]) -> list[str]:
     return chosen
 
 
+def _earlier(results: Path) -> tuple[list[Outcome], list[dict[str, Any]]]:
+    """Earlier runs' outcomes that still match the sources, and the sessions that ran them."""
+    if not results.exists():
+        return [], []
+    stored = json.loads(results.read_text())
+    current = {mutant.key: mutant for module in TARGETS for mutant in mutants_of(module)}
+    kept = [
+        Outcome(current[o["key"]], o["status"], o["seconds"], o["tests"], o.get("cpu", 0.0))
+        for o in stored["outcomes"]
+        if o["key"] in current and current[o["key"]].operator == o["operator"]
+    ]
+    return kept, list(stored.get("sessions", []))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     options = parser().parse_args(argv)
     try:
         modules = _chosen_modules(options.module)
     except SystemExit as error:
         print(error, file=sys.stderr)
-        return EXIT_USAGE
-    mutants = [mutant for module in modules for mutant in mutants_of(module)]
+        return USAGE_ERROR
     results = WORK / "results.json"
+    earlier, sessions = ([], []) if options.fresh else _earlier(results)
+    mutants = [mutant for module in modules for mutant in mutants_of(module)]
     if options.survivors:
-        previous = json.loads(results.read_text()) if results.exists() else {"outcomes": []}
-        killed = {o["key"] for o in previous["outcomes"] if o["status"] == "killed"}
+        killed = {o.mutant.key for o in earlier if o.status == "killed"}
         mutants = [mutant for mutant in mutants if mutant.key not in killed]
     if options.list:
         for mutant in mutants:
             print(describe(mutant))
         print(f"{len(mutants)} mutants")
-        return EXIT_OK
-    started = time.monotonic()
-    if options.report:
-        outcomes: list[Outcome] = []
-    else:
+        return DONE
+    if options.list_survivors:
+        for outcome in earlier:
+            if outcome.status != "killed" and outcome.mutant.module in modules:
+                print(f"{outcome.status:8} {describe(outcome.mutant)}")
+        return DONE
+    outcomes: list[Outcome] = []
+    if not options.report:
+        load_before = os.getloadavg()
+        started = time.monotonic()
         test_map = dataclasses.replace(collect_coverage(options.jobs), budget_seconds=options.budget)
+        coverage_seconds = time.monotonic() - started
+        started = time.monotonic()
         outcomes = run_mutants(mutants, test_map, options.jobs, options.timeout_factor)
-    elapsed = time.monotonic() - started
-    # Earlier runs' results stand for the mutants not run this time (while the sources are the same).
-    current = {mutant.key: mutant for module in TARGETS for mutant in mutants_of(module)}
-    rerun = {outcome.mutant.key for outcome in outcomes}
-    kept = [
-        Outcome(current[o["key"]], o["status"], o["seconds"], o["tests"], o.get("cpu", 0.0))
-        for o in (json.loads(results.read_text())["outcomes"] if results.exists() else [])
-        if o["key"] in current and o["key"] not in rerun and current[o["key"]].operator == o["operator"]
-    ]
-    merged = sorted([*kept, *outcomes], key=lambda o: (o.mutant.module, o.mutant.index))
-    WORK.mkdir(parents=True, exist_ok=True)
-    results.write_text(
-        json.dumps(
+        sessions.append(
             {
-                "outcomes": [
-                    {
-                        **dataclasses.asdict(o.mutant),
-                        "key": o.mutant.key,
-                        "status": o.status,
-                        "seconds": round(o.seconds, 1),
-                        "cpu": round(o.cpu, 1),
-                        "tests": o.tests,
-                    }
-                    for o in merged
-                ],
-            },
-            indent=1,
+                "finished": datetime.now(UTC).strftime("%Y-%m-%dT%H:%MZ"),
+                "modules": [_file(module) for module in modules],
+                "mutants": len(outcomes),
+                "jobs": options.jobs,
+                "budget_seconds": options.budget,
+                "coverage_seconds": round(coverage_seconds),
+                "wall_seconds": round(time.monotonic() - started),
+                "child_cpu_seconds": round(sum(outcome.cpu for outcome in outcomes)),
+                # The load over the last 15 minutes before and after: what the run shared the cores with.
+                "load_15min_before": round(load_before[2], 1),
+                "load_15min_after": round(os.getloadavg()[2], 1),
+            }
         )
+    rerun = {outcome.mutant.key for outcome in outcomes}
+    merged = sorted(
+        [*(o for o in earlier if o.mutant.key not in rerun), *outcomes], key=lambda o: (o.mutant.module, o.mutant.index)
     )
+    WORK.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps({"outcomes": [_outcome_record(o) for o in merged], "sessions": sessions}, indent=1))
+    report = build_report(merged, sessions, mutation_report.TESTING_DOC.read_text())
+    mutation_report.write(report)
     shown = [o for o in merged if o.mutant.module in modules]
     survivors = [o for o in shown if o.status != "killed"]
     print("\nSurvivors:" if survivors else "\nNo survivors.")
     for outcome in survivors:
         print(f"  {outcome.status:8} {describe(outcome.mutant)}")
-    rows = table(shown, modules)
-    cpu = sum(outcome.cpu for outcome in outcomes)
-    print(
-        f"\n{markdown(rows)}\n\nThis run: {len(outcomes)} mutants in {elapsed / 60:.1f} min with {options.jobs} jobs; "
-        f"the children used {cpu / 60:.1f} CPU-minutes ({cpu / 60 / options.jobs:.1f} min on {options.jobs} idle cores)"
-    )
-    complete = all(row["run"] == row["mutants"] for row in rows)
-    return EXIT_OK if complete and all(row["score"] >= TARGET_SCORE for row in rows) else EXIT_BELOW_TARGET
+    rows = [row for row in report["modules"] if row["module"] in {_file(module) for module in modules}]
+    print(f"\n{mutation_report.markdown(rows)}\n")
+    if outcomes:
+        cpu = sum(outcome.cpu for outcome in outcomes)
+        session = sessions[-1]
+        print(
+            f"This run: {len(outcomes)} mutants in {session['wall_seconds'] / 60:.1f} min with {options.jobs} jobs "
+            f"({len(outcomes) / max(session['wall_seconds'], 1) * 60:.1f} mutants/min; load "
+            f"{session['load_15min_before']} -> {session['load_15min_after']}); the children used "
+            f"{cpu / 60:.1f} CPU-minutes ({cpu / 60 / options.jobs:.1f} min on {options.jobs} idle cores)"
+        )
+    print(f"Report: {mutation_report.REPORT.relative_to(ROOT)}")
+    return DONE if mutation_report.passed(rows) else BAD_OUTCOME
 
 
 if __name__ == "__main__":
