@@ -95,3 +95,19 @@ def test_the_record_of_a_completion_is_kept_for_a_week(report, sent, table, lamb
 
     (record,) = boto3.client("dynamodb", region_name=REGION).scan(TableName=table)["Items"]
     assert before + WEEK_SECONDS - 2 <= int(record["expiration"]["N"]) <= time.time() + WEEK_SECONDS + 2
+
+
+def test_a_completion_delivered_before_a_redeployment_is_not_delivered_again_after_it(
+    report, sent, lambda_context, monkeypatch
+):
+    """The function's name may change with a redeployment (a renamed stack or resource); the records of
+    what was delivered must still be found."""
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "notifier-1a2b3c")
+    delivery.deliver(report, lambda_context)
+    reset_handler_caches()  # a new execution environment of the redeployed function
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "notifier-4d5e6f")
+
+    (again,) = delivery.deliver(report, lambda_context)
+
+    assert again.get("duplicate") is True
+    assert sent == [report]
