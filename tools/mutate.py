@@ -555,16 +555,27 @@ class TestMap:
         # which is what asks for a fast test that notices it.
         chosen: set[str] = set()
         spent = 0.0
-        unit_first = sorted(
-            tests, key=lambda test: (not test.startswith("tests/unit/"), self.durations.get(test, 1.0), test)
-        )
-        for test in unit_first:
+        for test in sorted(tests, key=functools.partial(_test_order, mutant.module, self.durations)):
             cost = self.durations.get(test, 1.0)
             if chosen and spent + cost > self.budget_seconds:
                 break
             chosen.add(test)
             spent += cost
         return chosen
+
+
+def _test_order(module: str, durations: dict[str, float], test: str) -> tuple[bool, bool, float, str]:
+    """The module's own test files first (`test_handler_delivery.py` for `handler/delivery.py`): they
+    are the likeliest to notice; then unit tests; then the fastest."""
+    path = test.split("::", maxsplit=1)[0]
+    return (not _mirrors(module, path), not path.startswith("tests/unit/"), durations.get(test, 1.0), test)
+
+
+def _mirrors(module: str, test_file: str) -> bool:
+    """`tests/unit/test_handler_report_rendering.py` mirrors `handler/report.py`; `test_validation_rules.py`
+    mirrors `components/validation.py`."""
+    subject = Path(test_file).stem.removeprefix("test_").removeprefix("handler_")
+    return subject.startswith(module.rsplit(".", maxsplit=1)[1])
 
 
 def _digest(paths: Iterable[Path]) -> str:
@@ -670,7 +681,8 @@ def collect_coverage(workers: int) -> TestMap:
 class _Select:
     """pytest plugin for the child: keep only the chosen tests, whole files in order of their cost."""
 
-    def __init__(self, tests: set[str], durations: dict[str, float]) -> None:
+    def __init__(self, module: str, tests: set[str], durations: dict[str, float]) -> None:
+        self.module = module
         self.tests = tests
         self.durations = durations
         self.failed = False
@@ -682,10 +694,12 @@ class _Select:
             cost[item.nodeid.split("::")[0]] += self.durations.get(item.nodeid, 1.0)
         position = {item.nodeid: n for n, item in enumerate(items)}
 
-        # Unit test files first: a test's own time leaves out the module fixtures an integration file sets up.
-        def order(item: Any) -> tuple[bool, float, str, int]:
+        # The module's own test files, then unit test files: a test's own time leaves out the module
+        # fixtures an integration file sets up.
+        def order(item: Any) -> tuple[bool, bool, float, str, int]:
             path = item.nodeid.split("::")[0]
-            return (not path.startswith("tests/unit/"), cost[path], path, position[item.nodeid])
+            own = _mirrors(self.module, path)
+            return (not own, not path.startswith("tests/unit/"), cost[path], path, position[item.nodeid])
 
         chosen.sort(key=order)
         config.hook.pytest_deselected(items=[item for item in items if item.nodeid not in self.tests])
@@ -716,7 +730,7 @@ def _child(mutant: Mutant, tests: set[str], durations: dict[str, float]) -> int:
         return 101
     files = sorted({test.split("::")[0] for test in tests})
     arguments = [*files, "-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-o", "addopts="]
-    return int(pytest.main(arguments, plugins=[_Select(tests, durations)]))
+    return int(pytest.main(arguments, plugins=[_Select(mutant.module, tests, durations)]))
 
 
 def _preload() -> None:
@@ -755,8 +769,6 @@ def _interrupt(signum: int, frame: Any) -> None:
 def run_mutants(mutants: Sequence[Mutant], tests: TestMap, jobs: int, timeout_factor: float) -> list[Outcome]:
     _preload()
     _precollect({test.split("::")[0] for mutant in mutants for test in tests.tests_for(mutant)})
-    # `kill` of the driver must end its children too (the finally below).
-    signal.signal(signal.SIGTERM, _interrupt)
     outcomes: list[Outcome] = []
     pending = list(mutants)
     running: dict[int, tuple[Mutant, float, float, int]] = {}
@@ -849,6 +861,8 @@ def build_report(outcomes: Sequence[Outcome], sessions: Sequence[dict[str, Any]]
     )
     wall = sum(session["wall_seconds"] for session in sessions)
     cpu = sum(session["child_cpu_seconds"] for session in sessions)
+    # Runs, not mutants: a mutant re-run after a test was added counts once in the outcomes, twice here.
+    runs = sum(session["mutants"] for session in sessions)
     return {
         "command": "python -m tools.mutate",
         "target_score": mutation_report.TARGET_SCORE,
@@ -857,10 +871,11 @@ def build_report(outcomes: Sequence[Outcome], sessions: Sequence[dict[str, Any]]
         "sessions": list(sessions),
         "totals": {
             "mutants_run": len(outcomes),
+            "mutant_runs": runs,
             "wall_minutes": round(wall / 60, 1),
-            "mutants_per_minute": round(len(outcomes) / (wall / 60), 1) if wall else 0.0,
+            "mutants_per_minute": round(runs / (wall / 60), 1) if wall else 0.0,
             "child_cpu_minutes": round(cpu / 60, 1),
-            "cpu_seconds_per_mutant": round(cpu / len(outcomes), 1) if outcomes else 0.0,
+            "cpu_seconds_per_mutant": round(cpu / runs, 1) if runs else 0.0,
             "idle_minutes_on_2_cores": round(cpu / 60 / 2, 1),
             "coverage_minutes": round(sum(session["coverage_seconds"] for session in sessions) / 60, 1),
             "mean_load": round(sum(o.load for o in outcomes) / len(outcomes), 1) if outcomes else 0.0,
@@ -946,6 +961,9 @@ def _earlier(results: Path) -> tuple[list[Outcome], list[dict[str, Any]]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = parser().parse_args(argv)
+    # `kill` of the driver must end its children too: the coverage run's pytest (`subprocess.run` kills it
+    # on the way out) and the mutants' children (`run_mutants` kills them).
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         modules = _chosen_modules(options.module)
     except SystemExit as error:
@@ -972,7 +990,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not options.report:
         load_before = os.getloadavg()
         started = time.monotonic()
-        test_map = dataclasses.replace(collect_coverage(options.jobs), budget_seconds=options.budget)
+        try:
+            test_map = dataclasses.replace(collect_coverage(options.jobs), budget_seconds=options.budget)
+        except KeyboardInterrupt:
+            print("interrupted during the coverage run; no mutant was run", file=sys.stderr)
+            return BAD_OUTCOME
         coverage_seconds = time.monotonic() - started
         started = time.monotonic()
         outcomes = run_mutants(mutants, test_map, options.jobs, options.timeout_factor)

@@ -18,8 +18,10 @@ REPORT: Final = ROOT / "docs" / "mutation-report.json"
 TESTING_DOC: Final = ROOT / "docs" / "testing.md"
 #: A module passes when at least this share of its mutants is killed (equivalent survivors count against it).
 TARGET_SCORE: Final = 0.9
-#: The heading of the list of explained survivors in docs/testing.md; it ends at the next heading.
+#: The heading of the list of survivors explained as equivalent in docs/testing.md; it ends at the next heading.
 EXPLAINED_HEADING: Final = "### Surviving mutants, each explained"
+#: The heading of the list of survivors that are not equivalent: each a missing test, named until it is written.
+OPEN_HEADING: Final = "### Surviving mutants still to kill"
 #: An explained survivor: "- `handler/scope.py:87` `False -> True`: why it cannot change behaviour".
 _EXPLAINED = re.compile(r"^- `(?P<file>[\w/.]+\.py):(?P<line>\d+)` `(?P<operator>[^`]+)`")
 
@@ -37,9 +39,10 @@ class Survivor:
         return (self.file, self.line, self.operator)
 
 
-def explained_survivors(doc: str) -> set[tuple[str, int, str]]:
-    """(file, line, operator) of each survivor docs/testing.md explains as equivalent."""
-    _, found, rest = doc.partition(EXPLAINED_HEADING)
+def explained_survivors(doc: str, heading: str = EXPLAINED_HEADING) -> set[tuple[str, int, str]]:
+    """(file, line, operator) of each survivor listed under `heading` in docs/testing.md (by default, those
+    explained as equivalent)."""
+    _, found, rest = doc.partition(heading)
     if not found:
         return set()
     section = re.split(r"^#", rest, maxsplit=1, flags=re.MULTILINE)[0]
@@ -86,9 +89,23 @@ def markdown(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def summary(report: dict[str, Any]) -> str:
+    """The cost sentence docs/testing.md shows (a test keeps it equal to the report)."""
+    totals = report["totals"]
+    return (
+        f"{totals['mutants_run']} mutants run ({totals['mutant_runs']} runs, counting re-runs after a test was "
+        f"added) in {len(report['sessions'])} sessions of the driver: {totals['wall_minutes']} minutes of wall "
+        f"time ({totals['mutants_per_minute']} mutant runs a minute) "
+        f"at a mean load of {totals['mean_load']} on the 2 shared cores, plus {totals['coverage_minutes']} minutes "
+        f"for the coverage run. The children used {totals['child_cpu_minutes']} CPU-minutes "
+        f"({totals['cpu_seconds_per_mutant']} s a run), that is {totals['idle_minutes_on_2_cores']} minutes "
+        "on 2 idle cores."
+    )
+
+
 def _percent(share: float) -> str:
     # Floored, so 89.96% never shows as the 90% it does not reach.
-    return f"{int(share * 1000) / 10:.1f}%"
+    return f"{int(round(share * 1000, 6)) / 10:.1f}%"
 
 
 def passed(rows: Iterable[dict[str, Any]]) -> bool:

@@ -111,3 +111,39 @@ def test_a_completion_delivered_before_a_redeployment_is_not_delivered_again_aft
 
     assert again.get("duplicate") is True
     assert sent == [report]
+
+
+@pytest.mark.parametrize("sink", [delivery.publish_to_sns, delivery.publish_to_chat])
+def test_each_sns_sink_names_itself_and_the_message_it_published(report, table, sink, monkeypatch):
+    """What the decision log's `deliveries` shows operators: which sink, and SNS's id of the message."""
+    sns = boto3.client("sns", region_name=REGION)
+    monkeypatch.setenv("TOPIC_ARN", sns.create_topic(Name="completions")["TopicArn"])
+    monkeypatch.setenv("CHAT_TOPIC_ARN", sns.create_topic(Name="chat")["TopicArn"])
+    reset_handler_caches()
+
+    result = sink(report)
+
+    assert sorted(result) == ["messageId", "sink"]
+    assert result["sink"] == {"publish_to_sns": "sns", "publish_to_chat": "chat"}[sink.__name__]
+    assert len(result["messageId"]) == 36  # SNS message ids are UUIDs
+
+
+def test_a_completion_being_delivered_is_claimed_only_until_the_invocation_would_time_out(
+    report, table, lambda_context, monkeypatch
+):
+    """If the invocation times out mid-delivery, Lambda's retry must find the claim lapsed, not blocked for
+    the record's week: the claim ends with the invocation's remaining time (60 s in this context)."""
+    claims: list[dict[str, Any]] = []
+
+    def publish_to_sns(report: CompletionReport) -> dict[str, Any]:
+        claims.extend(boto3.client("dynamodb", region_name=REGION).scan(TableName=table)["Items"])
+        return {"sink": "sns", "messageId": "message-1"}
+
+    monkeypatch.setattr(delivery, "SINKS", (publish_to_sns,))
+    before_ms = time.time() * 1000
+
+    delivery.deliver(report, lambda_context)
+
+    (claim,) = claims
+    assert claim["status"]["S"] == "INPROGRESS"
+    assert before_ms + 60_000 - 2_000 <= int(claim["in_progress_expiration"]["N"]) <= time.time() * 1000 + 60_000
