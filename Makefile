@@ -55,7 +55,7 @@ bench: $(INSTALLED)
 	$(BIN)/python -m benchmarks.handler_bench
 	$(BIN)/python -m benchmarks.rehearse_bench
 
-## mutate: mutation testing of handler/ and the component's pattern, validation and IAM (about 30 min; not in CI)
+## mutate: mutation testing of handler/ and the component's pattern, validation and IAM (not in CI; docs/testing.md has its cost)
 mutate: $(INSTALLED)
 	$(BIN)/python -m tools.mutate
 

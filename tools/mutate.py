@@ -42,12 +42,15 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import CodeType, FunctionType, ModuleType
 from typing import Any, Final
 
 import pytest
 
+from tools import mutation_report
+from tools.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
 from tools.program import forget_plans
 
 ROOT: Final = Path(__file__).resolve().parent.parent
@@ -65,10 +68,6 @@ TARGETS: Final = {
         for name in ("event_pattern", "validation", "iam")
     },
 }
-TARGET_SCORE: Final = 0.9
-EXIT_OK: Final = 0
-EXIT_BELOW_TARGET: Final = 1
-EXIT_USAGE: Final = 2
 
 # --------------------------------------------------------------------------------------------------
 # Mutants
@@ -557,16 +556,27 @@ class TestMap:
         # which is what asks for a fast test that notices it.
         chosen: set[str] = set()
         spent = 0.0
-        unit_first = sorted(
-            tests, key=lambda test: (not test.startswith("tests/unit/"), self.durations.get(test, 1.0), test)
-        )
-        for test in unit_first:
+        for test in sorted(tests, key=functools.partial(_test_order, mutant.module, self.durations)):
             cost = self.durations.get(test, 1.0)
             if chosen and spent + cost > self.budget_seconds:
                 break
             chosen.add(test)
             spent += cost
         return chosen
+
+
+def _test_order(module: str, durations: dict[str, float], test: str) -> tuple[bool, bool, float, str]:
+    """The module's own test files first (`test_handler_delivery.py` for `handler/delivery.py`): they
+    are the likeliest to notice; then unit tests; then the fastest."""
+    path = test.split("::", maxsplit=1)[0]
+    return (not _mirrors(module, path), not path.startswith("tests/unit/"), durations.get(test, 1.0), test)
+
+
+def _mirrors(module: str, test_file: str) -> bool:
+    """`tests/unit/test_handler_report_rendering.py` mirrors `handler/report.py`; `test_validation_rules.py`
+    mirrors `components/validation.py`."""
+    subject = Path(test_file).stem.removeprefix("test_").removeprefix("handler_")
+    return subject.startswith(module.rsplit(".", maxsplit=1)[1])
 
 
 def _digest(paths: Iterable[Path]) -> str:
@@ -580,12 +590,18 @@ def _sources_digest() -> str:
     """What every test's coverage depends on besides its own file: the code, the harnesses, the config."""
     tests = ROOT / "tests"
     helpers = [path for path in tests.rglob("*.py") if not path.name.startswith("test_")]
-    tools = [path for path in (ROOT / "tools").glob("*.py") if path.name != "mutate.py"]
+    # The driver and its report are not code the tests run: editing them keeps the measured coverage.
+    tools = [path for path in (ROOT / "tools").glob("*.py") if path.name not in ("mutate.py", "mutation_report.py")]
     return _digest([*(ROOT / "components").glob("*.py"), *TARGETS.values(), *tools, *helpers])
 
 
+#: The test of this driver's own report: it runs no target, and the report it checks changes during a run.
+REPORT_TEST: Final = "tests/unit/test_mutation_report.py"
+
+
 def _test_files() -> dict[str, str]:
-    return {str(path.relative_to(ROOT)): _digest([path]) for path in (ROOT / "tests").rglob("test_*.py")}
+    files = {str(path.relative_to(ROOT)): _digest([path]) for path in (ROOT / "tests").rglob("test_*.py")}
+    return {path: digest for path, digest in files.items() if path != REPORT_TEST}
 
 
 def _run_under_coverage(files: Sequence[str], workers: int) -> tuple[dict[str, dict[int, set[str]]], dict[str, float]]:
@@ -593,7 +609,10 @@ def _run_under_coverage(files: Sequence[str], workers: int) -> tuple[dict[str, d
     prefix = WORK / "coverage"
     for stale in WORK.glob("coverage*"):
         stale.unlink()
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "tools.mutate", "-n", str(workers), *files]
+    command = [
+        *(sys.executable, "-m", "pytest", "-q", "-p", "tools.mutate", "-n", str(workers), "--ignore", REPORT_TEST),
+        *files,
+    ]
     print(f"coverage: {len(files) or 'all'} test files with per-test contexts", flush=True)
     started = time.monotonic()
     result = subprocess.run(command, cwd=ROOT, env={**os.environ, "MUTATE_COVERAGE_OUTPUT": str(prefix)}, check=False)
@@ -663,7 +682,8 @@ def collect_coverage(workers: int) -> TestMap:
 class _Select:
     """pytest plugin for the child: keep only the chosen tests, whole files in order of their cost."""
 
-    def __init__(self, tests: set[str], durations: dict[str, float]) -> None:
+    def __init__(self, module: str, tests: set[str], durations: dict[str, float]) -> None:
+        self.module = module
         self.tests = tests
         self.durations = durations
         self.failed = False
@@ -675,10 +695,12 @@ class _Select:
             cost[item.nodeid.split("::")[0]] += self.durations.get(item.nodeid, 1.0)
         position = {item.nodeid: n for n, item in enumerate(items)}
 
-        # Unit test files first: a test's own time leaves out the module fixtures an integration file sets up.
-        def order(item: Any) -> tuple[bool, float, str, int]:
+        # The module's own test files, then unit test files: a test's own time leaves out the module
+        # fixtures an integration file sets up.
+        def order(item: Any) -> tuple[bool, bool, float, str, int]:
             path = item.nodeid.split("::")[0]
-            return (not path.startswith("tests/unit/"), cost[path], path, position[item.nodeid])
+            own = _mirrors(self.module, path)
+            return (not own, not path.startswith("tests/unit/"), cost[path], path, position[item.nodeid])
 
         chosen.sort(key=order)
         config.hook.pytest_deselected(items=[item for item in items if item.nodeid not in self.tests])
@@ -693,6 +715,8 @@ class Outcome:
     tests: int
     #: CPU seconds the child used (user + system): what the run costs on an idle machine.
     cpu: float = 0.0
+    #: The machine's 1-minute load average when it finished (the cores are shared with other work).
+    load: float = dataclasses.field(default_factory=lambda: os.getloadavg()[0])
 
 
 def _child(mutant: Mutant, tests: set[str], durations: dict[str, float]) -> int:
@@ -709,7 +733,7 @@ def _child(mutant: Mutant, tests: set[str], durations: dict[str, float]) -> int:
         return 101
     files = sorted({test.split("::")[0] for test in tests})
     arguments = [*files, "-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-o", "addopts="]
-    return int(pytest.main(arguments, plugins=[_Select(tests, durations)]))
+    return int(pytest.main(arguments, plugins=[_Select(mutant.module, tests, durations)]))
 
 
 def _preload() -> None:
@@ -725,14 +749,29 @@ def _preload() -> None:
         importlib.import_module(module)
 
 
+def _precollect(files: Iterable[str]) -> None:
+    """Collect the test files once in the parent: their modules and conftests stay imported, so each
+    child's pytest finds them in `sys.modules` (about half of a unit-test child's CPU time is collection)."""
+    saved = os.dup(1), os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    try:
+        pytest.main([*sorted(files), "--collect-only", "-q", "-p", "no:cacheprovider", "-o", "addopts="])
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for descriptor in (*saved, devnull):
+            os.close(descriptor)
+
+
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
 def run_mutants(mutants: Sequence[Mutant], tests: TestMap, jobs: int, timeout_factor: float) -> list[Outcome]:
     _preload()
-    # `kill` of the driver must end its children too (the finally below).
-    signal.signal(signal.SIGTERM, _interrupt)
+    _precollect({test.split("::")[0] for mutant in mutants for test in tests.tests_for(mutant)})
     outcomes: list[Outcome] = []
     pending = list(mutants)
     running: dict[int, tuple[Mutant, float, float, int]] = {}
@@ -784,53 +823,81 @@ def run_mutants(mutants: Sequence[Mutant], tests: TestMap, jobs: int, timeout_fa
     return outcomes
 
 
-# --------------------------------------------------------------------------------------------------
 # Reporting
 
 
-def table(outcomes: Iterable[Outcome], modules: Sequence[str]) -> list[dict[str, Any]]:
-    """Per module: mutants made, run so far, killed, survived (timeouts included), score of those run."""
-    rows: dict[str, dict[str, Any]] = {
-        module: {"module": str(TARGETS[module].relative_to(ROOT)), "mutants": len(mutants_of(module))}
-        | {"run": 0, "killed": 0, "survived": 0}
-        for module in modules
+def _file(module: str) -> str:
+    return str(TARGETS[module].relative_to(ROOT))
+
+
+def _outcome_record(outcome: Outcome) -> dict[str, Any]:
+    return {
+        **dataclasses.asdict(outcome.mutant),
+        "key": outcome.mutant.key,
+        "status": outcome.status,
+        "seconds": round(outcome.seconds, 1),
+        "cpu": round(outcome.cpu, 1),
+        "load": round(outcome.load, 1),
+        "tests": outcome.tests,
     }
-    for outcome in outcomes:
-        row = rows[outcome.mutant.module]
-        row["run"] += 1
-        # A timeout is not a kill: on a loaded machine a mutant the tests pass may simply be slow.
-        row["killed" if outcome.status == "killed" else "survived"] += 1
-    for row in rows.values():
-        row["score"] = row["killed"] / row["run"] if row["run"] else 0.0
-    return sorted(rows.values(), key=lambda row: str(row["module"]))
 
 
-def markdown(rows: Sequence[dict[str, Any]]) -> str:
-    lines = [
-        "| module | mutants | run | killed | survived | score |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+def build_report(outcomes: Sequence[Outcome], sessions: Sequence[dict[str, Any]], doc: str) -> dict[str, Any]:
+    """What docs/mutation-report.json holds: per module figures over every target, each survivor, and the
+    sessions (wall time, CPU time, machine load) that produced them."""
+    explained = mutation_report.explained_survivors(doc)
+    survivors = [
+        mutation_report.Survivor(
+            _file(o.mutant.module), o.mutant.line, o.mutant.operator, describe(o.mutant).split("|  ", 1)[1], o.status
+        )
+        for o in outcomes
+        if o.status != "killed"
     ]
-    for r in rows:
-        lines.append(
-            f"| `{r['module']}` | {r['mutants']} | {r['run']} | {r['killed']} | {r['survived']} | {r['score']:.0%} |"
-        )
-    total = {key: sum(r[key] for r in rows) for key in ("mutants", "run", "killed", "survived")}
-    if total["run"]:
-        score = total["killed"] / total["run"]
-        lines.append(
-            f"| all | {total['mutants']} | {total['run']} | {total['killed']} | {total['survived']} | {score:.0%} |"
-        )
-    return "\n".join(lines)
+    explained_per_module: dict[str, int] = defaultdict(int)
+    for survivor in survivors:
+        if survivor.where in explained:
+            explained_per_module[survivor.file] += 1
+    rows = mutation_report.module_rows(
+        {_file(module): len(mutants_of(module)) for module in TARGETS},
+        [(_file(o.mutant.module), o.status) for o in outcomes],
+        explained_per_module,
+    )
+    wall = sum(session["wall_seconds"] for session in sessions)
+    cpu = sum(session["child_cpu_seconds"] for session in sessions)
+    # Runs, not mutants: a mutant re-run after a test was added counts once in the outcomes, twice here.
+    runs = sum(session["mutants"] for session in sessions)
+    return {
+        "command": "python -m tools.mutate",
+        "target_score": mutation_report.TARGET_SCORE,
+        "modules": rows,
+        "survivors": [dataclasses.asdict(survivor) for survivor in survivors],
+        "sessions": list(sessions),
+        "totals": {
+            "mutants_run": len(outcomes),
+            "mutant_runs": runs,
+            "wall_minutes": round(wall / 60, 1),
+            "mutants_per_minute": round(runs / (wall / 60), 1) if wall else 0.0,
+            "child_cpu_minutes": round(cpu / 60, 1),
+            "cpu_seconds_per_mutant": round(cpu / runs, 1) if runs else 0.0,
+            "idle_minutes_on_2_cores": round(cpu / 60 / 2, 1),
+            "coverage_minutes": round(sum(session["coverage_seconds"] for session in sessions) / 60, 1),
+            "mean_load": round(sum(o.load for o in outcomes) / len(outcomes), 1) if outcomes else 0.0,
+        },
+    }
 
 
 def parser() -> argparse.ArgumentParser:
-    arguments = argparse.ArgumentParser(
-        prog="python -m tools.mutate",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
-        epilog="Exit codes: 0 every module killed at least 90%% of its mutants, 1 some module did not, 2 usage error.",
+    arguments = tool_parser(
+        "python -m tools.mutate",
+        __doc__.split("\n\n")[0] if __doc__ else None,
+        bad_outcome="some module killed less than 90% of its mutants, or not all were run",
+        uses_aws=False,
     )
     arguments.add_argument(
-        "--module", action="append", default=[], help="only this module (repeatable), e.g. handler.report"
+        "--module",
+        action="append",
+        default=[],
+        help="only this module (repeatable): handler.report, iam, components/iam.py",
     )
     arguments.add_argument("--jobs", type=int, default=2, help="mutants run at once (default 2)")
     arguments.add_argument(
@@ -842,15 +909,24 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument(
         "--budget",
         type=float,
-        default=20.0,
-        help="seconds of tests (as timed in the coverage run) per mutant, fastest first (default 20)",
+        default=30.0,
+        help="seconds of tests (as timed in the coverage run) per mutant, fastest first (default 30)",
     )
     arguments.add_argument("--list", action="store_true", help="list the mutants and exit")
     arguments.add_argument(
         "--report", action="store_true", help="print the table and survivors of the results so far, run nothing"
     )
     arguments.add_argument(
-        "--survivors", action="store_true", help="re-run only the mutants that survived the last run"
+        "--list-survivors", action="store_true", help="print only the survivors of the results so far, run nothing"
+    )
+    arguments.add_argument(
+        "--survivors", action="store_true", help="run only the mutants no run has killed yet (after adding a test)"
+    )
+    arguments.add_argument(
+        "--remaining", action="store_true", help="run only the mutants no run has reached yet (continue a run)"
+    )
+    arguments.add_argument(
+        "--fresh", action="store_true", help="forget earlier results and sessions (a full measured run)"
     )
     return arguments
 
@@ -860,79 +936,112 @@ def _chosen_modules(names: Sequence[str]) -> list[str]:
         return list(TARGETS)
     chosen = []
     for name in names:
-        matches = [module for module in TARGETS if module.endswith(name) or module == f"batch_array_notify.{name}"]
+        # `handler.report`, `iam`, or the file: `components/iam.py`.
+        matches = [
+            module
+            for module in TARGETS
+            if module.endswith(f".{name}") or module == name or _file(module) in (name, f"{name}.py")
+        ]
         if len(matches) != 1:
             raise SystemExit(f"error: --module {name!r} matches {len(matches)} of {', '.join(TARGETS)}")
         chosen += matches
     return chosen
 
 
+def _earlier(results: Path) -> tuple[list[Outcome], list[dict[str, Any]]]:
+    """Earlier runs' outcomes that still match the sources, and the sessions that ran them."""
+    if not results.exists():
+        return [], []
+    stored = json.loads(results.read_text())
+    current = {mutant.key: mutant for module in TARGETS for mutant in mutants_of(module)}
+    kept = [
+        Outcome(current[o["key"]], o["status"], o["seconds"], o["tests"], o.get("cpu", 0.0), o.get("load", 0.0))
+        for o in stored["outcomes"]
+        if o["key"] in current and current[o["key"]].operator == o["operator"]
+    ]
+    return kept, list(stored.get("sessions", []))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     options = parser().parse_args(argv)
+    # `kill` of the driver must end its children too: the coverage run's pytest (`subprocess.run` kills it
+    # on the way out) and the mutants' children (`run_mutants` kills them).
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         modules = _chosen_modules(options.module)
     except SystemExit as error:
         print(error, file=sys.stderr)
-        return EXIT_USAGE
-    mutants = [mutant for module in modules for mutant in mutants_of(module)]
+        return USAGE_ERROR
     results = WORK / "results.json"
-    if options.survivors:
-        previous = json.loads(results.read_text()) if results.exists() else {"outcomes": []}
-        killed = {o["key"] for o in previous["outcomes"] if o["status"] == "killed"}
-        mutants = [mutant for mutant in mutants if mutant.key not in killed]
+    earlier, _ = _earlier(results)
+    mutants = [mutant for module in modules for mutant in mutants_of(module)]
+    if options.survivors or options.remaining:
+        skipped = {o.mutant.key for o in earlier if o.status == "killed" or options.remaining}
+        mutants = [mutant for mutant in mutants if mutant.key not in skipped]
     if options.list:
         for mutant in mutants:
             print(describe(mutant))
         print(f"{len(mutants)} mutants")
-        return EXIT_OK
-    started = time.monotonic()
-    if options.report:
-        outcomes: list[Outcome] = []
-    else:
-        test_map = dataclasses.replace(collect_coverage(options.jobs), budget_seconds=options.budget)
+        return DONE
+    if options.list_survivors:
+        for outcome in earlier:
+            if outcome.status != "killed" and outcome.mutant.module in modules:
+                print(f"{outcome.status:8} {describe(outcome.mutant)}")
+        return DONE
+    outcomes: list[Outcome] = []
+    session: dict[str, Any] = {}
+    if not options.report:
+        load_before = os.getloadavg()
+        started = time.monotonic()
+        try:
+            test_map = dataclasses.replace(collect_coverage(options.jobs), budget_seconds=options.budget)
+        except KeyboardInterrupt:
+            print("interrupted during the coverage run; no mutant was run", file=sys.stderr)
+            return BAD_OUTCOME
+        coverage_seconds = time.monotonic() - started
+        started = time.monotonic()
         outcomes = run_mutants(mutants, test_map, options.jobs, options.timeout_factor)
-    elapsed = time.monotonic() - started
-    # Earlier runs' results stand for the mutants not run this time (while the sources are the same).
-    current = {mutant.key: mutant for module in TARGETS for mutant in mutants_of(module)}
+        session = {
+            "finished": datetime.now(UTC).strftime("%Y-%m-%dT%H:%MZ"),
+            "modules": [_file(module) for module in modules],
+            "mutants": len(outcomes),
+            "jobs": options.jobs,
+            "budget_seconds": options.budget,
+            "coverage_seconds": round(coverage_seconds),
+            "wall_seconds": round(time.monotonic() - started),
+            "child_cpu_seconds": round(sum(outcome.cpu for outcome in outcomes)),
+            # What the run shared the 2 cores with: the 1-minute load as each mutant finished, on average.
+            "mean_load": round(sum(o.load for o in outcomes) / len(outcomes), 1) if outcomes else 0.0,
+            "load_15min_before": round(load_before[2], 1),
+        }
+    # Read again: another driver may have run other modules meanwhile (and --fresh starts over).
+    earlier, sessions = ([], []) if options.fresh else _earlier(results)
+    sessions += [session] if session else []
     rerun = {outcome.mutant.key for outcome in outcomes}
-    kept = [
-        Outcome(current[o["key"]], o["status"], o["seconds"], o["tests"], o.get("cpu", 0.0))
-        for o in (json.loads(results.read_text())["outcomes"] if results.exists() else [])
-        if o["key"] in current and o["key"] not in rerun and current[o["key"]].operator == o["operator"]
-    ]
-    merged = sorted([*kept, *outcomes], key=lambda o: (o.mutant.module, o.mutant.index))
-    WORK.mkdir(parents=True, exist_ok=True)
-    results.write_text(
-        json.dumps(
-            {
-                "outcomes": [
-                    {
-                        **dataclasses.asdict(o.mutant),
-                        "key": o.mutant.key,
-                        "status": o.status,
-                        "seconds": round(o.seconds, 1),
-                        "cpu": round(o.cpu, 1),
-                        "tests": o.tests,
-                    }
-                    for o in merged
-                ],
-            },
-            indent=1,
-        )
+    merged = sorted(
+        [*(o for o in earlier if o.mutant.key not in rerun), *outcomes], key=lambda o: (o.mutant.module, o.mutant.index)
     )
+    WORK.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps({"outcomes": [_outcome_record(o) for o in merged], "sessions": sessions}, indent=1))
+    report = build_report(merged, sessions, mutation_report.TESTING_DOC.read_text())
+    mutation_report.write(report)
     shown = [o for o in merged if o.mutant.module in modules]
     survivors = [o for o in shown if o.status != "killed"]
     print("\nSurvivors:" if survivors else "\nNo survivors.")
     for outcome in survivors:
         print(f"  {outcome.status:8} {describe(outcome.mutant)}")
-    rows = table(shown, modules)
-    cpu = sum(outcome.cpu for outcome in outcomes)
-    print(
-        f"\n{markdown(rows)}\n\nThis run: {len(outcomes)} mutants in {elapsed / 60:.1f} min with {options.jobs} jobs; "
-        f"the children used {cpu / 60:.1f} CPU-minutes ({cpu / 60 / options.jobs:.1f} min on {options.jobs} idle cores)"
-    )
-    complete = all(row["run"] == row["mutants"] for row in rows)
-    return EXIT_OK if complete and all(row["score"] >= TARGET_SCORE for row in rows) else EXIT_BELOW_TARGET
+    rows = [row for row in report["modules"] if row["module"] in {_file(module) for module in modules}]
+    print(f"\n{mutation_report.markdown(rows)}\n")
+    if outcomes:
+        cpu = sum(outcome.cpu for outcome in outcomes)
+        print(
+            f"This run: {len(outcomes)} mutants in {session['wall_seconds'] / 60:.1f} min with {options.jobs} jobs "
+            f"({len(outcomes) / max(session['wall_seconds'], 1) * 60:.1f} mutants/min at a mean load of "
+            f"{session['mean_load']}); the children used "
+            f"{cpu / 60:.1f} CPU-minutes ({cpu / 60 / options.jobs:.1f} min on {options.jobs} idle cores)"
+        )
+    print(f"Report: {mutation_report.REPORT.relative_to(ROOT)}")
+    return DONE if mutation_report.passed(rows) else BAD_OUTCOME
 
 
 if __name__ == "__main__":

@@ -274,3 +274,51 @@ def test_the_event_fills_in_what_describe_jobs_leaves_out():
     assert report.status_reason == "event reason"
     assert report.stopped_at_ms == 1_800_000_000_000
     assert (report.array_size, report.succeeded, report.failed) == (4, 3, 1)
+
+
+@pytest.mark.parametrize("event_time", ["2030-01-01T02:00:00+02:00", "2030-01-01T00:00:00", "2030-01-01T00:00:00Z"])
+def test_without_a_stop_time_the_event_time_is_read_as_the_instant_it_names(event_time):
+    """The report falls back to the event's time when no stop time is known; a time with an offset is
+    converted to UTC, a time without one is taken as UTC (as EventBridge writes it)."""
+    _, completion, _ = _array_job(Compute.EC2, size=2, failures=0, unplaced=0)
+    job = completion.job.model_copy(update={"stopped_at": None})
+
+    report = _report(Completion(job, None, event_time))
+
+    assert report.stopped_at_ms == 1_893_456_000_000  # 2030-01-01T00:00:00Z
+
+
+def _with_counts(completion: Completion, status: str, counts: dict[str, int]) -> Completion:
+    """The completion with the parent's status and `statusSummary` replaced (as a lagging event has them)."""
+    properties = completion.job.array_properties.model_copy(update={"status_summary": counts})
+    job = completion.job.model_copy(update={"status": status, "array_properties": properties})
+    return Completion(job, completion.event_id, completion.event_time)
+
+
+@pytest.mark.parametrize(
+    ("status", "counts", "looked_up"),
+    [
+        # The parent failed before its counts caught up: the failed children are still worth listing.
+        ("FAILED", {"SUCCEEDED": 2, "RUNNING": 1}, True),
+        ("SUCCEEDED", {"SUCCEEDED": 2, "FAILED": 1}, True),
+        # Batch leaves out a state no child is in.
+        ("SUCCEEDED", {"SUCCEEDED": 3}, False),
+    ],
+)
+def test_failed_children_are_looked_up_when_the_status_or_the_counts_show_a_failure(status, counts, looked_up):
+    _, completion, _ = _array_job(Compute.EC2, size=3, failures=0, unplaced=0)
+
+    assert needs_failed_children(_with_counts(completion, status, counts), None) is looked_up
+
+
+@pytest.mark.parametrize(
+    ("status", "counts", "succeeded", "failed"),
+    [("FAILED", {"FAILED": 3}, 0, 3), ("SUCCEEDED", {"SUCCEEDED": 3}, 3, 0)],
+)
+def test_a_state_missing_from_the_counts_is_reported_as_zero(status, counts, succeeded, failed):
+    """Batch's `statusSummary` leaves out the states no child is in."""
+    _, completion, _ = _array_job(Compute.EC2, size=3, failures=0, unplaced=0)
+
+    report = _report(_with_counts(completion, status, counts))
+
+    assert (report.succeeded, report.failed, report.not_final) == (succeeded, failed, 0)

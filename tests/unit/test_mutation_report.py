@@ -1,0 +1,47 @@
+"""docs/testing.md's mutation-testing figures are the ones `python -m tools.mutate` wrote to
+docs/mutation-report.json, and every mutant that survived there is explained as equivalent."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from tools import mutation_report
+
+DOC = mutation_report.TESTING_DOC.read_text()
+REPORT = mutation_report.load()
+
+
+def test_the_per_module_table_is_the_reports():
+    assert mutation_report.markdown(REPORT["modules"]) in DOC
+
+
+def test_the_cost_figures_are_the_reports():
+    assert mutation_report.summary(REPORT) in DOC
+
+
+def test_each_survivor_is_explained_or_named_as_a_missing_test_and_each_entry_is_of_a_survivor():
+    survivors = {survivor.where for survivor in mutation_report.survivors(REPORT)}
+    explained = mutation_report.explained_survivors(DOC)
+    still_to_kill = mutation_report.explained_survivors(DOC, mutation_report.OPEN_HEADING)
+    assert sorted(explained & still_to_kill) == [], "a survivor cannot be both equivalent and still to kill"
+    assert sorted(survivors - explained - still_to_kill) == [], "survivors docs/testing.md does not list"
+    assert sorted((explained | still_to_kill) - survivors) == [], "entries for mutants that no longer survive"
+
+
+def test_the_equivalent_column_counts_the_survivors_explained_as_equivalent():
+    explained = mutation_report.explained_survivors(DOC)
+    per_module = Counter(s.file for s in mutation_report.survivors(REPORT) if s.where in explained)
+    assert {row["module"]: row["equivalent"] for row in REPORT["modules"]} == {
+        row["module"]: per_module[row["module"]] for row in REPORT["modules"]
+    }
+
+
+@pytest.mark.parametrize(
+    ("killed", "mutants", "shown"),
+    [(899, 1000, "89.9%"), (8996, 10000, "89.9%"), (9, 10, "90.0%"), (57, 100, "57.0%"), (0, 0, "100.0%")],
+)
+def test_a_score_is_never_rounded_up_to_the_target(killed, mutants, shown):
+    (row,) = mutation_report.module_rows({"m.py": mutants}, [("m.py", "killed")] * killed, {})
+    assert f"| `m.py` | {mutants} | {killed} | {killed} | 0 | 0 | {shown} |" in mutation_report.markdown([row])

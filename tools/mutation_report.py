@@ -1,0 +1,125 @@
+"""The mutation-testing report: `docs/mutation-report.json` (written by `python -m tools.mutate`) and the
+per-module table and explained survivors in `docs/testing.md` that must agree with it.
+
+Kept apart from the driver so the docs test imports no pytest plugin and no Pulumi runtime.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+ROOT: Final = Path(__file__).resolve().parent.parent
+REPORT: Final = ROOT / "docs" / "mutation-report.json"
+TESTING_DOC: Final = ROOT / "docs" / "testing.md"
+#: A module passes when at least this share of its mutants is killed (equivalent survivors count against it).
+TARGET_SCORE: Final = 0.9
+#: The heading of the list of survivors explained as equivalent in docs/testing.md; it ends at the next heading.
+EXPLAINED_HEADING: Final = "### Surviving mutants, each explained"
+#: The heading of the list of survivors that are not equivalent: each a missing test, named until it is written.
+OPEN_HEADING: Final = "### Surviving mutants still to kill"
+#: An explained survivor: "- `handler/scope.py:87` `False -> True`: why it cannot change behaviour".
+_EXPLAINED = re.compile(r"^- `(?P<file>[\w/.]+\.py):(?P<line>\d+)` `(?P<operator>[^`]+)`")
+
+
+@dataclass(frozen=True)
+class Survivor:
+    file: str
+    line: int
+    operator: str
+    source: str
+    status: str
+
+    @property
+    def where(self) -> tuple[str, int, str]:
+        return (self.file, self.line, self.operator)
+
+
+def explained_survivors(doc: str, heading: str = EXPLAINED_HEADING) -> set[tuple[str, int, str]]:
+    """(file, line, operator) of each survivor listed under `heading` in docs/testing.md (by default, those
+    explained as equivalent)."""
+    _, found, rest = doc.partition(heading)
+    if not found:
+        return set()
+    section = re.split(r"^#", rest, maxsplit=1, flags=re.MULTILINE)[0]
+    return {
+        (match["file"], int(match["line"]), match["operator"])
+        for match in map(_EXPLAINED.match, section.splitlines())
+        if match
+    }
+
+
+def module_rows(
+    mutants: dict[str, int], outcomes: Iterable[tuple[str, str]], explained_per_module: dict[str, int]
+) -> list[dict[str, Any]]:
+    """One row per module file: mutants made, run, killed, survived (timeouts and untested included),
+    survivors explained as equivalent, and the killed share of all the module's mutants."""
+    rows: dict[str, dict[str, Any]] = {
+        file: {"module": file, "mutants": count, "run": 0, "killed": 0, "survived": 0}
+        for file, count in mutants.items()
+    }
+    for file, status in outcomes:
+        row = rows[file]
+        row["run"] += 1
+        # A timeout is not a kill: on a loaded machine a mutant the tests pass may simply be slow.
+        row["killed" if status == "killed" else "survived"] += 1
+    for row in rows.values():
+        row["equivalent"] = explained_per_module.get(row["module"], 0)
+        row["score"] = round(row["killed"] / row["mutants"], 4) if row["mutants"] else 1.0
+    return sorted(rows.values(), key=lambda row: str(row["module"]))
+
+
+def markdown(rows: Sequence[dict[str, Any]]) -> str:
+    """The table docs/testing.md shows (a test keeps the two equal)."""
+    lines = [
+        "| module | mutants | run | killed | survived | equivalent (explained) | killed % |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    keys = ("mutants", "run", "killed", "survived", "equivalent")
+    for row in rows:
+        figures = " | ".join(str(row[key]) for key in keys)
+        lines.append(f"| `{row['module']}` | {figures} | {_percent(row['score'])} |")
+    total = {key: sum(row[key] for row in rows) for key in keys}
+    score = total["killed"] / total["mutants"] if total["mutants"] else 1.0
+    lines.append(f"| all | {' | '.join(str(total[key]) for key in keys)} | {_percent(score)} |")
+    return "\n".join(lines)
+
+
+def summary(report: dict[str, Any]) -> str:
+    """The cost sentence docs/testing.md shows (a test keeps it equal to the report)."""
+    totals = report["totals"]
+    return (
+        f"{totals['mutants_run']} mutants run ({totals['mutant_runs']} runs, counting re-runs after a test was "
+        f"added) in {len(report['sessions'])} sessions of the driver: {totals['wall_minutes']} minutes of wall "
+        f"time ({totals['mutants_per_minute']} mutant runs a minute) "
+        f"at a mean load of {totals['mean_load']} on the 2 shared cores, plus {totals['coverage_minutes']} minutes "
+        f"for the coverage run. The children used {totals['child_cpu_minutes']} CPU-minutes "
+        f"({totals['cpu_seconds_per_mutant']} s a run), that is {totals['idle_minutes_on_2_cores']} minutes "
+        "on 2 idle cores."
+    )
+
+
+def _percent(share: float) -> str:
+    # Floored, so 89.96% never shows as the 90% it does not reach.
+    return f"{int(round(share * 1000, 6)) / 10:.1f}%"
+
+
+def passed(rows: Iterable[dict[str, Any]]) -> bool:
+    return all(row["run"] == row["mutants"] and row["score"] >= TARGET_SCORE for row in rows)
+
+
+def write(report: dict[str, Any], path: Path = REPORT) -> None:
+    path.write_text(json.dumps(report, indent=1) + "\n")
+
+
+def load(path: Path = REPORT) -> dict[str, Any]:
+    report: dict[str, Any] = json.loads(path.read_text())
+    return report
+
+
+def survivors(report: dict[str, Any]) -> list[Survivor]:
+    return [Survivor(**entry) for entry in report["survivors"]]
