@@ -1,6 +1,7 @@
 """The component as users get it: a wheel of the one package, installed, imported from anywhere.
 
-`pip wheel` builds exactly one wheel; installed with `--no-deps --target` into an empty directory (the
+The build backend (setuptools, through uv) builds exactly one wheel; installed with `--no-deps --target`
+into an empty directory (the
 only path besides the interpreter's own packages), the program planned from a working directory outside
 the repository registers the same resources as `tools.plan --stack dev` and ships the same Lambda code.
 """
@@ -24,6 +25,8 @@ from batch_array_notify.pipeline import TYPE_TOKEN
 from tools.program import Plan, stack_config
 
 ROOT = Path(__file__).resolve().parents[2]
+#: uv, which `make venv` installs beside the interpreter that runs the tests.
+UV = str(Path(sys.executable).with_name("uv"))
 #: What a wheel is built from (everything else in the repository is not part of the package).
 PACKAGE_SOURCES = ("pyproject.toml", "README.md", "LICENSE", "components", "handler")
 
@@ -96,12 +99,16 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
             **({"ignore": shutil.ignore_patterns("__pycache__")} if copy is shutil.copytree else {}),
         )
     dist = tmp_path_factory.mktemp("dist")
-    # --no-build-isolation: the project's own setuptools builds it, nothing is downloaded.
-    run([sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "--no-build-isolation", "-w", str(dist), "-q"], source)
+    # --no-build-isolation: the project's own setuptools builds it, nothing is downloaded. uv (which `make
+    # venv` installs) rather than pip: the same backend builds the same wheel, in a fifth of pip's time.
+    python = ["--python", sys.executable]
+    run([UV, "build", "--wheel", "--no-build-isolation", *python, "--out-dir", str(dist), "--quiet", "."], source)
     wheels = list(dist.glob("*.whl"))
     assert [wheel.name for wheel in wheels] == [f"batch_array_notify-{batch_array_notify.__version__}-py3-none-any.whl"]
     target = tmp_path_factory.mktemp("site-packages")
-    run([sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(target), str(wheels[0]), "-q"], dist)
+    run([UV, "pip", "install", *python, "--no-deps", "--target", str(target), str(wheels[0]), "--quiet"], dist)
+    # uv's own lock of the target directory; not from the wheel.
+    (target / ".lock").unlink(missing_ok=True)
     return target
 
 
