@@ -21,6 +21,8 @@ $(INSTALLED):
 	@# The package is reinstalled every time: uv keeps an editable install it already has, and the strict
 	@# mode links only the modules that existed then (a new module would not import).
 	@$(BIN)/uv pip install --quiet --python $(BIN)/python --config-settings editable_mode=strict --reinstall-package batch-array-notify -r requirements-dev.txt
+	@# Compile, once on both cores, the bytecode every test process would otherwise compile for itself.
+	@$(BIN)/python -m tools.warm_bytecode
 	@rm -f $(VENV)/.installed-* && touch $@
 
 ## venv: create or update .venv with everything (the package, tools, tests); what every target uses
