@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import importlib
 import warnings
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+
+from tools.exit_codes import tool_parser
 
 #: Libraries only tests import (the rehearsal below loads the handler's and moto's own).
 TEST_LIBRARIES = ("hypothesis", "matplotlib.pyplot", "PIL.Image", "parliament", "jsonschema", "xdist", "pytest")
@@ -36,7 +39,8 @@ def rehearse_and_load_test_libraries() -> None:
     rehearse(StackTarget.from_plan(run_program(ROOT, "dev")), Scenario(size=2, failures=1))
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
+    tool_parser("python -m tools.warm_bytecode", __doc__, bad_outcome=None, uses_aws=False).parse_args(argv)
     with ProcessPoolExecutor(max_workers=2) as pool:
         for future in [pool.submit(plan_every_stage), pool.submit(rehearse_and_load_test_libraries)]:
             future.result()

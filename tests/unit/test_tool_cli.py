@@ -25,6 +25,7 @@ RUNNABLE = {
     "rehearse": False,
     "submit": True,
     "mutate": False,
+    "warm_bytecode": False,
 }
 
 
