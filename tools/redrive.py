@@ -59,6 +59,7 @@ import boto3  # type: ignore[import-untyped]  # boto3 ships no type information
 from botocore.config import Config  # type: ignore[import-untyped]
 
 from batch_array_notify.handler.settings import IDEMPOTENCY_EXPIRY_SECONDS
+from tools.arguments import whole_number
 from tools.aws_errors import exit_on_aws_environment_errors
 from tools.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
 from tools.kept_failures import KeptEvent, Unreplayable, read_kept
@@ -308,16 +309,6 @@ def queued_messages(sqs: Any, queue_urls: Sequence[str]) -> int:
 # Command line
 
 
-def positive_whole_number(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def parser() -> argparse.ArgumentParser:
     arguments = tool_parser(
         "python -m tools.redrive",
@@ -335,7 +326,7 @@ def parser() -> argparse.ArgumentParser:
     )
     arguments.add_argument("--function", help="the notifier's name or ARN (default: the stack's notifierFunctionName)")
     arguments.add_argument("--dry-run", action="store_true", help="say what would be done; invoke and delete nothing")
-    arguments.add_argument("--max", type=positive_whole_number, metavar="N", help="handle at most N messages in all")
+    arguments.add_argument("--max", type=whole_number(1), metavar="N", help="handle at most N messages in all")
     arguments.add_argument("--json", action="store_true", help="one JSON document on stdout instead of the table")
     arguments.add_argument("--force", action="store_true", help="also replay messages older than the window")
     arguments.add_argument("--region", help="AWS region (default: the queue URL's)")
