@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from .models import EventEnvelope, JobDetail
+from .settings import TERMINAL_STATUSES
 
 # Mirrors components/event_pattern.py (the code asset ships without components/); a unit test keeps
 # the two in step.
 BATCH_SOURCE = "aws.batch"
 JOB_STATE_CHANGE = "Batch Job State Change"
-TERMINAL_STATUSES: tuple[str, ...] = ("SUCCEEDED", "FAILED")
 
 _MAX_ERRORS_IN_REASON = 5
 

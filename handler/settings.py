@@ -23,7 +23,8 @@ IDEMPOTENCY_EXPIRY_SECONDS = 7 * 24 * 3600
 #: their record and would be reported twice.
 MAX_RECONCILE_LOOKBACK_HOURS = IDEMPOTENCY_EXPIRY_SECONDS // 3600
 DEFAULT_RECONCILE_LOOKBACK_HOURS = 24
-TERMINAL_STATUSES = ("SUCCEEDED", "FAILED")
+#: The statuses that end a job; the only ones the rule and the sweep ever report.
+TERMINAL_STATUSES: tuple[str, ...] = ("SUCCEEDED", "FAILED")
 #: DescribeJobs accepts at most 100 job ids per call; the detail budget is one such call.
 MAX_FAILED_DETAILS_LIMIT = 100
 

@@ -47,7 +47,7 @@ from tools.rule_harness import drain_queue
 
 Event = dict[str, Any]
 
-TERMINAL_STATUSES: Final = ("SUCCEEDED", "FAILED")
+TERMINAL_STATUSES: Final = handler_settings.TERMINAL_STATUSES
 MOTO_CONFIG: Final[Any] = {"batch": {"use_docker": False}}
 #: Stack compute types (Pulumi.yaml `computeType`) and the event shapes their jobs produce.
 COMPUTE_OF_STACK: Final[Mapping[str, Compute]] = {
