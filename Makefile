@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 FINGERPRINT := $(shell cat requirements.txt requirements-dev.txt pyproject.toml | cksum | cut -d' ' -f1)-$(shell find components handler -name '*.py' -o -name py.typed | sort | cksum | cut -d' ' -f1)
 INSTALLED := $(VENV)/.installed-$(FINGERPRINT)
 WARMED := $(VENV)/.warmed-$(FINGERPRINT)
+WARM_UP := $(BIN)/python -m tools.warm_bytecode && rm -f $(VENV)/.warmed-* && touch $(WARMED)
 # Two workers: the 2-core machines this runs on; moto and the mock runtime are per process.
 PYTEST := $(BIN)/python -m pytest -q -n 2
 # Bytecode is cached (even where the environment says PYTHONDONTWRITEBYTECODE), outside the source tree:
@@ -28,8 +29,7 @@ $(INSTALLED):
 
 # Compile, once on both cores, the bytecode every test process would otherwise compile for itself.
 $(WARMED): $(INSTALLED)
-	@$(BIN)/python -m tools.warm_bytecode
-	@rm -f $(VENV)/.warmed-* && touch $@
+	@$(WARM_UP)
 
 ## venv: create or update .venv with everything (the package, tools, tests); what every target uses
 venv: $(WARMED)
@@ -39,9 +39,7 @@ test: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	@# On a fresh clone mypy (one process) runs beside the bytecode warm-up (two): 2 cores, under 1.2 GB.
-	$(BIN)/mypy & types=$$!; test -e $(WARMED) || $(BIN)/python -m tools.warm_bytecode; warmed=$$?; \
-		wait $$types && test $$warmed -eq 0
-	@rm -f $(VENV)/.warmed-* && touch $(WARMED)
+	$(BIN)/mypy & types=$$!; test -e $(WARMED) || { $(WARM_UP); }; warmed=$$?; wait $$types && test $$warmed -eq 0
 	$(PYTEST)
 
 lint: $(INSTALLED)
