@@ -27,7 +27,7 @@ from batch_array_notify.handler import aws
 from batch_array_notify.handler.app import handler
 from tests.integration.moto_stack import REGION, BatchStack, MotoBatch, TopicSubscriber, make_lambda_context
 from tests.support import ROLE_POLICY
-from tools.program import Plan
+from tools.program import Plan, PlannedResource
 from tools.rehearsal_world import reset_handler_caches
 
 LAMBDA = "aws:lambda/function:Function"
@@ -172,6 +172,34 @@ def _role_statements(plan: Plan) -> list[dict[str, Any]]:
     return statements
 
 
+def runtime_grants(plan: Plan, function: PlannedResource) -> set[tuple[str, str]]:
+    """What a function's role may do without its code calling it: the runtime writes the function's logs,
+    SNS and SQS encrypt with the role's rights on the key."""
+    log_group = next(
+        group
+        for group in plan.of_type("aws:cloudwatch/logGroup:LogGroup")
+        if group.state["name"] == function.inputs["loggingConfig"]["logGroup"]
+    )
+    key_arn = plan.one("aws:kms/key:Key").state["arn"]
+    return {
+        ("logs:CreateLogStream", f"{log_group.state['arn']}:*"),
+        ("logs:PutLogEvents", f"{log_group.state['arn']}:*"),
+        ("kms:Decrypt", key_arn),
+        ("kms:GenerateDataKey*", key_arn),
+    }
+
+
+def granted(statements: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """Every (action, resource) pair the Allow statements grant."""
+    return {
+        (action, resource)
+        for statement in statements
+        if statement["Effect"] == "Allow"
+        for action in _listed(statement["Action"])
+        for resource in _listed(statement["Resource"])
+    }
+
+
 def _listed(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
@@ -234,36 +262,19 @@ def test_the_planned_role_allows_nothing_else(plans, recordings, stage):
     plan = plans[stage]
     kinds = _resources(plan)
     recorded = {(action, kinds[kind]) for action, kind in recorded_calls if kind in kinds}
-    notifier = _notifier(plan)
-    log_group = next(
-        group
-        for group in plan.of_type("aws:cloudwatch/logGroup:LogGroup")
-        if group.state["name"] == notifier.inputs["loggingConfig"]["logGroup"]
-    )
     invoke_config = plan.one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")
     destination = invoke_config.inputs["destinationConfig"]["onFailure"]["destination"]
-    key_arn = plan.one("aws:kms/key:Key").state["arn"]
-    # What the role may do without the handler calling it: the runtime writes its logs, Lambda sends
-    # failed events to the destination with the role, SNS/SQS encrypt with the role's key rights.
+    # Besides what the runtime does with the role, Lambda sends failed events to the destination with it.
     beyond_calls = {
-        ("logs:CreateLogStream", f"{log_group.state['arn']}:*"),
-        ("logs:PutLogEvents", f"{log_group.state['arn']}:*"),
+        *runtime_grants(plan, _notifier(plan)),
         ("sqs:SendMessage", destination),
-        ("kms:Decrypt", key_arn),
-        ("kms:GenerateDataKey*", key_arn),
         *((action, kinds["table"]) for action in TABLE_ACTIONS),
         *((("events:PutEvents", kinds["bus"]),) if "bus" in kinds else ()),
     }
-    granted = {
-        (action, resource)
-        for statement in _role_statements(plan)
-        if statement["Effect"] == "Allow"
-        for action in _listed(statement["Action"])
-        for resource in _listed(statement["Resource"])
-    }
+    granted_pairs = granted(_role_statements(plan))
     extra = {
         (action, resource)
-        for action, resource in granted - beyond_calls
+        for action, resource in granted_pairs - beyond_calls
         # batch:* reads with Resource "*" are allowed exactly when they were called.
         if (action, resource) not in recorded
     }
