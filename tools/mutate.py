@@ -14,11 +14,17 @@ not fit the Pulumi mock runtime's per-process state either. This driver never wr
    setup (a session fixture such as `stage_plans` runs inside whichever test needs it first, so its lines
    are credited to every test that uses the fixture). Cached in build/mutate/ until a source or test changes.
 2. Mutants: every mutation point of each target's AST, outside docstrings, annotations and decorators.
-3. Runs: the driver imports the package, pytest and the heavy libraries once, then forks one child per
-   mutant (two at a time by default). The child patches the mutant into the imported module in memory
-   (a function's `__code__`, or a re-executed module-level statement rebound wherever it was imported)
-   and runs the selected tests with `pytest -x`, fastest files first. The child exits; the parent and
-   the files on disk never see the mutant, so an interrupted run leaves nothing behind.
+3. Runs: the driver imports the package and the heavy libraries, then starts one pytest session that
+   collects every chosen test file once and runs no test itself: instead it forks one child per mutant
+   (two at a time by default). The child patches the mutant into the imported module in memory (a
+   function's `__code__`, or a module-level statement run again with the later ones that depend on it,
+   rebound wherever it was imported) and runs the mutant's tests through pytest's own test protocol
+   (fixtures, setup, teardown), whole files in order, until one fails. So a child pays for its tests and
+   nothing else: no pytest start-up, no collection. The child exits; the parent and the files on disk
+   never see the mutant, so an interrupted run leaves nothing behind.
+4. Tests of a mutant: those that run its line (for a function) or read what its statement defines (for a
+   module-level one: the target lines that read the name, and the tests that read it themselves, such as
+   a test comparing a limits table with the docs).
 
 Exit codes: 0 every module reached the target score, 1 some module did not, 2 usage error.
 """
@@ -390,10 +396,9 @@ def apply(mutant: Mutant) -> None:
         }
         function.__kwdefaults__ = kwdefaults or None
         return
-    # A module-level statement: run it, and every later class (which may derive from it or use it in a
-    # field, as pydantic models use `Count`), in a copy of the module's namespace; rebind what they define.
-    index = int(mutant.owner_line)
-    statements = [tree.body[index], *(s for s in tree.body[index + 1 :] if isinstance(s, ast.ClassDef))]
+    # A module-level statement: run it again, with the later statements that depend on it; rebind what
+    # they define.
+    statements = [tree.body[position] for position in _rerun(tree.body, int(mutant.owner_line))]
     # In the module's own namespace: pydantic resolves a model's annotations there.
     namespace = vars(module)
     names = [name for defined in statements for name in _names_defined(defined)]
@@ -401,6 +406,23 @@ def apply(mutant: Mutant) -> None:
     exec(compile(ast.Module(body=statements, type_ignores=[]), filename, "exec"), namespace)
     for name in names:
         _rebind(module, name, before[name], namespace[name])
+
+
+def _rerun(body: Sequence[ast.stmt], index: int) -> list[int]:
+    """The module-level statement at `index` and the later ones to run again after it changes: every later
+    class (it may derive from it or use it in a field, as pydantic models use `Count`), and every later
+    assignment that reads a name defined so far (`LIMITS = {"id": Limit(128)}` after `class Limit`)."""
+    chosen = [index]
+    changed = set(_names_defined(body[index]))
+    for position in range(index + 1, len(body)):
+        statement = body[position]
+        reads = {node.id for node in ast.walk(statement) if isinstance(node, ast.Name)}
+        if isinstance(statement, ast.ClassDef) or (
+            isinstance(statement, ast.Assign | ast.AnnAssign) and reads & changed
+        ):
+            chosen.append(position)
+            changed.update(_names_defined(statement))
+    return chosen
 
 
 def _evaluate(expression: ast.expr, *, namespace: dict[str, Any], filename: str) -> Any:
@@ -473,13 +495,18 @@ class CoverageRecorder:
         self.coverage.stop()
         self.coverage.save()
         data = self.coverage.get_data()
-        by_real_path = {str(path.resolve()): module for module, path in TARGETS.items()}
+        readers = _readers_elsewhere()
+        by_real_path = {str(path.resolve()): module for module, path in {**TARGETS, **_OTHER_MODULES}.items()}
         lines: dict[str, dict[int, list[str]]] = {}
         for measured in data.measured_files():
             module = by_real_path.get(str(Path(measured).resolve()))
             if module is not None:
+                # Of the other modules, only the lines that read a target's module-level name.
+                wanted = None if module in TARGETS else readers.get(module, {})
                 lines[module] = {
-                    line: sorted({c for c in ctx if c}) for line, ctx in data.contexts_by_lineno(measured).items()
+                    line: sorted({c for c in ctx if c})
+                    for line, ctx in data.contexts_by_lineno(measured).items()
+                    if wanted is None or line in wanted
                 }
         self.output.write_text(json.dumps({"lines": lines, "fixtures": self.fixtures, "durations": self.durations}))
 
@@ -504,22 +531,91 @@ def pytest_load_initial_conftests(early_config: Any) -> None:
 
 @functools.cache
 def _name_uses() -> dict[str, list[tuple[str, int]]]:
-    """Name -> (module, line) of every place a target module reads a name (its own or an imported one)."""
+    """Name -> (module, line) of every place a target module reads a name (its own or an imported one),
+    and every place another module of the package reads a target's module-level name (`batch.py` reads
+    `iam.ECS_TASK_EXECUTION_POLICY`)."""
     uses: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for module in TARGETS:
         for node in ast.walk(ast.parse(_source(module))):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 uses[node.id].append((module, node.lineno))
+    for module, by_line in _readers_elsewhere().items():
+        for line, names in by_line.items():
+            uses.update({name: [*uses[name], (module, line)] for name in names})
     return uses
+
+
+#: The package's other modules (module name -> file), whose reads of the targets' names are measured too.
+_OTHER_MODULES: Final = {
+    f"batch_array_notify{'.handler' if path.parent.name == 'handler' else ''}.{path.stem}": path
+    for path in sorted([*(ROOT / "components").glob("*.py"), *(ROOT / "handler").glob("*.py")])
+    if path not in TARGETS.values() and path.stem not in ("__init__", "__main__")
+}
+
+
+def _module_level_names(module: str) -> list[str]:
+    return [name for statement in ast.parse(_source(module)).body for name in _names_defined(statement)]
+
+
+@functools.cache
+def _readers_elsewhere() -> dict[str, dict[int, set[str]]]:
+    """Other module -> line -> the targets' module-level names read there (by name or as `module.NAME`)."""
+    defined = {
+        name
+        for module in TARGETS
+        for statement in ast.parse(_source(module)).body
+        for name in _names_defined(statement)
+    }
+    found: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for module, path in _OTHER_MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Name | ast.Attribute) and isinstance(node.ctx, ast.Load):
+                name = node.id if isinstance(node, ast.Name) else node.attr
+                if name in defined:
+                    found[module][node.lineno].add(name)
+    return {module: dict(by_line) for module, by_line in found.items()}
+
+
+@functools.cache
+def _test_readers() -> dict[str, frozenset[str]]:
+    """Name -> the tests that read it in their own code: `file::test` (`file::Class::test`), or `file::`
+    when the file reads it outside any test (a table the file's tests are parametrized over)."""
+    readers: dict[str, set[str]] = defaultdict(set)
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        file = str(path.relative_to(ROOT))
+
+        def note(node: ast.AST, prefix: str) -> None:
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Name):
+                    readers[inner.id].add(prefix)
+                elif isinstance(inner, ast.Attribute):
+                    readers[inner.attr].add(prefix)
+
+        for statement in ast.parse(path.read_text()).body:
+            if isinstance(statement, ast.FunctionDef) and statement.name.startswith("test"):
+                note(statement, f"{file}::{statement.name}")
+            elif isinstance(statement, ast.ClassDef) and statement.name.startswith("Test"):
+                for member in statement.body:
+                    note(member, f"{file}::{statement.name}::{getattr(member, 'name', '')}")
+            elif not isinstance(statement, ast.Import | ast.ImportFrom):
+                note(statement, f"{file}::")
+    return {name: frozenset(prefixes) for name, prefixes in readers.items()}
+
+
+def _tests_reading(name: str) -> frozenset[str]:
+    return _test_readers().get(name, frozenset())
+
+
+def _is_under(test: str, prefix: str) -> bool:
+    """`file::test[param]` is under `file::test` and under `file::`."""
+    return test.startswith(prefix) if prefix.endswith("::") else test == prefix or test.startswith(f"{prefix}[")
 
 
 @functools.cache
 def _statement_names(module: str, index: int) -> tuple[str, ...]:
-    """What a module-level mutant changes: the statement's names and every later class (which `apply`
-    rebuilds, since a class body may read the name only when the module is imported)."""
+    """What a module-level mutant changes: the names of the statements `apply` runs again (`_rerun`)."""
     body = ast.parse(_source(module)).body
-    later = [s for s in body[index + 1 :] if isinstance(s, ast.ClassDef)]
-    return tuple(name for statement in [body[index], *later] for name in _names_defined(statement))
+    return tuple(name for position in _rerun(body, index) for name in _names_defined(body[position]))
 
 
 @dataclass
@@ -550,6 +646,9 @@ class TestMap:
             # A module-level value matters where it is read: the lines of any target module that use its name.
             names = _statement_names(mutant.module, mutant.owner_line)
             tests = set().union(*(self._at(m, n) for name in names for m, n in _name_uses().get(name, [])))
+            # And the tests that read it themselves (a test of a limits table compares it with the docs).
+            readers = [prefix for name in names for prefix in _tests_reading(name)]
+            tests |= {test for test in self.durations if any(_is_under(test, prefix) for prefix in readers)}
             if not tests:
                 tests = set().union(*self.lines.get(mutant.module, {}).values())
         # The fastest tests first, up to the budget: a bug only a slow test notices counts as surviving,
@@ -592,8 +691,11 @@ def _sources_digest() -> str:
     helpers = [path for path in tests.rglob("*.py") if not path.name.startswith("test_")]
     # The driver and its report are not code the tests run: editing them keeps the measured coverage.
     tools = [path for path in (ROOT / "tools").glob("*.py") if path.name not in ("mutate.py", "mutation_report.py")]
-    return _digest([*(ROOT / "components").glob("*.py"), *TARGETS.values(), *tools, *helpers])
+    return f"{TEST_MAP_FORMAT}-" + _digest([*(ROOT / "components").glob("*.py"), *TARGETS.values(), *tools, *helpers])
 
+
+#: Bumped when what the coverage run records changes, so an older build/mutate/tests.json is measured again.
+TEST_MAP_FORMAT: Final = 2
 
 #: The test of this driver's own report: it runs no target, and the report it checks changes during a run.
 REPORT_TEST: Final = "tests/unit/test_mutation_report.py"
@@ -679,32 +781,47 @@ def collect_coverage(workers: int) -> TestMap:
 # Running mutants
 
 
-class _Select:
-    """pytest plugin for the child: keep only the chosen tests, whole files in order of their cost."""
+def _ordered(module: str, tests: set[str], durations: dict[str, float], items: dict[str, Any]) -> list[Any]:
+    """The collected items of `tests`, whole files in order: the module's own test files, then unit test
+    files (a test's own time leaves out the module fixtures an integration file sets up), then the
+    cheapest files; within a file, collection order."""
+    position = {nodeid: n for n, nodeid in enumerate(items)}
+    chosen = [test for test in tests if test in items]
+    cost: dict[str, float] = defaultdict(float)
+    for test in chosen:
+        cost[test.split("::")[0]] += durations.get(test, 1.0)
 
-    def __init__(self, module: str, tests: set[str], durations: dict[str, float]) -> None:
-        self.module = module
-        self.tests = tests
-        self.durations = durations
+    def order(test: str) -> tuple[bool, bool, float, str, int]:
+        path = test.split("::", maxsplit=1)[0]
+        return (not _mirrors(module, path), not path.startswith("tests/unit/"), cost[path], path, position[test])
+
+    return [items[test] for test in sorted(chosen, key=order)]
+
+
+class _CollectOnce:
+    """pytest plugin for the driver's one pytest session: collect every chosen test file once, run no
+    test in the parent, and hand the collected items to `run`, which forks a child per mutant."""
+
+    def __init__(self, run: Callable[[dict[str, Any]], list[Outcome]]) -> None:
+        self.run = run
+        self.outcomes: list[Outcome] | None = None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: Any) -> bool:
+        if session.testsfailed:
+            return True  # a collection error: `run_mutants` reports it, no mutant runs
+        self.outcomes = self.run({item.nodeid: item for item in session.items})
+        return True
+
+
+class _FirstFailure:
+    """pytest plugin for a child: notes whether any phase of any test failed (a failing fixture too)."""
+
+    def __init__(self) -> None:
         self.failed = False
 
-    def pytest_collection_modifyitems(self, config: Any, items: list[Any]) -> None:
-        chosen = [item for item in items if item.nodeid in self.tests]
-        cost: dict[str, float] = defaultdict(float)
-        for item in chosen:
-            cost[item.nodeid.split("::")[0]] += self.durations.get(item.nodeid, 1.0)
-        position = {item.nodeid: n for n, item in enumerate(items)}
-
-        # The module's own test files, then unit test files: a test's own time leaves out the module
-        # fixtures an integration file sets up.
-        def order(item: Any) -> tuple[bool, bool, float, str, int]:
-            path = item.nodeid.split("::")[0]
-            own = _mirrors(self.module, path)
-            return (not own, not path.startswith("tests/unit/"), cost[path], path, position[item.nodeid])
-
-        chosen.sort(key=order)
-        config.hook.pytest_deselected(items=[item for item in items if item.nodeid not in self.tests])
-        items[:] = chosen
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        self.failed = self.failed or report.failed
 
 
 @dataclass
@@ -719,11 +836,18 @@ class Outcome:
     load: float = dataclasses.field(default_factory=lambda: os.getloadavg()[0])
 
 
-def _child(mutant: Mutant, tests: set[str], durations: dict[str, float]) -> int:
-    """In the forked child: apply, run, return pytest's exit code (100+ for a failure to apply)."""
+def _child(mutant: Mutant, items: Sequence[Any]) -> int:
+    """In the forked child: apply the mutant, run `items` until one fails; 1 killed, 0 survived (101 when
+    the mutant cannot even be applied)."""
+    config = items[0].config
+    # The parent's capture files are shared with the other child: this child captures into its own.
+    capture = config.pluginmanager.getplugin("capturemanager")
+    capture.stop_global_capturing()
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
+    capture.start_global_capturing()
+    capture.suspend_global_capture()
     try:
         apply(mutant)
         # A plan made before the fork would hide the mutant from every test that reuses it.
@@ -731,16 +855,23 @@ def _child(mutant: Mutant, tests: set[str], durations: dict[str, float]) -> int:
     except Exception:
         # The mutated module would not even import (or define what it must): every test would fail.
         return 101
-    files = sorted({test.split("::")[0] for test in tests})
-    arguments = [*files, "-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-o", "addopts="]
-    return int(pytest.main(arguments, plugins=[_Select(mutant.module, tests, durations)]))
+    watch = _FirstFailure()
+    config.pluginmanager.register(watch)
+    for position, item in enumerate(items):
+        # `nextitem` tells pytest which fixtures to tear down: a file's module fixtures after its last test.
+        following = items[position + 1] if position + 1 < len(items) else None
+        item.ihook.pytest_runtest_protocol(item=item, nextitem=following)
+        if watch.failed:
+            return 1
+    return 0
 
 
 def _preload() -> None:
     """Import once in the parent what every child needs, so a fork costs milliseconds, not seconds."""
     import pulumi_aws  # noqa: PLC0415
 
-    for library in ("boto3", "moto", "hypothesis"):
+    # Not hypothesis: it is a pytest plugin, which pytest must import itself to rewrite its asserts.
+    for library in ("boto3", "moto"):
         importlib.import_module(library)
 
     for service in ("batch", "cloudwatch", "dynamodb", "ec2", "iam", "kms", "lambda_", "scheduler", "sns", "sqs"):
@@ -749,29 +880,27 @@ def _preload() -> None:
         importlib.import_module(module)
 
 
-def _precollect(files: Iterable[str]) -> None:
-    """Collect the test files once in the parent: their modules and conftests stay imported, so each
-    child's pytest finds them in `sys.modules` (about half of a unit-test child's CPU time is collection)."""
-    saved = os.dup(1), os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.dup2(devnull, 2)
-    try:
-        pytest.main([*sorted(files), "--collect-only", "-q", "-p", "no:cacheprovider", "-o", "addopts="])
-    finally:
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for descriptor in (*saved, devnull):
-            os.close(descriptor)
-
-
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
 def run_mutants(mutants: Sequence[Mutant], tests: TestMap, jobs: int, timeout_factor: float) -> list[Outcome]:
+    """Collect the tests of every mutant in one pytest session, then fork a child per mutant from it."""
     _preload()
-    _precollect({test.split("::")[0] for mutant in mutants for test in tests.tests_for(mutant)})
+    files = sorted({test.split("::")[0] for mutant in mutants for test in tests.tests_for(mutant)})
+    session = _CollectOnce(functools.partial(_fork_per_mutant, mutants, tests, jobs, timeout_factor))
+    arguments = ["-qq", "--no-header", "-p", "no:cacheprovider", "-p", "no:randomly", "-o", "addopts="]
+    code = pytest.main([*files, *arguments], plugins=[session]) if files else 0
+    if session.outcomes is None:
+        if files:
+            raise SystemExit(f"the tests could not be collected (pytest exit {code})")
+        return [Outcome(mutant, "no tests", 0.0, 0) for mutant in mutants]
+    return session.outcomes
+
+
+def _fork_per_mutant(
+    mutants: Sequence[Mutant], tests: TestMap, jobs: int, timeout_factor: float, items: dict[str, Any]
+) -> list[Outcome]:
     outcomes: list[Outcome] = []
     pending = list(mutants)
     running: dict[int, tuple[Mutant, float, float, int]] = {}
@@ -781,7 +910,8 @@ def run_mutants(mutants: Sequence[Mutant], tests: TestMap, jobs: int, timeout_fa
             while pending and len(running) < jobs:
                 mutant = pending.pop(0)
                 selected = tests.tests_for(mutant)
-                if not selected:
+                chosen = _ordered(mutant.module, selected, tests.durations, items)
+                if not chosen:
                     outcomes.append(Outcome(mutant, "no tests", 0.0, 0))
                     continue
                 budget = 60 + timeout_factor * sum(tests.durations.get(test, 1.0) for test in selected)
@@ -789,10 +919,10 @@ def run_mutants(mutants: Sequence[Mutant], tests: TestMap, jobs: int, timeout_fa
                 if pid == 0:
                     code = 1
                     try:
-                        code = _child(mutant, selected, tests.durations)
+                        code = _child(mutant, chosen)
                     finally:
                         os._exit(code)
-                running[pid] = (mutant, time.monotonic(), budget, len(selected))
+                running[pid] = (mutant, time.monotonic(), budget, len(chosen))
             pid, status, usage = os.wait4(-1, os.WNOHANG)
             if pid == 0:
                 time.sleep(0.05)

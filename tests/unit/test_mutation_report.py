@@ -44,4 +44,27 @@ def test_the_equivalent_column_counts_the_survivors_explained_as_equivalent():
 )
 def test_a_score_is_never_rounded_up_to_the_target(killed, mutants, shown):
     (row,) = mutation_report.module_rows({"m.py": mutants}, [("m.py", "killed")] * killed, {})
-    assert f"| `m.py` | {mutants} | {killed} | {killed} | 0 | 0 | {shown} |" in mutation_report.markdown([row])
+    assert f"| `m.py` | {mutants} | {killed} | {killed} | 0 | 0 | {shown} | {shown} |" in mutation_report.markdown(
+        [row]
+    )
+
+
+@pytest.mark.parametrize(
+    ("killed", "explained", "score", "passes"),
+    [(9, 2, "100.0%", True), (9, 1, "90.0%", True), (8, 1, "80.0%", False), (9, 0, "81.8%", False)],
+)
+def test_the_score_leaves_out_the_survivors_explained_as_equivalent(killed, explained, score, passes):
+    """console.py has 11 mutants: its 2 equivalent survivors may not fail it, and an unexplained one must."""
+    outcomes = [("m.py", "killed")] * killed + [("m.py", "survived")] * (11 - killed)
+    (row,) = mutation_report.module_rows({"m.py": 11}, outcomes, {"m.py": explained})
+
+    line = f"| `m.py` | 11 | 11 | {killed} | {11 - killed} | {explained} | {score} | {killed / 11 * 100:.1f}% |"
+    assert line in mutation_report.markdown([row])
+    assert mutation_report.passed([row]) is passes
+
+
+def test_a_module_not_run_to_the_end_does_not_pass():
+    (row,) = mutation_report.module_rows({"m.py": 11}, [("m.py", "killed")] * 10, {})
+
+    assert row["score"] >= mutation_report.TARGET_SCORE
+    assert mutation_report.passed([row]) is False
