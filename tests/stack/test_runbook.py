@@ -10,7 +10,6 @@ import pytest
 
 from batch_array_notify import runbook
 from batch_array_notify.args import DEFAULTS
-from batch_array_notify.handler import reconcile as sweep
 from batch_array_notify.handler.settings import IDEMPOTENCY_EXPIRY_SECONDS
 from batch_array_notify.reliability import ALARM_PERIOD_SECONDS
 from tests.support import ALARM, FUNCTION, RULE
@@ -113,7 +112,4 @@ def test_the_sweep_figures_the_runbook_quotes_are_the_codes():
     assert f"`reconcileEveryMinutes` ({DEFAULTS['reconcile_every_minutes']} by default;" in text
     assert f"`reconcileLookbackHours` ({DEFAULTS['reconcile_lookback_hours']} by default," in text
     assert f"at most the idempotency record's {IDEMPOTENCY_EXPIRY_SECONDS // DAY} days" in text
-    assert (
-        f"({sweep.LIST_PAGES_PER_QUEUE} ListJobs pages, {sweep.DESCRIBE_CALLS_PER_QUEUE} DescribeJobs calls, "
-        f"{sweep.REPORTS_PER_QUEUE} reports)"
-    ) in text
+    # The sweep's bounds: tests/unit/test_handler_reconcile.py.

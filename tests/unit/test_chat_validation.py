@@ -147,3 +147,13 @@ def test_configuration_names_fit_the_api_and_stay_distinct():
     assert re.fullmatch(r"[A-Za-z0-9_-]{1,128}", long)
     assert long != other
     assert configuration_name("my.project", "dev", "etl", "teams") == "my-project-dev-etl-teams"
+
+
+def test_an_id_of_the_longest_length_the_service_allows_is_accepted_and_one_more_is_not():
+    longest = "C" * validation.CHAT_ID_MAX
+
+    assert resolve_args({**SLACK, "slack_channel_id": longest}).chat == ChatSettings(
+        SlackChannel("T07EA123LEP", longest), None
+    )
+    with pytest.raises(InvalidArgumentError, match="slack_channel_id"):
+        resolve_args({**SLACK, "slack_channel_id": longest + "C"})

@@ -184,7 +184,16 @@ def test_the_downstream_function_hears_the_completion_events_of_all_its_queues()
     [
         ({}, "job_queue_arns", "non-empty list"),
         ({"job_queue_arns": []}, "job_queue_arns", "non-empty list"),
-        ({"job_queue_arns": ["render"]}, "job_queue_arns[0]", "expected an ARN like"),
+        (
+            {"job_queue_arns": ["render"]},
+            "job_queue_arns[0]",
+            "expected an ARN like arn:aws:batch:<region>:<account>:job-queue/<name>",
+        ),
+        (
+            {"job_queue_arns": [RENDER], "job_definition_arn_prefixes": ["frames"]},
+            "job_definition_arn_prefixes[0]",
+            "expected an ARN like arn:aws:batch:<region>:<account>:job-definition/<name> (no revision)",
+        ),
         ({"job_queue_arns": [RENDER, RENDER]}, "job_queue_arns[1]", "already given as job_queue_arns[0]"),
         (
             {"job_queue_arns": [RENDER, RENDER.replace(REGION, "us-east-1")]},
@@ -193,6 +202,12 @@ def test_the_downstream_function_hears_the_completion_events_of_all_its_queues()
         ),
         (
             {"job_queue_arns": [RENDER], "job_definition_arn_prefixes": [f"{RENDER_FRAMES}:4"]},
+            "job_definition_arn_prefixes[0]",
+            "without its revision",
+        ),
+        (
+            # The longest name Batch allows, with a revision: still recognised as a definition ARN.
+            {"job_queue_arns": [RENDER], "job_definition_arn_prefixes": [f"{RENDER_FRAMES[:-13]}{'d' * 128}:4"]},
             "job_definition_arn_prefixes[0]",
             "without its revision",
         ),
@@ -219,9 +234,11 @@ def test_the_downstream_function_hears_the_completion_events_of_all_its_queues()
         "missing",
         "empty",
         "not an ARN",
+        "not a definition ARN",
         "twice",
         "two regions",
         "revision",
+        "revision of the longest name",
         "too many definitions",
         "too long for the environment",
         "compute key",
@@ -257,3 +274,17 @@ def test_a_queue_of_another_region_known_only_at_deploy_time_is_refused_naming_i
     assert invalid is not None
     assert invalid.key == "job_queue_arns[0]"
     assert f"in {REGION}, where this stack deploys" in str(invalid)
+
+
+def test_an_arn_known_only_at_deploy_time_does_not_keep_the_ones_after_it_from_being_checked():
+    errors: list[InvalidArgumentError] = []
+
+    def program() -> None:
+        with pytest.raises(InvalidArgumentError) as raised:
+            ArrayCompletionNotifier("byo", {"job_queue_arns": [pulumi.Output.from_input(RENDER), "render"]})
+        errors.append(raised.value)
+
+    plan = run_under_mocks(program, "byo", "test", {"aws:region": REGION})
+
+    assert [(error.key, error.value) for error in errors] == [("job_queue_arns[1]", "render")]
+    assert plan.resources == []

@@ -210,6 +210,30 @@ def test_every_log_group_has_a_retention(ec2_plan):
     }
 
 
+def test_each_role_is_assumed_by_the_service_that_runs_it():
+    """A role its service cannot assume fails only at run time: the first job never starts on its host,
+    or the first completion is never delivered."""
+    plan = plan_pipelines(("e", {}), ("f", {"compute_type": "FARGATE"}))
+    trusted = {
+        role.name: [statement["Principal"] for statement in json.loads(role.inputs["assumeRolePolicy"])["Statement"]]
+        for role in plan.of_type(ROLE)
+    }
+
+    assert trusted == {
+        "e-instance": [{"Service": "ec2.amazonaws.com"}],
+        "f-execution": [{"Service": "ecs-tasks.amazonaws.com"}],
+        **{f"{name}-notifier": [{"Service": "lambda.amazonaws.com"}] for name in "ef"},
+        **{f"{name}-sweep": [{"Service": "lambda.amazonaws.com"}] for name in "ef"},
+        **{f"{name}-sweep-schedule": [{"Service": "scheduler.amazonaws.com"}] for name in "ef"},
+    }
+    assert plan.named(ATTACHMENT, "e-instance-AmazonEC2ContainerServiceforEC2Role").inputs["policyArn"] == (
+        "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"
+    )
+    assert plan.named(ATTACHMENT, "f-execution-AmazonECSTaskExecutionRolePolicy").inputs["policyArn"] == (
+        "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+    )
+
+
 def test_no_broad_managed_policy_is_attached_anywhere():
     plan = plan_pipelines(("a", {}), ("b", {"compute_type": "FARGATE"}))
     arns = [attachment.inputs["policyArn"] for attachment in plan.of_type(ATTACHMENT)]

@@ -24,12 +24,16 @@ VALIDATOR = jsonschema.Draft202012Validator(CUSTOM_NOTIFICATION_SCHEMA)
 SNS_MAX_MESSAGE_BYTES = 256 * 1024
 #: The budgets as docs/chat.md states them: a change to LIMITS must be a change to the docs too.
 DOCUMENTED_BUDGETS = {
+    "id": (128, 1),
     "title": (150, 1),
     "description": (3000, 1),
     "nextSteps": (300, 5),
     "keywords": (64, 5),
     "threadId": (128, 1),
     "summary": (150, 1),
+    "eventType": (100, 1),
+    "relatedResources": (1024, 5),
+    "additionalContext": (256, 10),
 }
 
 
@@ -118,11 +122,10 @@ def test_the_worst_case_lists_what_fits_and_counts_the_rest(worst_case):
 def test_the_budgets_are_the_documented_ones():
     documented = (ROOT / "docs" / "chat.md").read_text()
 
-    assert {field: (LIMITS[field].chars, LIMITS[field].items) for field in DOCUMENTED_BUDGETS} == DOCUMENTED_BUDGETS
+    assert {field: (limit.chars, limit.items) for field, limit in LIMITS.items()} == DOCUMENTED_BUDGETS
     for field, (chars, items) in DOCUMENTED_BUDGETS.items():
-        assert f"| `{field}` | {chars:,} |" in documented
-        if items > 1:
-            assert f"| `{field}` | {chars:,} | {items} |" in documented
+        assert f"| `{field}` | {chars:,} | {items} |" in documented
+    assert f"A failed child's reasons are cut to {CHAT_REASON_CHARS} characters in chat" in documented
 
 
 def test_a_failure_says_what_failed_and_what_to_do():
@@ -212,3 +215,105 @@ def test_the_count_of_the_unlisted_always_fits(worst_case):
 
         assert len(description) <= LIMITS["description"].chars, pad
         assert description.splitlines()[-1].startswith("…and "), pad
+
+
+def _with_job_id(report, length: int):
+    return replace(report, job_id="j" * length)
+
+
+@pytest.mark.parametrize("spare", [0, 1])
+def test_a_field_at_its_budget_is_kept_whole_and_one_character_more_is_cut_with_an_ellipsis(spare):
+    report = example_report(0, 0, Compute.FARGATE)
+    budget = LIMITS["id"].chars
+    suffix = ":SUCCEEDED"
+
+    at_budget = chat_message(_with_job_id(report, budget - len(suffix)))["id"]
+    over = chat_message(_with_job_id(report, budget - len(suffix) + 1 + spare))["id"]
+
+    assert at_budget == "j" * (budget - len(suffix)) + suffix
+    assert len(over) == budget
+    assert over == ("j" * (budget - len(suffix) + 1 + spare) + suffix)[: budget - 1] + "…"
+
+
+def _failed_child_line(report, **changes) -> str:
+    child = replace(report.failed_children[0], container_reason=None, logs_url=None, **changes)
+    description = chat_message(replace(report, failed_children=(child,)))["content"]["description"]
+    (line,) = [line for line in description.splitlines() if line.startswith("• index ")]
+    return line
+
+
+def test_a_reason_at_the_chat_clip_is_kept_whole_and_a_longer_one_is_cut_to_it():
+    report = example_report(2, 1, Compute.EC2)
+
+    at_clip = _failed_child_line(report, status_reason="r" * CHAT_REASON_CHARS)
+    over = _failed_child_line(report, status_reason="r" * (CHAT_REASON_CHARS + 1))
+
+    assert at_clip.endswith(f"`{'r' * CHAT_REASON_CHARS}`")
+    assert over.endswith(f"`{'r' * (CHAT_REASON_CHARS - 1)}…`")
+
+
+def test_a_child_shows_both_its_reasons_and_an_unknown_index_as_a_question_mark():
+    report = example_report(2, 1, Compute.EC2)
+    child = replace(report.failed_children[0], index=None, status_reason="Essential container exited")
+    child = replace(child, container_reason="OutOfMemoryError: Container killed", logs_url=None)
+
+    description = chat_message(replace(report, failed_children=(child,)))["content"]["description"]
+
+    assert "• index ? · exit code " in description
+    assert "`Essential container exited; OutOfMemoryError: Container killed`" in description
+
+
+def test_children_the_counts_do_not_yet_include_are_said_to_be_not_yet_counted():
+    report = replace(example_report(0, 0, Compute.FARGATE), succeeded=4, failed=0)
+
+    description = chat_message(report)["content"]["description"]
+
+    assert description.startswith("*4 of 7 children succeeded, 0 failed* (3 not yet counted) · duration ")
+
+
+def test_the_parents_status_reason_is_shown():
+    report = replace(example_report(2, 1, Compute.EC2), status_reason="Array Child Job failed")
+
+    description = chat_message(report)["content"]["description"]
+
+    assert "\nStatus reason: `Array Child Job failed`\n" in description
+
+
+def test_children_are_listed_in_order_until_one_does_not_fit_and_the_rest_are_counted():
+    """A child whose line does not fit ends the list: a shorter one after it is not listed in its place,
+    so the list is always the first children by index and the count says how many follow."""
+    report = example_report(2, 1, Compute.EC2)
+    first = replace(report.failed_children[0], index=0, status_reason="short", logs_url=None)
+    huge = replace(first, index=1, status_reason="h" * 3000, logs_url="https://example.com/" + "l" * 2900)
+    last = replace(first, index=2)
+    report = replace(report, failed=3, failed_children=(first, huge, last))
+
+    description = chat_message(report)["content"]["description"]
+
+    listed = [line for line in description.splitlines() if line.startswith("• index ")]
+    assert [line.split(" · ")[0] for line in listed] == ["• index 0"]
+    assert description.splitlines()[-1].startswith("…and 2 more of 3 failed children")
+
+
+def test_the_description_lists_children_up_to_the_last_character_of_its_budget(worst_case):
+    """No room is wasted and none overrun: whatever the length of the first child's line, the listed
+    children and the count of the rest fit the budget, and the next child's line would not."""
+    budget = LIMITS["description"].chars
+    # 9,999 failed: the count of the rest has as many digits as the total, so the budget can be met exactly.
+    report = replace(worst_case, succeeded=1, failed=9_999)
+    first, *others = report.failed_children
+    # Every child's line is the first one's as it is unpadded, but for the index.
+    unpadded = chat_message(report)["content"]["description"].splitlines()
+    (first_line,) = [line for line in unpadded if line.startswith("• index 0 ")]
+    lengths = set()
+    for pad in range(700):
+        children = (replace(first, logs_url=f"https://example.com/{'y' * pad}"), *others)
+        description = chat_message(replace(report, failed_children=children))["content"]["description"]
+        listed = [line for line in description.splitlines() if line.startswith("• index ")]
+        shown = len(listed)
+        following = first_line.replace("• index 0 ", f"• index {shown} ")
+
+        assert len(description) <= budget, pad
+        assert len(description) + len(following) + 1 > budget, pad
+        lengths.add(len(description))
+    assert budget in lengths, "no length of the first line filled the budget exactly"

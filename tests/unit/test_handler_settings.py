@@ -132,3 +132,15 @@ def test_unset_required_variables_are_named(environment, name):
 
     with pytest.raises(SettingsError, match=f"environment variable {name} must be set to a non-empty value"):
         settings()
+
+
+def test_a_queue_arn_that_is_not_one_is_refused_showing_the_shape_wanted(environment):
+    environment.setenv("JOB_QUEUE_ARNS", "render")
+
+    with pytest.raises(SettingsError) as refused:
+        settings()
+
+    assert str(refused.value) == (
+        "environment variable JOB_QUEUE_ARNS must be comma-separated job-queue ARNs "
+        "(arn:aws:batch:<region>:<account>:job-queue/<name>), got 'render' in it"
+    )

@@ -83,3 +83,22 @@ def test_the_schedule_and_the_lookback_follow_the_arguments():
     # The pipeline's own job definition, every revision: the rule's scope.
     assert variables["JOB_DEFINITION_ARN_PREFIXES"] == plan.one(JOB_DEF).state["arnPrefix"]
     assert {key: value for key, value in variables.items() if key in notifier} == notifier
+
+
+@pytest.mark.parametrize("hours", [1, 24, 168])
+def test_the_lookback_may_be_anything_from_an_hour_to_the_idempotency_window(environment, hours):
+    environment.setenv("RECONCILE_LOOKBACK_HOURS", str(hours))
+
+    assert sweep_settings().lookback_hours == hours
+
+
+def test_a_job_definition_with_a_revision_is_refused_showing_the_shape_wanted(environment):
+    environment.setenv("JOB_DEFINITION_ARN_PREFIXES", f"{PREFIX}:3")
+
+    with pytest.raises(SettingsError) as refused:
+        sweep_settings()
+
+    assert str(refused.value) == (
+        "environment variable JOB_DEFINITION_ARN_PREFIXES must be comma-separated job-definition ARNs without "
+        f"revision (arn:aws:batch:<region>:<account>:job-definition/<name>), got '{PREFIX}:3' in it"
+    )

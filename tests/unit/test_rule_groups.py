@@ -132,3 +132,27 @@ def test_the_figures_docs_embedding_gives_are_the_codes():
     )
     assert f"{MAX_JOB_QUEUE_ARNS_CHARS:,} characters" in flat
     assert f"{fits_in_environment} such queues fit" in flat
+
+
+def test_a_rule_takes_queues_up_to_the_last_character_of_the_pattern_limit():
+    """Two queues whose pattern is exactly the limit share one rule; one character more takes two rules."""
+    first = f"{ACCOUNT}:job-queue/first"
+    filler = MAX_PATTERN_CHARS - chars(completion_event_pattern([first, f"{ACCOUNT}:job-queue/"], None))
+    second = f"{ACCOUNT}:job-queue/{'s' * filler}"
+    assert chars(completion_event_pattern([first, second], None)) == MAX_PATTERN_CHARS
+
+    assert completion_rule_queue_groups([first, second], None) == [[0, 1]]
+    assert completion_rule_queue_groups([first, f"{second}s"], None) == [[0], [1]]
+
+
+def test_a_later_queue_too_long_for_a_rule_of_its_own_is_refused_not_given_one():
+    """The definitions leave room for a short queue but not for a long one: the long one cannot be
+    expressed, even though the rule before it holds queues."""
+    definitions = [f"{ACCOUNT}:job-definition/{n:02d}{'d' * 120}" for n in range(9)]
+    short = f"{ACCOUNT}:job-queue/q"
+    room = MAX_PATTERN_CHARS - chars(completion_event_pattern([short], definitions))
+    long = f"{short}{'q' * (room + 1)}"
+    assert completion_rule_queue_groups([short], definitions) == [[0]]
+
+    with pytest.raises(ValueError, match="scope to fewer job definitions"):
+        completion_rule_queue_groups([short, long], definitions)

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from batch_array_notify import BatchArrayPipelineArgs, InvalidArgumentError
-from batch_array_notify.validation import ResolvedArgs, resolve_args
+from batch_array_notify.validation import ResolvedArgs, check_batch_arns_are_local, resolve_args, resolve_notifier_args
 from tools.plan import main as plan_main
 
 
@@ -223,7 +223,7 @@ TAG_RULE = "expected tag keys of 1-128 characters not starting with aws: and str
 
 
 def test_tags_at_their_limits_are_accepted():
-    tags = {"k" * 128: "v" * 256, "awsome": "", "team:aws:x": "y"}
+    tags = {"k" * 128: "v" * 256, "k": "v", "awsome": "", "team:aws:x": "y"}
     tags.update({f"t{n}": "v" for n in range(45 - len(tags))})
 
     assert resolved({"tags": tags}).tags == tags
@@ -297,7 +297,10 @@ def test_whole_number_settings_reject_other_types(key, value):
 def test_min_vcpus_from_zero_to_max_vcpus():
     assert resolved({"min_vcpus": 0}).compute_environments[0].min_vcpus == 0
     assert resolved({"min_vcpus": 16, "max_vcpus": 16}).compute_environments[0].min_vcpus == 16
-    assert rejected({"min_vcpus": -1}).allowed == "expected 0 to 10000"
+    error = rejected({"min_vcpus": -1})
+    assert (error.key, error.allowed) == ("min_vcpus", "expected 0 to 10000")
+    error = rejected({"compute_environments": [{"compute_type": "EC2", "min_vcpus": -1}]})
+    assert (error.key, error.allowed) == ("compute_environments[0].min_vcpus", "expected 0 to 10000")
     error = rejected({"min_vcpus": 17, "max_vcpus": 16})
     assert (error.key, error.allowed) == ("min_vcpus", "must not exceed max_vcpus (16)")
 
@@ -644,3 +647,123 @@ def test_several_compute_environments_keep_their_order_and_settings():
     assert [(e.compute_type, e.min_vcpus, e.max_vcpus) for e in environments] == [("SPOT", 0, 64), ("EC2", 2, 8)]
     assert [e.allocation_strategy for e in environments] == ["SPOT_PRICE_CAPACITY_OPTIMIZED", "BEST_FIT"]
     assert [e.instance_types for e in environments] == [["c6i"], ["optimal"]]
+
+
+# --------------------------------------------------------------------------------------------------
+# The reconciliation sweep: off, or every 5 minutes to a day; a lookback of an hour to a week
+
+
+@pytest.mark.parametrize(("every", "lookback"), [(5, 1), (60, 24), (1440, 168)])
+def test_the_sweep_runs_from_every_5_minutes_to_once_a_day_looking_back_an_hour_to_a_week(every, lookback):
+    reconcile = resolved({"reconcile_every_minutes": every, "reconcile_lookback_hours": lookback}).reconcile
+
+    assert reconcile is not None
+    assert (reconcile.every_minutes, reconcile.lookback_hours) == (every, lookback)
+
+
+def test_a_sweep_every_0_minutes_is_no_sweep():
+    assert resolved({"reconcile_every_minutes": 0}).reconcile is None
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("reconcile_every_minutes", 1),
+        ("reconcile_every_minutes", 4),
+        ("reconcile_every_minutes", 1441),
+        ("reconcile_every_minutes", -5),
+        ("reconcile_lookback_hours", 0),
+        ("reconcile_lookback_hours", 169),
+    ],
+)
+def test_other_sweep_timings_are_refused_naming_the_key(key, value):
+    error = rejected({key: value})
+
+    assert (error.key, error.value) == (key, value)
+
+
+def test_what_is_not_a_batch_arn_is_refused_before_its_region_is_compared():
+    with pytest.raises(InvalidArgumentError) as refused:
+        check_batch_arns_are_local({"job_queue_arns[0]": "render"}, "eu-west-1", None)
+
+    assert (refused.value.key, refused.value.allowed) == (
+        "job_queue_arns[0]",
+        "expected a Batch ARN, arn:aws:batch:<region>:<account>:...",
+    )
+
+
+@pytest.mark.parametrize(
+    ("account", "wanted"),
+    [
+        (None, "expected a queue or job definition in eu-west-1, where this stack deploys"),
+        ("111122223333", "expected a queue or job definition of account 111122223333 in eu-west-1, where this stack"),
+    ],
+)
+def test_a_queue_of_another_account_or_region_is_refused_saying_which_one_is_wanted(account, wanted):
+    queue = "arn:aws:batch:us-east-1:123456789012:job-queue/render"
+
+    with pytest.raises(InvalidArgumentError) as refused:
+        check_batch_arns_are_local({"job_queue_arns[0]": queue}, "eu-west-1", account)
+
+    assert refused.value.key == "job_queue_arns[0]"
+    assert refused.value.allowed.startswith(wanted)
+    assert refused.value.allowed.endswith(
+        "(Batch sends a job's events only to its own account's and region's default bus)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "key", "value"),
+    [
+        (
+            {
+                "job_queue_arns": [
+                    f"arn:aws:batch:eu-west-1:123456789012:job-queue/{n:03d}{'q' * 120}" for n in range(20)
+                ]
+            },
+            "job_queue_arns",
+            "20 queues",
+        ),
+        (
+            {
+                "job_queue_arns": ["arn:aws:batch:eu-west-1:123456789012:job-queue/render"],
+                "job_definition_arn_prefixes": [
+                    f"arn:aws:batch:eu-west-1:123456789012:job-definition/{n:02d}{'d' * 100}" for n in range(12)
+                ],
+            },
+            "job_definition_arn_prefixes",
+            "12 ARNs",
+        ),
+        (
+            {
+                "job_queue_arns": ["arn:aws:batch:eu-west-1:123456789012:job-queue/render"],
+                "job_definition_arn_prefixes": ["arn:aws:batch:us-east-1:123456789012:job-definition/frames"],
+            },
+            "job_definition_arn_prefixes[0]",
+            "arn:aws:batch:us-east-1:123456789012:job-definition/frames",
+        ),
+    ],
+    ids=["queues too long for the environment", "definitions too long for a pattern", "definition elsewhere"],
+)
+def test_a_notifier_scope_that_cannot_work_is_refused_naming_the_key_and_the_value(args, key, value):
+    with pytest.raises(InvalidArgumentError) as refused:
+        resolve_notifier_args(args)  # type: ignore[arg-type]
+
+    assert (refused.value.key, refused.value.value) == (key, value)
+
+
+def test_a_queue_may_order_as_many_compute_environments_as_batch_allows():
+    # Spot first, on-demand when Spot has no capacity, then on-demand of other instance types.
+    environments = [
+        {"compute_type": "SPOT"},
+        {"compute_type": "EC2"},
+        {"compute_type": "EC2", "instance_types": ["c7g"]},
+    ]
+
+    ordered = resolved({"compute_environments": environments}).compute_environments
+
+    assert [(e.compute_type, e.instance_types) for e in ordered] == [
+        ("SPOT", ["optimal"]),
+        ("EC2", ["optimal"]),
+        ("EC2", ["c7g"]),
+    ]
