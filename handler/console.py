@@ -29,4 +29,9 @@ def log_stream_url(partition: str, region: str, log_group: str, log_stream: str)
 
 
 def _console_escape(part: str) -> str:
-    return quote(quote(part, safe=""), safe="").replace("%", "$")
+    return _escape_every_reserved(_escape_every_reserved(part)).replace("%", "$")
+
+
+def _escape_every_reserved(text: str) -> str:
+    # `quote` keeps `/` by default; a log group's slashes must be escaped too.
+    return quote(text, safe="")
