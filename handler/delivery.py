@@ -66,9 +66,10 @@ def put_completion_event(report: CompletionReport) -> dict[str, Any]:
             }
         ]
     )
-    # PutEvents answers 200 even when the entry failed; the failure is in the entry.
+    # PutEvents answers 200 even when the entry failed: a failed entry carries ErrorCode and no EventId
+    # (and FailedEntryCount counts it), so the entry's own EventId is the one thing to check.
     (entry,) = response["Entries"]
-    if response.get("FailedEntryCount") or "EventId" not in entry:
+    if "EventId" not in entry:
         raise PutEventsError(f"PutEvents failed: {entry.get('ErrorCode')}: {entry.get('ErrorMessage')}")
     return {"sink": "eventbridge", "eventId": entry["EventId"]}
 

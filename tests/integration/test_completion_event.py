@@ -62,13 +62,6 @@ def consumer(handler_env: BatchStack, consumer_queue: str, monkeypatch: pytest.M
     reset_handler_caches()
 
 
-def test_handler_and_component_agree_on_the_event_identity():
-    assert (delivery.COMPLETION_EVENT_SOURCE, delivery.COMPLETION_EVENT_DETAIL_TYPE) == (
-        COMPLETION_EVENT_SOURCE,
-        COMPLETION_EVENT_DETAIL_TYPE,
-    )
-
-
 def test_duplicate_deliveries_put_exactly_one_normalized_event(consumer, moto_batch, subscriber, lambda_context):
     parent_id = moto_batch.submit_array_job(size=5)
     # Batch may re-emit a completion under a new event id, so the ids differ too.
