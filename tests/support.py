@@ -113,3 +113,16 @@ def run_tool(main: Callable[[Sequence[str]], int], *argv: str) -> ToolRun:
         except SystemExit as exited:
             code = exited.code if isinstance(exited.code, int) else 1
     return ToolRun(code, stdout.getvalue(), stderr.getvalue())
+
+
+def notifier_environment(job_queue_arn: str, **more: str) -> dict[str, str]:
+    """The environment the component gives the notifier function (a unit test's stand-in), plus `more`."""
+    return {
+        "TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:completions",
+        "STAGE": "qa",
+        "IDEMPOTENCY_TABLE": "completions",
+        "AWS_REGION": "eu-west-1",
+        "POWERTOOLS_SERVICE_NAME": "batch-array-notify",
+        "JOB_QUEUE_ARNS": job_queue_arn,
+        **more,
+    }

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pytest
 
 from batch_array_notify.handler.app import handler
+from tests.support import notifier_environment
 from tools.emf import read_documents
 from tools.eventgen import ArrayJobSpec, array_job_events
 from tools.rehearsal_world import reset_handler_caches
@@ -29,14 +30,7 @@ class Context:
 @pytest.fixture(autouse=True)
 def handler_settings(monkeypatch):
     """The environment the component gives the notifier (no AWS call is made for skipped events)."""
-    for name, value in {
-        "TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:completions",
-        "STAGE": "qa",
-        "IDEMPOTENCY_TABLE": "completions",
-        "AWS_REGION": "eu-west-1",
-        "POWERTOOLS_SERVICE_NAME": "batch-array-notify",
-        "JOB_QUEUE_ARNS": QUEUE_ARN,
-    }.items():
+    for name, value in notifier_environment(QUEUE_ARN).items():
         monkeypatch.setenv(name, value)
     reset_handler_caches()
     yield

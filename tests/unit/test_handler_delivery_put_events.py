@@ -11,6 +11,7 @@ from botocore.stub import Stubber
 from batch_array_notify.completion_bus import COMPLETION_EVENT_DETAIL_TYPE, COMPLETION_EVENT_SOURCE
 from batch_array_notify.handler import aws, delivery
 from batch_array_notify.handler.report import CompletionReport
+from tests.support import notifier_environment
 from tests.unit.test_handler_metrics import QUEUE_ARN, SUCCEEDED
 from tools.rehearsal_world import reset_handler_caches
 
@@ -19,17 +20,7 @@ BUS = "analytics"
 
 @pytest.fixture(autouse=True)
 def handler_settings(monkeypatch):
-    for name, value in {
-        "TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:completions",
-        "STAGE": "qa",
-        "IDEMPOTENCY_TABLE": "completions",
-        "AWS_REGION": "eu-west-1",
-        "EVENT_BUS_NAME": BUS,
-        "JOB_QUEUE_ARNS": QUEUE_ARN,
-        # Never used for a request (the Stubber answers first); botocore only needs some to sign with.
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }.items():
+    for name, value in notifier_environment(QUEUE_ARN, EVENT_BUS_NAME=BUS).items():
         monkeypatch.setenv(name, value)
     reset_handler_caches()
     yield
