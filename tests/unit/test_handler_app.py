@@ -8,7 +8,12 @@ from dataclasses import dataclass
 
 import pytest
 
+from batch_array_notify.dashboard import COMPLETION_DECISION, COMPLETION_LOG_FIELDS
+from batch_array_notify.handler import app
 from batch_array_notify.handler.app import handler
+from batch_array_notify.handler.completion import Reported
+from batch_array_notify.handler.report import build_report
+from batch_array_notify.handler.scope import Completion, decide
 from tests.support import notifier_environment
 from tools.emf import read_documents
 from tools.eventgen import ArrayJobSpec, array_job_events
@@ -117,3 +122,30 @@ def test_the_log_messages_say_what_happened(decisions):
     assert (rejected_record.jobId, rejected_record.status) == (None, None)
     assert malformed == {"outcome": "rejected", "reason": rejected_record.reason}
     assert ignored == {"outcome": "ignored", "reason": ignored_record.reason}
+
+
+def test_a_delivered_completion_is_logged_with_every_field_the_dashboard_table_reads(decisions, monkeypatch):
+    """The dashboard's "latest completions" table filters on the decision and shows these fields; a
+    field missing from the log line leaves its column empty with no error anywhere."""
+    event = list(array_job_events(ArrayJobSpec(QUEUE_ARN, DEFINITION_ARN, size=4, failures=1)))[-1]
+    completion = decide(event)
+    assert isinstance(completion, Completion)
+    report = build_report(completion, None, [], stage="qa", default_region="eu-west-1")
+    sent = [{"sink": "sns", "messageId": "m-1"}]
+    # No AWS: the report is the event's own view, and every sink answers at once.
+    monkeypatch.setattr(app, "_report", lambda decided: report)
+    monkeypatch.setattr(app, "deliver_once", lambda *_: Reported(report, sent, duplicate=False, metrics=[]))
+
+    result = handler(event, Context())
+
+    assert result == {"outcome": COMPLETION_DECISION, "jobId": report.job_id, "status": "FAILED", "deliveries": sent}
+    (record,) = decisions()
+    assert record.decision == COMPLETION_DECISION
+    assert {field: getattr(record, field) for field in COMPLETION_LOG_FIELDS} == {
+        "jobId": report.job_id,
+        "jobQueue": "test-queue",
+        "status": "FAILED",
+        "arraySize": 4,
+        "failed": 1,
+    }
+    assert (record.eventId, record.deliveries) == (event["id"], sent)

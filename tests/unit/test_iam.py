@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import pulumi
 import pytest
 
 from batch_array_notify.iam import (
@@ -11,6 +14,7 @@ from batch_array_notify.iam import (
     chat_publish_statement,
     dead_letter_queue_policy,
     key_policy,
+    lambda_role,
     notifier_policy,
     notifier_reliability_statements,
     scheduler_policy,
@@ -18,6 +22,7 @@ from batch_array_notify.iam import (
 )
 from tests.policy_grammar import document_problems, key_administration_problems
 from tests.support import KEY, ROLE, ROLE_POLICY
+from tools.program import run_under_mocks
 
 SQS_QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
 SNS_TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
@@ -307,3 +312,13 @@ def test_the_grammar_finds_what_iam_would_reject():
         assert any(fault in problem for problem in problems), (fault, problems)
     trust = assume_role_policy("")
     assert any("service principal" in problem for problem in document_problems(ROLE, trust))
+
+
+def test_a_lambda_role_is_assumed_by_lambda_alone():
+    def program() -> None:
+        lambda_role("fn", {"team": "render"}, pulumi.ComponentResource("test:index:Parent", "parent"))
+
+    (role,) = run_under_mocks(program, "batch-array-notify", "test").of_type(ROLE)
+
+    assert json.loads(role.inputs["assumeRolePolicy"]) == assume_role_policy("lambda.amazonaws.com")
+    assert role.inputs["tags"] == {"team": "render"}
