@@ -103,7 +103,19 @@ def summary(report: dict[str, Any]) -> str:
         f"at a mean load of {totals['mean_load']} on the 2 shared cores, plus {totals['coverage_minutes']} minutes "
         f"for the coverage run. The children used {totals['child_cpu_minutes']} CPU-minutes "
         f"({totals['cpu_seconds_per_mutant']} s a run), that is {totals['idle_minutes_on_2_cores']} minutes "
-        "on 2 idle cores."
+        f"on 2 idle cores.{_largest_session(report['sessions'])}"
+    )
+
+
+def _largest_session(sessions: Sequence[dict[str, Any]]) -> str:
+    """What one whole run costs: the session that ran the most mutants, coverage run included."""
+    if not sessions:
+        return ""
+    largest = max(sessions, key=lambda session: session["mutants"])
+    wall, coverage = largest["wall_seconds"] / 60, largest["coverage_seconds"] / 60
+    return (
+        f" The largest session ran {largest['mutants']} mutants of {len(largest['modules'])} modules in "
+        f"{wall + coverage:.1f} minutes, {coverage:.1f} of them for its coverage run."
     )
 
 

@@ -68,3 +68,18 @@ def test_a_module_not_run_to_the_end_does_not_pass():
 
     assert row["score"] >= mutation_report.TARGET_SCORE
     assert mutation_report.passed([row]) is False
+
+
+def test_the_cost_sentence_gives_the_largest_sessions_whole_time():
+    sessions = [
+        {"mutants": 2, "modules": ["handler/app.py"], "wall_seconds": 6, "coverage_seconds": 180},
+        {"mutants": 1618, "modules": ["a.py", "b.py", "c.py"], "wall_seconds": 1008, "coverage_seconds": 169},
+    ]
+
+    sentence = mutation_report._largest_session(sessions)
+
+    assert (
+        sentence
+        == " The largest session ran 1618 mutants of 3 modules in 19.6 minutes, 2.8 of them for its coverage run."
+    )
+    assert mutation_report._largest_session([]) == ""
