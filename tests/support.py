@@ -115,13 +115,20 @@ def run_tool(main: Callable[[Sequence[str]], int], *argv: str) -> ToolRun:
     return ToolRun(code, stdout.getvalue(), stderr.getvalue())
 
 
-def notifier_environment(job_queue_arn: str, **more: str) -> dict[str, str]:
-    """The environment the component gives the notifier function (a unit test's stand-in), plus `more`."""
+def notifier_environment(
+    job_queue_arn: str,
+    *,
+    topic_arn: str = "arn:aws:sns:eu-west-1:123456789012:completions",
+    stage: str = "qa",
+    idempotency_table: str = "completions",
+    **more: str,
+) -> dict[str, str]:
+    """The environment the component gives the notifier function, plus `more`; the defaults stand in for
+    a unit test, the moto stack passes its own resources."""
     return {
-        "TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:completions",
-        "STAGE": "qa",
-        "IDEMPOTENCY_TABLE": "completions",
-        "AWS_REGION": "eu-west-1",
+        "TOPIC_ARN": topic_arn,
+        "STAGE": stage,
+        "IDEMPOTENCY_TABLE": idempotency_table,
         "POWERTOOLS_SERVICE_NAME": "batch-array-notify",
         "JOB_QUEUE_ARNS": job_queue_arn,
         **more,

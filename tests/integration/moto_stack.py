@@ -22,6 +22,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 
 from batch_array_notify.handler import aws
 from batch_array_notify.handler.app import handler
+from tests.support import notifier_environment
 from tools.redrive import Invocation, Invoker
 from tools.rehearsal_world import (
     FAKE_CREDENTIALS,
@@ -123,14 +124,13 @@ def create_queue_beside(stack: BatchStack, name: str) -> str:
 
 def handler_environment(stack: BatchStack) -> dict[str, str]:
     """The environment variables the component sets on the Lambda, pointing at `stack`."""
-    return {
-        "TOPIC_ARN": stack.topic_arn,
-        "STAGE": stack.stage,
-        "IDEMPOTENCY_TABLE": stack.idempotency_table,
-        "MAX_FAILED_DETAILS": "20",
-        "POWERTOOLS_SERVICE_NAME": "batch-array-notify",
-        "JOB_QUEUE_ARNS": stack.job_queue_arn,
-    }
+    return notifier_environment(
+        stack.job_queue_arn,
+        topic_arn=stack.topic_arn,
+        stage=stack.stage,
+        idempotency_table=stack.idempotency_table,
+        MAX_FAILED_DETAILS="20",
+    )
 
 
 def record_aws_calls() -> Counter[str]:

@@ -35,7 +35,7 @@ class Context:
 @pytest.fixture(autouse=True)
 def handler_settings(monkeypatch):
     """The environment the component gives the notifier (no AWS call is made for skipped events)."""
-    for name, value in notifier_environment(QUEUE_ARN).items():
+    for name, value in notifier_environment(QUEUE_ARN, AWS_REGION="eu-west-1").items():
         monkeypatch.setenv(name, value)
     reset_handler_caches()
     yield

@@ -10,7 +10,6 @@ from botocore.stub import Stubber
 
 from batch_array_notify.completion_bus import COMPLETION_EVENT_DETAIL_TYPE, COMPLETION_EVENT_SOURCE
 from batch_array_notify.handler import aws, delivery
-from batch_array_notify.handler.report import CompletionReport
 from tests.support import notifier_environment
 from tests.unit.test_handler_metrics import QUEUE_ARN, SUCCEEDED
 from tools.rehearsal_world import reset_handler_caches
@@ -20,21 +19,22 @@ BUS = "analytics"
 
 @pytest.fixture(autouse=True)
 def handler_settings(monkeypatch):
-    for name, value in notifier_environment(QUEUE_ARN, EVENT_BUS_NAME=BUS).items():
+    for name, value in notifier_environment(QUEUE_ARN, AWS_REGION="eu-west-1", EVENT_BUS_NAME=BUS).items():
         monkeypatch.setenv(name, value)
     reset_handler_caches()
     yield
     reset_handler_caches()
 
 
-def put_events_answering(response: dict, report: CompletionReport = SUCCEEDED) -> Stubber:
-    """A stubbed EventBridge client that expects the one entry `report` makes and gives `response`."""
+def put_events_answering(response: dict) -> Stubber:
+    """A stubbed EventBridge client that expects the one entry the report `SUCCEEDED` makes and gives
+    `response`."""
     stubber = Stubber(aws.client("events"))
     entry = {
         "Source": COMPLETION_EVENT_SOURCE,
         "DetailType": COMPLETION_EVENT_DETAIL_TYPE,
-        "Detail": json.dumps(report.document()),
-        "Resources": [report.job_arn] if report.job_arn else [],
+        "Detail": json.dumps(SUCCEEDED.document()),
+        "Resources": [SUCCEEDED.job_arn],
         "EventBusName": BUS,
     }
     stubber.add_response("put_events", response, {"Entries": [entry]})
