@@ -482,6 +482,12 @@ RULES: list[tuple[dict[str, Any], str, str]] = [
         "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT, MISCONFIGURATION:EC2_INSTANCE_CONFIGURATION_UNSUPPORTED",
     ),
     ({"compute_environments": []}, "compute_environments", "expected 1 to 3 (a job queue's limit)"),
+    # Not a list, though as long as one allowed: refused by name, not left to fail iterating it.
+    (
+        {"compute_environments": {"compute_type": "EC2"}},
+        "compute_environments",
+        "expected 1 to 3 (a job queue's limit)",
+    ),
     (
         {"compute_environments": [{"compute_type": "EC2"}] * 4},
         "compute_environments",
