@@ -81,7 +81,7 @@ def _throttling_detector(standard: Any) -> Any:
 
 def take_throttled_calls() -> int:
     """Batch answers throttled since the last call (then counted from zero again)."""
-    global _throttled_batch_calls  # noqa: PLW0603
+    global _throttled_batch_calls
     taken, _throttled_batch_calls = _throttled_batch_calls, 0
     return taken
 
