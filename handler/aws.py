@@ -39,7 +39,7 @@ _throttled_batch_calls = 0
 def retry_config(**options: Any) -> Any:
     """A botocore `Config` with the project's retry mode and attempts, plus `options` (e.g. read_timeout)."""
     config = importlib.import_module("botocore.config")
-    return config.Config(retries={"mode": RETRY_MODE, "max_attempts": MAX_ATTEMPTS}, **options)
+    return config.Config(retries={"mode": RETRY_MODE, "total_max_attempts": MAX_ATTEMPTS}, **options)
 
 
 def new_client(service: str, *, region: str | None = None, session: Any = None, **options: Any) -> Any:
