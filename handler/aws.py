@@ -88,12 +88,14 @@ def take_throttled_calls() -> int:
 
 def pace_batch_calls(wait: Callable[[], object]) -> None:
     """Call `wait` before every Batch request the handler's client sends, retries included (the sweep's
-    pacer). Registered once per client, however many invocations a warm environment serves."""
+    pacer). One pacer per client: a warm environment's next invocation replaces the last one's."""
 
     def before_send(**_: Any) -> None:
         wait()  # returns None: a before-send hook that returned a value would stand in for the response
 
-    client("batch").meta.events.register("before-send.batch", before_send, unique_id="pace-batch-calls")
+    events = client("batch").meta.events
+    events.unregister("before-send.batch", unique_id="pace-batch-calls")
+    events.register("before-send.batch", before_send, unique_id="pace-batch-calls")
 
 
 def reset() -> None:

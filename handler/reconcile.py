@@ -47,7 +47,8 @@ if TYPE_CHECKING:
 logger = Logger()
 #: When the sweep runs (the window ends now); the rehearsal, whose jobs carry synthetic times, swaps it.
 clock: Callable[[], float] = time.time
-#: How the pacer waits (a test swaps in one that records the waits instead of sleeping).
+#: The pacer's clock and how it waits (tests swap in simulated time).
+pacer_clock: Callable[[], float] = time.monotonic
 pacer_sleep: Callable[[float], None] = time.sleep
 
 #: ListJobs returns at most 100 summaries a page.
@@ -123,7 +124,7 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
 def _sweep(context: LambdaContext | None) -> dict[str, Any]:
     # Paced: a sweep over a large window never takes the account's Batch quota from the user's orchestrator.
     rate = sweep_settings().batch_calls_per_second
-    pace_batch_calls(Pacer(rate=rate, burst=rate, sleep=pacer_sleep).wait)
+    pace_batch_calls(Pacer(rate=rate, burst=rate, clock=pacer_clock, sleep=pacer_sleep).wait)
     config = settings()
     window_start_ms = int(clock() * 1000) - sweep_settings().lookback_hours * _HOUR_MS
     sweeps = [sweep_queue(queue, window_start_ms, context) for queue in config.job_queue_arns]
