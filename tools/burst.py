@@ -35,6 +35,10 @@ from typing import Any, Final
 from botocore.retries import standard  # type: ignore[import-untyped]  # no type information
 
 from batch_array_notify.handler.aws import MAX_ATTEMPTS
+from tools.eventgen import ArrayJobSpec, array_job_events
+from tools.program import Plan
+from tools.rehearsal_world import StackTarget, rehearsal_account
+from tools.rule_harness import RuleHarness
 
 #: Batch's account-wide API rate: 50 calls a second (AWS Knowledge Center, "Why does my AWS Batch job fail
 #: with a Too Many Requests error?"). The bucket holds one second of it.
@@ -47,6 +51,8 @@ FUNCTION_ERROR_RETRY_SECONDS: Final = (60.0, 120.0)
 #: Lambda's waits after throttling an event: from 1 s, doubling, to at most 5 minutes.
 THROTTLE_RETRY_FIRST_SECONDS: Final = 1.0
 THROTTLE_RETRY_MAX_SECONDS: Final = 300.0
+#: The most completions one burst rehearsal sends (the model is linear in them; moto's EventBridge is not fast).
+MAX_BURST: Final = 10_000
 #: Every fifth completion of a burst is a FAILED array job (3 Batch calls), the others SUCCEEDED (1).
 FAILED_EVERY: Final = 5
 
@@ -187,7 +193,7 @@ def simulate(
     settings: LambdaSettings,
     *,
     bucket: TokenBucket | None = None,
-    timings: Timings = Timings(),  # noqa: B008 (frozen)
+    timings: Timings = Timings(),
     seed: int = 0,
 ) -> BurstResult:
     """Drain `completions` through the modelled queue, notifier and Batch; what it cost."""
@@ -271,7 +277,116 @@ def simulate(
     return result
 
 
-COLUMNS: Final = (
+# --------------------------------------------------------------------------------------------------
+# The rehearsal: the stack's completions through its rule, then the model, planned and unbounded
+
+_FUNCTION: Final = "aws:lambda/function:Function"
+_INVOKE_CONFIG: Final = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
+_HANDLER_ENTRY: Final = "handler.app.handler"
+
+
+def planned_settings(plan: Plan) -> LambdaSettings:
+    """The notifier's reserved concurrency and async invoke config, as the plan declares them."""
+    (function,) = [f for f in plan.of_type(_FUNCTION) if f.inputs.get("handler") == _HANDLER_ENTRY]
+    (invoke,) = plan.of_type(_INVOKE_CONFIG)
+    reserved = function.inputs.get("reservedConcurrentExecutions")
+    return LambdaSettings(
+        reserved_concurrency=int(reserved) if reserved is not None and int(reserved) >= 0 else None,
+        max_retries=int(invoke.inputs["maximumRetryAttempts"]),
+        max_event_age_seconds=int(invoke.inputs["maximumEventAgeInSeconds"]),
+    )
+
+
+def burst_events(target: StackTarget, count: int) -> list[dict[str, Any]]:
+    """The terminal events of `count` array parents (2 children each) on the stack's first queue; every
+    `FAILED_EVERY`-th FAILED. Job ids `burst-00000`, ... so the burst is the same every time."""
+    events = []
+    for index in range(count):
+        failed = index % FAILED_EVERY == 0
+        spec = ArrayJobSpec(
+            target.job_queue_arn,
+            target.job_definition_arn,
+            size=2,
+            failures=1 if failed else 0,
+            compute=target.compute,
+            parent_job_id=f"burst-{index:05d}",
+        )
+        parent = [event for event in array_job_events(spec) if event["detail"]["jobId"] == spec.job_id]
+        events.append(parent[-1])
+    return events
+
+
+@dataclass(frozen=True)
+class BurstRehearsal:
+    stack: str
+    sent: int
+    matched: int
+    results: tuple[BurstResult, ...]
+    """At the planned concurrency, then unbounded."""
+
+    @property
+    def planned(self) -> BurstResult:
+        return self.results[0]
+
+    def problems(self) -> list[str]:
+        """Why the planned run is not what the issue asks of it (empty: it is)."""
+        planned, found = self.planned, []
+        if self.matched != self.sent:
+            found.append(f"the rule matched {self.matched} of {self.sent} completions")
+        if (planned.messages, planned.duplicates, planned.on_failure) != (self.sent, 0, 0):
+            found.append(
+                f"{planned.messages} messages, {planned.duplicates} duplicates, {planned.on_failure} on the "
+                f"on-failure queue for {self.sent} completions"
+            )
+        if planned.peak_batch_calls_per_second >= BATCH_RATE:
+            found.append(
+                f"the notifier's peak of {planned.peak_batch_calls_per_second} Batch calls/s reaches the bucket's rate"
+            )
+        return found
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "sent": self.sent,
+            "ruleMatches": self.matched,
+            "batchBucket": {"rate": BATCH_RATE, "burst": BATCH_BURST},
+            "runs": [result.to_json() for result in self.results],
+            "problems": self.problems(),
+        }
+
+
+def rehearse_burst(plan: Plan, count: int) -> BurstRehearsal:
+    """Send `count` completions within one second through the stack's rule (moto's EventBridge), then drain
+    what it delivered through the model at the planned concurrency and unbounded."""
+    target = StackTarget.from_plan(plan)
+    planned = planned_settings(plan)
+    with rehearsal_account(target):
+        harness = RuleHarness(target.event_pattern, region=target.region, name=f"{target.stack}-burst")
+        sent = harness.put(burst_events(target, count))
+        delivered = harness.delivered()
+    completions = burst_completions(delivered)
+    unbounded = LambdaSettings(None, planned.max_retries, planned.max_event_age_seconds)
+    return BurstRehearsal(
+        target.stack, sent, len(delivered), (simulate(completions, planned), simulate(completions, unbounded))
+    )
+
+
+def render_burst(rehearsal: BurstRehearsal) -> str:
+    lines = [
+        f"Burst rehearsal of stack {rehearsal.stack}: {rehearsal.sent:,} array completions within one second "
+        f"through the stack's rule ({rehearsal.matched:,} matched); Lambda's queue and Batch modelled in "
+        f"simulated time, Batch a token bucket of {BATCH_RATE:.0f} calls/s (burst {BATCH_BURST:.0f})",
+        "",
+        burst_table(rehearsal.results),
+        "",
+    ]
+    problems = rehearsal.problems()
+    lines.append("ok: every completion notified once, none failed, Batch left room" if not problems else "NOT OK:")
+    lines += [f"  - {problem}" for problem in problems]
+    return "\n".join(lines) + "\n"
+
+
+COLUMNS: Final[tuple[tuple[str, Callable[[BurstResult], str]], ...]] = (
     ("notifier concurrency", lambda r: r.concurrency),
     ("completions", lambda r: f"{r.completions:,}"),
     ("messages sent", lambda r: f"{r.messages:,}"),
