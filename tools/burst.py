@@ -116,6 +116,11 @@ class BurstResult:
         return max(self.batch_attempts_by_second.values(), default=0)
 
     @property
+    def drained_per_minute(self) -> float:
+        """Completions notified a minute, over the whole drain."""
+        return self.messages / self.drain_seconds * 60 if self.drain_seconds else 0.0
+
+    @property
     def share_left_to_others(self) -> float:
         """Of the bucket's rate, what the notifier left in its busiest second (never below 0)."""
         busiest = max(self.batch_accepted_by_second.values(), default=0)
@@ -275,6 +280,27 @@ def simulate(
             else:
                 at(now + FUNCTION_ERROR_RETRY_SECONDS[event.function_attempts - 1], "offer", event)
     return result
+
+
+#: The notifier may take at most this share of Batch's rate in its busiest second: the rest is the
+#: user's orchestrator's (which polls DescribeJobs and submits jobs on the same account quota).
+NOTIFIER_SHARE_OF_BATCH: Final = 0.5
+
+
+def chosen_concurrency(results: Iterable[BurstResult]) -> int:
+    """The default reserved concurrency: the largest measured one whose burst notified every completion,
+    sent none to the on-failure queue, and kept to `NOTIFIER_SHARE_OF_BATCH` of Batch's rate."""
+    fitting = [
+        int(result.concurrency)
+        for result in results
+        if result.concurrency.isdigit()
+        and result.messages == result.completions
+        and result.on_failure == 0
+        and result.peak_batch_calls_per_second <= BATCH_RATE * NOTIFIER_SHARE_OF_BATCH
+    ]
+    if not fitting:
+        raise ValueError("no measured concurrency fits")
+    return max(fitting)
 
 
 # --------------------------------------------------------------------------------------------------
