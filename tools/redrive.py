@@ -418,6 +418,7 @@ def main(
     invoker: Invoker | None = None,
     stderr: TextIO | None = None,
     receive_wait_seconds: int = RECEIVE_WAIT_SECONDS,
+    pacer_clock: Callable[[], float] = time.monotonic,
     pacer_sleep: Callable[[float], None] = time.sleep,
 ) -> int:
     """`outputs` replaces `pulumi stack output`, `invoker` the Lambda invoke (tests: moto cannot run a Lambda
@@ -439,7 +440,11 @@ def main(
             lambda_client = new_client("lambda", region=region, read_timeout=INVOKE_SECONDS)
             invoker = lambda_invoker(lambda_client, targets.function)
         rate = options.batch_calls_per_second
-        invoker = paced(invoker, Pacer(rate=rate, burst=max(rate, MAX_BATCH_CALLS_PER_NOTIFICATION), sleep=pacer_sleep))
+        burst = max(rate, MAX_BATCH_CALLS_PER_NOTIFICATION)
+        invoker = paced(
+            invoker,
+            Pacer(rate=rate, burst=burst, clock=pacer_clock, sleep=pacer_sleep),
+        )
         waiting = queued_messages(sqs, targets.queue_urls)
         total = waiting if options.max is None else min(waiting, options.max)
         bar = progress_for(total, quiet=options.json, stream=errors, label="messages")

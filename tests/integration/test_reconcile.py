@@ -30,10 +30,10 @@ from batch_array_notify.handler.reconcile import (
     REPORTS_PER_QUEUE,
 )
 from tests.integration.moto_stack import REGION, BatchStack, create_queue_beside, make_lambda_context
-from tests.support import SimulatedTime
 
 # The completion bus's consumer (a rule on the bus with an SQS target), as that module builds it.
 from tests.integration.test_completion_event import consumer, consumer_queue  # noqa: F401 (fixtures)
+from tests.support import SimulatedTime
 from tools.emf import read_documents, totals
 from tools.rehearsal_world import reset_handler_caches
 

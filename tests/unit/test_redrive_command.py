@@ -13,7 +13,6 @@ from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
 from batch_array_notify.handler.settings import IDEMPOTENCY_EXPIRY_SECONDS
-from tools import redrive
 from tools.redrive import Invocation, Outcome, Redrive, exit_code, judge, lambda_invoker, main
 
 EVENT = {"source": "aws.batch", "detail-type": "Batch Job State Change", "detail": {"jobId": "job-1"}}
