@@ -209,7 +209,7 @@ def simulate(
     def lambda_throttle_wait(throttles: int) -> float:
         # Lambda documents the interval, not its jitter: half of it fixed, half random ("equal jitter") is
         # assumed, so that events throttled together do not all come back in the same instant.
-        interval = min(THROTTLE_RETRY_FIRST_SECONDS * 2 ** (throttles - 1), THROTTLE_RETRY_MAX_SECONDS)
+        interval = min(THROTTLE_RETRY_FIRST_SECONDS * 2.0 ** (throttles - 1), THROTTLE_RETRY_MAX_SECONDS)
         return interval / 2 + jitter() * interval / 2
 
     concurrency = settings.concurrency

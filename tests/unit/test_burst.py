@@ -20,6 +20,7 @@ from tools.burst import (
     chosen_concurrency,
     simulate,
 )
+from tools.rehearse import main as rehearse_main
 
 ROOT = Path(__file__).resolve().parents[2]
 RELIABILITY = (ROOT / "docs" / "reliability.md").read_text()
@@ -110,3 +111,19 @@ def test_the_benchmark_table_in_the_docs_is_the_benchmarks(measured):
     assert burst_bench.table(measured) in RELIABILITY
     chosen = chosen_concurrency(measured)
     assert re.search(rf"the on-failure queue: \*\*{chosen}\*\*", RELIABILITY)
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--burst", "5", "--size", "7"], "--burst sends its own completions; --size do not apply"),
+        (["--burst", "5", "--events", "x.jsonl"], "--burst sends its own completions; --events do not apply"),
+        (["--burst", "0"], "--burst: must be 1 to 10000, got 0"),
+    ],
+)
+def test_a_burst_with_a_scenario_of_its_own_is_a_usage_error(argv, says, capsys):
+    with pytest.raises(SystemExit) as exited:
+        rehearse_main(["--stack", "dev", *argv])
+
+    assert exited.value.code == 2
+    assert says in capsys.readouterr().err
