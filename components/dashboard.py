@@ -36,6 +36,7 @@ from .metric_names import (
     ARRAY_JOBS_FAILED,
     ARRAY_JOBS_SUCCEEDED,
     ARRAY_SIZE,
+    BATCH_CALLS_THROTTLED,
     DUPLICATE_DELIVERIES,
     FAILED_CHILDREN,
     IGNORED_EVENTS,
@@ -210,6 +211,40 @@ def dashboard_body(sources: DashboardSources) -> dict[str, Any]:
                             ]
                             for rule in rules
                         ],
+                    ),
+                ),
+            ],
+        ),
+        (
+            6,
+            [
+                (
+                    8,
+                    _graphs(
+                        "Notifier's queue in Lambda: events received and dropped",
+                        region,
+                        [
+                            [
+                                _metric(*function, "AsyncEventsReceived", "Sum", "received"),
+                                _metric(*function, "AsyncEventsDropped", "Sum", "dropped (should stay 0)"),
+                            ]
+                        ],
+                    ),
+                ),
+                (
+                    8,
+                    _graphs(
+                        "Oldest event waiting in Lambda's queue (milliseconds)",
+                        region,
+                        [[_metric(*function, "AsyncEventAge", "Maximum", "age of the oldest event")]],
+                    ),
+                ),
+                (
+                    8,
+                    _graphs(
+                        "Batch calls throttled inside the notifier and the sweep",
+                        region,
+                        [[_custom(sources.stage, queues[0], BATCH_CALLS_THROTTLED, "Sum", "throttled (retried)")]],
                     ),
                 ),
             ],

@@ -43,6 +43,8 @@ class ReconcileSettings:
     """The schedule: `rate(<every_minutes> minutes)`."""
     lookback_hours: int
     """How far back a sweep looks (`RECONCILE_LOOKBACK_HOURS`)."""
+    batch_calls_per_second: int = 5
+    """The pace of the sweep's Batch calls (`BATCH_CALLS_PER_SECOND`)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ def sweep(
         **notifier.environment,
         "JOB_DEFINITION_ARN_PREFIXES": pulumi.Output.from_input(job_definition_arn_prefixes or []).apply(",".join),
         "RECONCILE_LOOKBACK_HOURS": str(settings.lookback_hours),
+        "BATCH_CALLS_PER_SECOND": str(settings.batch_calls_per_second),
         # The rule matches only these; a completion it never matches is not a missed one.
         "NOTIFY_STATUSES": ",".join(notify_statuses),
     }

@@ -40,7 +40,7 @@ from .downstream import (
     DownstreamSettings,
 )
 from .event_pattern import TERMINAL_STATUSES, completion_rule_queue_groups
-from .handler.settings import MAX_RECONCILE_LOOKBACK_HOURS
+from .handler.settings import MAX_RECONCILE_LOOKBACK_HOURS, MAX_SWEEP_BATCH_CALLS_PER_SECOND
 from .notifier import NotifierSettings, job_queue_arns_variable
 from .reconcile import MAX_EVERY_MINUTES, MIN_EVERY_MINUTES, ReconcileSettings
 from .reliability import STUCK_JOB_REASONS, ReliabilitySettings
@@ -342,6 +342,7 @@ def _options(given: dict[str, Any], get: Callable[[str], Any]) -> ResolvedOption
             log_retention_days=_retention("notifier_log_retention_days", get("notifier_log_retention_days")),
             powertools_layer_version=_whole("powertools_layer_version", get("powertools_layer_version"), 1, 1000),
             max_failed_details=_whole("max_failed_details", get("max_failed_details"), 1, 100),
+            reserved_concurrency=_reserved_concurrency(get("notifier_reserved_concurrency")),
         ),
         reliability=_reliability(get),
         tags=tags,
@@ -363,7 +364,33 @@ def _reconcile(get: Callable[[str], Any]) -> ReconcileSettings | None:
             "1,000 jobs per queue, so running it more often repeats that work for completions still on their way",
         )
     lookback = _whole("reconcile_lookback_hours", get("reconcile_lookback_hours"), 1, MAX_RECONCILE_LOOKBACK_HOURS)
-    return ReconcileSettings(every, lookback) if every else None
+    rate = _whole(
+        "reconcile_batch_calls_per_second",
+        get("reconcile_batch_calls_per_second"),
+        1,
+        MAX_SWEEP_BATCH_CALLS_PER_SECOND,
+    )
+    return ReconcileSettings(every, lookback, rate) if every else None
+
+
+#: `notifier_reserved_concurrency` meaning "no reservation" (pulumi_aws's own convention for the property).
+UNRESERVED = -1
+
+
+def _reserved_concurrency(value: Any) -> int | None:
+    """Lambda's rules (PutFunctionConcurrency, API reference): `ReservedConcurrentExecutions` is 0 or more,
+    and the account must keep at least 100 unreserved, which only the account knows (Lambda refuses the
+    deploy otherwise). 0 is refused here: it stops every invocation, and Lambda drops throttled asynchronous
+    events at zero reserved concurrency instead of retrying them ("Introducing new asynchronous invocation
+    metrics for AWS Lambda", AWS Compute Blog)."""
+    reserved = _whole("notifier_reserved_concurrency", value, UNRESERVED, None)
+    if reserved == 0:
+        raise InvalidArgumentError(
+            "notifier_reserved_concurrency",
+            reserved,
+            "0 switches the notifier off and Lambda drops its events; use 1 or more, or -1 for no reservation",
+        )
+    return None if reserved == UNRESERVED else reserved
 
 
 def resolve_args(args: BatchArrayPipelineArgs) -> ResolvedArgs:

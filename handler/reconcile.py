@@ -30,12 +30,13 @@ from typing import TYPE_CHECKING, Any, Final
 
 from aws_lambda_powertools import Logger
 
-from .aws import client
+from .aws import client, pace_batch_calls
 from .batch_jobs import MAX_DESCRIBE_IDS, MAX_LIST_PAGES
 from .completion import completion_report, deliver_once
 from .delivery import recorded_everywhere
-from .metrics import RECONCILE_STOPPED_EARLY, RECONCILED_COMPLETIONS, count, emit, queue_name
+from .metrics import RECONCILE_STOPPED_EARLY, RECONCILED_COMPLETIONS, count, emit, queue_name, throttles_counted
 from .models import JobDetail
+from .pacing import Pacer
 from .report import needs_failed_children
 from .scope import Completion, is_finished_parent
 from .settings import settings, sweep_settings
@@ -46,6 +47,9 @@ if TYPE_CHECKING:
 logger = Logger()
 #: When the sweep runs (the window ends now); the rehearsal, whose jobs carry synthetic times, swaps it.
 clock: Callable[[], float] = time.time
+#: The pacer's clock and how it waits (tests swap in simulated time).
+pacer_clock: Callable[[], float] = time.monotonic
+pacer_sleep: Callable[[float], None] = time.sleep
 
 #: ListJobs returns at most 100 summaries a page.
 LIST_PAGE_SIZE: Final = 100
@@ -113,6 +117,14 @@ class _StoppedEarlyError(Exception):
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     """Sweep every queue of the notifier; the scheduled event's content does not matter."""
+    with throttles_counted():
+        return _sweep(context)
+
+
+def _sweep(context: LambdaContext | None) -> dict[str, Any]:
+    # Paced: a sweep over a large window never takes the account's Batch quota from the user's orchestrator.
+    rate = sweep_settings().batch_calls_per_second
+    pace_batch_calls(Pacer(rate=rate, burst=rate, clock=pacer_clock, sleep=pacer_sleep).wait)
     config = settings()
     window_start_ms = int(clock() * 1000) - sweep_settings().lookback_hours * _HOUR_MS
     sweeps = [sweep_queue(queue, window_start_ms, context) for queue in config.job_queue_arns]

@@ -23,6 +23,11 @@ IDEMPOTENCY_EXPIRY_SECONDS = 7 * 24 * 3600
 #: their record and would be reported twice.
 MAX_RECONCILE_LOOKBACK_HOURS = IDEMPOTENCY_EXPIRY_SECONDS // 3600
 DEFAULT_RECONCILE_LOOKBACK_HOURS = 24
+#: The sweep's pace: Batch allows an account about 50 calls a second across its APIs (AWS Knowledge Center,
+#: "Why does my AWS Batch job fail with a Too Many Requests error?"); the sweep takes a tenth of it by
+#: default, and never all of it.
+DEFAULT_SWEEP_BATCH_CALLS_PER_SECOND = 5
+MAX_SWEEP_BATCH_CALLS_PER_SECOND = 50
 #: The statuses that end a job; the only ones the rule and the sweep ever report.
 TERMINAL_STATUSES: tuple[str, ...] = ("SUCCEEDED", "FAILED")
 #: DescribeJobs accepts at most 100 job ids per call; the detail budget is one such call.
@@ -120,6 +125,8 @@ class SweepSettings:
     """`RECONCILE_LOOKBACK_HOURS`: how far back a sweep looks for finished array jobs (by creation time)."""
     notify_statuses: tuple[str, ...]
     """`NOTIFY_STATUSES`: the statuses the completion rule matches; the sweep reports no other."""
+    batch_calls_per_second: int = DEFAULT_SWEEP_BATCH_CALLS_PER_SECOND
+    """`BATCH_CALLS_PER_SECOND`: the pace of the sweep's Batch calls (retries included)."""
 
 
 def _job_definition_arn_prefixes() -> tuple[str, ...]:
@@ -137,6 +144,19 @@ def _lookback_hours() -> int:
         raise SettingsError(
             "environment variable RECONCILE_LOOKBACK_HOURS must be a whole number from 1 to "
             f"{MAX_RECONCILE_LOOKBACK_HOURS} (the idempotency records' lifetime), got {raw!r}"
+        )
+    return value
+
+
+def _batch_calls_per_second() -> int:
+    raw = os.environ.get("BATCH_CALLS_PER_SECOND", "").strip()
+    if not raw:
+        return DEFAULT_SWEEP_BATCH_CALLS_PER_SECOND
+    value = int(raw) if raw.isdigit() else 0
+    if not 1 <= value <= MAX_SWEEP_BATCH_CALLS_PER_SECOND:
+        raise SettingsError(
+            "environment variable BATCH_CALLS_PER_SECOND must be a whole number from 1 to "
+            f"{MAX_SWEEP_BATCH_CALLS_PER_SECOND} (the account's Batch calls a second), got {raw!r}"
         )
     return value
 
@@ -160,4 +180,5 @@ def sweep_settings() -> SweepSettings:
         job_definition_arn_prefixes=_job_definition_arn_prefixes(),
         lookback_hours=_lookback_hours(),
         notify_statuses=_notify_statuses(),
+        batch_calls_per_second=_batch_calls_per_second(),
     )

@@ -7,7 +7,8 @@ the numbers come from rehearsals of the same stack (tools.rehearse): the handler
 invocations, their wall time and errors, the rule's matches and the handler's completion log lines.
 A rehearsal lasts seconds, so each graph shows its statistics over the whole run as bars rather than a
 time series. Where AWS would publish a metric, the rehearsal stands in for it: Lambda `Invocations`,
-`Errors` and `Duration` as measured, `Throttles` 0; the rule's `Invocations` are its matches, its
+`Errors` and `Duration` as measured, `Throttles`, `AsyncEventsDropped` and `AsyncEventAge` 0,
+`AsyncEventsReceived` the rule's matches; the rule's `Invocations` are its matches, its
 failures 0; the on-failure queue holds what the handler raised on, the dead-letter queue nothing. A
 custom metric the handler never emitted shows "no data", as in CloudWatch. The alarms are evaluated
 against the same numbers, and the completions table runs the widget's Logs Insights query (the subset
@@ -113,6 +114,10 @@ def observe(plan: Plan, scenarios: Sequence[Scenario]) -> Observed:
         observed.add("AWS/Lambda", "Invocations", function, [1.0] * result.invocations)
         observed.add("AWS/Lambda", "Errors", function, [0.0] if not errors else [1.0] * errors)
         observed.add("AWS/Lambda", "Throttles", function, [0.0])
+        # Every match is an event Lambda queues; none waits (there is a free environment) or is dropped.
+        observed.add("AWS/Lambda", "AsyncEventsReceived", function, [1.0] * result.matches)
+        observed.add("AWS/Lambda", "AsyncEventsDropped", function, [0.0])
+        observed.add("AWS/Lambda", "AsyncEventAge", function, [0.0])
         observed.add("AWS/Lambda", "Duration", function, result.invocation_ms)
         observed.add("AWS/Events", "Invocations", rule, [1.0] * result.matches)
         observed.add("AWS/Events", "FailedInvocations", rule, [0.0])

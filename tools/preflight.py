@@ -31,6 +31,7 @@ from typing import Any, Final
 import boto3  # type: ignore[import-untyped]  # boto3 ships no type information
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]  # no type information
 
+from batch_array_notify.handler.aws import new_client
 from batch_array_notify.notifier import powertools_layer_arn
 from tools.aws_errors import DENIED_CODES, exit_on_aws_environment_errors
 from tools.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
@@ -393,7 +394,7 @@ def session_client(session: Any) -> Client:
 
     def client(service: str) -> Any:
         if service not in clients:
-            clients[service] = session.client(service)
+            clients[service] = new_client(service, region=session.region_name, session=session)
         return clients[service]
 
     return client

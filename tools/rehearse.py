@@ -4,6 +4,7 @@
     python -m tools.rehearse --stack dev --events captured.jsonl      # replay your own events
     python -m tools.rehearse --stack dev --size 7 --pattern examples/patterns/status-only.json
     python -m tools.rehearse --stack dev --size 7 --lose-parent-events 1   # the sweep must recover it
+    python -m tools.rehearse --stack dev --burst 1000   # N completions at once: concurrency, Batch's quota
 
 The rule pattern and the notifier's environment come from the stack's program run under the mock
 runtime, by the same code path as `python -m tools.plan` (`--stack`, `--config`, `--program`). The events
@@ -21,6 +22,10 @@ taken: NotificationLagSeconds is then the handler's own share of the lag (delive
 the rule, as a disabled or replaced rule would, and then runs the stack's reconciliation sweep
 (`handler.reconcile.handler`, with its own environment from the plan, its clock at the stream's last event):
 `exact` then also needs the sweep to have reported each lost completion, once.
+`--burst N` sends N array completions within one second through the stack's rule and drains them through a
+model of Lambda's asynchronous queue and Batch's token bucket, in simulated time, at the stack's planned
+reserved concurrency and unbounded (tools/burst.py says what is real and what is modelled); exit 1 when
+the planned run did not notify each once, sent any to the on-failure queue, or reached Batch's rate.
 Exit code 0 when exact, 1 when not, 2 for usage or config errors.
 """
 
@@ -46,6 +51,7 @@ from botocore.exceptions import ClientError  # type: ignore[import-untyped]  # n
 from batch_array_notify.handler import app as handler_app
 from batch_array_notify.handler import reconcile as handler_reconcile
 from tools.arguments import ARRAY_SIZE_HELP, array_size, whole_number
+from tools.burst import MAX_BURST, rehearse_burst, render_burst
 from tools.chat_preview import channel_view
 from tools.emf import EmfDocument, read_documents, totals
 from tools.eventgen import ArrayJobSpec, Compute, array_job_events, noise_events
@@ -549,6 +555,12 @@ def parser() -> argparse.ArgumentParser:
     )
     arguments.add_argument("--events", type=Path, metavar="FILE.jsonl", help="replay these events instead")
     arguments.add_argument(
+        "--burst",
+        type=whole_number(1, MAX_BURST),
+        metavar="N",
+        help="N array completions within one second: the notifier's concurrency against Batch's quota",
+    )
+    arguments.add_argument(
         "--pattern",
         metavar="FILE.json|JSON",
         help="rehearse this rule pattern instead (a file, or the JSON itself), checked as PutRule checks it",
@@ -628,9 +640,25 @@ def _fail(message: str) -> int:
     return USAGE_ERROR
 
 
+def _burst(arguments: argparse.ArgumentParser, options: argparse.Namespace) -> int:
+    given = [f"--{name.replace('_', '-')}" for name in (*_SCENARIO_OPTIONS, "events", "pattern", "handler_logs")]
+    given = [flag for flag in given if getattr(options, flag[2:].replace("-", "_")) not in (None, False)]
+    if given:
+        arguments.error(f"--burst sends its own completions; {', '.join(given)} do not apply")
+    result = rehearse_burst(plan_or_exit(options), options.burst)
+    if options.json:
+        json.dump(result.to_json(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(render_burst(result))
+    return NOT_EXACT if result.problems() else EXACT
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser()
     options = arguments.parse_args(argv)
+    if options.burst is not None:
+        return _burst(arguments, options)
     if options.events is None and options.size is None:
         arguments.error("--size is required (or --events to replay captured events)")
     if options.events is not None:

@@ -33,6 +33,7 @@ from tests.integration.moto_stack import REGION, BatchStack, create_queue_beside
 
 # The completion bus's consumer (a rule on the bus with an SQS target), as that module builds it.
 from tests.integration.test_completion_event import consumer, consumer_queue  # noqa: F401 (fixtures)
+from tests.support import SimulatedTime
 from tools.emf import read_documents, totals
 from tools.rehearsal_world import reset_handler_caches
 
@@ -49,7 +50,21 @@ def run_sweep(capsys: pytest.CaptureFixture[str]) -> tuple[dict[str, Any], dict[
     return result, dict(summed)
 
 
-SWEEP_ONLY_VARIABLES = ("JOB_DEFINITION_ARN_PREFIXES", "RECONCILE_LOOKBACK_HOURS", "NOTIFY_STATUSES")
+SWEEP_ONLY_VARIABLES = (
+    "JOB_DEFINITION_ARN_PREFIXES",
+    "RECONCILE_LOOKBACK_HOURS",
+    "NOTIFY_STATUSES",
+    "BATCH_CALLS_PER_SECOND",
+)
+
+
+@pytest.fixture(autouse=True)
+def simulated_time(monkeypatch: pytest.MonkeyPatch) -> SimulatedTime:
+    """The sweep's pacer waits in simulated time: pacing costs the suite nothing."""
+    time = SimulatedTime()
+    monkeypatch.setattr(sweep_module, "pacer_clock", time.clock)
+    monkeypatch.setattr(sweep_module, "pacer_sleep", time.sleep)
+    return time
 
 
 @pytest.fixture
@@ -332,3 +347,24 @@ def test_c_a_queue_of_other_jobs_costs_at_most_the_page_budget(sweep_env, subscr
     assert second["stoppedEarly"] is False
     assert second["queues"][0]["listed"] == 101
     assert subscriber.notifications() == []
+
+
+# --------------------------------------------------------------------------------------------------
+# (d) paced: the sweep never takes more of the account's Batch calls than BATCH_CALLS_PER_SECOND
+
+
+def test_d_the_sweeps_batch_calls_keep_to_their_pace(sweep_env, moto_batch, capsys, monkeypatch, simulated_time):
+    monkeypatch.setenv("BATCH_CALLS_PER_SECOND", "2")
+    parents = [moto_batch.submit_array_job(size=2) for _ in range(3)]
+    for parent in parents:
+        moto_batch.fail_children(parent, [0], "Essential container in task exited")
+    sent_at: list[float] = []
+    aws.session().events.register("after-call.batch", lambda **_: sent_at.append(simulated_time.now))
+
+    result, _ = run_sweep(capsys)
+
+    assert result["reconciled"] == 3
+    assert len(sent_at) >= 8, "a ListJobs, a DescribeJobs and two calls per failed array job"
+    busiest = max(sum(1 for t in sent_at if start <= t < start + 1) for start in sent_at)
+    assert busiest <= 2 + 2, "the rate, plus the burst of a full bucket"
+    assert sent_at[-1] >= (len(sent_at) - 2) / 2

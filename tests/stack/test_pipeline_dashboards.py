@@ -85,7 +85,7 @@ def test_each_stage_plans_one_dashboard_under_its_notifier_naming_only_its_resou
     assert dashboard.inputs["dashboardName"] == f"batch-array-notify-{stage}-us-east-1"
     assert named_in(body_of(dashboard)) == expected
     assert len(expected["jobQueue"]) == (2 if stage == "attach" else 1)
-    assert len(expected["alarms"]) == 8  # the notifier's seven and the reconciliation sweep's
+    assert len(expected["alarms"]) == 9  # the notifier's eight and the reconciliation sweep's
 
 
 @pytest.mark.parametrize("stage", STAGES)

@@ -84,7 +84,9 @@ def test_alarms_watch_both_queues_the_function_and_the_rule(stage_plans, stage):
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible", named(plan, QUEUE, "undelivered").state["name"]),
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible", named(plan, QUEUE, "notifier-failed").state["name"]),
         ("AWS/Lambda", "Errors", function_name),
-        ("AWS/Lambda", "Throttles", function_name),
+        # Not Throttles: a burst is throttled by design under reserved concurrency (issue 25).
+        ("AWS/Lambda", "AsyncEventsDropped", function_name),
+        ("AWS/Lambda", "AsyncEventAge", function_name),
         ("AWS/Events", "FailedInvocations", named(plan, RULE, "completed").state["name"]),
         ("AWS/Events", "InvocationsFailedToBeSentToDlq", named(plan, RULE, "completed").state["name"]),
         # The notifier's own metric: a wrongly wired rule (docs/operations.md#ignored-events).
@@ -98,7 +100,10 @@ def test_alarms_watch_both_queues_the_function_and_the_rule(stage_plans, stage):
     }
     for alarm in alarms:
         assert alarm.inputs["alarmActions"] == [alerts_topic]
-        assert alarm.inputs["threshold"] == 0
+        # AsyncEventAge is in milliseconds; its alarm fires at half the notifier's maximum event age.
+        age_alarm = alarm.inputs["metricName"] == "AsyncEventAge"
+        max_age_ms = int(str(stage_value(stage, "notifierMaxEventAgeSeconds"))) * 1000
+        assert alarm.inputs["threshold"] == (max_age_ms // 2 if age_alarm else 0)
         assert alarm.inputs["comparisonOperator"] == "GreaterThanThreshold"
         assert alarm.inputs["treatMissingData"] == "notBreaching"
 
@@ -192,3 +197,11 @@ def test_a_separate_ops_topic_takes_the_alerts_and_keeps_its_own_policy():
     assert named(plan, TARGET, "blocked-alert").inputs["arn"] == OPS_TOPIC
     # Not our topic: its owner's policy stays; the completion topic needs none (only the role publishes).
     assert plan.of_type("aws:sns/topicPolicy:TopicPolicy") == []
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_notifier_runs_under_its_reserved_concurrency(stage_plans, stage):
+    notifier = named(stage_plans[stage], "aws:lambda/function:Function", "notifier")
+
+    assert notifier.inputs["reservedConcurrentExecutions"] == stage_value(stage, "notifierReservedConcurrency")
+    assert notifier.inputs["reservedConcurrentExecutions"] >= 1

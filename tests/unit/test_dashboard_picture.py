@@ -38,10 +38,11 @@ def test_an_alarm_fires_when_its_metric_is_above_the_threshold_and_not_without_d
     states = alarm_states(plan, alarms["properties"]["alarms"], observed)
     by_alarm = {state.name.rpartition("-")[0].removeprefix("batch-array-notify-"): state for state in states}
 
-    assert len(by_alarm) == 8
+    assert len(by_alarm) == 9
     assert by_alarm["ignored-events-alarm"].firing
     assert (by_alarm["notifier-errors-alarm"].firing, by_alarm["notifier-errors-alarm"].value) == (False, 0.0)
-    assert (by_alarm["notifier-throttles-alarm"].firing, by_alarm["notifier-throttles-alarm"].value) == (False, None)
+    dropped = by_alarm["async-events-dropped-alarm"]
+    assert (dropped.firing, dropped.value) == (False, None)
     assert [name for name, state in by_alarm.items() if state.firing] == ["ignored-events-alarm"]
 
 

@@ -13,7 +13,6 @@ from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
 from batch_array_notify.handler.settings import IDEMPOTENCY_EXPIRY_SECONDS
-from tools import redrive
 from tools.redrive import Invocation, Outcome, Redrive, exit_code, judge, lambda_invoker, main
 
 EVENT = {"source": "aws.batch", "detail-type": "Batch Job State Change", "detail": {"jobId": "job-1"}}
@@ -146,7 +145,7 @@ def test_without_credentials_it_exits_3_with_one_line(capsys, monkeypatch, tmp_p
     monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", raising=False)
     monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", raising=False)
     # A session made earlier in this process may hold credentials already.
-    monkeypatch.setattr(redrive.boto3, "DEFAULT_SESSION", None)
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
 
     with pytest.raises(SystemExit) as exit_:
         main(["--queue-url", QUEUE_URL, "--function", "notifier"])

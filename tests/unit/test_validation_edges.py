@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from batch_array_notify import BatchArrayPipelineArgs, InvalidArgumentError
+from batch_array_notify.args import DEFAULTS
 from batch_array_notify.validation import ResolvedArgs, check_batch_arns_are_local, resolve_args, resolve_notifier_args
 from tools.plan import main as plan_main
 
@@ -270,6 +271,7 @@ WHOLE_NUMBERS: dict[str, tuple[int, int | None, Callable[[ResolvedArgs], int]]] 
     "dead_letter_retention_seconds": (21_600, 1_209_600, lambda r: r.reliability.dead_letter_retention_seconds),
     "stuck_job_cancel_after_seconds": (600, 86_400, lambda r: r.reliability.stuck_job_cancel_after_seconds),
     "kms_key_deletion_window_days": (7, 30, lambda r: r.reliability.kms_key_deletion_window_days),
+    "reconcile_batch_calls_per_second": (1, 50, lambda r: r.reconcile.batch_calls_per_second if r.reconcile else 0),
 }
 
 
@@ -773,3 +775,28 @@ def test_a_queue_may_order_as_many_compute_environments_as_batch_allows():
         ("EC2", ["optimal"]),
         ("EC2", ["c7g"]),
     ]
+
+
+@pytest.mark.parametrize(("given", "planned"), [(1, 1), (3, 3), (250, 250), (-1, None)])
+def test_the_notifiers_reserved_concurrency_is_a_positive_count_or_none(given, planned):
+    assert resolved({"notifier_reserved_concurrency": given}).notifier.reserved_concurrency == planned
+
+
+def test_the_default_reserved_concurrency_bounds_the_notifier():
+    assert resolved({}).notifier.reserved_concurrency == DEFAULTS["notifier_reserved_concurrency"] == 3
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        (0, "0 switches the notifier off and Lambda drops its events; use 1 or more, or -1 for no reservation"),
+        (-2, "expected >= -1"),
+        (2.5, "expected a whole number"),
+        (True, "expected a whole number"),
+    ],
+)
+def test_a_reserved_concurrency_lambda_would_misuse_is_refused(given, says):
+    error = rejected({"notifier_reserved_concurrency": given})
+
+    assert error.key == "notifier_reserved_concurrency"
+    assert says in str(error)
