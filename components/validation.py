@@ -241,7 +241,7 @@ def check_arn(
             key, value, f"region {arn.region} is in partition {partition}: arn:{partition}:{service}:..."
         )
     if region is not None and arn.region != region:
-        raise InvalidArgumentError(key, value, f"expected one in {region}, the stack's region")
+        raise InvalidArgumentError(key, value, f"expected one in {region}, the stack's aws:region")
 
 
 ACCOUNT_ID = re.compile(r"^\d{12}$")

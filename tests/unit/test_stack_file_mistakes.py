@@ -93,7 +93,7 @@ MISTAKES: list[tuple[str, str, int, tuple[str, ...]]] = [
         "topic-other-region",
         stack(f"{P}existingTopicArn: arn:aws:sns:eu-west-1:123456789012:done"),
         2,
-        ("existingTopicArn", "expected one in us-east-1, the stack's region"),
+        ("existingTopicArn", "expected one in us-east-1, the stack's aws:region"),
     ),
     (
         "topic-wrong-partition",
@@ -123,7 +123,7 @@ MISTAKES: list[tuple[str, str, int, tuple[str, ...]]] = [
         "alerts-other-region",
         stack(f"{P}alertsTopicArn: arn:aws:sns:eu-west-1:123456789012:ops"),
         2,
-        (f"{P}alertsTopicArn", "us-east-1, the stack's region"),
+        (f"{P}alertsTopicArn", "us-east-1, the stack's aws:region"),
     ),
     (
         "alerts-a-lambda-arn",
@@ -254,9 +254,13 @@ def program(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def plan_of(program: Path, text: str, stack_name: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    """`tools.plan --stack <stack_name> --program <program>` on `text` as the stack file: exit code, stderr."""
-    (program / f"Pulumi.{stack_name}.yaml").write_text(text)
+def plan_of(
+    program: Path, stack_name: str, capsys: pytest.CaptureFixture[str], text: str | None = None
+) -> tuple[int, str]:
+    """`tools.plan --stack <stack_name> --program <program>` (with `text` as its stack file, if given):
+    its exit code and stderr."""
+    if text is not None:
+        (program / f"Pulumi.{stack_name}.yaml").write_text(text)
     try:
         code = plan.main(["--stack", stack_name, "--program", str(program)])
     except SystemExit as exited:
@@ -278,7 +282,7 @@ def test_each_mistake_is_one_line_exit_2_naming_it(name, text, code, words, prog
     monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
     stack_name = "m" + str(MISTAKES.index((name, text, code, words)))
 
-    exit_code, stderr = plan_of(program, text, stack_name, capsys)
+    exit_code, stderr = plan_of(program, stack_name, capsys, text)
 
     assert exit_code == code, f"accepted silently: {text!r}"
     assert stderr.startswith("error: ") and stderr.endswith("\n") and stderr.count("\n") == 1, stderr
@@ -287,11 +291,25 @@ def test_each_mistake_is_one_line_exit_2_naming_it(name, text, code, words, prog
         assert word in stderr, stderr
 
 
-def test_the_same_stack_without_the_mistake_plans(program, capsys):
-    """The harness does accept a good stack file (so a refusal above is about each row's mistake)."""
-    exit_code, stderr = plan_of(program, stack(*FARGATE, f"{P}jobVcpus: 0.25", f"{P}jobMemoryMib: 512"), "good", capsys)
+def test_the_harness_accepts_a_good_stack(stage_plans, capsys):
+    """`plan_of` does report success (so each refusal above is its row's mistake): the dev stack, whose
+    plan the session has made already (`stage_plans`), so this costs no second plan."""
+    assert "dev" in stage_plans
+    exit_code, stderr = plan_of(ROOT, "dev", capsys)
 
     assert (exit_code, stderr) == (0, "")
+
+
+def test_an_override_is_checked_like_the_file(capsys):
+    """The issue's `tools.plan --stack dev --config batch-array-notify:existingTopicArn=not-an-arn`."""
+    with pytest.raises(SystemExit) as exited:
+        plan.main(["--stack", "dev", "--config", f"{P}existingTopicArn=not-an-arn"])
+
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == (
+        f"error: {P}existingTopicArn: 'not-an-arn' is not allowed; "
+        "expected an SNS topic ARN, arn:aws:sns:<region>:<account>:<name>\n"
+    )
 
 
 #: Mistakes the Pulumi CLI would hand to the program as config (it reads the file itself under `pulumi up`):
@@ -336,27 +354,73 @@ def test_the_program_refuses_a_stack_file_key_the_cli_ignores(program):
         run_under_mocks(run, str(load_project(ROOT)["name"]), "ignored", {"aws:region": "us-east-1"})
 
 
-@pytest.mark.parametrize(
-    ("arguments", "stack_text", "words"),
-    [
-        # The issue's reproduction, as printed there (in a scratch program, not the repository).
-        ([], f"config:\n  {P}maxVcpus: [4\n", ("Pulumi.x.yaml line 3", "starts on line 2")),
-        (["--stack", "dev", "--config", f"{P}existingTopicArn=not-an-arn"], None, (f"{P}existingTopicArn",)),
-    ],
-    ids=["malformed-yaml", "topic-not-an-arn"],
-)
-def test_the_real_command_prints_one_line_and_exits_2(arguments, stack_text, words, tmp_path):
-    """Two rows as a shell runs them, in a process of their own."""
-    for name in ("Pulumi.yaml", "__main__.py", "Pulumi.dev.yaml"):
+def test_the_issues_reproduction_prints_the_file_and_line(tmp_path):
+    """The malformed file of the issue, as a shell runs `tools.plan` on it (in a scratch program)."""
+    for name in ("Pulumi.yaml", "__main__.py"):
         shutil.copy(ROOT / name, tmp_path / name)
-    if stack_text is not None:
-        (tmp_path / "Pulumi.x.yaml").write_text(stack_text)
-    command = [sys.executable, "-m", "tools.plan", *(arguments or ["--stack", "x"]), "--program", str(tmp_path)]
+    (tmp_path / "Pulumi.x.yaml").write_text(f"config:\n  {P}maxVcpus: [4\n")
+    command = [sys.executable, "-m", "tools.plan", "--stack", "x", "--program", str(tmp_path)]
 
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, timeout=120)
 
-    assert result.returncode == 2, result.stderr
-    assert result.stdout == ""
-    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: "), result.stderr
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "error: Pulumi.x.yaml line 3, column 1: expected ',' or ']', but got '<stream end>' "
+        "(while parsing a flow sequence that starts on line 2, column 32) (fix the YAML there)\n"
+    )
+
+
+#: Rows whose message docs/configuration.md shows, for a `Pulumi.dev.yaml` with that mistake.
+DOCUMENTED = [
+    "unclosed-bracket",
+    "duplicate-key",
+    "configs-top-level",
+    "namespace-typo",
+    "aws-key-typo",
+    "region-mars",
+    "region-missing",
+    "topic-other-region",
+    "subnet-xyz",
+    "instance-typo",
+    "email-in-both-lists",
+    "job-above-max-vcpus",
+]
+
+
+def test_the_configuration_docs_show_the_messages_as_printed(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    docs = (ROOT / "docs" / "configuration.md").read_text()
+    block = docs.split("tests/unit/test_stack_file_mistakes.py has over 80):\n\n```text\n", 1)[1].split("```")[0]
+    texts = {row[0]: row[1] for row in MISTAKES}
+
+    printed = [plan_of(tmp_path, "dev", capsys, texts[name])[1] for name in DOCUMENTED]
+
+    assert "".join(printed) == block
+
+
+#: Mistakes in Pulumi.yaml's config declarations: (row id, the change to Pulumi.yaml, words of the message).
+PROJECT_MISTAKES = [
+    ("unknown-field", ("    default: 16\n", "    defualt: 16\n"), ("config maxVcpus has unknown field defualt",)),
+    ("unknown-type", ("    type: integer\n", "    type: int\n"), ("has type int", "integer")),
+    ("default-of-wrong-type", ("    default: 16\n", "    default: sixteen\n"), ("maxVcpus has a default of a string",)),
+    ("duplicate-declaration", ("config:\n", "config:\n  maxVcpus:\n    type: integer\n"), ("maxVcpus is given twice",)),
+    ("not-a-map", ("name: batch-array-notify\n", "- name: batch-array-notify\n"), ("Pulumi.yaml",)),
+]
+
+
+@pytest.mark.parametrize(("name", "change", "words"), PROJECT_MISTAKES, ids=[row[0] for row in PROJECT_MISTAKES])
+def test_each_mistake_in_the_project_file_is_one_line_exit_2(name, change, words, tmp_path, capsys):
+    project = (ROOT / "Pulumi.yaml").read_text()
+    assert change[0] in project
+    (tmp_path / "Pulumi.yaml").write_text(project.replace(change[0], change[1], 1))
+    shutil.copy(ROOT / "__main__.py", tmp_path / "__main__.py")
+
+    exit_code, stderr = plan_of(tmp_path, "p", capsys, stack())
+
+    assert exit_code == 2
+    assert stderr.startswith("error: Pulumi.yaml") and stderr.count("\n") == 1, stderr
     for word in words:
-        assert word in result.stderr
+        assert word in stderr, stderr
