@@ -210,7 +210,7 @@ def check_stack_settings() -> str | None:
     if stack_file.is_file():
         read_stack_file(stack_file)
     written = {**get_config_env(), **CONFIG.get()}
-    check_config_keys({key: "stack config" for key in written}, PROJECT, frozenset(READERS))
+    check_config_keys(dict.fromkeys(written, "stack config"), PROJECT, frozenset(READERS))
     aws = pulumi.Config("aws")
     region = aws.get("region")
     if region is not None and not aws.get_bool("skipRegionValidation"):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, cast
 
-from botocore.loaders import Loader, create_loader
+from botocore.loaders import Loader, create_loader  # type: ignore[import-untyped]  # botocore ships no type information
 
 #: What Batch takes in `instanceTypes` besides EC2 types and families: it picks the types itself (Batch API
 #: reference, ComputeResource.instanceTypes: "optimal", "default_x86_64", "default_arm64").

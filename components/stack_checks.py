@@ -44,7 +44,7 @@ class _StrictLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=deep)
             if isinstance(key, Hashable) and key in seen:
                 raise StackConfigError(
                     f"line {key_node.start_mark.line + 1}: {key} is given twice (first on line {seen[key]}); keep one"
@@ -61,7 +61,7 @@ def load_yaml(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as error:
         raise StackConfigError(f"{path.name}: cannot read it ({error})") from None
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader)
+        return yaml.load(text, Loader=_StrictLoader)
     except StackConfigError as error:
         raise StackConfigError(f"{path.name} {error}") from None
     except yaml.MarkedYAMLError as error:
@@ -79,7 +79,9 @@ def load_yaml(path: Path) -> Any:
 
 
 def _kind(value: object) -> str:
-    return {dict: "a map", list: "a list", str: "a string", type(None): "nothing"}.get(type(value), type(value).__name__)
+    return {dict: "a map", list: "a list", str: "a string", type(None): "nothing"}.get(
+        type(value), type(value).__name__
+    )
 
 
 def read_stack_file(path: Path) -> dict[str, Any]:

@@ -267,7 +267,14 @@ def test_spot_defaults_to_price_capacity_optimized():
 def test_given_network_and_topic_are_used_instead_of_created():
     topic = "arn:aws:sns:eu-west-1:111122223333:team-alerts"
     plan = plan_pipelines(
-        ("byo", {"subnet_ids": ["subnet-11111111", "subnet-22222222"], "security_group_ids": ["sg-99999999"], "existing_topic_arn": topic})
+        (
+            "byo",
+            {
+                "subnet_ids": ["subnet-11111111", "subnet-22222222"],
+                "security_group_ids": ["sg-99999999"],
+                "existing_topic_arn": topic,
+            },
+        )
     )
 
     assert not plan.of_type(TOPIC)

@@ -58,8 +58,18 @@ MISTAKES: list[tuple[str, str, int, tuple[str, ...]]] = [
     ("numeric-config-key", "config:\n  123: x\n", 2, ("config key 123 is not a name",)),
     ("empty-config-key", 'config:\n  "": x\n', 2, ("config key '' is not a name",)),
     # Keys: namespaces, the aws provider's keys, the project's keys
-    ("namespace-typo", stack(f"batch-array-notfy:maxVcpus: 4"), 2, ("batch-array-notfy", "did you mean batch-array-notify?")),
-    ("namespace-no-dashes", stack("batcharraynotify:maxVcpus: 4"), 2, ("namespace batcharraynotify", "batch-array-notify")),
+    (
+        "namespace-typo",
+        stack("batch-array-notfy:maxVcpus: 4"),
+        2,
+        ("batch-array-notfy", "did you mean batch-array-notify?"),
+    ),
+    (
+        "namespace-no-dashes",
+        stack("batcharraynotify:maxVcpus: 4"),
+        2,
+        ("namespace batcharraynotify", "batch-array-notify"),
+    ),
     ("namespace-other-provider", stack("gcp:project: x"), 2, ("gcp:project", "namespace gcp")),
     ("namespace-aws-native", stack("aws-native:region: us-east-1"), 2, ("aws-native:region", "namespace aws-native")),
     ("aws-key-typo", stack("aws:regoin: us-east-1"), 2, ("aws:regoin", "did you mean region?")),
@@ -285,7 +295,9 @@ def test_each_mistake_is_one_line_exit_2_naming_it(name, text, code, words, prog
     exit_code, stderr = plan_of(program, stack_name, capsys, text)
 
     assert exit_code == code, f"accepted silently: {text!r}"
-    assert stderr.startswith("error: ") and stderr.endswith("\n") and stderr.count("\n") == 1, stderr
+    assert stderr.startswith("error: "), stderr
+    assert stderr.endswith("\n"), stderr
+    assert stderr.count("\n") == 1, stderr
     assert "Traceback" not in stderr
     for word in words:
         assert word in stderr, stderr
@@ -421,6 +433,7 @@ def test_each_mistake_in_the_project_file_is_one_line_exit_2(name, change, words
     exit_code, stderr = plan_of(tmp_path, "p", capsys, stack())
 
     assert exit_code == 2
-    assert stderr.startswith("error: Pulumi.yaml") and stderr.count("\n") == 1, stderr
+    assert stderr.startswith("error: Pulumi.yaml"), stderr
+    assert stderr.count("\n") == 1, stderr
     for word in words:
         assert word in stderr, stderr

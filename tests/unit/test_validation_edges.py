@@ -611,7 +611,11 @@ def test_given_values_are_kept():
     )
 
     assert args.stage == "s" * 32
-    assert (args.subnet_ids, args.security_group_ids, args.vpc_id) == (["subnet-11111111"], ["sg-11111111"], "vpc-11111111")
+    assert (args.subnet_ids, args.security_group_ids, args.vpc_id) == (
+        ["subnet-11111111"],
+        ["sg-11111111"],
+        "vpc-11111111",
+    )
     assert args.job.assign_public_ip is False
     assert args.existing_topic_arn == "arn:aws:sns:us-east-1:123456789012:done"
     assert args.reliability.alerts_topic_arn == "arn:aws-cn:sns:cn-north-1:123456789012:ops-alerts"
