@@ -219,7 +219,13 @@ def _ec2_id(key: str, value: object, prefix: str) -> None:
 
 
 def check_arn(
-    key: str, value: object, service: str, resource: re.Pattern[str], shape: str, region: str | None = None
+    key: str,
+    value: object,
+    service: str,
+    resource: re.Pattern[str],
+    shape: str,
+    region: str | None = None,
+    where: str = "the stack's aws:region",
 ) -> None:
     """A literal ARN of `service` whose resource part matches, in a partition and region AWS has (botocore's
     endpoint data), and in `region` when it is given; an Output is left to AWS."""
@@ -241,7 +247,7 @@ def check_arn(
             key, value, f"region {arn.region} is in partition {partition}: arn:{partition}:{service}:..."
         )
     if region is not None and arn.region != region:
-        raise InvalidArgumentError(key, value, f"expected one in {region}, the stack's aws:region")
+        raise InvalidArgumentError(key, value, f"expected one in {region}, {where}")
 
 
 ACCOUNT_ID = re.compile(r"^\d{12}$")
@@ -249,10 +255,10 @@ SNS_TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 SNS_TOPIC_SHAPE = "an SNS topic ARN, arn:aws:sns:<region>:<account>:<name>"
 
 
-def check_topic_arn(key: str, value: object, region: str | None = None) -> None:
+def check_topic_arn(key: str, value: object, region: str | None = None, where: str = "the stack's aws:region") -> None:
     """An SNS topic ARN (standard topics: a FIFO topic's `.fifo` would need a message group the
     notifier does not send)."""
-    check_arn(key, value, "sns", SNS_TOPIC_NAME, SNS_TOPIC_SHAPE, region)
+    check_arn(key, value, "sns", SNS_TOPIC_NAME, SNS_TOPIC_SHAPE, region, where)
 
 
 def _statuses(key: str, value: object) -> list[str]:
