@@ -332,14 +332,15 @@ def local_arns(
         "existing_topic_arn": settings.existing_topic_arn,
         "alerts_topic_arn": settings.reliability.alerts_topic_arn,
     }
-    topics = pulumi.Output.all(**{key: arn for key, arn in given_topics.items() if arn is not None})
+    topic_keys = [key for key, arn in given_topics.items() if arn is not None]
+    topics = pulumi.Output.all(*(given_topics[key] for key in topic_keys))
 
     def checked(values: list[Any]) -> tuple[list[str], list[str]]:
         region_name, account_id, queue_arns, definition_arns, topic_arns = values
         named = {f"job_queue_arns[{index}]": arn for index, arn in enumerate(queue_arns)}
         named |= {f"job_definition_arn_prefixes[{index}]": arn for index, arn in enumerate(definition_arns)}
         check_batch_arns_are_local(named, region_name, account_id)
-        for key, arn in topic_arns.items():
+        for key, arn in zip(topic_keys, topic_arns, strict=True):
             check_topic_arn(key, arn, region_name, where="where this stack deploys")
         return queue_arns, definition_arns
 

@@ -144,9 +144,12 @@ def test_a_pipeline_with_a_bogus_topic_arn_declares_nothing():
     assert plan.resources == []
 
 
-@pytest.mark.parametrize("key", ["existing_topic_arn", "alerts_topic_arn"])
-@pytest.mark.parametrize("component", [ArrayCompletionNotifier, BatchArrayPipeline])
-def test_a_topic_of_another_region_known_only_at_deploy_time_is_refused(key, component):
+@pytest.mark.parametrize(
+    ("component", "key"),
+    [(ArrayCompletionNotifier, "existing_topic_arn"), (BatchArrayPipeline, "alerts_topic_arn")],
+    ids=["notifier-existing-topic", "pipeline-alerts-topic"],
+)
+def test_a_topic_of_another_region_known_only_at_deploy_time_is_refused(component, key):
     other_region = TOPIC.replace(REGION, "us-east-1")
 
     def program() -> None:
