@@ -99,7 +99,7 @@ def test_fargate_rejects_a_vcpu_count_it_has_no_row_for(vcpus):
 
 @pytest.mark.parametrize("vcpus", [1, 2.0, 96])
 def test_ec2_takes_whole_vcpus(vcpus):
-    assert resolved({"job_vcpus": vcpus}).job.vcpus == vcpus
+    assert resolved({"job_vcpus": vcpus, "max_vcpus": 96}).job.vcpus == vcpus
 
 
 @pytest.mark.parametrize("vcpus", [0, 0.5, 1.5, -1, math.nan, math.inf, -math.inf])
@@ -470,7 +470,7 @@ RULES: list[tuple[dict[str, Any], str, str]] = [
     (
         {"alerts_topic_arn": "arn:aws:sqs:us-east-1:123456789012:ops"},
         "alerts_topic_arn",
-        "expected an SNS topic ARN, arn:aws:sns:<region>:<account>:<name>",
+        "expected an SNS topic ARN, arn:aws:sns:<region>:<account>:<name> (this ARN is of sqs)",
     ),
     (
         {"stuck_job_reasons": ["MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT"] * 2},
@@ -602,9 +602,9 @@ def test_given_values_are_kept():
     args = resolved(
         {
             "stage": "s" * 32,
-            "subnet_ids": ["subnet-1"],
-            "security_group_ids": ["sg-1"],
-            "vpc_id": "vpc-1",
+            "subnet_ids": ["subnet-11111111"],
+            "security_group_ids": ["sg-11111111"],
+            "vpc_id": "vpc-11111111",
             "existing_topic_arn": "arn:aws:sns:us-east-1:123456789012:done",
             "alerts_topic_arn": "arn:aws-cn:sns:cn-north-1:123456789012:ops-alerts",
             "completion_event_bus": "arn:aws:events:us-east-1:123456789012:event-bus/team",
@@ -619,7 +619,11 @@ def test_given_values_are_kept():
     )
 
     assert args.stage == "s" * 32
-    assert (args.subnet_ids, args.security_group_ids, args.vpc_id) == (["subnet-1"], ["sg-1"], "vpc-1")
+    assert (args.subnet_ids, args.security_group_ids, args.vpc_id) == (
+        ["subnet-11111111"],
+        ["sg-11111111"],
+        "vpc-11111111",
+    )
     assert args.job.assign_public_ip is False
     assert args.existing_topic_arn == "arn:aws:sns:us-east-1:123456789012:done"
     assert args.reliability.alerts_topic_arn == "arn:aws-cn:sns:cn-north-1:123456789012:ops-alerts"
@@ -630,7 +634,7 @@ def test_given_values_are_kept():
     assert args.email_subscriptions == [{"address": "oncall@example.com", "statuses": ["FAILED"]}]
     assert args.compute_environments[0].instance_types == ["c6i", "m6i"]
     assert resolved({"assign_public_ip": False}).job.assign_public_ip is False
-    assert resolved({"subnet_ids": ["subnet-1"], "assign_public_ip": True}).job.assign_public_ip is True
+    assert resolved({"subnet_ids": ["subnet-11111111"], "assign_public_ip": True}).job.assign_public_ip is True
 
 
 def test_a_downstream_function_is_resolved_with_its_defaults():
