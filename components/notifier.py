@@ -188,9 +188,10 @@ def handler_function(
     parent: pulumi.Resource,
     *,
     timeout: int,
+    reserved_concurrency: int | None = None,
 ) -> aws.lambda_.Function:
     """A Lambda of the handler package (the one code asset) with its entry point `entry`: the notifier,
-    or the reconciliation sweep."""
+    or the reconciliation sweep. `reserved_concurrency`: at most this many run at once (None: no limit)."""
     region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=parent)).region
     return aws.lambda_.Function(
         name,
@@ -201,6 +202,7 @@ def handler_function(
         code=handler_code(),
         memory_size=256,
         timeout=timeout,
+        reserved_concurrent_executions=reserved_concurrency,
         layers=[
             region.apply(
                 lambda r: powertools_layer_arn(
