@@ -21,10 +21,12 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 
+from batch_array_notify.args import DEFAULTS
 from batch_array_notify.handler import reconcile
 from batch_array_notify.handler.completion import Reported
 from batch_array_notify.handler.reconcile import (
     DESCRIBE_CALLS_PER_QUEUE,
+    LIST_PAGE_SIZE,
     LIST_PAGES_PER_QUEUE,
     MAX_BATCH_CALLS_PER_QUEUE,
     REPORT_BATCH_CALLS,
@@ -48,6 +50,29 @@ def test_the_sweeps_bounds_are_the_ones_the_runbook_states():
         25,
         95,
     )
+
+
+def list_cost_sentence(jobs_per_hour: int) -> str:
+    """docs/operations.md's statement of what `reconcileMaxArrayRuntimeHours` costs, from the code's figures."""
+    lookback, runtime = DEFAULTS["reconcile_lookback_hours"], DEFAULTS["reconcile_max_array_runtime_hours"]
+    assert isinstance(lookback, int) and isinstance(runtime, int)
+    calls = reconcile.list_calls_per_sweep(jobs_per_hour, lookback, runtime)
+    calls_without = reconcile.list_calls_per_sweep(jobs_per_hour, lookback, 0)
+    return (
+        f"A ListJobs call lists at most {LIST_PAGE_SIZE} jobs and a sweep makes at most {LIST_PAGES_PER_QUEUE} "
+        "per queue (the next sweep continues below), so each hour of `reconcileMaxArrayRuntimeHours` adds one "
+        f"ListJobs call per pass over the window for every {LIST_PAGE_SIZE} jobs the queue receives an hour. "
+        f"With the defaults ({lookback} + {runtime} hours), a queue that receives {jobs_per_hour} jobs an hour "
+        f"takes {calls} ListJobs calls per pass, over {-(-calls // LIST_PAGES_PER_QUEUE)} sweeps; with "
+        f"`reconcileMaxArrayRuntimeHours` 0, {calls_without} calls over {-(-calls_without // LIST_PAGES_PER_QUEUE)}."
+    )
+
+
+def test_what_each_hour_of_runtime_costs_is_what_the_runbook_states():
+    assert list_cost_sentence(50) in " ".join(OPERATIONS.read_text().split())
+    # One page per 100 jobs created over lookback + runtime; at least the one call that finds nothing.
+    assert [reconcile.list_calls_per_sweep(jobs, 24, 24) for jobs in (0, 1, 50, 51)] == [1, 1, 24, 25]
+    assert reconcile.list_calls_per_sweep(50, 24, 0) == 12
 
 
 # --------------------------------------------------------------------------------------------------

@@ -18,23 +18,39 @@ PREFIX = "arn:aws:batch:eu-west-1:123456789012:job-definition/render"
 
 @pytest.fixture
 def environment(monkeypatch):
-    for name in ("JOB_DEFINITION_ARN_PREFIXES", "RECONCILE_LOOKBACK_HOURS", "NOTIFY_STATUSES"):
+    for name in (
+        "JOB_DEFINITION_ARN_PREFIXES",
+        "RECONCILE_LOOKBACK_HOURS",
+        "NOTIFY_STATUSES",
+        "RECONCILE_MAX_ARRAY_RUNTIME_HOURS",
+    ):
         monkeypatch.delenv(name, raising=False)
+    # Required: the component always sets it (its test is below).
+    monkeypatch.setenv("RECONCILE_GRACE_SECONDS", "8100")
     sweep_settings.cache_clear()
     yield monkeypatch
     sweep_settings.cache_clear()
 
 
-def test_defaults_any_definition_a_day_back_both_statuses(environment):
-    assert sweep_settings() == SweepSettings((), 24, ("SUCCEEDED", "FAILED"))
+def test_defaults_any_definition_a_day_back_both_statuses_no_runtime_allowance(environment):
+    assert sweep_settings() == SweepSettings((), 24, ("SUCCEEDED", "FAILED"), 8100, 0)
 
 
 def test_reads_the_component_s_variables(environment):
     environment.setenv("JOB_DEFINITION_ARN_PREFIXES", f"{PREFIX},{PREFIX}-2")
     environment.setenv("RECONCILE_LOOKBACK_HOURS", "168")
     environment.setenv("NOTIFY_STATUSES", "FAILED")
+    environment.setenv("RECONCILE_GRACE_SECONDS", "0")
+    environment.setenv("RECONCILE_MAX_ARRAY_RUNTIME_HOURS", "168")
 
-    assert sweep_settings() == SweepSettings((PREFIX, f"{PREFIX}-2"), 168, ("FAILED",))
+    assert sweep_settings() == SweepSettings((PREFIX, f"{PREFIX}-2"), 168, ("FAILED",), 0, 168)
+
+
+def test_the_grace_period_has_no_default_a_guess_could_race_the_event(environment):
+    environment.delenv("RECONCILE_GRACE_SECONDS")
+
+    with pytest.raises(SettingsError, match="RECONCILE_GRACE_SECONDS must be set"):
+        sweep_settings()
 
 
 @pytest.mark.parametrize(
@@ -45,6 +61,10 @@ def test_reads_the_component_s_variables(environment):
         ("RECONCILE_LOOKBACK_HOURS", "a day"),
         ("JOB_DEFINITION_ARN_PREFIXES", f"{PREFIX}:3"),
         ("NOTIFY_STATUSES", "RUNNING"),
+        ("RECONCILE_GRACE_SECONDS", "-1"),
+        ("RECONCILE_GRACE_SECONDS", str(IDEMPOTENCY_EXPIRY_SECONDS + 1)),
+        ("RECONCILE_MAX_ARRAY_RUNTIME_HOURS", "169"),
+        ("RECONCILE_MAX_ARRAY_RUNTIME_HOURS", "-1"),
     ],
 )
 def test_a_bad_value_names_its_variable(environment, name, value):
