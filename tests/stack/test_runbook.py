@@ -10,13 +10,13 @@ import pytest
 
 from batch_array_notify import runbook
 from batch_array_notify.args import DEFAULTS
+from batch_array_notify.handler.settings import IDEMPOTENCY_EXPIRY_SECONDS, MAX_RECONCILE_ARRAY_RUNTIME_HOURS
 from batch_array_notify.reconcile import (
     GRACE_MARGIN_SECONDS,
     STOPPED_EARLY_PERIODS,
     SWEEP_RETRIES,
     SWEEP_TIMEOUT_SECONDS,
 )
-from batch_array_notify.handler.settings import IDEMPOTENCY_EXPIRY_SECONDS, MAX_RECONCILE_ARRAY_RUNTIME_HOURS
 from batch_array_notify.reliability import ALARM_PERIOD_SECONDS
 from tests.support import ALARM, FUNCTION, RULE
 
@@ -116,7 +116,9 @@ def test_the_sweep_figures_the_runbook_quotes_are_the_codes():
     text = " ".join(RUNBOOK.read_text().split())
 
     assert f"`reconcileEveryMinutes` ({DEFAULTS['reconcile_every_minutes']} by default;" in text
-    assert f"`reconcileLookbackHours` ({DEFAULTS['reconcile_lookback_hours']} by default, at least the interval)" in text
+    assert (
+        f"`reconcileLookbackHours` ({DEFAULTS['reconcile_lookback_hours']} by default, at least the interval)" in text
+    )
     assert f"at most the idempotency record's {IDEMPOTENCY_EXPIRY_SECONDS // DAY} days" in text
     assert f"+ {GRACE_MARGIN_SECONDS} seconds ago may still have" in text
     assert f"(its invoke config sets {SWEEP_RETRIES} retries" in text

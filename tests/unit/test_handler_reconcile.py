@@ -22,6 +22,7 @@ import pytest
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 
 from batch_array_notify.args import DEFAULTS
+from batch_array_notify.dashboard import COMPLETION_LOG_FIELDS
 from batch_array_notify.handler import reconcile
 from batch_array_notify.handler.completion import Reported
 from batch_array_notify.handler.reconcile import (
@@ -55,7 +56,8 @@ def test_the_sweeps_bounds_are_the_ones_the_runbook_states():
 def list_cost_sentence(jobs_per_hour: int) -> str:
     """docs/operations.md's statement of what `reconcileMaxArrayRuntimeHours` costs, from the code's figures."""
     lookback, runtime = DEFAULTS["reconcile_lookback_hours"], DEFAULTS["reconcile_max_array_runtime_hours"]
-    assert isinstance(lookback, int) and isinstance(runtime, int)
+    assert isinstance(lookback, int)
+    assert isinstance(runtime, int)
     calls = reconcile.list_calls_per_sweep(jobs_per_hour, lookback, runtime)
     calls_without = reconcile.list_calls_per_sweep(jobs_per_hour, lookback, 0)
     return (
@@ -330,6 +332,9 @@ def test_a_sweep_reports_the_missed_array_parents_of_its_window_and_nothing_else
         for job, status in sent
     ]
     assert all(r.deliveries == [{"sink": "sns", "duplicate": False}] for r in reported)
+    # What the dashboard's "Latest completions" shows, as for the notifier's own reports.
+    assert all(set(COMPLETION_LOG_FIELDS) <= set(vars(r)) for r in reported)
+    assert [(r.arraySize, r.failed) for r in reported] == [(2, 0)] * 3
     (swept,) = decisions(caplog, "swept")
     assert (swept.levelno, swept.getMessage()) == (logging.INFO, "sweep done")
     assert {name: getattr(swept, name) for name in queue} == queue
