@@ -45,6 +45,7 @@ from botocore.exceptions import ClientError  # type: ignore[import-untyped]  # n
 
 from batch_array_notify.handler import app as handler_app
 from batch_array_notify.handler import reconcile as handler_reconcile
+from batch_array_notify.handler import settings as handler_settings
 from tools.arguments import ARRAY_SIZE_HELP, array_size, whole_number
 from tools.chat_preview import channel_view
 from tools.emf import EmfDocument, read_documents, totals
@@ -311,12 +312,14 @@ def _losing(events: Iterable[Event], lost: set[str], dropped: list[Event]) -> It
 
 @contextlib.contextmanager
 def _sweep_clock_follows(dropped: Sequence[Event]) -> Iterator[None]:
-    """The sweep runs right after the last lost event (its window then holds the stream's synthetic times)."""
+    """The sweep runs once the grace period after the last lost event has passed (its window then holds the
+    stream's synthetic times). Inside `sweep_environment`: the grace period is the sweep function's."""
     times = [ms for ms in map(_event_time_ms, dropped) if ms is not None]
+    grace_seconds = handler_settings.sweep_settings().grace_seconds
     started = time.perf_counter()
     previous = handler_reconcile.clock
     if times:
-        handler_reconcile.clock = lambda: max(times) / 1000 + (time.perf_counter() - started)
+        handler_reconcile.clock = lambda: max(times) / 1000 + grace_seconds + (time.perf_counter() - started)
     try:
         yield
     finally:

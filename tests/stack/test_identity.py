@@ -52,6 +52,10 @@ def test_the_only_new_resources_are_the_notifier_and_its_new_dashboard_and_alarm
         *((kind, "batch-array-notify-sweep") for kind in (FUNCTION, ROLE, ROLE_POLICY, LOG_GROUP, SCHEDULE)),
         *((kind, "batch-array-notify-sweep-schedule") for kind in (ROLE, ROLE_POLICY)),
         (ALARM, "batch-array-notify-reconciled-alarm"),
+        # Its invoke config and its own alarms are new since 0.3.0 (issue 20): created, nothing replaced.
+        ("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "batch-array-notify-sweep"),
+        (ALARM, "batch-array-notify-sweep-errors-alarm"),
+        (ALARM, "batch-array-notify-sweep-stopped-early-alarm"),
     }
     assert all(len({r.urn, *r.aliases} & before) <= 1 for r in plan.resources)
 
