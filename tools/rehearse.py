@@ -19,7 +19,8 @@ rehearsal the handler's clock reads each invoking event's `time` plus the real t
 taken: NotificationLagSeconds is then the handler's own share of the lag (delivery is instant here).
 `--lose-parent-events K` drops the terminal events of K array jobs' parents (every delivery of them) before
 the rule, as a disabled or replaced rule would, and then runs the stack's reconciliation sweep
-(`handler.reconcile.handler`, with its own environment from the plan, its clock at the stream's last event):
+(`handler.reconcile.handler`, with its own environment from the plan, its clock at the stream's last event plus
+its grace period):
 `exact` then also needs the sweep to have reported each lost completion, once.
 Exit code 0 when exact, 1 when not, 2 for usage or config errors.
 """
