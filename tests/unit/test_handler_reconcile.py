@@ -510,6 +510,8 @@ def test_a_job_that_stopped_within_the_grace_period_is_left_alone_and_reported_o
 
     assert batch.list_requests == [first_request("BEFORE_CREATED_AT", NOW_S * 1000 - GRACE_SECONDS * 1000 + 1)]
     assert (early["reconciled"], world.notifier.sent) == (0, [])
+    # A summary's `stoppedAt` rules the job out before any DescribeJobs call.
+    assert batch.described == ([] if stop_in == "summary" else [["late"]])
 
     world.queue([[job]], [detail(job)])
     # Exactly the grace period after its stop: no longer "less than the grace period ago".
