@@ -110,6 +110,7 @@ READERS: dict[str, Callable[[pulumi.Config, str], Any]] = {
     "reconcileEveryMinutes": pulumi.Config.get_int,
     "reconcileLookbackHours": pulumi.Config.get_int,
     "reconcileBatchCallsPerSecond": pulumi.Config.get_int,
+    "reconcileMaxArrayRuntimeHours": pulumi.Config.get_int,
     "slackWorkspaceId": pulumi.Config.get,
     "slackChannelId": pulumi.Config.get,
     "teamsTenantId": pulumi.Config.get,

@@ -141,8 +141,16 @@ class NotifierOptions(TypedDict, total=False):
     a kept event expired). 0 turns the sweep off. Default: 60."""
 
     reconcile_lookback_hours: int
-    """How far back each sweep looks for finished array jobs, by creation time (1-168 hours: at most the
-    7 days an idempotency record lives). Default: 24."""
+    """How many hours of stop times each sweep examines, before its grace period (1-168, and at most the 7 days
+    an idempotency record lives counting the grace period; at least `reconcile_every_minutes`, so that
+    consecutive sweeps leave no gap). The grace period is `rule_max_event_age_seconds` +
+    `notifier_max_event_age_seconds` + 15 minutes: a job that stopped more recently may still have its event
+    on the way, and the sweep leaves it to later sweeps. Default: 24."""
+
+    reconcile_max_array_runtime_hours: int
+    """The longest an array job of these queues runs, in hours (0-168). ListJobs filters on creation time
+    only, so each sweep also lists the jobs created this long before its window; a job that ran longer is
+    not examined. Each hour costs ListJobs calls on every sweep (docs/operations.md). Default: 24."""
 
     reconcile_batch_calls_per_second: int
     """The pace of the sweep's Batch calls (1-50 a second; Batch allows an account about 50 in all), so a
@@ -309,6 +317,7 @@ DEFAULTS: Final[dict[str, object]] = {
     "reconcile_every_minutes": 60,
     "reconcile_lookback_hours": 24,
     "reconcile_batch_calls_per_second": 5,
+    "reconcile_max_array_runtime_hours": 24,
 }
 
 DEFAULT_ALLOCATION_STRATEGY: Final = {

@@ -257,7 +257,7 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
             other_dead_lettering_rules=downstream.rules if downstream else [],
             stage=settings.stage,
             home_queue_name=home_queue_name,
-            other_alarms=[swept.alarm] if swept is not None else [],
+            other_alarms=swept.alarms if swept is not None else [],
         )
         board = notifier_dashboard(
             name,
@@ -269,6 +269,7 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
             (shield.event_dead_letter_queue, shield.notifier_failure_queue),
             alerts.alarms,
             self,
+            sweep=(swept.function, swept.log_group) if swept is not None else None,
         )
 
         self.job_queue_arns = queue_arns

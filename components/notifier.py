@@ -203,7 +203,7 @@ def handler_function(
     reserved_concurrency: int | None = None,
 ) -> aws.lambda_.Function:
     """A Lambda of the handler package (the one code asset) with its entry point `entry`: the notifier,
-    or the reconciliation sweep."""
+    or the reconciliation sweep. `reserved_concurrency`: at most this many run at once (None: no limit)."""
     region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=parent)).region
     return aws.lambda_.Function(
         name,

@@ -245,9 +245,14 @@ def metric_alarm(
     tags: dict[str, str],
     parent: pulumi.Resource,
     threshold: float = 0,
+    *,
+    period_seconds: int = ALARM_PERIOD_SECONDS,
+    evaluation_periods: int = 1,
+    missing_data_breaches: bool = False,
 ) -> aws.cloudwatch.MetricAlarm:
-    """Alarm as soon as one period's value is above `threshold` (zero: any); no data (an idle pipeline) is
-    not an alarm."""
+    """Alarm as soon as `evaluation_periods` periods in a row are above `threshold` (zero: any); by default
+    no data (an idle pipeline) is not an alarm, with `missing_data_breaches` it is (a metric that must keep
+    coming)."""
     return aws.cloudwatch.MetricAlarm(
         name,
         alarm_description=description,
@@ -255,11 +260,12 @@ def metric_alarm(
         metric_name=metric,
         statistic=statistic,
         dimensions=dimensions,
-        period=ALARM_PERIOD_SECONDS,
-        evaluation_periods=1,
+        period=period_seconds,
+        evaluation_periods=evaluation_periods,
+        datapoints_to_alarm=evaluation_periods if evaluation_periods > 1 else None,
         threshold=threshold,
         comparison_operator="GreaterThanThreshold",
-        treat_missing_data="notBreaching",
+        treat_missing_data="breaching" if missing_data_breaches else "notBreaching",
         alarm_actions=[alerts_topic_arn],
         tags=tags,
         opts=pulumi.ResourceOptions(parent=parent),

@@ -28,6 +28,9 @@ IGNORED_EVENTS: Final = "ignored-events"
 QUEUE_BLOCKED: Final = "job-queue-blocked"
 #: For the reconciliation sweep's alarm (`ReconciledCompletions`).
 RECONCILED_COMPLETIONS: Final = "completions-the-sweep-reported"
+#: For the sweep's own failures (AWS/Lambda `Errors` of its function) and its `ReconcileStoppedEarly`.
+SWEEP_ERRORS: Final = "sweep-errors"
+SWEEP_STOPPED_EARLY: Final = "sweep-stopped-early-or-silent"
 
 
 def runbook_url(anchor: str | None = None) -> str:

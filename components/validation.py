@@ -49,9 +49,14 @@ from .downstream import (
     DownstreamSettings,
 )
 from .event_pattern import TERMINAL_STATUSES, completion_rule_queue_groups
-from .handler.settings import MAX_RECONCILE_LOOKBACK_HOURS, MAX_SWEEP_BATCH_CALLS_PER_SECOND
+from .handler.settings import (
+    IDEMPOTENCY_EXPIRY_SECONDS,
+    MAX_RECONCILE_ARRAY_RUNTIME_HOURS,
+    MAX_RECONCILE_LOOKBACK_HOURS,
+    MAX_SWEEP_BATCH_CALLS_PER_SECOND,
+)
 from .notifier import NotifierSettings, job_queue_arns_variable
-from .reconcile import MAX_EVERY_MINUTES, MIN_EVERY_MINUTES, ReconcileSettings
+from .reconcile import GRACE_MARGIN_SECONDS, MAX_EVERY_MINUTES, MIN_EVERY_MINUTES, ReconcileSettings, grace_seconds
 from .reliability import STUCK_JOB_REASONS, ReliabilitySettings
 
 
@@ -423,6 +428,7 @@ def _options(given: dict[str, Any], get: Callable[[str], Any]) -> ResolvedOption
     runtime = get("notifier_runtime")
     _one_of("notifier_runtime", runtime, RUNTIMES)
 
+    reliability = _reliability(get)
     tags = _string_map(
         "tags",
         get("tags"),
@@ -453,17 +459,17 @@ def _options(given: dict[str, Any], get: Callable[[str], Any]) -> ResolvedOption
             max_failed_details=_whole("max_failed_details", get("max_failed_details"), 1, 100),
             reserved_concurrency=_reserved_concurrency(get("notifier_reserved_concurrency")),
         ),
-        reliability=_reliability(get),
+        reliability=reliability,
         tags=tags,
         completion_event_bus=_event_bus(given.get("completion_event_bus")),
         downstream_function=_downstream(given.get("downstream_function")),
         name_prefix=_name_prefix(given.get("name_prefix")),
         chat=_chat(given),
-        reconcile=_reconcile(get),
+        reconcile=_reconcile(get, reliability),
     )
 
 
-def _reconcile(get: Callable[[str], Any]) -> ReconcileSettings | None:
+def _reconcile(get: Callable[[str], Any], reliability: ReliabilitySettings) -> ReconcileSettings | None:
     every = _whole("reconcile_every_minutes", get("reconcile_every_minutes"), 0, MAX_EVERY_MINUTES)
     if 0 < every < MIN_EVERY_MINUTES:
         raise InvalidArgumentError(
@@ -479,7 +485,35 @@ def _reconcile(get: Callable[[str], Any]) -> ReconcileSettings | None:
         1,
         MAX_SWEEP_BATCH_CALLS_PER_SECOND,
     )
-    return ReconcileSettings(every, lookback, rate) if every else None
+    runtime = _whole(
+        "reconcile_max_array_runtime_hours",
+        get("reconcile_max_array_runtime_hours"),
+        0,
+        MAX_RECONCILE_ARRAY_RUNTIME_HOURS,
+    )
+    if not every:
+        return None
+    if lookback * 60 < every:
+        # Each sweep examines `lookback` hours of stop times, the next one `every` minutes later: shorter,
+        # and the jobs that stopped in between are never examined.
+        raise InvalidArgumentError(
+            "reconcile_lookback_hours",
+            lookback,
+            f"must cover reconcile_every_minutes ({every} minutes, {-(-every // 60)} h at least): each sweep examines "
+            "reconcile_lookback_hours of stop times and the next runs reconcile_every_minutes later, so a shorter "
+            "lookback leaves jobs unexamined",
+        )
+    grace = grace_seconds(reliability.rule_max_event_age_seconds, reliability.notifier_max_event_age_seconds)
+    if grace + lookback * 3600 > IDEMPOTENCY_EXPIRY_SECONDS:
+        # The oldest job a sweep examines stopped grace + lookback ago; its record must still be there.
+        raise InvalidArgumentError(
+            "reconcile_lookback_hours",
+            lookback,
+            f"at most {(IDEMPOTENCY_EXPIRY_SECONDS - grace) // 3600} with this grace period ({grace} s: "
+            f"rule_max_event_age_seconds + notifier_max_event_age_seconds + {GRACE_MARGIN_SECONDS} s), so that "
+            "the oldest job a sweep examines stopped within the idempotency records' 7 days",
+        )
+    return ReconcileSettings(every, lookback, grace, runtime, rate)
 
 
 #: `notifier_reserved_concurrency` meaning "no reservation" (pulumi_aws's own convention for the property).

@@ -20,7 +20,8 @@ rehearsal the handler's clock reads each invoking event's `time` plus the real t
 taken: NotificationLagSeconds is then the handler's own share of the lag (delivery is instant here).
 `--lose-parent-events K` drops the terminal events of K array jobs' parents (every delivery of them) before
 the rule, as a disabled or replaced rule would, and then runs the stack's reconciliation sweep
-(`handler.reconcile.handler`, with its own environment from the plan, its clock at the stream's last event):
+(`handler.reconcile.handler`, with its own environment from the plan, its clock at the stream's last event plus
+its grace period):
 `exact` then also needs the sweep to have reported each lost completion, once.
 `--burst N` sends N array completions within one second through the stack's rule and drains them through a
 model of Lambda's asynchronous queue and Batch's token bucket, in simulated time, at the stack's planned
@@ -50,6 +51,7 @@ from botocore.exceptions import ClientError  # type: ignore[import-untyped]  # n
 
 from batch_array_notify.handler import app as handler_app
 from batch_array_notify.handler import reconcile as handler_reconcile
+from batch_array_notify.handler import settings as handler_settings
 from tools.arguments import ARRAY_SIZE_HELP, array_size, whole_number
 from tools.burst import MAX_BURST, rehearse_burst, render_burst
 from tools.chat_preview import channel_view
@@ -317,12 +319,14 @@ def _losing(events: Iterable[Event], lost: set[str], dropped: list[Event]) -> It
 
 @contextlib.contextmanager
 def _sweep_clock_follows(dropped: Sequence[Event]) -> Iterator[None]:
-    """The sweep runs right after the last lost event (its window then holds the stream's synthetic times)."""
+    """The sweep runs once the grace period after the last lost event has passed (its window then holds the
+    stream's synthetic times). Inside `sweep_environment`: the grace period is the sweep function's."""
     times = [ms for ms in map(_event_time_ms, dropped) if ms is not None]
+    grace_seconds = handler_settings.sweep_settings().grace_seconds
     started = time.perf_counter()
     previous = handler_reconcile.clock
     if times:
-        handler_reconcile.clock = lambda: max(times) / 1000 + (time.perf_counter() - started)
+        handler_reconcile.clock = lambda: max(times) / 1000 + grace_seconds + (time.perf_counter() - started)
     try:
         yield
     finally:

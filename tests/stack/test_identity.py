@@ -63,6 +63,10 @@ def test_the_only_new_resources_are_the_notifier_and_its_new_dashboard_and_alarm
         # Issue 25: what the Throttles alarm was meant to catch, without paging for a queued burst.
         (ALARM, "batch-array-notify-async-events-dropped-alarm"),
         (ALARM, "batch-array-notify-async-event-age-alarm"),
+        # Its invoke config and its own alarms are new since 0.3.0 (issue 20): created, nothing replaced.
+        ("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "batch-array-notify-sweep"),
+        (ALARM, "batch-array-notify-sweep-errors-alarm"),
+        (ALARM, "batch-array-notify-sweep-stopped-early-alarm"),
     }
     assert all(len({r.urn, *r.aliases} & before) <= 1 for r in plan.resources)
 

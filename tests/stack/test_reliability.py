@@ -61,7 +61,7 @@ def test_only_eventbridge_for_our_rules_may_send_to_the_dead_letter_queue(stage_
 @pytest.mark.parametrize("stage", STAGES)
 def test_the_notifier_retries_then_sends_failures_to_its_destination(stage_plans, stage):
     plan = stage_plans[stage]
-    config = plan.one(INVOKE_CONFIG).inputs
+    config = named(plan, INVOKE_CONFIG, "notifier").inputs
     function = named(plan, "aws:lambda/function:Function", "notifier")
     assert config["functionName"] == function.state["name"]
     assert config["maximumRetryAttempts"] == stage_value(stage, "notifierMaxRetries")
@@ -80,6 +80,8 @@ def test_alarms_watch_both_queues_the_function_and_the_rule(stage_plans, stage):
         (a.inputs["namespace"], a.inputs["metricName"], *sorted(a.inputs["dimensions"].values())) for a in alarms
     }
     function_name = named(plan, "aws:lambda/function:Function", "notifier").state["name"]
+    sweep_name = named(plan, "aws:lambda/function:Function", "sweep").state["name"]
+    home = sorted([plan.one("aws:batch/jobQueue:JobQueue").state["name"], stage])
     assert watched == {
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible", named(plan, QUEUE, "undelivered").state["name"]),
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible", named(plan, QUEUE, "notifier-failed").state["name"]),
@@ -92,11 +94,10 @@ def test_alarms_watch_both_queues_the_function_and_the_rule(stage_plans, stage):
         # The notifier's own metric: a wrongly wired rule (docs/operations.md#ignored-events).
         ("BatchArrayNotify", "IgnoredEvents", *sorted([plan.one("aws:batch/jobQueue:JobQueue").state["name"], stage])),
         # The sweep's: completions the event path missed (docs/operations.md#completions-the-sweep-reported).
-        (
-            "BatchArrayNotify",
-            "ReconciledCompletions",
-            *sorted([plan.one("aws:batch/jobQueue:JobQueue").state["name"], stage]),
-        ),
+        ("BatchArrayNotify", "ReconciledCompletions", *home),
+        # The sweep's failures (docs/operations.md#sweep-errors) and whether it covers its window at all.
+        ("AWS/Lambda", "Errors", sweep_name),
+        ("BatchArrayNotify", "ReconcileStoppedEarly", *home),
     }
     for alarm in alarms:
         assert alarm.inputs["alarmActions"] == [alerts_topic]
@@ -105,7 +106,9 @@ def test_alarms_watch_both_queues_the_function_and_the_rule(stage_plans, stage):
         max_age_ms = int(str(stage_value(stage, "notifierMaxEventAgeSeconds"))) * 1000
         assert alarm.inputs["threshold"] == (max_age_ms // 2 if age_alarm else 0)
         assert alarm.inputs["comparisonOperator"] == "GreaterThanThreshold"
-        assert alarm.inputs["treatMissingData"] == "notBreaching"
+        # Only a metric every finished sweep writes breaches when absent: no sweep finished.
+        silent_breaches = alarm.inputs["metricName"] == "ReconcileStoppedEarly"
+        assert alarm.inputs["treatMissingData"] == ("breaching" if silent_breaches else "notBreaching")
 
 
 @pytest.mark.parametrize("stage", STAGES)

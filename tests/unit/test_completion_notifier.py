@@ -50,8 +50,8 @@ def test_the_notifier_alone_creates_no_compute_queue_or_job_definition(two_queue
     assert component.outputs["job_definition_arn_prefixes"] == []
     for type_token in (FUNCTION, RULE, TARGET, PERMISSION, "aws:sns/topic:Topic", "aws:dynamodb/table:Table"):
         assert two_queues.of_type(type_token), type_token
-    # The notifier's six, two for its one rule, and the reconciliation sweep's.
-    assert len(two_queues.of_type(ALARM)) == 9
+    # The notifier's six, two for its one rule, and the reconciliation sweep's three.
+    assert len(two_queues.of_type(ALARM)) == 11
     assert all(r.aliases == () for r in two_queues.resources)
 
 
@@ -115,7 +115,7 @@ def test_more_queues_than_one_pattern_holds_are_shared_out_over_numbered_rules(m
         assert plan.named(ALARM, f"byo-rule-failed-alarm{suffix}").inputs["dimensions"] == {
             "RuleName": plan.named(RULE, f"byo-completed{suffix}").state["name"]
         }
-    assert len(plan.of_type(ALARM)) == 6 + 2 * len(groups) + 1  # + the reconciliation sweep's
+    assert len(plan.of_type(ALARM)) == 6 + 2 * len(groups) + 3  # + the reconciliation sweep's
     assert plan.one(NOTIFIER).outputs["completion_rule_arns"] == [plan.named(RULE, name).state["arn"] for name in names]
 
 

@@ -665,12 +665,39 @@ def test_several_compute_environments_keep_their_order_and_settings():
 # The reconciliation sweep: off, or every 5 minutes to a day; a lookback of an hour to a week
 
 
-@pytest.mark.parametrize(("every", "lookback"), [(5, 1), (60, 24), (1440, 168)])
-def test_the_sweep_runs_from_every_5_minutes_to_once_a_day_looking_back_an_hour_to_a_week(every, lookback):
+@pytest.mark.parametrize(("every", "lookback"), [(5, 1), (60, 1), (60, 24), (1440, 24), (1440, 137)])
+def test_the_sweep_runs_from_every_5_minutes_to_once_a_day_looking_back_its_interval_to_a_week(every, lookback):
+    """With the default retries the grace period is 30 h 15 min: 137 hours of stops before it end within
+    the idempotency records' week."""
     reconcile = resolved({"reconcile_every_minutes": every, "reconcile_lookback_hours": lookback}).reconcile
 
     assert reconcile is not None
     assert (reconcile.every_minutes, reconcile.lookback_hours) == (every, lookback)
+    assert reconcile.grace_seconds == 86400 + 21600 + 900
+
+
+@pytest.mark.parametrize(("lookback", "accepted"), [(167, True), (168, False)])
+def test_even_the_shortest_grace_period_leaves_a_week_less_an_hour_of_lookback(lookback, accepted):
+    """The shortest retries (60 s each) and the margin: 1,020 s of grace; 168 h on top pass the week."""
+    args = {
+        "rule_max_event_age_seconds": 60,
+        "notifier_max_event_age_seconds": 60,
+        "reconcile_lookback_hours": lookback,
+    }
+    if accepted:
+        reconcile = resolved(args).reconcile
+        assert reconcile is not None
+        assert (reconcile.grace_seconds, reconcile.lookback_hours) == (1020, lookback)
+    else:
+        assert rejected(args).allowed.startswith("at most 167 with this grace period (1020 s:")
+
+
+@pytest.mark.parametrize("hours", [0, 168])
+def test_the_longest_array_runtime_is_from_none_to_a_week(hours):
+    reconcile = resolved({"reconcile_max_array_runtime_hours": hours}).reconcile
+
+    assert reconcile is not None
+    assert reconcile.max_array_runtime_hours == hours
 
 
 def test_a_sweep_every_0_minutes_is_no_sweep():
@@ -686,6 +713,8 @@ def test_a_sweep_every_0_minutes_is_no_sweep():
         ("reconcile_every_minutes", -5),
         ("reconcile_lookback_hours", 0),
         ("reconcile_lookback_hours", 169),
+        ("reconcile_max_array_runtime_hours", -1),
+        ("reconcile_max_array_runtime_hours", 169),
     ],
 )
 def test_other_sweep_timings_are_refused_naming_the_key(key, value):
