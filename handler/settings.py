@@ -178,6 +178,8 @@ def _batch_calls_per_second() -> int:
             f"{MAX_SWEEP_BATCH_CALLS_PER_SECOND} (the account's Batch calls a second), got {raw!r}"
         )
     return value
+
+
 def _grace_seconds() -> int:
     """Required: a default here could only guess the stack's retry settings, and a guess too short races
     the real event (the sweep would report completions whose event is still on its way)."""
