@@ -49,6 +49,8 @@ SWEEP_RETRIES = 0
 #: Lambda's limits on an asynchronous event's age (FunctionEventInvokeConfig `MaximumEventAgeInSeconds`).
 MIN_EVENT_AGE_SECONDS, MAX_EVENT_AGE_SECONDS = 60, 21600
 #: At most one sweep at a time (reserved concurrency): two would list, describe and report the same jobs.
+#: Lambda keeps 100 of the account's concurrency unreserved (Lambda developer guide, "Configuring reserved
+#: concurrency for a function"), so an account at a new account's low limit refuses even this one.
 SWEEP_CONCURRENCY = 1
 #: The stopped-early alarm's periods in a row: a sweep may stop early once after an outage (the next one
 #: continues), and a period may hold no sweep when a run ends on its boundary; two in a row is a sweep that

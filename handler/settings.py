@@ -126,7 +126,7 @@ class SweepSettings:
     job_definition_arn_prefixes: tuple[str, ...]
     """`JOB_DEFINITION_ARN_PREFIXES`: ARNs without revision whose array jobs count; empty: any definition."""
     lookback_hours: int
-    """`RECONCILE_LOOKBACK_HOURS`: how far back a sweep looks for finished array jobs (by creation time)."""
+    """`RECONCILE_LOOKBACK_HOURS`: how many hours of stop times a sweep examines, before the grace period."""
     notify_statuses: tuple[str, ...]
     """`NOTIFY_STATUSES`: the statuses the completion rule matches; the sweep reports no other."""
     grace_seconds: int
