@@ -1,4 +1,4 @@
-"""The public API as a snapshot: `python -m tools.api_schema [--write]` (`make api-schema` writes it).
+"""The public API as a snapshot: `.venv/bin/python -m tools.api_schema [--write]` (`make api-schema` writes it).
 
 The snapshot (`docs/api-schema.json`) holds what semantic versioning promises for the package's major
 version: each component's type token, inputs and outputs (type and description, as the plugin package's
@@ -117,7 +117,7 @@ def render(api: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    arguments = tool_parser("python -m tools.api_schema", __doc__, bad_outcome=None, uses_aws=False)
+    arguments = tool_parser(".venv/bin/python -m tools.api_schema", __doc__, bad_outcome=None, uses_aws=False)
     arguments.add_argument("--write", action="store_true", help=f"write the snapshot to {SNAPSHOT.name}")
     options = arguments.parse_args(argv)
     text = render(current_api())

@@ -1,4 +1,4 @@
-"""How a chat message reads in the channel, and the documented examples: `python -m tools.chat_preview`.
+"""How a chat message reads in the channel, and the documented examples: `.venv/bin/python -m tools.chat_preview`.
 
 `channel_view(message)` turns the custom notification the handler publishes (handler/chat.py) into the
 text a channel member reads: the title, the description, the next steps as bullets, the keywords. Slack
@@ -82,7 +82,7 @@ def examples() -> list[dict[str, Any]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     tool_parser(
-        "python -m tools.chat_preview",
+        ".venv/bin/python -m tools.chat_preview",
         __doc__.split("\n\n")[0] if __doc__ else None,
         bad_outcome=None,
         uses_aws=False,

@@ -1,6 +1,6 @@
 """Draw what a stack's dashboard shows after an offline rehearsal: `docs/dashboard.png`.
 
-    python -m tools.dashboard_picture --stack dev [--output docs/dashboard.png]
+    .venv/bin/python -m tools.dashboard_picture --stack dev [--output docs/dashboard.png]
 
 The layout and every widget come from the dashboard body the stack plans (what `pulumi up` would send);
 the numbers come from rehearsals of the same stack (tools.rehearse): the handler's EMF metrics, its
@@ -374,7 +374,7 @@ def the_dashboard(plan: Plan, name: str | None) -> dict[str, Any]:
 
 def parser() -> argparse.ArgumentParser:
     arguments = tool_parser(
-        "python -m tools.dashboard_picture",
+        ".venv/bin/python -m tools.dashboard_picture",
         __doc__.split("\n\n")[0] if __doc__ else None,
         bad_outcome="drawn, but a rehearsal was not exact (the picture shows it)",
         uses_aws=False,

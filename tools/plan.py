@@ -1,4 +1,4 @@
-"""Show what `pulumi up` would create, without an account: `python -m tools.plan --stack dev`.
+"""Show what `pulumi up` would create, without an account: `.venv/bin/python -m tools.plan --stack dev`.
 
 Runs the program under the Pulumi mock runtime (see tools/program.py) and prints one JSON document:
 `{"project", "stack", "resources": [{"type", "name", "parent", "inputs"}], "outputs"}`.
@@ -27,7 +27,7 @@ def config_override(text: str) -> tuple[str, str]:
 
 
 def parser(description: str | None = __doc__) -> argparse.ArgumentParser:
-    arguments = tool_parser("python -m tools.plan", description, bad_outcome=None, uses_aws=False)
+    arguments = tool_parser(".venv/bin/python -m tools.plan", description, bad_outcome=None, uses_aws=False)
     add_program_arguments(arguments)
     return arguments
 

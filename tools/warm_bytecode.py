@@ -40,7 +40,7 @@ def rehearse_and_load_test_libraries() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    tool_parser("python -m tools.warm_bytecode", __doc__, bad_outcome=None, uses_aws=False).parse_args(argv)
+    tool_parser(".venv/bin/python -m tools.warm_bytecode", __doc__, bad_outcome=None, uses_aws=False).parse_args(argv)
     with ProcessPoolExecutor(max_workers=2) as pool:
         for future in [pool.submit(plan_every_stage), pool.submit(rehearse_and_load_test_libraries)]:
             future.result()
