@@ -9,11 +9,15 @@ tools/eventgen.py states the bounds): `--size` of submit, rehearse and compare_r
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Callable
 
 from tools.eventgen import MAX_ARRAY_SIZE, MIN_ARRAY_SIZE
 
 ARRAY_SIZE_HELP = f"children of the array job ({MIN_ARRAY_SIZE}-{MAX_ARRAY_SIZE})"
+#: The Pulumi CLI's rule for a stack name (its backends' validateStackName, `^[a-zA-Z0-9-_.]{1,100}$`),
+#: optionally qualified as ORG/PROJECT/NAME.
+_STACK_NAME = re.compile(r"(?:[A-Za-z0-9_.-]{1,100}/){0,2}[A-Za-z0-9_.-]{1,100}")
 
 
 def whole_number(minimum: int, maximum: int, why: str = "") -> Callable[[str], int]:
@@ -48,6 +52,15 @@ def array_size(text: str) -> int:
     if not MIN_ARRAY_SIZE <= size <= MAX_ARRAY_SIZE:
         raise argparse.ArgumentTypeError(f"an array job has {MIN_ARRAY_SIZE} to {MAX_ARRAY_SIZE} children, got {size}")
     return size
+
+
+def stack_name(text: str) -> str:
+    """An argparse type for `--stack`: a name the Pulumi CLI accepts (`dev`, or `my-org/project/dev`)."""
+    if not _STACK_NAME.fullmatch(text) or {".", ".."} & set(text.split("/")):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a stack name: letters, digits, '-', '_' and '.', at most 100 (e.g. dev)"
+        )
+    return text
 
 
 def _within(value: int, minimum: int, maximum: int, why: str) -> int:

@@ -11,6 +11,7 @@ Exit codes: 0 printed, 2 usage error.
 
 from __future__ import annotations
 
+import argparse
 import html
 import json
 import re
@@ -80,13 +81,17 @@ def examples() -> list[dict[str, Any]]:
     return [chat_message(example_report(*example)) for example in EXAMPLES]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    tool_parser(
+def parser() -> argparse.ArgumentParser:
+    return tool_parser(
         ".venv/bin/python -m tools.chat_preview",
         __doc__.split("\n\n")[0] if __doc__ else None,
         bad_outcome=None,
         uses_aws=False,
-    ).parse_args(argv)
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser().parse_args(argv)
     for message in examples():
         print(channel_view(message))
         print(json.dumps(message, indent=2, ensure_ascii=False))

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from batch_array_notify.validation import InvalidArgumentError
+from tools.arguments import stack_name
 from tools.exit_codes import USAGE_ERROR, tool_parser
 from tools.program import ROOT, Plan, ProgramError, run_program
 
@@ -34,7 +35,7 @@ def parser(description: str | None = __doc__) -> argparse.ArgumentParser:
 
 def add_program_arguments(arguments: argparse.ArgumentParser) -> None:
     """The arguments that choose a program and its config; shared by every tool that plans."""
-    arguments.add_argument("--stack", required=True, help="stage whose Pulumi.<stack>.yaml to use")
+    arguments.add_argument("--stack", required=True, type=stack_name, help="stage whose Pulumi.<stack>.yaml to use")
     arguments.add_argument(
         "--config",
         action="append",

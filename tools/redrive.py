@@ -59,7 +59,7 @@ import boto3  # type: ignore[import-untyped]  # boto3 ships no type information
 from botocore.config import Config  # type: ignore[import-untyped]
 
 from batch_array_notify.handler.settings import IDEMPOTENCY_EXPIRY_SECONDS
-from tools.arguments import whole_number
+from tools.arguments import stack_name, whole_number
 from tools.aws_errors import exit_on_aws_environment_errors
 from tools.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
 from tools.kept_failures import KeptEvent, Unreplayable, read_kept
@@ -319,7 +319,7 @@ def parser() -> argparse.ArgumentParser:
         bad_outcome="a message failed again or was skipped (it stays in its queue)",
         uses_aws=True,
     )
-    arguments.add_argument("--stack", help="stack whose outputs name the queues and the notifier")
+    arguments.add_argument("--stack", type=stack_name, help="stack whose outputs name the queues and the notifier")
     arguments.add_argument(
         "--queue-url",
         action="append",

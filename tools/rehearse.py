@@ -112,7 +112,7 @@ class Scenario:
         if not 0 <= self.lost_parents <= len(target.job_queue_arns):
             raise ValueError(
                 f"--lose-parent-events {self.lost_parents}: the rehearsal runs one array job per queue, "
-                f"{len(target.job_queue_arns)} on stack {target.stack}"
+                f"{len(target.job_queue_arns)} on stack {target.stack}: lose at most {len(target.job_queue_arns)}"
             )
         if self.lost_parents and target.sweep_environment is None:
             raise ValueError(
@@ -661,7 +661,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if options.events is not None:
         given = [f"--{name.replace('_', '-')}" for name in _SCENARIO_OPTIONS if getattr(options, name) is not None]
         if given:
-            arguments.error(f"--events replays captured events; {', '.join(given)} do not apply")
+            verb = "does" if len(given) == 1 else "do"
+            arguments.error(f"--events replays captured events; {', '.join(given)} {verb} not apply")
     elif (options.failures or 0) > options.size:
         arguments.error(f"argument --failures: must be 0 to --size ({options.size}), got {options.failures}")
     elif (options.failures_before_placement or 0) > (options.failures or 0):

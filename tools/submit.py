@@ -27,7 +27,7 @@ from typing import Any, TextIO
 import boto3  # type: ignore[import-untyped]  # boto3 ships no type information
 import yaml
 
-from tools.arguments import ARRAY_SIZE_HELP, array_size, seconds
+from tools.arguments import ARRAY_SIZE_HELP, array_size, seconds, stack_name
 from tools.aws_errors import exit_on_aws_environment_errors
 from tools.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
 from tools.stack_outputs import UsageError, stack_outputs
@@ -73,7 +73,9 @@ def parser() -> argparse.ArgumentParser:
         bad_outcome="the array job FAILED (with --wait)",
         uses_aws=True,
     )
-    arguments.add_argument("--stack", required=True, help="stack whose outputs name the queue and job definition")
+    arguments.add_argument(
+        "--stack", required=True, type=stack_name, help="stack whose outputs name the queue and job definition"
+    )
     arguments.add_argument("--size", required=True, type=array_size, help=ARRAY_SIZE_HELP)
     arguments.add_argument("--wait", action="store_true", help="watch the job until the parent ends")
     arguments.add_argument("--queue", help="job queue name or ARN (default: the stack's jobQueueName output)")

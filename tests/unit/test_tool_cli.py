@@ -68,10 +68,9 @@ def test_every_tool_states_the_array_size_rule_in_the_same_words(module, size, c
         importlib.import_module(f"tools.{module}").main(["--stack", "dev", "--size", size, *REQUIRED.get(module, [])])
 
     assert exited.value.code == 2
-    assert (
-        capsys.readouterr()
-        .err.splitlines()[-1]
-        .endswith(f"error: argument --size: an array job has 2 to 10000 children, got {size}")
+    assert capsys.readouterr().err == (
+        f"error: argument --size: an array job has 2 to 10000 children, got {size}; "
+        f"see .venv/bin/python -m tools.{module} --help\n"
     )
 
 
