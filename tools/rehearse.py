@@ -673,7 +673,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         source: Scenario | list[Event] = read_events(options.events) if options.events else _scenario(options)
     except UsageError as error:
-        return _fail(str(error))
+        return _fail(f"--events: {error}")
     try:
         pattern = read_pattern(options.pattern) if options.pattern else None
     except UsageError as error:
