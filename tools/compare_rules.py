@@ -123,7 +123,7 @@ def parser() -> argparse.ArgumentParser:
     )
     arguments.add_argument(
         "--pattern",
-        metavar="FILE.json|JSON",
+        metavar="PATTERN",
         help="also rehearse this rule pattern (a file, or the JSON itself), checked as PutRule checks it",
     )
     return arguments

@@ -575,7 +575,7 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--events", type=Path, metavar="FILE.jsonl", help="replay these events instead")
     arguments.add_argument(
         "--pattern",
-        metavar="FILE.json|JSON",
+        metavar="PATTERN",
         help="rehearse this rule pattern instead (a file, or the JSON itself), checked as PutRule checks it",
     )
     arguments.add_argument("--json", action="store_true", help="print one JSON document")
