@@ -193,17 +193,6 @@ def mistake_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture
-def offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No credentials to find, no instance metadata to ask, no Pulumi CLI on PATH."""
-    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setattr("tools.stack_outputs.shutil.which", lambda _name: None)
-
-
 def test_the_corpus_has_sixty_mistakes_or_more_and_covers_every_tool_a_user_runs():
     tools = {tool for tool, *_ in MISTAKES}
 
@@ -212,7 +201,7 @@ def test_the_corpus_has_sixty_mistakes_or_more_and_covers_every_tool_a_user_runs
     assert len({(tool, tuple(argv)) for tool, argv, *_ in MISTAKES}) == len(MISTAKES)
 
 
-@pytest.mark.usefixtures("offline")
+@pytest.mark.usefixtures("offline_tools")
 @pytest.mark.parametrize(
     ("tool", "argv", "code", "words"), MISTAKES, ids=[f"{tool} {' '.join(argv)}"[:80] for tool, argv, *_ in MISTAKES]
 )
