@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from tools.compare_rules import scenarios
+from tools.compare_rules import RULES, scenarios
 from tools.rehearse import Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,6 +82,7 @@ def visible_to_git(paths: list[str]) -> list[str]:
 
 @pytest.fixture
 def fewer_rehearsals(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("tools.compare_rules.RULES", RULES[:1])
     monkeypatch.setattr("tools.compare_rules.scenarios", lambda size, failures: scenarios(size, failures)[:1])
     monkeypatch.setattr("tools.dashboard_picture.SCENARIOS", (Scenario(size=2, failures=1),))
 
