@@ -45,3 +45,15 @@ def stage_plans() -> dict[str, Plan]:
 def chat_plan() -> Plan:
     """The dev stage with a Slack and a Teams channel configured (tests/support.py CHAT_CONFIG)."""
     return run_program(ROOT, "dev", CHAT_CONFIG)
+
+
+@pytest.fixture
+def offline_tools(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tool run as in a fresh shell with nothing set up: no AWS credentials to find, no instance
+    metadata to ask, no Pulumi CLI on PATH (tools that read stack outputs are told it is missing)."""
+    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setattr("tools.stack_outputs.shutil.which", lambda _name: None)

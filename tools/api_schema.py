@@ -1,4 +1,4 @@
-"""The public API as a snapshot: `python -m tools.api_schema [--write]` (`make api-schema` writes it).
+"""The public API as a snapshot: `.venv/bin/python -m tools.api_schema [--write]` (`make api-schema` writes it).
 
 The snapshot (`docs/api-schema.json`) holds what semantic versioning promises for the package's major
 version: each component's type token, inputs and outputs (type and description, as the plugin package's
@@ -11,6 +11,7 @@ Exit codes: 0 written or printed, 2 usage.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Sequence
@@ -116,10 +117,14 @@ def render(api: dict[str, Any]) -> str:
     return json.dumps(api, indent=2, sort_keys=True) + "\n"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    arguments = tool_parser("python -m tools.api_schema", __doc__, bad_outcome=None, uses_aws=False)
+def parser() -> argparse.ArgumentParser:
+    arguments = tool_parser(".venv/bin/python -m tools.api_schema", __doc__, bad_outcome=None, uses_aws=False)
     arguments.add_argument("--write", action="store_true", help=f"write the snapshot to {SNAPSHOT.name}")
-    options = arguments.parse_args(argv)
+    return arguments
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = parser().parse_args(argv)
     text = render(current_api())
     if options.write:
         SNAPSHOT.write_text(text)

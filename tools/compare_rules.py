@@ -1,24 +1,28 @@
-"""Compare the stack's rule with the usual alternatives by rehearsing each: `python -m tools.compare_rules --stack dev`.
+"""Compare the stack's rule with the usual alternatives by rehearsing each.
+
+    .venv/bin/python -m tools.compare_rules --stack dev
 
 Prints a markdown table (the README's): for one array job of `--size` children on EC2 and on Fargate,
 without and with failures, how often each rule fires for that array job (= Lambda runs) and how many
 notifications result; plus what the rule fired for the noise in the stream (single jobs on the same
 queue, an array job on another queue) and whether the rehearsal was exact. Every number comes from
-`tools.rehearse.rehearse`, the same code as `python -m tools.rehearse`.
+`tools.rehearse.rehearse`, the same code as `.venv/bin/python -m tools.rehearse`.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 from tools.arguments import ARRAY_SIZE_HELP, array_size, whole_number
-from tools.eventgen import Compute
+from tools.eventgen import MAX_ARRAY_SIZE, MIN_ARRAY_SIZE, Compute
 from tools.exit_codes import USAGE_ERROR, tool_parser
 from tools.plan import add_program_arguments, plan_or_exit
+from tools.progress import progress_for
 from tools.rehearsal_world import StackTarget
 from tools.rehearse import Scenario, UsageError, pattern_on_objects, read_pattern, rehearse
 
@@ -52,8 +56,15 @@ def scenarios(size: int, failures: int) -> list[tuple[str, Scenario]]:
     ]
 
 
-def table(target: StackTarget, size: int, failures: int, extra_pattern: str | None = None) -> str:
-    """The comparison; `extra_pattern` (checked JSON, from `--pattern`) adds rows for the user's own rule."""
+def table(
+    target: StackTarget,
+    size: int,
+    failures: int,
+    extra_pattern: str | None = None,
+    advance: Callable[[], None] = lambda: None,
+) -> str:
+    """The comparison; `extra_pattern` (checked JSON, from `--pattern`) adds rows for the user's own rule.
+    `advance` is called after each row's rehearsal (a progress bar)."""
     header = [
         "rule",
         "array job",
@@ -70,6 +81,7 @@ def table(target: StackTarget, size: int, failures: int, extra_pattern: str | No
     for rule_label, pattern in rules:
         for label, scenario in scenarios(size, failures):
             result = rehearse(target, scenario, pattern=pattern)
+            advance()
             (tally,) = result.jobs.values()
             cells = [
                 rule_label,
@@ -84,9 +96,14 @@ def table(target: StackTarget, size: int, failures: int, extra_pattern: str | No
     return "\n".join(lines) + "\n"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def rows(extra_pattern: str | None) -> int:
+    """How many rows (rehearsals) the table has: the same scenarios for every rule, whatever the size."""
+    return (len(RULES) + (extra_pattern is not None)) * len(scenarios(MIN_ARRAY_SIZE, 1))
+
+
+def parser() -> argparse.ArgumentParser:
     arguments = tool_parser(
-        "python -m tools.compare_rules",
+        "tools.compare_rules",
         __doc__,
         bad_outcome=None,
         uses_aws=False,
@@ -99,16 +116,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"{ARRAY_SIZE_HELP}, default 7",
     )
     arguments.add_argument(
-        "--failures", type=whole_number(1), default=2, help="failing children in the failure rows (default 2)"
+        "--failures",
+        type=whole_number(1, MAX_ARRAY_SIZE),
+        default=2,
+        help="failing children in the failure rows, 1 to --size (default 2)",
     )
     arguments.add_argument(
         "--pattern",
-        metavar="FILE.json|JSON",
+        metavar="PATTERN",
         help="also rehearse this rule pattern (a file, or the JSON itself), checked as PutRule checks it",
     )
+    return arguments
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = parser()
     options = arguments.parse_args(argv)
     if options.failures > options.size:
-        arguments.error(f"--failures ({options.failures}) must not exceed --size ({options.size})")
+        arguments.error(f"argument --failures: must be 1 to --size ({options.size}), got {options.failures}")
     try:
         extra_pattern = read_pattern(options.pattern) if options.pattern else None
     except UsageError as error:
@@ -120,9 +145,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if len(target.job_queue_arns) != 1:
         # Each row counts one array job; a notifier on several queues rehearses one per queue.
         return _refused(
-            f"the comparison needs a stack with one queue; {options.stack} has {len(target.job_queue_arns)}"
+            f"--stack: the comparison counts one array job per row, so it needs a stack with one queue; "
+            f"{options.stack} has {len(target.job_queue_arns)}: choose a stack with one queue"
         )
-    sys.stdout.write(table(target, options.size, options.failures, extra_pattern))
+    bar = progress_for(rows(extra_pattern), quiet=False, label="rehearsals")
+    try:
+        text = table(target, options.size, options.failures, extra_pattern, bar.advance if bar else lambda: None)
+    finally:
+        if bar is not None:
+            bar.close()
+    sys.stdout.write(text)
     return 0
 
 

@@ -1,10 +1,11 @@
 """Print the config table of docs/configuration.md from `Pulumi.yaml`, so the two can never disagree.
 
-`python -m tools.config_table` prints the Markdown table; a test checks docs/configuration.md contains it.
+`.venv/bin/python -m tools.config_table` prints the Markdown table; a test checks docs/configuration.md contains it.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Sequence
@@ -32,8 +33,12 @@ def config_table(program_dir: Path = ROOT) -> str:
     return "\n".join(rows)
 
 
+def parser() -> argparse.ArgumentParser:
+    return tool_parser(".venv/bin/python -m tools.config_table", __doc__, bad_outcome=None, uses_aws=False)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    tool_parser("python -m tools.config_table", __doc__, bad_outcome=None, uses_aws=False).parse_args(argv)
+    parser().parse_args(argv)
     sys.stdout.write(config_table() + "\n")
     return DONE
 

@@ -1,6 +1,7 @@
-"""Draw what a stack's dashboard shows after an offline rehearsal: `docs/dashboard.png`.
+"""Draw what a stack's dashboard shows after an offline rehearsal, as a PNG (build/dashboard.png).
 
-    python -m tools.dashboard_picture --stack dev [--output docs/dashboard.png]
+    .venv/bin/python -m tools.dashboard_picture --stack dev
+    .venv/bin/python -m tools.dashboard_picture --stack dev --output docs/dashboard.png   # the docs' picture
 
 The layout and every widget come from the dashboard body the stack plans (what `pulumi up` would send);
 the numbers come from rehearsals of the same stack (tools.rehearse): the handler's EMF metrics, its
@@ -30,7 +31,7 @@ import re
 import sys
 import textwrap
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -39,13 +40,15 @@ from tools.eventgen import Compute
 from tools.exit_codes import USAGE_ERROR, tool_parser
 from tools.plan import add_program_arguments, plan_or_exit
 from tools.program import ROOT, Plan
+from tools.progress import progress_for
 from tools.rehearsal_world import StackTarget, WorldMismatchError
 from tools.rehearse import Scenario, rehearse
 
 DASHBOARD: Final = "aws:cloudwatch/dashboard:Dashboard"
 ALARM: Final = "aws:cloudwatch/metricAlarm:MetricAlarm"
 QUEUE: Final = "aws:batch/jobQueue:JobQueue"
-DEFAULT_OUTPUT: Final = ROOT / "docs" / "dashboard.png"
+#: Git ignores build/: without `--output`, the tool never replaces the tracked docs/dashboard.png.
+DEFAULT_OUTPUT: Final = ROOT / "build" / "dashboard.png"
 #: A few array jobs, so every graph has something to show: successes and failures, duplicate deliveries,
 #: and one whose parent events were lost, which the reconciliation sweep reports.
 SCENARIOS: Final = (
@@ -89,8 +92,9 @@ class Observed:
         return list(self.series.get(metric_key(namespace, name, dimensions), []))
 
 
-def observe(plan: Plan, scenarios: Sequence[Scenario]) -> Observed:
-    """Rehearse each scenario on the stack and keep what CloudWatch would have seen."""
+def observe(plan: Plan, scenarios: Sequence[Scenario], advance: Callable[[], None] = lambda: None) -> Observed:
+    """Rehearse each scenario on the stack and keep what CloudWatch would have seen; `advance` is called
+    after each rehearsal (a progress bar)."""
     needed = ("notifierFunctionName", "completionRuleName", "deadLetterQueueUrl", "notifierFailureQueueUrl")
     missing = [name for name in needed if name not in plan.outputs]
     if missing or len(plan.of_type(QUEUE)) != 1:
@@ -108,6 +112,7 @@ def observe(plan: Plan, scenarios: Sequence[Scenario]) -> Observed:
     for scenario in scenarios:
         log = io.StringIO()
         result = rehearse(target, scenario, handler_log=log)
+        advance()
         observed.exact = observed.exact and result.exact
         for document in result.metrics:
             for name, metric in document.metrics.items():
@@ -387,6 +392,8 @@ def the_dashboard(plan: Plan, name: str | None) -> dict[str, Any]:
         dashboards = [d for d in dashboards if d.inputs["dashboardName"] == name]
     if len(dashboards) != 1:
         names = ", ".join(str(d.inputs["dashboardName"]) for d in plan.of_type(DASHBOARD)) or "none"
+        if name is not None:
+            raise LookupError(f"--dashboard: the plan has no dashboard {name!r}; it has: {names}")
         raise LookupError(f"expected one dashboard, the plan has: {names} (choose one with --dashboard NAME)")
     body: dict[str, Any] = json.loads(dashboards[0].inputs["dashboardBody"])
     return body
@@ -394,29 +401,52 @@ def the_dashboard(plan: Plan, name: str | None) -> dict[str, Any]:
 
 def parser() -> argparse.ArgumentParser:
     arguments = tool_parser(
-        "python -m tools.dashboard_picture",
+        ".venv/bin/python -m tools.dashboard_picture",
         __doc__.split("\n\n")[0] if __doc__ else None,
         bad_outcome="drawn, but a rehearsal was not exact (the picture shows it)",
         uses_aws=False,
     )
     add_program_arguments(arguments)
     arguments.add_argument(
-        "--output", type=Path, default=DEFAULT_OUTPUT, help="PNG to write (default docs/dashboard.png)"
+        "--output",
+        type=png_path,
+        default=DEFAULT_OUTPUT,
+        metavar="FILE.png",
+        help="PNG to write (default build/dashboard.png; docs/dashboard.png replaces the docs' picture)",
     )
     arguments.add_argument("--dashboard", metavar="NAME", help="which dashboard, when the program plans several")
     return arguments
 
 
+def png_path(text: str) -> Path:
+    """An argparse type: a `.png` file to write (matplotlib picks the format from the suffix, and only a PNG
+    carries the widget list a test reads back)."""
+    path = Path(text)
+    if path.suffix.lower() != ".png":
+        raise argparse.ArgumentTypeError(f"{text!r} must name a .png file")
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a folder; name the .png file to write")
+    return path
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     options = parser().parse_args(argv)
     plan = plan_or_exit(options)
+    bar = progress_for(len(SCENARIOS), quiet=False, label="rehearsals")
     try:
         body = the_dashboard(plan, options.dashboard)
-        observed = observe(plan, SCENARIOS)
+        observed = observe(plan, SCENARIOS, bar.advance if bar else lambda: None)
     except (LookupError, WorldMismatchError) as error:
         print(f"error: {error}", file=sys.stderr)
         return USAGE_ERROR
-    drawn = draw(body, plan, observed, options.output, caption(plan.stack, SCENARIOS))
+    finally:
+        if bar is not None:
+            bar.close()
+    try:
+        drawn = draw(body, plan, observed, options.output, caption(plan.stack, SCENARIOS))
+    except OSError as error:
+        print(f"error: --output: cannot write {options.output}: {error.strerror}", file=sys.stderr)
+        return USAGE_ERROR
     print(f"wrote {options.output} ({len(drawn)} widgets, {len(SCENARIOS)} rehearsed array jobs)")
     if not observed.exact:
         print("a rehearsal was not exact: the picture shows it", file=sys.stderr)

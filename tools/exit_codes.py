@@ -1,18 +1,28 @@
-"""The one exit-code language every tool speaks, stated once and printed in every `--help`.
+"""The one exit-code language every tool speaks, stated once and printed in every `--help`, and the one way
+every tool reports a usage error.
 
 0 done · 1 the outcome was bad (a FAILED array job, a check that failed) · 2 usage or config error ·
-3 AWS unreachable or no credentials. argparse already exits 2 on a usage error, so the parsers below only
-add the table to the help text.
+3 AWS unreachable or no credentials. `tool_parser` gives every tool the same parser: the exit-code table
+in its help, and a usage error as ONE line on stderr (exit 2) that names the option and points at `--help`,
+where argparse would print its multi-line usage block first.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import re
+import sys
+from typing import NoReturn
 
 DONE = 0
 BAD_OUTCOME = 1
 USAGE_ERROR = 2
 AWS_UNREACHABLE = 3
+
+#: How a tool runs from a fresh shell at the repository root (no virtualenv activated).
+RUN_PREFIX = ".venv/bin/python -m "
+_UNRECOGNIZED = re.compile(r"^unrecognized arguments: (.+)$")
 
 
 def exit_codes_epilog(bad_outcome: str | None, *, uses_aws: bool) -> str:
@@ -29,9 +39,30 @@ def exit_codes_epilog(bad_outcome: str | None, *, uses_aws: bool) -> str:
     return "\n".join(lines)
 
 
+class ToolParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line: `error: <what>; see <prog> --help`."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"error: {self._closest_option(message)}; see {self.prog} --help\n")
+        raise SystemExit(USAGE_ERROR)
+
+    def _closest_option(self, message: str) -> str:
+        """argparse's message, with "did you mean" for a mistyped option."""
+        unrecognized = _UNRECOGNIZED.match(message)
+        if unrecognized is None:
+            return message
+        first = unrecognized.group(1).split()[0].partition("=")[0]
+        known = [option for action in self._actions for option in action.option_strings if option.startswith("--")]
+        close = difflib.get_close_matches(first, known, n=1) if first.startswith("-") else []
+        return f"{message} (did you mean {close[0]}?)" if close else message
+
+
 def tool_parser(prog: str, doc: str | None, *, bad_outcome: str | None, uses_aws: bool) -> argparse.ArgumentParser:
-    """An ArgumentParser whose description is the module docstring and whose epilog is the exit-code table."""
-    return argparse.ArgumentParser(
+    """The parser of one tool: its description is the module docstring, its epilog the exit-code table.
+    `prog` is how to run it (`.venv/bin/python -m tools.plan`); a bare `python -m` gets the venv's python."""
+    if not prog.startswith(RUN_PREFIX):
+        prog = RUN_PREFIX + prog.removeprefix("python -m ")
+    return ToolParser(
         prog=prog,
         description=doc,
         epilog=exit_codes_epilog(bad_outcome, uses_aws=uses_aws),

@@ -1,4 +1,4 @@
-"""Show what `pulumi up` would create, without an account: `python -m tools.plan --stack dev`.
+"""Show what `pulumi up` would create, without an account: `.venv/bin/python -m tools.plan --stack dev`.
 
 Runs the program under the Pulumi mock runtime (see tools/program.py) and prints one JSON document:
 `{"project", "stack", "resources": [{"type", "name", "parent", "inputs"}], "outputs"}`.
@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from batch_array_notify.validation import InvalidArgumentError
+from tools.arguments import stack_name
 from tools.exit_codes import USAGE_ERROR, tool_parser
 from tools.program import ROOT, Plan, ProgramError, run_program
 
@@ -27,14 +28,14 @@ def config_override(text: str) -> tuple[str, str]:
 
 
 def parser(description: str | None = __doc__) -> argparse.ArgumentParser:
-    arguments = tool_parser("python -m tools.plan", description, bad_outcome=None, uses_aws=False)
+    arguments = tool_parser(".venv/bin/python -m tools.plan", description, bad_outcome=None, uses_aws=False)
     add_program_arguments(arguments)
     return arguments
 
 
 def add_program_arguments(arguments: argparse.ArgumentParser) -> None:
     """The arguments that choose a program and its config; shared by every tool that plans."""
-    arguments.add_argument("--stack", required=True, help="stage whose Pulumi.<stack>.yaml to use")
+    arguments.add_argument("--stack", required=True, type=stack_name, help="stage whose Pulumi.<stack>.yaml to use")
     arguments.add_argument(
         "--config",
         action="append",

@@ -28,6 +28,8 @@ class Progress:
         self.stream.flush()
 
 
-def progress_for(total: int, *, quiet: bool, stream: IO[str] = sys.stderr, label: str = "events") -> Progress | None:
-    """A bar only for people watching: never with --json, never when stderr is a file or pipe."""
+def progress_for(total: int, *, quiet: bool, stream: IO[str] | None = None, label: str = "events") -> Progress | None:
+    """A bar only for people watching: never with --json, never when `stream` (default: stderr as it is
+    now, not at import) is a file or pipe."""
+    stream = sys.stderr if stream is None else stream
     return None if quiet or not stream.isatty() else Progress(total, stream, label)

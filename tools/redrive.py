@@ -1,8 +1,8 @@
 """Replay the events the failure queues kept into the notifier, and delete each one it took.
 
-    python -m tools.redrive --stack dev [--dry-run] [--max N] [--json] [--force]
-    python -m tools.redrive --queue-url URL [--queue-url URL ...] --function NAME [--region REGION]
-    python -m tools.redrive --stack dev --batch-calls-per-second 20   # replay faster (default 5)
+    .venv/bin/python -m tools.redrive --stack dev [--dry-run] [--max N] [--json] [--force]
+    .venv/bin/python -m tools.redrive --queue-url URL [--queue-url URL ...] --function NAME [--region REGION]
+    .venv/bin/python -m tools.redrive --stack dev --batch-calls-per-second 20   # replay faster (default 5)
 
 Failures are kept, not lost: the completion rules' dead-letter queue keeps events EventBridge could not
 deliver (the body is the event), the notifier's on-failure queue keeps Lambda's record of events the
@@ -68,7 +68,7 @@ from batch_array_notify.handler.settings import (
     IDEMPOTENCY_EXPIRY_SECONDS,
     MAX_SWEEP_BATCH_CALLS_PER_SECOND,
 )
-from tools.arguments import whole_number
+from tools.arguments import stack_name, whole_number
 from tools.aws_errors import exit_on_aws_environment_errors
 from tools.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
 from tools.kept_failures import KeptEvent, Unreplayable, read_kept
@@ -82,6 +82,9 @@ FUNCTION_OUTPUT: Final = "notifierFunctionName"
 INVOKE_SECONDS: Final = 90
 #: Long enough to page through a queue without reading a message twice; the run makes them visible at the end.
 DRY_RUN_VISIBILITY_SECONDS: Final = 30
+#: A standard queue holds at most about 120,000 in-flight messages (received, not deleted), and a run keeps
+#: what it leaves hidden until its end (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-queues.html).
+MAX_MESSAGES: Final = 120_000
 #: SQS returns at most 10 messages per receive (and takes 10 entries per batch call).
 SQS_BATCH: Final = 10
 #: Long polling asks every SQS server, so an empty answer means the queue is empty (short polling samples).
@@ -330,12 +333,12 @@ def queued_messages(sqs: Any, queue_urls: Sequence[str]) -> int:
 
 def parser() -> argparse.ArgumentParser:
     arguments = tool_parser(
-        "python -m tools.redrive",
+        ".venv/bin/python -m tools.redrive",
         __doc__,
         bad_outcome="a message failed again or was skipped (it stays in its queue)",
         uses_aws=True,
     )
-    arguments.add_argument("--stack", help="stack whose outputs name the queues and the notifier")
+    arguments.add_argument("--stack", type=stack_name, help="stack whose outputs name the queues and the notifier")
     arguments.add_argument(
         "--queue-url",
         action="append",
@@ -345,7 +348,12 @@ def parser() -> argparse.ArgumentParser:
     )
     arguments.add_argument("--function", help="the notifier's name or ARN (default: the stack's notifierFunctionName)")
     arguments.add_argument("--dry-run", action="store_true", help="say what would be done; invoke and delete nothing")
-    arguments.add_argument("--max", type=whole_number(1), metavar="N", help="handle at most N messages in all")
+    arguments.add_argument(
+        "--max",
+        type=whole_number(1, MAX_MESSAGES, "SQS keeps at most about 120,000 messages of a queue in flight"),
+        metavar="N",
+        help=f"handle at most N messages in all, 1 to {MAX_MESSAGES}",
+    )
     arguments.add_argument("--json", action="store_true", help="one JSON document on stdout instead of the table")
     arguments.add_argument("--force", action="store_true", help="also replay messages older than the window")
     arguments.add_argument("--region", help="AWS region (default: the queue URL's)")

@@ -1,13 +1,13 @@
 """Rehearse a stack offline: one array job's whole event stream through the stack's real rule and handler.
 
-    python -m tools.rehearse --stack dev --size 7 [--failures 2] [--compute fargate] [--duplicates 1]
-    python -m tools.rehearse --stack dev --events captured.jsonl      # replay your own events
-    python -m tools.rehearse --stack dev --size 7 --pattern examples/patterns/status-only.json
-    python -m tools.rehearse --stack dev --size 7 --lose-parent-events 1   # the sweep must recover it
-    python -m tools.rehearse --stack dev --burst 1000   # N completions at once: concurrency, Batch's quota
+    .venv/bin/python -m tools.rehearse --stack dev --size 7 [--failures 2] [--compute fargate] [--duplicates 1]
+    .venv/bin/python -m tools.rehearse --stack dev --events captured.jsonl      # replay your own events
+    .venv/bin/python -m tools.rehearse --stack dev --size 7 --pattern examples/patterns/status-only.json
+    .venv/bin/python -m tools.rehearse --stack dev --size 7 --lose-parent-events 1   # the sweep must recover it
+    .venv/bin/python -m tools.rehearse --stack dev --burst 1000   # N completions at once: concurrency, Batch's quota
 
 The rule pattern and the notifier's environment come from the stack's program run under the mock
-runtime, by the same code path as `python -m tools.plan` (`--stack`, `--config`, `--program`). The events
+runtime, by the same code path as `.venv/bin/python -m tools.plan` (`--stack`, `--config`, `--program`). The events
 (tools/eventgen.py: the array job, noise on the same and another queue, duplicate deliveries of the
 parent's terminal event) go through moto's EventBridge with that pattern; every delivered event is
 handed to the real `handler.app.handler`, against moto Batch/SNS/DynamoDB holding the same jobs.
@@ -56,7 +56,7 @@ from tools.arguments import ARRAY_SIZE_HELP, array_size, whole_number
 from tools.burst import MAX_BURST, rehearse_burst, render_burst
 from tools.chat_preview import channel_view
 from tools.emf import EmfDocument, read_documents, totals
-from tools.eventgen import ArrayJobSpec, Compute, array_job_events, noise_events
+from tools.eventgen import MAX_ARRAY_SIZE, ArrayJobSpec, Compute, array_job_events, noise_events
 from tools.exit_codes import USAGE_ERROR, tool_parser
 from tools.pattern_rules import PatternError, check_pattern, exists_on_objects, object_paths
 from tools.plan import add_program_arguments, plan_or_exit
@@ -79,6 +79,11 @@ Event = dict[str, Any]
 
 EXACT: Final = 0
 NOT_EXACT: Final = 1
+#: Duplicate deliveries per array job: each is one more PutEvents through moto and one more notifier run,
+#: and one already shows whether the notifier drops repeats (100,000 ran past 5 minutes).
+MAX_DUPLICATES: Final = 1000
+#: The config key that turns the reconciliation sweep on, which `--lose-parent-events` needs.
+SWEEP_KEY: Final = "batch-array-notify:reconcileEveryMinutes"
 
 
 class UsageError(Exception):
@@ -115,10 +120,13 @@ class Scenario:
         if not 0 <= self.lost_parents <= len(target.job_queue_arns):
             raise ValueError(
                 f"--lose-parent-events {self.lost_parents}: the rehearsal runs one array job per queue, "
-                f"{len(target.job_queue_arns)} on stack {target.stack}"
+                f"{len(target.job_queue_arns)} on stack {target.stack}: lose at most {len(target.job_queue_arns)}"
             )
         if self.lost_parents and target.sweep_environment is None:
-            raise ValueError(f"stack {target.stack} has no reconciliation sweep to recover lost events")
+            raise ValueError(
+                f"--lose-parent-events: stack {target.stack} has no reconciliation sweep to recover lost events; "
+                f"turn it on with --config {SWEEP_KEY}=15 (or set {SWEEP_KEY} in Pulumi.{target.stack}.yaml)"
+            )
         before = self.failures // 2 if self.failures_before_placement is None else self.failures_before_placement
         return ArrayJobSpec(
             job_queue_arn or target.job_queue_arn,
@@ -232,18 +240,30 @@ def read_pattern(source: str | Path) -> str:
     (tools/pattern_rules.py): moto's matcher accepts patterns EventBridge refuses, and would rehearse them."""
     text = str(source)
     where = ""
-    if isinstance(source, Path) or not text.lstrip().startswith("{"):
+    if isinstance(source, Path) or not _is_json(text):
         path = Path(text)
         try:
             text = path.read_text()
         except OSError as error:
-            raise UsageError(f"cannot read pattern file {path}: {error.strerror}") from None
+            raise UsageError(
+                f"cannot read pattern file {path}: {error.strerror}; give a file or the JSON pattern itself"
+            ) from None
         where = f"{path}: "
     try:
         pattern = check_pattern(text)
     except PatternError as error:
         raise UsageError(f"{where}{error}") from None
     return json.dumps(pattern)
+
+
+def _is_json(text: str) -> bool:
+    """Whether `--pattern` was given JSON (checked as a pattern, e.g. `[]` is refused as not an object)
+    rather than a file name; broken JSON that opens like an object or array still counts as JSON."""
+    try:
+        json.loads(text)
+    except ValueError:
+        return text.lstrip()[:1] in ("{", "[")
+    return True
 
 
 def pattern_on_objects(pattern: str, target: StackTarget) -> list[str]:
@@ -531,31 +551,36 @@ def _judge(
 
 def parser() -> argparse.ArgumentParser:
     arguments = tool_parser(
-        "python -m tools.rehearse",
+        ".venv/bin/python -m tools.rehearse",
         __doc__.split("\n\n")[0] if __doc__ else None,
         bad_outcome="the rehearsal was not exact (the rule matched or notified other than once per array job)",
         uses_aws=False,
     )
     add_program_arguments(arguments)
     arguments.add_argument("--size", type=array_size, help=ARRAY_SIZE_HELP)
-    arguments.add_argument("--failures", type=whole_number(0), help="children that fail (default 0)")
+    arguments.add_argument(
+        "--failures", type=whole_number(0, MAX_ARRAY_SIZE), help="children that fail, at most --size (default 0)"
+    )
     arguments.add_argument(
         "--failures-before-placement",
-        type=whole_number(0),
+        type=whole_number(0, MAX_ARRAY_SIZE),
         metavar="K",
-        help="of the failures, how many die before placement (default: half, rounded down)",
+        help="of the failures, how many die before placement, at most --failures (default: half, rounded down)",
     )
     arguments.add_argument(
         "--compute", choices=[c.value for c in Compute], help="event shapes (default: the stack's compute type)"
     )
     arguments.add_argument(
-        "--duplicates", type=whole_number(0), help="extra deliveries of the parent's terminal event (default 0)"
+        "--duplicates",
+        type=whole_number(0, MAX_DUPLICATES, "cost: each is one more delivery and notifier run; 1 shows the same"),
+        help=f"extra deliveries of the parent's terminal event, 0-{MAX_DUPLICATES} (default 0)",
     )
     arguments.add_argument(
         "--lose-parent-events",
-        type=whole_number(0),
+        type=whole_number(0, MAX_ARRAY_SIZE),
         metavar="K",
-        help="drop K array jobs' terminal parent events before the rule, then run the reconciliation sweep",
+        help="drop K array jobs' terminal parent events before the rule (at most one per queue of the stack), "
+        f"then run the reconciliation sweep ({SWEEP_KEY} above 0)",
     )
     arguments.add_argument("--events", type=Path, metavar="FILE.jsonl", help="replay these events instead")
     arguments.add_argument(
@@ -566,7 +591,7 @@ def parser() -> argparse.ArgumentParser:
     )
     arguments.add_argument(
         "--pattern",
-        metavar="FILE.json|JSON",
+        metavar="PATTERN",
         help="rehearse this rule pattern instead (a file, or the JSON itself), checked as PutRule checks it",
     )
     arguments.add_argument("--json", action="store_true", help="print one JSON document")
@@ -668,11 +693,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if options.events is not None:
         given = [f"--{name.replace('_', '-')}" for name in _SCENARIO_OPTIONS if getattr(options, name) is not None]
         if given:
-            arguments.error(f"--events replays captured events; {', '.join(given)} do not apply")
+            verb = "does" if len(given) == 1 else "do"
+            arguments.error(f"--events replays captured events; {', '.join(given)} {verb} not apply")
+    elif (options.failures or 0) > options.size:
+        arguments.error(f"argument --failures: must be 0 to --size ({options.size}), got {options.failures}")
+    elif (options.failures_before_placement or 0) > (options.failures or 0):
+        arguments.error(
+            f"argument --failures-before-placement: must be 0 to --failures ({options.failures or 0}), "
+            f"got {options.failures_before_placement}"
+        )
     try:
         source: Scenario | list[Event] = read_events(options.events) if options.events else _scenario(options)
     except UsageError as error:
-        return _fail(str(error))
+        return _fail(f"--events: {error}")
     try:
         pattern = read_pattern(options.pattern) if options.pattern else None
     except UsageError as error:

@@ -1,7 +1,7 @@
 """Submit an array job to a stack's queue and, with `--wait`, watch it until the parent ends.
 
-    python -m tools.submit --stack dev --size 7 [--wait]
-    python -m tools.submit --stack dev --size 7 --queue QUEUE --job-definition DEF --wait
+    .venv/bin/python -m tools.submit --stack dev --size 7 [--wait]
+    .venv/bin/python -m tools.submit --stack dev --size 7 --queue QUEUE --job-definition DEF --wait
 
 The queue and job definition come from `pulumi stack output --json` (outputs `jobQueueName` and
 `jobDefinitionName`) when the Pulumi CLI is installed, or from `--queue`/`--job-definition`, which
@@ -15,6 +15,7 @@ Exit codes: 0 the array job SUCCEEDED (or was submitted, without `--wait`), 1 it
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -26,7 +27,7 @@ from typing import Any, TextIO
 import yaml
 
 from batch_array_notify.handler.aws import new_client
-from tools.arguments import ARRAY_SIZE_HELP, array_size
+from tools.arguments import ARRAY_SIZE_HELP, array_size, seconds, stack_name
 from tools.aws_errors import exit_on_aws_environment_errors
 from tools.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
 from tools.stack_outputs import UsageError, stack_outputs
@@ -39,6 +40,13 @@ TERMINAL = ("SUCCEEDED", "FAILED")
 #: statusSummary keys in the order a child moves through them.
 CHILD_STATES = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED")
 BAR_WIDTH = 30
+#: Each poll is one DescribeJobs call, and Batch throttles its API per account and region (SubmitJob at 50
+#: TPS; https://repost.aws/knowledge-center/aws-batch-requests-error): a second is the least; past 5 minutes
+#: the end of the job is reported that much later.
+POLL_SECONDS = (1.0, 300.0)
+#: SubmitJob's jobName: up to 128 letters, numbers, hyphens and underscores, the first alphanumeric
+#: (https://docs.aws.amazon.com/batch/latest/APIReference/API_SubmitJob.html).
+_JOB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 
 
 @dataclass(frozen=True)
@@ -60,23 +68,39 @@ class Progress:
 
 def parser() -> argparse.ArgumentParser:
     arguments = tool_parser(
-        "python -m tools.submit",
+        ".venv/bin/python -m tools.submit",
         (__doc__.split("\n\n", 1)[0] if __doc__ else "") + "\n\n" + IAM_HELP,
         bad_outcome="the array job FAILED (with --wait)",
         uses_aws=True,
     )
-    arguments.add_argument("--stack", required=True, help="stack whose outputs name the queue and job definition")
+    arguments.add_argument(
+        "--stack", required=True, type=stack_name, help="stack whose outputs name the queue and job definition"
+    )
     arguments.add_argument("--size", required=True, type=array_size, help=ARRAY_SIZE_HELP)
     arguments.add_argument("--wait", action="store_true", help="watch the job until the parent ends")
     arguments.add_argument("--queue", help="job queue name or ARN (default: the stack's jobQueueName output)")
     arguments.add_argument(
         "--job-definition", help="job definition name[:revision] or ARN (default: the stack's jobDefinitionName)"
     )
-    arguments.add_argument("--job-name", default="array-job", help="job name (default: array-job)")
+    arguments.add_argument("--job-name", type=job_name, default="array-job", help="job name (default: array-job)")
     arguments.add_argument("--region", help="AWS region (default: the stack's aws:region, else boto3's default)")
     arguments.add_argument("--program", type=Path, default=ROOT, help="Pulumi program folder (default: this project)")
-    arguments.add_argument("--poll-seconds", type=float, default=10.0, help="seconds between polls (default: 10)")
+    arguments.add_argument(
+        "--poll-seconds",
+        type=seconds(*POLL_SECONDS, "each poll is a DescribeJobs call, which Batch throttles per account"),
+        default=10.0,
+        help=f"seconds between polls, {POLL_SECONDS[0]:g} to {POLL_SECONDS[1]:g} (default: 10)",
+    )
     return arguments
+
+
+def job_name(text: str) -> str:
+    """An argparse type: a name SubmitJob accepts, refused here rather than by Batch after the flags parsed."""
+    if not _JOB_NAME.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a Batch job name: up to 128 letters, digits, '-' and '_', the first a letter or digit"
+        )
+    return text
 
 
 # --------------------------------------------------------------------------------------------------

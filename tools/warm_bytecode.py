@@ -8,6 +8,7 @@ moto and loads the test-only libraries), and every later process reads the cache
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import warnings
 from collections.abc import Sequence
@@ -39,8 +40,12 @@ def rehearse_and_load_test_libraries() -> None:
     rehearse(StackTarget.from_plan(run_program(ROOT, "dev")), Scenario(size=2, failures=1))
 
 
+def parser() -> argparse.ArgumentParser:
+    return tool_parser(".venv/bin/python -m tools.warm_bytecode", __doc__, bad_outcome=None, uses_aws=False)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    tool_parser("python -m tools.warm_bytecode", __doc__, bad_outcome=None, uses_aws=False).parse_args(argv)
+    parser().parse_args(argv)
     with ProcessPoolExecutor(max_workers=2) as pool:
         for future in [pool.submit(plan_every_stage), pool.submit(rehearse_and_load_test_libraries)]:
             future.result()

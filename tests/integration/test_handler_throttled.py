@@ -18,7 +18,7 @@ from botocore.awsrequest import AWSResponse
 
 from batch_array_notify.handler import aws
 from batch_array_notify.handler.app import handler
-from batch_array_notify.handler.delivery import active_sinks, recorded_everywhere
+from batch_array_notify.handler.delivery import active_sinks, delivered_to_completion_topic
 from batch_array_notify.handler.metrics import BATCH_CALLS_THROTTLED
 from tools.emf import read_documents
 
@@ -102,7 +102,7 @@ def test_a_throttle_that_outlasts_the_retries_sends_nothing_and_the_next_invocat
         handler(event, lambda_context)
 
     assert subscriber.notifications() == []
-    assert not recorded_everywhere(parent_id, "FAILED"), "an idempotency record would block Lambda's retry"
+    assert not delivered_to_completion_topic(parent_id, "FAILED"), "an idempotency record would block Lambda's retry"
     assert throttling.attempts == {"describejobs": aws.MAX_ATTEMPTS}
     assert throttled_metric(capsys.readouterr().out) == aws.MAX_ATTEMPTS
 

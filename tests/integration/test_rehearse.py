@@ -212,7 +212,10 @@ def test_argument_errors_exit_2(arguments, message, capsys):
     ("arguments", "message"),
     [
         (["--stack", "dev", "--size", "1"], "an array job has 2 to 10000 children, got 1"),
-        (["--stack", "dev", "--size", "7", "--failures", "8"], "failures must be between 0 and size (7), got 8"),
+        (
+            ["--stack", "dev", "--size", "7", "--failures", "8"],
+            "error: argument --failures: must be 0 to --size (7), got 8",
+        ),
         (["--stack", "nosuchstage", "--size", "7"], "no stack file Pulumi.nosuchstage.yaml"),
     ],
 )
@@ -247,7 +250,7 @@ def test_events_excludes_generator_options(tmp_path, capsys):
     with pytest.raises(SystemExit) as exited:
         main(["--stack", "dev", "--events", str(capture), "--duplicates", "2"])
     assert exited.value.code == 2
-    assert "--duplicates do not apply" in capsys.readouterr().err
+    assert "--duplicates does not apply" in capsys.readouterr().err
 
 
 def test_no_progress_bar_when_stderr_is_not_a_terminal(target, capsys):
@@ -273,8 +276,8 @@ def test_report_names_exit_codes_of_placed_children_and_none_for_unplaced(target
     [
         (["--size", "1"], "an array job has 2 to 10000 children, got 1"),
         (["--size", "seven"], "expected a whole number"),
-        (["--failures", "0"], "must be at least 1"),
-        (["--failures", "9"], "must not exceed --size (7)"),
+        (["--failures", "0"], "argument --failures: must be 1 to 10000, got 0"),
+        (["--failures", "9"], "argument --failures: must be 1 to --size (7), got 9"),
     ],
 )
 def test_compare_rules_rejects_impossible_arrays_with_exit_2(arguments, complaint, capsys):
@@ -300,7 +303,7 @@ def test_lost_parent_events_are_recovered_by_the_sweep_exactly_once(target):
     assert (document["lostEvents"], document["sweepRecovered"], document["exact"]) == (1, 1, True)
     rendered = render(result, target, "the stack's rule").replace(job_id, "...")
     docs = (ROOT / "docs" / "rehearsal.md").read_text()
-    shown = docs[docs.index("$ python -m tools.rehearse --stack dev --size 7 --lose-parent-events 1") :]
+    shown = docs[docs.index("$ .venv/bin/python -m tools.rehearse --stack dev --size 7 --lose-parent-events 1") :]
     for line in shown.split("```", 1)[0].splitlines()[1:]:
         assert line in rendered, line
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import shutil
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,12 @@ import pytest
 
 from tools import submit
 from tools.submit import Progress, bar, main, watch
+
+
+@pytest.fixture(autouse=True)
+def no_waiting_between_polls(monkeypatch):
+    """moto's jobs finish in moments: poll them without sleeping (the shortest --poll-seconds is 1)."""
+    monkeypatch.setattr(submit, "watch", partial(watch, sleep=lambda _seconds: None))
 
 
 def run(capsys, *argv: str, outputs: Any = None) -> tuple[int, str, str]:
@@ -22,7 +29,7 @@ def run(capsys, *argv: str, outputs: Any = None) -> tuple[int, str, str]:
 def test_wait_on_a_succeeding_array_job_exits_0_with_the_summary(batch_stack, capsys):
     code, out, err = run(
         capsys,
-        *("--stack", "dev", "--size", "3", "--wait", "--poll-seconds", "0"),
+        *("--stack", "dev", "--size", "3", "--wait", "--poll-seconds", "1"),
         *("--queue", batch_stack.job_queue_arn, "--job-definition", batch_stack.job_definition_arn),
     )
 
@@ -40,7 +47,7 @@ def test_wait_on_a_failing_array_job_exits_1_with_the_summary(batch_stack, capsy
 
     code, out, _ = run(
         capsys,
-        *("--stack", "dev", "--size", "4", "--wait", "--poll-seconds", "0"),
+        *("--stack", "dev", "--size", "4", "--wait", "--poll-seconds", "1"),
         *("--queue", batch_stack.job_queue_arn, "--job-definition", batch_stack.job_definition_arn),
     )
 

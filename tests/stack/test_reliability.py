@@ -1,7 +1,8 @@
-"""Issue 4 in each stage's plan: nothing lost (retries, dead-letter queues, on-failure destination), nothing
+"""docs/reliability.md in each stage's plan: nothing lost (retries, dead-letter queues, on-failure destination), nothing
 open (blocked queues alert, stuck jobs are cancelled), someone told (alarms), everything encrypted."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from batch_array_notify.args import DEFAULTS
 from batch_array_notify.event_pattern import queue_blocked_event_pattern
 from batch_array_notify.validation import LOG_RETENTION_DAYS
 from tests.support import ALARM, INVOKE_CONFIG, KEY, RULE, TARGET, TOPIC
+from tools.plan import main as plan_main
 from tools.program import Plan, PlannedResource, run_program
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -208,3 +210,28 @@ def test_the_notifier_runs_under_its_reserved_concurrency(stage_plans, stage):
 
     assert notifier.inputs["reservedConcurrentExecutions"] == stage_value(stage, "notifierReservedConcurrency")
     assert notifier.inputs["reservedConcurrentExecutions"] >= 1
+
+
+def invalid_inputs_table() -> list[tuple[str, str, str]]:
+    """(stage, config pairs, message) of each row of docs/reliability.md's table of invalid inputs."""
+    docs = (ROOT / "docs" / "reliability.md").read_text()
+    section = docs[docs.index("## Invalid inputs tried") :].split("\n## ", 1)[0]
+    return re.findall(r"^\| (\w+) \| `(.+?)` \| `(.+)` \|$", section, re.M)
+
+
+def test_the_invalid_inputs_table_has_its_rows():
+    rows = invalid_inputs_table()
+
+    assert len(rows) >= 20
+    assert ("dev", "jobMemoryMib=3000") in {(stage, config) for stage, config, _ in rows}
+
+
+@pytest.mark.parametrize(("stage", "config", "message"), invalid_inputs_table(), ids=lambda value: value[:40])
+def test_each_invalid_input_of_the_docs_prints_the_message_the_table_quotes(stage, config, message, capsys):
+    """The table quotes what `tools.plan` prints: the check's message, word for word, exit 2."""
+    overrides = [f"--config=batch-array-notify:{pair}" for pair in config.split(", ")]
+    with pytest.raises(SystemExit) as exited:
+        plan_main(["--stack", stage, *overrides])
+
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == f"error: {message}\n"

@@ -108,7 +108,9 @@ def test_a_query_the_tool_cannot_run_is_refused_not_misdrawn(query):
 
 
 def test_a_dashboard_name_the_plan_lacks_is_named_with_those_it_has(stage_plans):
-    with pytest.raises(LookupError, match="the plan has: batch-array-notify-dev-us-east-1 "):
+    with pytest.raises(
+        LookupError, match=r"--dashboard: the plan has no dashboard 'nope'; it has: batch-array-notify-dev-us-east-1$"
+    ):
         the_dashboard(stage_plans["dev"], "nope")
 
 

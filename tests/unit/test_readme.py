@@ -333,3 +333,10 @@ def test_the_virtualenv_make_venv_fills_is_the_one_pulumi_up_runs_the_program_wi
 
     assert runtime["options"]["virtualenv"] == venv == ".venv"
     assert "boto3" in (ROOT / "requirements.txt").read_text()
+
+
+def test_the_user_docs_name_no_issue_numbers():
+    """A reader has no access to the project's issue tracker: the docs say what they mean instead."""
+    mentions = {page: re.findall(r"\bissues? #?\d+", text, re.I) for page, text in PAGES.items()}
+
+    assert {page: found for page, found in mentions.items() if found} == {}

@@ -128,12 +128,12 @@ def test_a_stack_without_the_outputs_is_a_usage_error(capsys):
     assert "stack 'dev' lacks the outputs deadLetterQueueUrl" in capsys.readouterr().err
 
 
-def test_max_must_be_a_positive_number(capsys):
+def test_max_must_be_a_positive_number_within_what_sqs_keeps_in_flight(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["--queue-url", QUEUE_URL, "--function", "f", "--max", "0"])
 
     assert exit_.value.code == 2
-    assert "--max: must be at least 1, got 0" in capsys.readouterr().err
+    assert "--max: must be 1 to 120000, got 0" in capsys.readouterr().err
 
 
 def test_without_credentials_it_exits_3_with_one_line(capsys, monkeypatch, tmp_path):

@@ -68,10 +68,9 @@ def test_every_tool_states_the_array_size_rule_in_the_same_words(module, size, c
         importlib.import_module(f"tools.{module}").main(["--stack", "dev", "--size", size, *REQUIRED.get(module, [])])
 
     assert exited.value.code == 2
-    assert (
-        capsys.readouterr()
-        .err.splitlines()[-1]
-        .endswith(f"error: argument --size: an array job has 2 to 10000 children, got {size}")
+    assert capsys.readouterr().err == (
+        f"error: argument --size: an array job has 2 to 10000 children, got {size}; "
+        f"see .venv/bin/python -m tools.{module} --help\n"
     )
 
 
@@ -105,6 +104,7 @@ def test_docs_and_help_list_the_iam_actions_of_the_tools_that_call_aws(module, c
     [
         ("plan", ["--stack", "dev", "--config", "batch-array-notify:maxVcpu=8"]),
         ("rehearse", ["--stack", "dev", "--size", "7", "--pattern", '{"source": [{"bogus": 1}]}']),
+        ("rehearse", ["--stack", "dev", "--size", "7", "--duplicates", "100000"]),
     ],
 )
 def test_the_error_lines_the_docs_show_are_the_tools_own(module, argv, capsys):
@@ -122,3 +122,43 @@ def test_the_error_lines_the_docs_show_are_the_tools_own(module, argv, capsys):
         + " ".join(f"'{arg}'" if arg.startswith("{") else arg for arg in argv)
     )
     assert f"$ {command}\n{err}" in DOCS.read_text()
+
+
+#: Arguments each tool needs besides the bounded option, so that only the bound is wrong.
+BOUNDED_BASE = {
+    "rehearse": ["--stack", "dev", "--size", "7"],
+    "compare_rules": ["--stack", "dev"],
+    "submit": ["--stack", "dev", "--size", "7"],
+    "redrive": ["--stack", "dev"],
+}
+
+
+def bounds_table() -> list[tuple[str, str, int, int]]:
+    """(tool, option, lowest, highest) of each row of docs/tools.md's bounds table with fixed numbers."""
+    rows = re.findall(r"^\| ([\w, ]+) \| `(--[\w-]+)` \| (\d+) to (\d+) \|", DOCS.read_text(), re.M)
+    return [(tool, option, int(low), int(high)) for tools, option, low, high in rows for tool in tools.split(", ")]
+
+
+def test_the_bounds_table_lists_the_bounded_options():
+    assert {(tool, option) for tool, option, *_ in bounds_table()} >= {
+        ("rehearse", "--duplicates"),
+        ("submit", "--poll-seconds"),
+        ("redrive", "--max"),
+        ("compare_rules", "--size"),
+    }
+
+
+@pytest.mark.parametrize(("tool", "option", "lowest", "highest"), bounds_table())
+def test_each_bound_the_docs_state_is_the_tools_own(tool, option, lowest, highest, capsys):
+    parser = importlib.import_module(f"tools.{tool}").parser()
+    for value in (lowest, highest):
+        parser.parse_args([*BOUNDED_BASE[tool], option, str(value)])
+    for value in (lowest - 1, highest + 1):
+        with pytest.raises(SystemExit) as exited:
+            parser.parse_args([*BOUNDED_BASE[tool], option, str(value)])
+        assert exited.value.code == 2
+
+    err = capsys.readouterr().err
+    assert err.count("\n") == 2
+    assert f"argument {option}: " in err
+    assert f"{lowest} to {highest}" in err
