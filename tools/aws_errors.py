@@ -74,6 +74,9 @@ def environment_problem(error: BaseException) -> str | None:
             return f"AWS rejected the credentials ({code}): they are expired or wrong; {CREDENTIALS_FIX}"
         if code in THROTTLING_CODES:
             return f"AWS throttled {operation} ({code}) after botocore's retries: wait a minute and run again"
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        if status >= 500:
+            return f"AWS failed {operation} ({code or status}, a server error) after botocore's retries: run again later"
     return None
 
 
