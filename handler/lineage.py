@@ -66,7 +66,10 @@ def expand_ranges(text: str) -> list[int]:
     indices: list[int] = []
     for part in filter(None, text.split(",")):
         first, separator, last = part.partition("-")
-        start, end = int(first), int(last) if separator else int(first)
+        try:
+            start, end = int(first), int(last) if separator else int(first)
+        except ValueError:
+            raise ValueError(f"not a range of indices: {part!r}") from None
         if start < 0 or end < start:
             raise ValueError(f"not a range of indices: {part!r}")
         indices.extend(range(start, end + 1))

@@ -160,7 +160,7 @@ def original_indices_by_python(index_map: str, size: int, *, array: bool = True)
             else:
                 os.environ.pop("AWS_BATCH_JOB_ARRAY_INDEX", None)
             namespace: dict[str, Any] = {}
-            exec(ORIGINAL_INDEX_PY, namespace)  # noqa: S102  # the documented snippet, as a job runs it
+            exec(ORIGINAL_INDEX_PY, namespace)  # the documented snippet, as a job runs it
             found.append(namespace["original_index"])
     finally:
         os.environ.clear()

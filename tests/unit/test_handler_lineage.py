@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from batch_array_notify.handler.chat import chat_message
 from batch_array_notify.handler.lineage import (
     INDEX_MAP_VARIABLE,
     ORIGINAL_INDEX_PY,
@@ -19,9 +20,13 @@ from batch_array_notify.handler.lineage import (
     resubmission_of,
     resubmit_command,
 )
+from batch_array_notify.handler.models import JobDetail
+from batch_array_notify.handler.report import CompletionReport, build_report, sns_message
+from batch_array_notify.handler.scope import Completion
 from tests.support import original_indices_by_python, original_indices_by_shell
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
+PARENT = "4c7e2a31-0d5f-4c53-9d0b-5a1f8e2b9c10"
 
 
 def test_consecutive_indices_become_ranges_in_their_order():
@@ -40,7 +45,7 @@ def test_ranges_expand_back_to_the_same_indices():
 
 @pytest.mark.parametrize("text", ["5-3", "-1", "a", "1-b"])
 def test_anything_but_ranges_is_refused(text):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a range of indices"):
         expand_ranges(text)
 
 
@@ -98,3 +103,65 @@ def test_the_resubmit_command_runs_from_a_checkout_as_printed():
     assert resubmit_command("a1b2", "eu-west-1") == (
         ".venv/bin/python -m tools.resubmit --job-id a1b2 --region eu-west-1"
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# The second completion: what the notifier says about a resubmission
+
+QUEUE_ARN = "arn:aws:batch:eu-west-1:123456789012:job-queue/render"
+RETRY = "9f1c0a77-3b2e-4f55-8c1d-2e7b6a4d0f31"
+
+
+def retry_detail(*, tags: dict[str, str], environment: list[dict[str, str]], failed: int = 0) -> dict[str, object]:
+    """The resubmission's parent as DescribeJobs shows it once its 6 children ran."""
+    return {
+        "jobId": RETRY,
+        "jobName": "render",
+        "jobQueue": QUEUE_ARN,
+        "jobDefinition": "arn:aws:batch:eu-west-1:123456789012:job-definition/render:3",
+        "status": "FAILED" if failed else "SUCCEEDED",
+        "arrayProperties": {"size": 6, "statusSummary": {"SUCCEEDED": 6 - failed, "FAILED": failed}},
+        "tags": tags,
+        "container": {"environment": environment},
+    }
+
+
+def second_completion(**detail: object) -> CompletionReport:
+    current = JobDetail.model_validate(retry_detail(**detail))  # type: ignore[arg-type]
+    return build_report(Completion(current, "event-2", None), current, [], stage="dev", default_region="eu-west-1")
+
+
+LINEAGE = f"resubmission of {PARENT}: 6 of 6 failed children now succeeded"
+
+
+@pytest.mark.parametrize(
+    ("tags", "environment"),
+    [
+        ({RESUBMISSION_OF_TAG: PARENT}, []),
+        ({}, [{"name": "AWS_BATCH_JOB_ID", "value": RETRY}, {"name": RESUBMISSION_OF_VARIABLE, "value": PARENT}]),
+    ],
+    ids=["tag", "environment"],
+)
+def test_the_second_completion_says_which_job_it_retried_and_how_many_now_succeeded(tags, environment):
+    report = second_completion(tags=tags, environment=environment)
+
+    assert report.lineage == LINEAGE
+    assert f"\nThis is a {LINEAGE}.\n" in sns_message(report).body
+    assert f"This is a `{LINEAGE}`." in chat_message(report)["content"]["description"]
+    assert (report.document()["resubmissionOf"], report.document()["resubmitCommand"]) == (PARENT, None)
+
+
+def test_a_resubmission_that_failed_again_counts_and_offers_the_next_resubmission():
+    report = second_completion(tags={RESUBMISSION_OF_TAG: PARENT}, environment=[], failed=2)
+
+    assert report.lineage == f"resubmission of {PARENT}: 4 of 6 failed children now succeeded"
+    assert report.document()["resubmitCommand"] == resubmit_command(RETRY, "eu-west-1")
+    assert f"\n  {resubmit_command(RETRY, 'eu-west-1')}\n" in sns_message(report).body
+    assert chat_message(report)["content"]["nextSteps"][-1].endswith(f"`{resubmit_command(RETRY, 'eu-west-1')}`")
+
+
+def test_an_ordinary_job_has_no_lineage():
+    report = second_completion(tags={"team": "render"}, environment=[])
+
+    assert (report.lineage, report.document()["resubmissionOf"]) == (None, None)
+    assert "This is a resubmission" not in sns_message(report).body

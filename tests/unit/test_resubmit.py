@@ -97,9 +97,7 @@ class Batch:
     """A real botocore Batch client under a Stubber; `submitted` records each SubmitJob request."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.client = boto3.client(
-            "batch", region_name=REGION, aws_access_key_id="test", aws_secret_access_key="test"
-        )
+        self.client = boto3.client("batch", region_name=REGION, aws_access_key_id="test", aws_secret_access_key="test")
         self.stubber = Stubber(self.client)
         self.submitted: list[dict[str, Any]] = []
         self.pauses: list[float] = []
