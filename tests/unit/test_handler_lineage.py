@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from batch_array_notify.args import DEFAULTS
 from batch_array_notify.handler.chat import chat_message
 from batch_array_notify.handler.lineage import (
     INDEX_MAP_VARIABLE,
@@ -165,3 +168,22 @@ def test_an_ordinary_job_has_no_lineage():
 
     assert (report.lineage, report.document()["resubmissionOf"]) == (None, None)
     assert "This is a resubmission" not in sns_message(report).body
+
+
+def demo_colours(index_map: str, indices: range) -> list[str]:
+    """What the default demo job (components/args.py `job_command`) prints for each array index."""
+    program, flag, script = DEFAULTS["job_command"]
+    loop = f"for n in {' '.join(map(str, indices))}; do AWS_BATCH_JOB_ARRAY_INDEX=$n\n{script}\ndone"
+    environment = {"PATH": os.environ["PATH"], INDEX_MAP_VARIABLE: index_map}
+    return subprocess.run(
+        [program, flag, loop], env=environment, capture_output=True, text=True, check=True
+    ).stdout.split()
+
+
+def test_the_default_demo_job_prints_the_colour_of_the_original_child_in_a_resubmission():
+    originals = demo_colours("", range(100))
+    resubmitted = demo_colours("3,17-20,99", range(6))
+
+    assert ORIGINAL_INDEX_SH in DEFAULTS["job_command"][2]
+    assert resubmitted == [originals[index] for index in (3, 17, 18, 19, 20, 99)]
+    assert resubmitted == ["green", "green", "blue", "indigo", "violet", "orange"]

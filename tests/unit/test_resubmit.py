@@ -12,13 +12,19 @@ from __future__ import annotations
 import copy
 import json
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 
-from batch_array_notify.handler.lineage import INDEX_MAP_VARIABLE, RESUBMISSION_OF_TAG, RESUBMISSION_OF_VARIABLE
+from batch_array_notify.handler.lineage import (
+    INDEX_MAP_VARIABLE,
+    RESUBMISSION_OF_TAG,
+    RESUBMISSION_OF_VARIABLE,
+    compact_ranges,
+)
 from tests.support import ToolRun, original_indices_by_python, original_indices_by_shell, run_tool
 from tools import resubmit
 from tools.resubmit import MAX_SUBMIT_PAYLOAD_BYTES, PAUSE_SECONDS, payload_bytes
@@ -334,3 +340,23 @@ def test_throttling_and_server_errors_are_one_line_and_exit_3(monkeypatch, code,
 
 def test_batch_calls_use_botocores_standard_retry_mode_with_bounded_attempts():
     assert resubmit.RETRY_CONFIG.retries == {"mode": "standard", "max_attempts": 5}
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "tools.md"
+
+
+def test_the_dry_run_the_docs_show_is_the_tools_own_output(monkeypatch):
+    batch = Batch(monkeypatch).original(parent_job()).failed_pages(FAILED).definition()
+
+    result = batch.run("--region", REGION, "--dry-run")
+
+    command = f"$ .venv/bin/python -m tools.resubmit --job-id {PARENT} --region {REGION} --dry-run"
+    assert f"```text\n{command}\n{result.stdout}```" in DOCS.read_text()
+
+
+def test_the_docs_give_the_longest_map_of_10000_children():
+    longest = len(compact_ranges(range(0, 10_000, 2)))
+
+    assert f"the longest map 10,000 children can need (every other child failed) is {longest:,} characters" in (
+        " ".join(DOCS.read_text().split())
+    )
