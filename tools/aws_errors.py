@@ -76,7 +76,8 @@ def environment_problem(error: BaseException) -> str | None:
             return f"AWS throttled {operation} ({code}) after botocore's retries: wait a minute and run again"
         status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
         if status >= 500:
-            return f"AWS failed {operation} ({code or status}, a server error) after botocore's retries: run again later"
+            cause = f"{code or status}, a server error"
+            return f"AWS failed {operation} ({cause}) after botocore's retries: run again later"
     return None
 
 

@@ -53,6 +53,7 @@ from tools.exit_codes import USAGE_ERROR, tool_parser
 from tools.pattern_rules import PatternError, check_pattern, exists_on_objects, object_paths
 from tools.plan import add_program_arguments, plan_or_exit
 from tools.progress import Progress, progress_for
+from tools.rehearsal_resubmit import ResubmissionRun, render_runs, resubmit_failed
 from tools.rehearsal_world import (
     TERMINAL_STATUSES,
     BatchLedger,
@@ -154,6 +155,8 @@ class Rehearsal:
     lost_events: int = 0
     swept: bool = False
     sweep_recovered: int = 0
+    #: `--resubmit`: each FAILED job's failed children resubmitted, and the notifications of the new jobs.
+    resubmissions: list[ResubmissionRun] = field(default_factory=list)
 
     @property
     def exact(self) -> bool:
@@ -173,6 +176,8 @@ class Rehearsal:
         if self.swept:
             document["lostEvents"] = self.lost_events
             document["sweepRecovered"] = self.sweep_recovered
+        if self.resubmissions:
+            document["resubmissions"] = [run.to_json() for run in self.resubmissions]
         return document
 
 
@@ -350,6 +355,7 @@ def rehearse(
     pattern: str | None = None,
     progress: bool = False,
     handler_log: IO[str] | None = None,
+    resubmit: bool = False,
 ) -> Rehearsal:
     """Run one rehearsal in a fresh moto account. Raises UsageError for a pattern EventBridge rejects,
     ValueError for an impossible scenario, WorldMismatchError if moto cannot stand in for the plan."""
@@ -396,14 +402,18 @@ def rehearse(
         # The handler's stdout is its metrics (EMF), as in Lambda, where CloudWatch Logs extracts them.
         handler_stdout = io.StringIO()
         invocation_ms: list[float] = []
-        for event in delivered:
-            started = time.perf_counter()
-            try:
-                with contextlib.redirect_stdout(handler_stdout), _handler_clock_follows(event):
-                    handler_app.handler(event, context)
-            except Exception as error:  # Lambda would retry; the rehearsal reports it
-                errors.append(f"{type(error).__name__}: {error}")
-            invocation_ms.append((time.perf_counter() - started) * 1000)
+
+        def invoke(events: Sequence[Event]) -> None:
+            for event in events:
+                started = time.perf_counter()
+                try:
+                    with contextlib.redirect_stdout(handler_stdout), _handler_clock_follows(event):
+                        handler_app.handler(event, context)
+                except Exception as error:  # Lambda would retry; the rehearsal reports it
+                    errors.append(f"{type(error).__name__}: {error}")
+                invocation_ms.append((time.perf_counter() - started) * 1000)
+
+        invoke(delivered)
         recovered = None
         if lost:
             with sweep_environment(target), contextlib.redirect_stdout(handler_stdout), _sweep_clock_follows(dropped):
@@ -413,6 +423,16 @@ def rehearse(
                     errors.append(f"sweep: {type(error).__name__}: {error}")
         notifications = world.notifications()
         chat_messages = world.chat_messages()
+        # --resubmit: the FAILED jobs' failed children again, through the same rule and notifier.
+        resubmissions = resubmit_failed(world, target.compute, notifications) if resubmit else []
+        for run in resubmissions:
+            run_ledger = BatchLedger()
+            harness.put(_observed(run.events(), run_ledger, None))
+            world.settle(run_ledger)
+            run_delivered = harness.delivered()
+            run.matches = len(run_delivered)
+            invoke(run_delivered)
+            run.notifications = world.notifications()
     judged = _judge(target, ledger, emitted, delivered, notifications, errors, lost)
     if lost:
         judged.swept, judged.lost_events, judged.sweep_recovered = True, len(dropped), recovered or 0
@@ -423,6 +443,8 @@ def rehearse(
     if judged.chat_configured and len(chat_messages) != len(notifications):
         # Exactly once holds per sink: the channels hear of each array job exactly as often as e-mail does.
         judged.problems.append(f"{len(chat_messages)} chat messages for {len(notifications)} notifications")
+    judged.resubmissions = resubmissions
+    judged.problems += [problem for run in resubmissions for problem in run.problems()]
     judged.metrics = read_documents(handler_stdout.getvalue().splitlines())
     judged.invocation_ms = invocation_ms
     judged.handler_errors = errors
@@ -553,6 +575,11 @@ def parser() -> argparse.ArgumentParser:
         metavar="FILE.json|JSON",
         help="rehearse this rule pattern instead (a file, or the JSON itself), checked as PutRule checks it",
     )
+    arguments.add_argument(
+        "--resubmit",
+        action="store_true",
+        help="then resubmit the failed children with tools.resubmit and show the second notification",
+    )
     arguments.add_argument("--json", action="store_true", help="print one JSON document")
     arguments.add_argument("--handler-logs", action="store_true", help="show the handler's log lines on stderr")
     return arguments
@@ -600,6 +627,7 @@ def render(rehearsal: Rehearsal, target: StackTarget, rule: str) -> str:
     lines += render_metrics(rehearsal.metrics)
     for number, notification in enumerate(rehearsal.notifications, start=1):
         lines += ["", f"Notification {number}", f"Subject: {notification.subject}", "", notification.body.rstrip()]
+    lines += render_runs(rehearsal.resubmissions, len(rehearsal.notifications) + 1)
     for number, message in enumerate(rehearsal.chat_messages, start=1):
         lines += [
             "",
@@ -633,6 +661,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = arguments.parse_args(argv)
     if options.events is None and options.size is None:
         arguments.error("--size is required (or --events to replay captured events)")
+    if options.resubmit and (options.events is not None or not options.failures):
+        arguments.error("--resubmit needs failed children to resubmit: give --failures N (N > 0)")
     if options.events is not None:
         given = [f"--{name.replace('_', '-')}" for name in _SCENARIO_OPTIONS if getattr(options, name) is not None]
         if given:
@@ -666,6 +696,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             pattern=pattern,
             progress=not options.json,
             handler_log=sys.stderr if options.handler_logs else None,
+            resubmit=options.resubmit,
         )
     except (UsageError, WorldMismatchError) as error:
         return _fail(str(error))

@@ -27,6 +27,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Final, TextIO
 
 import boto3  # type: ignore[import-untyped]  # boto3 ships no type information
@@ -44,7 +45,7 @@ from batch_array_notify.handler.lineage import (
 from batch_array_notify.handler.settings import TERMINAL_STATUSES
 from tools.aws_errors import exit_on_aws_environment_errors
 from tools.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
-from tools.progress import progress_for
+from tools.progress import Progress, progress_for
 
 #: What the caller's IAM policy must allow (docs/tools.md lists the same). SubmitJob with tags also
 #: authorises batch:TagResource (Service Authorization Reference, "Actions, resources, and condition keys
@@ -341,6 +342,44 @@ def parser() -> argparse.ArgumentParser:
     return arguments
 
 
+@dataclass(frozen=True)
+class Resubmission:
+    """What one run did: the original job, its failed children (own indices) and the jobs planned or submitted."""
+
+    job: Mapping[str, Any]
+    failed: list[int]
+    planned: list[PlannedJob]
+
+    def text(self, *, dry_run: bool) -> str:
+        if not self.planned:
+            return f"{self.job['jobId']} has no failed children: nothing to resubmit"
+        return render(self.job, self.failed, self.planned, dry_run=dry_run)
+
+
+def resubmit_job(
+    batch: Any,
+    job_id: str,
+    *,
+    dry_run: bool,
+    sleep: Callable[[float], None] = time.sleep,
+    progress: Callable[[int], Progress | None] = lambda total: None,
+) -> Resubmission:
+    """Read the original and its failed children, plan the new jobs and (unless `dry_run`) submit them;
+    `progress` makes the bar for the failed children Batch counts (None: no bar)."""
+    job = original_job(batch, job_id)
+    bar = progress(int(((job.get("arrayProperties") or {}).get("statusSummary") or {}).get("FAILED", 0)))
+    try:
+        failed = failed_indices(batch, job_id, sleep=sleep, advance=bar.advance if bar else lambda: None)
+    finally:
+        if bar is not None:
+            bar.close()
+    if not failed:
+        return Resubmission(job, failed, [])
+    base = base_request(job, definition_container(batch, job["jobDefinition"]))
+    planned = plan_jobs(base, original_indices(failed, inherited_map(job)), job_id)
+    return Resubmission(job, failed, planned if dry_run else submit_all(batch, planned, sleep))
+
+
 def main(
     argv: Sequence[str] | None = None,
     stderr: TextIO | None = None,
@@ -355,40 +394,30 @@ def main(
     with exit_on_aws_environment_errors(errors):
         batch = boto3.client("batch", region_name=options.region, config=RETRY_CONFIG)
         try:
-            job = original_job(batch, job_id)
-            counted = int(((job.get("arrayProperties") or {}).get("statusSummary") or {}).get("FAILED", 0))
-            bar = progress_for(counted, quiet=options.json, stream=errors, label="failed children")
-            try:
-                failed = failed_indices(batch, job_id, sleep=sleep, advance=bar.advance if bar else lambda: None)
-            finally:
-                if bar is not None:
-                    bar.close()
-            if not failed:
-                planned: list[PlannedJob] = []
-            else:
-                base = base_request(job, definition_container(batch, job["jobDefinition"]))
-                planned = plan_jobs(base, original_indices(failed, inherited_map(job)), job_id)
-                if not options.dry_run:
-                    planned = submit_all(batch, planned, sleep)
+            outcome = resubmit_job(
+                batch,
+                job_id,
+                dry_run=options.dry_run,
+                sleep=sleep,
+                progress=partial(progress_for, quiet=options.json, stream=errors, label="failed children"),
+            )
         except UsageError as error:
             print(f"error: {error}", file=errors)
             return USAGE_ERROR
-    code = DONE if planned else BAD_OUTCOME
+    code = DONE if outcome.planned else BAD_OUTCOME
     if options.json:
         document = {
             "jobId": job_id,
-            "failedChildren": compact_ranges(failed),
-            "failedCount": len(failed),
+            "failedChildren": compact_ranges(outcome.failed),
+            "failedCount": len(outcome.failed),
             "dryRun": options.dry_run,
-            "split": len(planned) > 1,
-            "jobs": [each.document() for each in planned],
+            "split": len(outcome.planned) > 1,
+            "jobs": [each.document() for each in outcome.planned],
             "exitCode": code,
         }
         print(json.dumps(document, indent=2))
-    elif planned:
-        print(render(job, failed, planned, dry_run=options.dry_run))
     else:
-        print(f"{job_id} has no failed children: nothing to resubmit")
+        print(outcome.text(dry_run=options.dry_run))
     return code
 
 
