@@ -424,7 +424,8 @@ def rehearse(
         notifications = world.notifications()
         chat_messages = world.chat_messages()
         # --resubmit: the FAILED jobs' failed children again, through the same rule and notifier.
-        resubmissions = resubmit_failed(world, target.compute, notifications) if resubmit else []
+        compute = (source.compute if isinstance(source, Scenario) else None) or target.compute
+        resubmissions = resubmit_failed(world, compute, notifications) if resubmit else []
         for run in resubmissions:
             run_ledger = BatchLedger()
             harness.put(_observed(run.events(), run_ledger, None))
