@@ -271,7 +271,8 @@ DEFAULTS: Final[dict[str, object]] = {
         "-c",
         # Array children differ only by their index: the article's demo maps it to a colour. The index is
         # the original job's, also in a resubmission of failed children (handler/lineage.py).
-        ORIGINAL_INDEX_SH + '\nset -- red orange yellow green blue indigo violet; shift $((ORIGINAL_INDEX % 7)); echo "$1"',
+        ORIGINAL_INDEX_SH
+        + '\nset -- red orange yellow green blue indigo violet; shift $((ORIGINAL_INDEX % 7)); echo "$1"',
     ],
     "job_vcpus": 1.0,
     "job_memory_mib": 2048,

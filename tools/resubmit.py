@@ -21,6 +21,7 @@ says so. `--dry-run` submits nothing and shows the jobs it would submit.
 from __future__ import annotations
 
 import argparse
+import copy
 import functools
 import json
 import sys
@@ -230,7 +231,7 @@ def original_indices(failed: Sequence[int], earlier_map: Sequence[int] | None) -
 
 def with_children(base: Mapping[str, Any], indices: Sequence[int], retries: str) -> dict[str, Any]:
     """`base` for these original indices: array properties (none for one child), the index map, lineage."""
-    request = json.loads(json.dumps(base))
+    request: dict[str, Any] = copy.deepcopy(dict(base))
     overrides = request.setdefault("containerOverrides", {})
     overrides["environment"] = [
         *overrides.get("environment", []),
