@@ -67,8 +67,10 @@ LIST_PAGE_SIZE: Final = 1000
 MAX_LIST_PAGES: Final = 20
 #: Between Batch calls of one run: a run lists at most ~10 pages and submits a few jobs.
 PAUSE_SECONDS: Final = 0.2
-#: botocore's standard retry mode (backoff with jitter on throttling and 5xx), bounded.
-RETRY_CONFIG: Final = Config(retries={"mode": "standard", "max_attempts": 5})
+#: botocore's standard retry mode: backoff with jitter on throttling and 5xx, 3 attempts in all unless
+#: AWS_MAX_ATTEMPTS (or the profile's max_attempts) says otherwise. Local: handler/aws.py has no shared
+#: client factory yet.
+RETRY_CONFIG: Final = Config(retries={"mode": "standard"})
 #: The largest array: the most digits `arrayProperties.size` can take in a payload.
 MAX_ARRAY_SIZE: Final = 10_000
 #: Job properties SubmitJob cannot carry over as container overrides: the tool refuses such jobs.

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
+import time
 from functools import partial
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -338,8 +341,48 @@ def test_throttling_and_server_errors_are_one_line_and_exit_3(monkeypatch, code,
     assert expected in result.stderr
 
 
-def test_batch_calls_use_botocores_standard_retry_mode_with_bounded_attempts():
-    assert resubmit.RETRY_CONFIG.retries == {"mode": "standard", "max_attempts": 5}
+class ServerErrors(BaseHTTPRequestHandler):
+    """Batch on the loopback answering every request with HTTP 500, counting them."""
+
+    requests = 0
+
+    def do_POST(self) -> None:  # http.server's name
+        type(self).requests += 1
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = json.dumps({"__type": "ServerException", "message": "internal"}).encode()
+        self.send_response(500)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_server_errors_are_retried_three_times_in_standard_mode_then_one_line_and_exit_3(monkeypatch):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ServerErrors)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    for name, value in {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{server.server_port}",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(time, "sleep", lambda seconds: None)  # botocore's backoff between attempts
+    try:
+        result = run_tool(resubmit.main, "--job-id", PARENT, "--region", REGION)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert (ServerErrors.requests, result.code) == (3, 3)
+    assert result.stderr == (
+        "error: AWS failed DescribeJobs (ServerException, a server error) after botocore's retries: run again later\n"
+    )
 
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "tools.md"
