@@ -16,6 +16,9 @@ BATCH_ARRAY_NOTIFY_RESUBMISSION_OF; the notifier's message for it then says "res
 M failed children now succeeded". One failed child becomes a plain job (the notifier reports array
 jobs only). A map too long for SubmitJob's 30 KiB payload is split over several jobs, and the output
 says so. `--dry-run` submits nothing and shows the jobs it would submit.
+
+IAM permissions the caller needs: batch:DescribeJobs, batch:ListJobs, batch:DescribeJobDefinitions,
+batch:SubmitJob, and batch:TagResource (SubmitJob with tags).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from batch_array_notify.handler.lineage import (
 )
 from batch_array_notify.handler.settings import TERMINAL_STATUSES
 from tools.aws_errors import exit_on_aws_environment_errors
+from tools.eventgen import MAX_ARRAY_SIZE
 from tools.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
 from tools.progress import Progress, progress_for
 
@@ -58,7 +62,6 @@ IAM_ACTIONS: Final = (
     "batch:SubmitJob",
     "batch:TagResource",
 )
-IAM_HELP: Final = f"AWS: needs credentials whose policy allows {', '.join(IAM_ACTIONS)}."
 #: "Maximum job payload size (for SubmitJob API operations): 30 KiB" (Batch user guide, service quotas).
 MAX_SUBMIT_PAYLOAD_BYTES: Final = 30 * 1024
 #: ListJobs with a jobStatus returns up to 1000 jobs a page (botocore's batch model, ListJobs maxResults).
@@ -71,8 +74,6 @@ PAUSE_SECONDS: Final = 0.2
 #: AWS_MAX_ATTEMPTS (or the profile's max_attempts) says otherwise. Local: handler/aws.py has no shared
 #: client factory yet.
 RETRY_CONFIG: Final = Config(retries={"mode": "standard"})
-#: The largest array: the most digits `arrayProperties.size` can take in a payload.
-MAX_ARRAY_SIZE: Final = 10_000
 #: Job properties SubmitJob cannot carry over as container overrides: the tool refuses such jobs.
 UNSUPPORTED_PROPERTIES: Final = {
     "ecsProperties": "multi-container (ecsProperties)",
@@ -334,7 +335,7 @@ def render(job: Mapping[str, Any], failed: Sequence[int], planned: Sequence[Plan
 def parser() -> argparse.ArgumentParser:
     arguments = tool_parser(
         "python -m tools.resubmit",
-        (__doc__.split("\n\n", 1)[0] if __doc__ else "") + "\n\n" + IAM_HELP,
+        __doc__,
         bad_outcome="nothing to resubmit: the array job has no failed children",
         uses_aws=True,
     )
