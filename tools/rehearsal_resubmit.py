@@ -16,7 +16,7 @@ import boto3  # type: ignore[import-untyped]  # boto3 ships no type information
 
 from tools.eventgen import ArrayJobSpec, Compute, array_job_events
 from tools.rehearsal_world import Notification, RehearsalWorld
-from tools.resubmit import RETRY_CONFIG, resubmit_job
+from tools.resubmit import resubmit_job, retry_config
 
 Event = dict[str, Any]
 
@@ -73,7 +73,7 @@ def resubmit_failed(
 ) -> list[ResubmissionRun]:
     """Resubmit the failed children of every job a notification offers a resubmit command for; each run
     holds the new array jobs' specs, whose events the rehearsal then sends through the rule."""
-    batch = boto3.client("batch", region_name=world.target.region, config=RETRY_CONFIG)
+    batch = boto3.client("batch", region_name=world.target.region, config=retry_config())
     runs: list[ResubmissionRun] = []
     for notification in notifications:
         command, job_id = notification.document.get("resubmitCommand"), notification.job_id

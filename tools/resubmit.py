@@ -70,16 +70,21 @@ LIST_PAGE_SIZE: Final = 1000
 MAX_LIST_PAGES: Final = 20
 #: Between Batch calls of one run: a run lists at most ~10 pages and submits a few jobs.
 PAUSE_SECONDS: Final = 0.2
-#: botocore's standard retry mode: backoff with jitter on throttling and 5xx, 3 attempts in all unless
-#: AWS_MAX_ATTEMPTS (or the profile's max_attempts) says otherwise. Local: handler/aws.py has no shared
-#: client factory yet.
-RETRY_CONFIG: Final = Config(retries={"mode": "standard"})
+
 #: Job properties SubmitJob cannot carry over as container overrides: the tool refuses such jobs.
 UNSUPPORTED_PROPERTIES: Final = {
     "ecsProperties": "multi-container (ecsProperties)",
     "eksProperties": "EKS (eksProperties)",
     "nodeProperties": "multi-node parallel (nodeProperties)",
 }
+
+
+def retry_config() -> Config:
+    """botocore's standard retry mode: backoff with jitter on throttling and 5xx, 3 attempts in all unless
+    AWS_MAX_ATTEMPTS (or the profile's max_attempts) says otherwise. Local, as handler/aws.py has no
+    shared client factory yet; a new Config each time, because botocore writes the resolved attempts
+    into the `retries` dict it is given."""
+    return Config(retries={"mode": "standard"})
 
 
 class UsageError(Exception):
@@ -396,7 +401,7 @@ def main(
         print("error: --job-id must not be empty: give the array job's id", file=errors)
         return USAGE_ERROR
     with exit_on_aws_environment_errors(errors):
-        batch = boto3.client("batch", region_name=options.region, config=RETRY_CONFIG)
+        batch = boto3.client("batch", region_name=options.region, config=retry_config())
         try:
             outcome = resubmit_job(
                 batch,

@@ -360,7 +360,7 @@ class ServerErrors(BaseHTTPRequestHandler):
         pass
 
 
-def test_server_errors_are_retried_three_times_in_standard_mode_then_one_line_and_exit_3(monkeypatch):
+def test_server_errors_are_retried_three_times_in_standard_mode_then_one_line_and_exit_3(monkeypatch, tmp_path):
     server = ThreadingHTTPServer(("127.0.0.1", 0), ServerErrors)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -368,8 +368,10 @@ def test_server_errors_are_retried_three_times_in_standard_mode_then_one_line_an
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{server.server_port}",
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_CONFIG_FILE": str(tmp_path / "config"),
     }.items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     for name in ("AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(time, "sleep", lambda seconds: None)  # botocore's backoff between attempts
