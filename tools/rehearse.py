@@ -4,6 +4,7 @@
     python -m tools.rehearse --stack dev --events captured.jsonl      # replay your own events
     python -m tools.rehearse --stack dev --size 7 --pattern examples/patterns/status-only.json
     python -m tools.rehearse --stack dev --size 7 --lose-parent-events 1   # the sweep must recover it
+    python -m tools.rehearse --stack dev --size 7 --failures 2 --resubmit  # then resubmit the failed children
 
 The rule pattern and the notifier's environment come from the stack's program run under the mock
 runtime, by the same code path as `python -m tools.plan` (`--stack`, `--config`, `--program`). The events
@@ -21,6 +22,9 @@ taken: NotificationLagSeconds is then the handler's own share of the lag (delive
 the rule, as a disabled or replaced rule would, and then runs the stack's reconciliation sweep
 (`handler.reconcile.handler`, with its own environment from the plan, its clock at the stream's last event):
 `exact` then also needs the sweep to have reported each lost completion, once.
+`--resubmit` then resubmits each FAILED job's failed children with tools/resubmit.py in the same moto
+account and runs the new job's events through the rule and handler (tools/rehearsal_resubmit.py): `exact`
+also needs one notification per new array job, naming the job it retried.
 Exit code 0 when exact, 1 when not, 2 for usage or config errors.
 """
 
