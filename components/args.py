@@ -12,6 +12,8 @@ from typing import Final, NotRequired, Required, TypedDict
 
 import pulumi
 
+from .handler.lineage import ORIGINAL_INDEX_SH
+
 
 class EmailSubscription(TypedDict):
     """One e-mail address subscribed to the completion topic."""
@@ -221,7 +223,8 @@ class BatchArrayPipelineArgs(NotifierOptions, total=False):
     """Container image of the job. Default: a public busybox image (no image build needed)."""
 
     job_command: list[str]
-    """Container command. Default: print the colour chosen by `AWS_BATCH_JOB_ARRAY_INDEX`."""
+    """Container command. Default: print the colour chosen by the child's original index (`ORIGINAL_INDEX`,
+    from `AWS_BATCH_JOB_ARRAY_INDEX` and, in a resubmission, the index map: handler/lineage.py)."""
 
     job_vcpus: float
     """vCPUs per child job. Default: 1. Fargate accepts 0.25, 0.5, 1, 2, 4, 8 or 16."""
@@ -284,8 +287,10 @@ DEFAULTS: Final[dict[str, object]] = {
     "job_command": [
         "sh",
         "-c",
-        # Array children differ only by AWS_BATCH_JOB_ARRAY_INDEX: the article's demo maps it to a colour.
-        'set -- red orange yellow green blue indigo violet; shift $((AWS_BATCH_JOB_ARRAY_INDEX % 7)); echo "$1"',
+        # Array children differ only by their index: the article's demo maps it to a colour. The index is
+        # the original job's, also in a resubmission of failed children (handler/lineage.py).
+        ORIGINAL_INDEX_SH
+        + '\nset -- red orange yellow green blue indigo violet; shift $((ORIGINAL_INDEX % 7)); echo "$1"',
     ],
     "job_vcpus": 1.0,
     "job_memory_mib": 2048,

@@ -16,7 +16,6 @@ applications draw in one block (Slack: 3,000 characters of section text, 150 of 
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final
@@ -108,6 +107,8 @@ def description(report: CompletionReport) -> str:
         f"Array job {_code(report.job_name)} ({_code(report.job_id)}) on queue {_code(report.job_queue_name)}, "
         f"definition {_code(report.job_definition)}",
     ]
+    if report.lineage:
+        head.append(f"This is a {_code(report.lineage)}.")
     if report.status_reason:
         head.append(f"Status reason: {_code(_clip(report.status_reason))}")
     head.append(f"<{report.job_url}|Open the array job in the AWS Batch console>")
@@ -159,24 +160,13 @@ def next_steps(report: CompletionReport) -> list[str]:
             "Next steps of your own can start from the `Batch Array Job Completed` event "
             "(source `batch-array-notify`) instead of polling.",
         ]
-    command = shlex.join(
-        [
-            "aws",
-            "batch",
-            "submit-job",
-            "--job-name",
-            report.job_name,
-            "--job-queue",
-            report.job_queue_name,
-            "--job-definition",
-            report.job_definition,
-            "--array-properties",
-            f"size={report.array_size}",
-        ]
-    )
     return [
         f"Where to look: the failed children's logs (links above), then {console} for every child and attempt.",
-        f"Resubmit once the cause is fixed: {_code(command)}",
+        *(
+            [f"Resubmit only the failed children once the cause is fixed: {_code(report.resubmit_command)}"]
+            if report.resubmit_command
+            else []
+        ),
     ]
 
 

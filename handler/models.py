@@ -52,6 +52,9 @@ class JobDetail(_AwsDocument):
     started_at: EpochMillis | None = None
     stopped_at: EpochMillis | None = None
     array_properties: ArrayProperties | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    container: ContainerRun | None = None
+    """What the job's container ran with (a resubmission's lineage is in its environment, see lineage.py)."""
 
 
 class LogConfiguration(_AwsDocument):
@@ -66,6 +69,7 @@ class ContainerRun(_AwsDocument):
     reason: str | None = None
     log_stream_name: str | None = None
     log_configuration: LogConfiguration | None = None
+    environment: list[dict[str, str]] = Field(default_factory=list)
 
 
 class EcsTaskProperties(_AwsDocument):

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .console import batch_job_url, log_stream_url
+from .lineage import resubmission_of, resubmit_command
 from .models import ChildJobDetail, ContainerRun, JobDetail
 from .scope import Completion
 
@@ -66,6 +67,20 @@ class CompletionReport:
     created_at_ms: int | None
     stopped_at_ms: int | None
     job_url: str
+    resubmission_of: str | None = None
+    """The job id this array job retries the failed children of (tools/resubmit.py), else None."""
+    resubmit_command: str | None = None
+    """The command that resubmits this job's failed children; None unless children failed."""
+
+    @property
+    def lineage(self) -> str | None:
+        """`resubmission of <id>: N of M failed children now succeeded`, for a resubmission only."""
+        if self.resubmission_of is None:
+            return None
+        return (
+            f"resubmission of {self.resubmission_of}: "
+            f"{self.succeeded} of {self.array_size} failed children now succeeded"
+        )
 
     @property
     def job_queue_name(self) -> str:
@@ -109,6 +124,8 @@ class CompletionReport:
             "stoppedAt": _iso(self.stopped_at_ms),
             "durationSeconds": self.duration_seconds,
             "links": {"job": self.job_url},
+            "resubmissionOf": self.resubmission_of,
+            "resubmitCommand": self.resubmit_command,
         }
 
 
@@ -140,6 +157,7 @@ def build_report(
     partition, region = _partition_and_region(parent.job_queue, default_region)
     summary = _status_summary(completion, current)
     children = tuple(_failed_child(child, partition, region) for child in failed_children)
+    failed = max(summary.get("FAILED", 0), len(children))
     return CompletionReport(
         stage=stage,
         status=event_job.status,
@@ -152,11 +170,13 @@ def build_report(
         array_size=_array_size(completion, current),
         succeeded=summary.get("SUCCEEDED", 0),
         # Listing can find failures a lagging summary does not count yet; never report fewer.
-        failed=max(summary.get("FAILED", 0), len(children)),
+        failed=failed,
         failed_children=children,
         created_at_ms=parent.created_at or event_job.created_at,
         stopped_at_ms=parent.stopped_at or event_job.stopped_at or _epoch_ms(completion.event_time),
         job_url=batch_job_url(partition, region, event_job.job_id),
+        resubmission_of=resubmission_of(parent.tags, parent.container.environment if parent.container else []),
+        resubmit_command=resubmit_command(event_job.job_id, region) if failed else None,
     )
 
 
@@ -186,6 +206,7 @@ def subject(report: CompletionReport) -> str:
 def summary_text(report: CompletionReport) -> str:
     lines = [
         f"Array job {report.job_name} finished with status {report.status} (stage {report.stage}).",
+        *([f"This is a {report.lineage}."] if report.lineage else []),
         "",
         f"{report.succeeded} of {report.array_size} children succeeded, {report.failed} failed"
         + (f", {report.not_final} not yet counted." if report.not_final else "."),
@@ -209,6 +230,8 @@ def summary_text(report: CompletionReport) -> str:
             lines.append(f"- index {index} (job {child.job_id}), exit code {exit_code}: {reasons}")
             if child.logs_url:
                 lines.append(f"  logs: {child.logs_url}")
+    if report.resubmit_command:
+        lines += ["", "Resubmit only the failed children once the cause is fixed:", f"  {report.resubmit_command}"]
     return "\n".join(lines) + "\n"
 
 

@@ -3,10 +3,13 @@
 import contextlib
 import io
 import json
+import os
+import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from batch_array_notify.handler.lineage import INDEX_MAP_VARIABLE, ORIGINAL_INDEX_PY, ORIGINAL_INDEX_SH
 from tools.program import Plan, PlannedResource
 
 #: Pulumi type tokens of the resources the tests look up.
@@ -148,3 +151,33 @@ class SimulatedTime:
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.now += seconds
+
+
+def original_indices_by_shell(index_map: str, size: int, *, array: bool = True) -> list[int]:
+    """The documented shell snippet (handler/lineage.py) run in one `sh` for each of `size` children of a
+    resubmission (`array=False`: a plain job, without AWS_BATCH_JOB_ARRAY_INDEX): what each computes."""
+    body = f"{ORIGINAL_INDEX_SH}\necho $ORIGINAL_INDEX"
+    script = f"for n in $(seq 0 {size - 1}); do AWS_BATCH_JOB_ARRAY_INDEX=$n\n{body}\ndone" if array else body
+    environment = {"PATH": os.environ["PATH"], INDEX_MAP_VARIABLE: index_map}
+    output = subprocess.run(["sh", "-c", script], env=environment, capture_output=True, text=True, check=True)
+    return [int(line) for line in output.stdout.split()]
+
+
+def original_indices_by_python(index_map: str, size: int, *, array: bool = True) -> list[int]:
+    """The documented Python snippet run for each of `size` children, each with its own environment."""
+    found: list[int] = []
+    saved = dict(os.environ)
+    try:
+        os.environ[INDEX_MAP_VARIABLE] = index_map
+        for index in range(size):
+            if array:
+                os.environ["AWS_BATCH_JOB_ARRAY_INDEX"] = str(index)
+            else:
+                os.environ.pop("AWS_BATCH_JOB_ARRAY_INDEX", None)
+            namespace: dict[str, Any] = {}
+            exec(ORIGINAL_INDEX_PY, namespace)  # the documented snippet, as a job runs it
+            found.append(namespace["original_index"])
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return found

@@ -74,6 +74,10 @@ def environment_problem(error: BaseException) -> str | None:
             return f"AWS rejected the credentials ({code}): they are expired or wrong; {CREDENTIALS_FIX}"
         if code in THROTTLING_CODES:
             return f"AWS throttled {operation} ({code}) after botocore's retries: wait a minute and run again"
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        if status >= 500:
+            cause = f"{code or status}, a server error"
+            return f"AWS failed {operation} ({cause}) after botocore's retries: run again later"
     return None
 
 

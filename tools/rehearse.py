@@ -5,6 +5,7 @@
     .venv/bin/python -m tools.rehearse --stack dev --size 7 --pattern examples/patterns/status-only.json
     .venv/bin/python -m tools.rehearse --stack dev --size 7 --lose-parent-events 1   # the sweep must recover it
     .venv/bin/python -m tools.rehearse --stack dev --burst 1000   # N completions at once: concurrency, Batch's quota
+    .venv/bin/python -m tools.rehearse --stack dev --size 7 --failures 2 --resubmit  # then resubmit the failed children
 
 The rule pattern and the notifier's environment come from the stack's program run under the mock
 runtime, by the same code path as `.venv/bin/python -m tools.plan` (`--stack`, `--config`, `--program`). The events
@@ -27,6 +28,10 @@ its grace period):
 model of Lambda's asynchronous queue and Batch's token bucket, in simulated time, at the stack's planned
 reserved concurrency and unbounded (tools/burst.py says what is real and what is modelled); exit 1 when
 the planned run did not notify each once, sent any to the on-failure queue, or reached Batch's rate.
+
+`--resubmit` then resubmits each FAILED job's failed children with tools/resubmit.py in the same moto
+account and runs the new job's events through the rule and handler (tools/rehearsal_resubmit.py): `exact`
+also needs one notification per new array job, naming the job it retried.
 Exit code 0 when exact, 1 when not, 2 for usage or config errors.
 """
 
@@ -61,6 +66,7 @@ from tools.exit_codes import USAGE_ERROR, tool_parser
 from tools.pattern_rules import PatternError, check_pattern, exists_on_objects, object_paths
 from tools.plan import add_program_arguments, plan_or_exit
 from tools.progress import Progress, progress_for
+from tools.rehearsal_resubmit import ResubmissionRun, render_runs, resubmit_failed
 from tools.rehearsal_world import (
     TERMINAL_STATUSES,
     BatchLedger,
@@ -170,6 +176,8 @@ class Rehearsal:
     lost_events: int = 0
     swept: bool = False
     sweep_recovered: int = 0
+    #: `--resubmit`: each FAILED job's failed children resubmitted, and the notifications of the new jobs.
+    resubmissions: list[ResubmissionRun] = field(default_factory=list)
 
     @property
     def exact(self) -> bool:
@@ -189,6 +197,8 @@ class Rehearsal:
         if self.swept:
             document["lostEvents"] = self.lost_events
             document["sweepRecovered"] = self.sweep_recovered
+        if self.resubmissions:
+            document["resubmissions"] = [run.to_json() for run in self.resubmissions]
         return document
 
 
@@ -380,6 +390,7 @@ def rehearse(
     pattern: str | None = None,
     progress: bool = False,
     handler_log: IO[str] | None = None,
+    resubmit: bool = False,
 ) -> Rehearsal:
     """Run one rehearsal in a fresh moto account. Raises UsageError for a pattern EventBridge rejects,
     ValueError for an impossible scenario, WorldMismatchError if moto cannot stand in for the plan."""
@@ -426,14 +437,18 @@ def rehearse(
         # The handler's stdout is its metrics (EMF), as in Lambda, where CloudWatch Logs extracts them.
         handler_stdout = io.StringIO()
         invocation_ms: list[float] = []
-        for event in delivered:
-            started = time.perf_counter()
-            try:
-                with contextlib.redirect_stdout(handler_stdout), _handler_clock_follows(event):
-                    handler_app.handler(event, context)
-            except Exception as error:  # Lambda would retry; the rehearsal reports it
-                errors.append(f"{type(error).__name__}: {error}")
-            invocation_ms.append((time.perf_counter() - started) * 1000)
+
+        def invoke(events: Sequence[Event]) -> None:
+            for event in events:
+                started = time.perf_counter()
+                try:
+                    with contextlib.redirect_stdout(handler_stdout), _handler_clock_follows(event):
+                        handler_app.handler(event, context)
+                except Exception as error:  # Lambda would retry; the rehearsal reports it
+                    errors.append(f"{type(error).__name__}: {error}")
+                invocation_ms.append((time.perf_counter() - started) * 1000)
+
+        invoke(delivered)
         recovered = None
         if lost:
             with sweep_environment(target), contextlib.redirect_stdout(handler_stdout), _sweep_clock_follows(dropped):
@@ -443,6 +458,17 @@ def rehearse(
                     errors.append(f"sweep: {type(error).__name__}: {error}")
         notifications = world.notifications()
         chat_messages = world.chat_messages()
+        # --resubmit: the FAILED jobs' failed children again, through the same rule and notifier.
+        compute = (source.compute if isinstance(source, Scenario) else None) or target.compute
+        resubmissions = resubmit_failed(world, compute, notifications) if resubmit else []
+        for run in resubmissions:
+            run_ledger = BatchLedger()
+            harness.put(_observed(run.events(), run_ledger, None))
+            world.settle(run_ledger)
+            run_delivered = harness.delivered()
+            run.matches = len(run_delivered)
+            invoke(run_delivered)
+            run.notifications = world.notifications()
     judged = _judge(target, ledger, emitted, delivered, notifications, errors, lost)
     if lost:
         judged.swept, judged.lost_events, judged.sweep_recovered = True, len(dropped), recovered or 0
@@ -453,6 +479,8 @@ def rehearse(
     if judged.chat_configured and len(chat_messages) != len(notifications):
         # Exactly once holds per sink: the channels hear of each array job exactly as often as e-mail does.
         judged.problems.append(f"{len(chat_messages)} chat messages for {len(notifications)} notifications")
+    judged.resubmissions = resubmissions
+    judged.problems += [problem for run in resubmissions for problem in run.problems()]
     judged.metrics = read_documents(handler_stdout.getvalue().splitlines())
     judged.invocation_ms = invocation_ms
     judged.handler_errors = errors
@@ -594,6 +622,11 @@ def parser() -> argparse.ArgumentParser:
         metavar="PATTERN",
         help="rehearse this rule pattern instead (a file, or the JSON itself), checked as PutRule checks it",
     )
+    arguments.add_argument(
+        "--resubmit",
+        action="store_true",
+        help="then resubmit the failed children with tools.resubmit and show the second notification",
+    )
     arguments.add_argument("--json", action="store_true", help="print one JSON document")
     arguments.add_argument("--handler-logs", action="store_true", help="show the handler's log lines on stderr")
     return arguments
@@ -641,6 +674,7 @@ def render(rehearsal: Rehearsal, target: StackTarget, rule: str) -> str:
     lines += render_metrics(rehearsal.metrics)
     for number, notification in enumerate(rehearsal.notifications, start=1):
         lines += ["", f"Notification {number}", f"Subject: {notification.subject}", "", notification.body.rstrip()]
+    lines += render_runs(rehearsal.resubmissions, len(rehearsal.notifications) + 1)
     for number, message in enumerate(rehearsal.chat_messages, start=1):
         lines += [
             "",
@@ -690,6 +724,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _burst(arguments, options)
     if options.events is None and options.size is None:
         arguments.error("--size is required (or --events to replay captured events)")
+    if options.resubmit and (options.events is not None or not options.failures):
+        arguments.error("--resubmit needs failed children to resubmit: give --failures N (N > 0)")
     if options.events is not None:
         given = [f"--{name.replace('_', '-')}" for name in _SCENARIO_OPTIONS if getattr(options, name) is not None]
         if given:
@@ -731,6 +767,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             pattern=pattern,
             progress=not options.json,
             handler_log=sys.stderr if options.handler_logs else None,
+            resubmit=options.resubmit,
         )
     except (UsageError, WorldMismatchError) as error:
         return _fail(str(error))

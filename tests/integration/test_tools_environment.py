@@ -9,12 +9,16 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tools import preflight, submit
+from tools import preflight, resubmit, submit
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "tools.md"
 SUBMIT = ["--stack", "dev", "--size", "3", "--queue", "q", "--job-definition", "d"]
 PREFLIGHT = ["--stack", "dev"]
-MAINS = {"submit": (submit.main, SUBMIT), "preflight": (preflight.main, PREFLIGHT)}
+MAINS = {
+    "submit": (submit.main, SUBMIT),
+    "preflight": (preflight.main, PREFLIGHT),
+    "resubmit": (resubmit.main, ["--job-id", "4c7e2a31-0d5f-4c53-9d0b-5a1f8e2b9c10", "--region", "us-east-1"]),
+}
 
 
 @pytest.fixture

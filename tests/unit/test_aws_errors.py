@@ -57,6 +57,11 @@ ENVIRONMENTAL = [
     (client_error("ThrottlingException"), "throttled SubmitJob (ThrottlingException)", "run again"),
     (client_error("TooManyRequestsException"), "throttled", "wait a minute"),
     (client_error("RequestLimitExceeded", "DescribeSubnets"), "throttled DescribeSubnets", "wait a minute"),
+    (
+        ClientError({"Error": {"Code": "ServerException"}, "ResponseMetadata": {"HTTPStatusCode": 500}}, "ListJobs"),
+        "AWS failed ListJobs (ServerException, a server error)",
+        "run again later",
+    ),
 ]
 
 

@@ -141,8 +141,8 @@ def test_a_failure_says_what_failed_and_what_to_do():
     assert f"<{report.job_url}|Open the array job in the AWS Batch console>" in content["description"]
     assert content["nextSteps"][0].startswith("Where to look:")
     assert content["nextSteps"][1] == (
-        "Resubmit once the cause is fixed: `aws batch submit-job --job-name print-color --job-queue "
-        "print-color-queue --job-definition print-color:3 --array-properties size=7`"
+        "Resubmit only the failed children once the cause is fixed: `.venv/bin/python -m tools.resubmit "
+        f"--job-id {report.job_id} --region eu-west-1`"
     )
     assert content["keywords"] == ["dev", "print-color-queue", "FAILED"]
 

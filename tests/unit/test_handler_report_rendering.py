@@ -106,7 +106,12 @@ def test_the_document_counts_children_left_out_and_never_a_negative_number():
 
 
 def test_the_document_has_every_field_under_its_documented_name():
-    document = report(status_reason="Array Child Job failed", failed_children=(child(1, exit_code=2),)).document()
+    document = report(
+        status_reason="Array Child Job failed",
+        failed_children=(child(1, exit_code=2),),
+        resubmission_of="first-job",
+        resubmit_command="resubmit it",
+    ).document()
 
     assert document == {
         "schemaVersion": 1,
@@ -139,6 +144,8 @@ def test_the_document_has_every_field_under_its_documented_name():
         "stoppedAt": "2023-11-14T22:14:50Z",
         "durationSeconds": 90,
         "links": {"job": "https://example.test/job"},
+        "resubmissionOf": "first-job",
+        "resubmitCommand": "resubmit it",
     }
 
 

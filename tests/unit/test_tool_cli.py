@@ -23,6 +23,7 @@ RUNNABLE = {
     "preflight": True,
     "redrive": True,
     "rehearse": False,
+    "resubmit": True,
     "submit": True,
     "mutate": False,
     "warm_bytecode": False,
@@ -89,7 +90,7 @@ def test_docs_have_a_section_and_the_exit_code_table_of_every_tool(module, capsy
     assert f"```text\n{table}\n```" in section
 
 
-@pytest.mark.parametrize("module", ["preflight", "submit"])
+@pytest.mark.parametrize("module", ["preflight", "resubmit", "submit"])
 def test_docs_and_help_list_the_iam_actions_of_the_tools_that_call_aws(module, capsys):
     actions = importlib.import_module(f"tools.{module}").IAM_ACTIONS
     section = DOCS.read_text().split(f"\n## {module}\n", 1)[1].split("\n## ", 1)[0]
