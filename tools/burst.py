@@ -314,7 +314,8 @@ _HANDLER_ENTRY: Final = "handler.app.handler"
 def planned_settings(plan: Plan) -> LambdaSettings:
     """The notifier's reserved concurrency and async invoke config, as the plan declares them."""
     (function,) = [f for f in plan.of_type(_FUNCTION) if f.inputs.get("handler") == _HANDLER_ENTRY]
-    (invoke,) = plan.of_type(_INVOKE_CONFIG)
+    # The sweep has an invoke config of its own: the notifier's is the one naming its function.
+    (invoke,) = [c for c in plan.of_type(_INVOKE_CONFIG) if c.inputs.get("functionName") == function.state.get("name")]
     reserved = function.inputs.get("reservedConcurrentExecutions")
     return LambdaSettings(
         reserved_concurrency=int(reserved) if reserved is not None and int(reserved) >= 0 else None,

@@ -472,7 +472,7 @@ def run_under_mocks(
         run()
     finally:
         pulumi.runtime.set_all_config({})
-        _close(loop)
+        loop.close()
 
     plan = Plan(project=project, stack=stack, outputs=json_safe(exported))
     states = monitor.get_registered_resources()
@@ -494,18 +494,6 @@ def run_under_mocks(
             )
         )
     return plan
-
-
-def _close(loop: asyncio.AbstractEventLoop) -> None:
-    """Cancel what a run left pending before closing its loop. A program that raised leaves outputs waiting
-    for resources never registered; destroyed pending at exit, asyncio logs two lines for each ("Task was
-    destroyed but it is pending!"), hundreds per test process."""
-    pending = asyncio.all_tasks(loop)
-    for task in pending:
-        task.cancel()
-    if pending:
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-    loop.close()
 
 
 #: Plans already made in this process, by program folder, stack and config. Under mocks a program is a

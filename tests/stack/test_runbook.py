@@ -51,7 +51,7 @@ def test_sections_are_unique_and_every_anchor_the_component_names_is_one():
     }
 
     assert len(sections()) == len(set(sections()))
-    assert len(anchors) == 11
+    assert len(anchors) == 13
     assert anchors <= set(sections()), anchors - set(sections())
 
 
