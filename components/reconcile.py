@@ -79,6 +79,7 @@ def sweep(
     alerts_topic_arn: pulumi.Input[str],
     stage: str,
     home_queue_name: pulumi.Input[str],
+    runbook_url: str | None,
     tags: dict[str, str],
     parent: pulumi.Resource,
 ) -> Sweep:
@@ -152,6 +153,7 @@ def sweep(
             "The reconciliation sweep reported finished array jobs whose completion event never reached the "
             "notifier: a rule was disabled, replaced or mis-targeted, or a kept event expired",
             runbook.RECONCILED_COMPLETIONS,
+            runbook_url,
         ),
         NAMESPACE,
         RECONCILED_COMPLETIONS,

@@ -51,6 +51,8 @@ class ReliabilitySettings:
     stuck_job_cancel_after_seconds: int
     stuck_job_reasons: list[str]
     kms_key_deletion_window_days: int
+    runbook_url: str | None = None
+    """Where the team hosts docs/operations.md; None: alarms name the section of the packaged file."""
 
 
 @dataclass(frozen=True)
@@ -208,7 +210,7 @@ def queue_blocked_rule(
         numbered(f"{name}-blocked", index),
         description=(
             "A job of this pipeline's queue is stuck in RUNNABLE (Batch Job Queue Blocked). Runbook: "
-            + runbook.runbook_url(runbook.QUEUE_BLOCKED)
+            + runbook.runbook_url(settings.runbook_url, runbook.QUEUE_BLOCKED)
         ),
         event_pattern=pulumi.Output.json_dumps(job_queue_arns.apply(queue_blocked_event_pattern)),
         tags=tags,
@@ -266,6 +268,7 @@ def alarms(
     *,
     stage: str,
     home_queue_name: pulumi.Input[str],
+    runbook_url: str | None,
 ) -> list[aws.cloudwatch.MetricAlarm]:
     """Each alarm's description says what it means and links its section of the runbook. `home_queue_name`:
     the queue (the notifier's first) whose `IgnoredEvents` metric counts every event the notifier ignores."""
@@ -273,7 +276,7 @@ def alarms(
     def alarm(
         suffix: str, what: str, section: str, namespace: str, metric: str, statistic: str, dimensions: Any
     ) -> Any:
-        description = runbook.alarm_description(what, section)
+        description = runbook.alarm_description(what, section, runbook_url)
         return metric_alarm(
             f"{name}-{suffix}", description, namespace, metric, statistic, dimensions, alerts_topic_arn, tags, parent
         )
@@ -419,6 +422,7 @@ def alerting(
             parent,
             stage=stage,
             home_queue_name=home_queue_name,
+            runbook_url=settings.runbook_url,
         ),
         *other_alarms,
     ]
