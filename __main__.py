@@ -155,7 +155,9 @@ def _layer(values: dict[str, Any]) -> None:
     elif raw.isdigit():
         values["powertoolsLayerVersion"] = int(raw)
     else:
-        raise InvalidArgumentError(f"{PROJECT}:powertoolsLayerVersion", raw, "expected a layer version number or latest")
+        raise InvalidArgumentError(
+            f"{PROJECT}:powertoolsLayerVersion", raw, "expected a layer version number or latest"
+        )
 
 
 def pipeline_args(values: dict[str, Any], stage: str) -> BatchArrayPipelineArgs:

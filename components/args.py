@@ -179,9 +179,10 @@ class NotifierOptions(TypedDict, total=False):
     `chat_topic_arns` to add to that one (AWS allows one configuration per channel per account).
     Default: none."""
 
-    chat_extra_topic_arns: list[pulumi.Input[str]]
-    """Other notifiers' `chat_topic_arns` that the configuration this notifier creates carries too, so
-    pipelines and stacks of one account share a channel. With the Slack or Teams arguments. Default: none."""
+    chat_extra_topic_arns: pulumi.Input[list[str]]
+    """Other notifiers' `chat_topic_arns` (an Output whole, e.g. `other.chat_topic_arns`, or the ARNs) that
+    the configuration this notifier creates carries too, so pipelines and stacks of one account share a
+    channel. With the Slack or Teams arguments. Default: none."""
 
     runbook_url: str
     """Where your team hosts docs/operations.md (an `https://` URL): alarm descriptions, the blocked-queue

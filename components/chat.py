@@ -66,8 +66,9 @@ class ChatSettings:
     teams: TeamsChannel | None
     existing_configuration: str | None = None
     """Deliver through this configuration (another stack's or pipeline's): create none."""
-    extra_topic_arns: list[pulumi.Input[str]] = field(default_factory=list)
-    """Other notifiers' chat and alerts topics that this notifier's configuration carries too."""
+    extra_topic_arns: list[pulumi.Input[Any]] = field(default_factory=list)
+    """Other notifiers' chat and alerts topics that this notifier's configuration carries too: ARNs, or
+    lists of them (another notifier's `chat_topic_arns`)."""
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def claim_channels(name: str, settings: ChatSettings | None) -> tuple[str, str, 
         claimed = _CLAIMED.get((id(root), channel))
         if claimed is not None and claimed[0] is root and claimed[1] != name:
             owner = claimed[1]
-            owner_configuration = configuration_name(pulumi.get_project(), pulumi.get_stack(), owner, channel[0])
+            owner_configuration = chat_configuration_name(owner, channel[0])
             return (
                 argument,
                 channel[-1],
@@ -191,7 +192,7 @@ def chat_delivery(
         # Completions (custom notifications) and alarms and blocked-queue alerts (rendered natively), this
         # notifier's and those of the notifiers that share the channel (one configuration per channel).
         "sns_topic_arns": pulumi.Output.all(own_topics, *settings.extra_topic_arns).apply(
-            lambda values: _distinct([*values[0], *values[1:]])
+            lambda values: _distinct([*values[0], *_flat(values[1:])])
         ),
         "logging_level": LOGGING_LEVEL,
         # Channel members run commands with roles of their own, never with the channel role, which is
@@ -222,6 +223,20 @@ def chat_delivery(
             **channel,
         )
     return ChatDelivery(topic, own_topics, role, role_policy, slack, teams)
+
+
+def _flat(values: list[Any]) -> list[str]:
+    """ARNs and lists of ARNs (other notifiers' `chat_topic_arns`) as one list."""
+    return [arn for value in values for arn in (value if isinstance(value, list) else [value])]
+
+
+def chat_configuration_name(component_name: str, application: str) -> str:
+    """The name the notifier or pipeline `component_name` of this program and stack gives its channel
+    configuration for `application` (`slack` or `teams`): what another notifier that shares the channel
+    passes as `existing_chat_configuration`."""
+    if application not in ("slack", "teams"):
+        raise ValueError(f"application: {application!r} is not allowed; expected slack or teams")
+    return configuration_name(pulumi.get_project(), pulumi.get_stack(), component_name, application)
 
 
 def _distinct(arns: list[str]) -> list[str]:

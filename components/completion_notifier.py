@@ -19,7 +19,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .args import ArrayCompletionNotifierArgs
-from .chat import chat_delivery, claim_channels, notifier_environment, notifier_grants
+from .chat import chat_delivery, notifier_environment, notifier_grants
 from .completion_bus import (
     COMPLETION_EVENT_DETAIL_TYPE,
     COMPLETION_EVENT_SOURCE,
@@ -36,9 +36,9 @@ from .notifier import completion_topic, notifier, notifier_role
 from .reconcile import sweep, sweep_role
 from .reliability import alerting, alerts_topic, notifier_statements, protection, retry_policy
 from .validation import (
-    InvalidArgumentError,
     ResolvedNotifierArgs,
     check_batch_arns_are_local,
+    claim_chat_channels,
     resolve_notifier_args,
 )
 
@@ -161,9 +161,7 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
         0.1): each child gets an alias to its old URN, so the next `pulumi up` keeps it (components/identity.py)."""
         # Validate before registering anything, so bad input declares no resource at all.
         settings = resolve_notifier_args(args)
-        shared_channel = claim_channels(name, settings.chat)
-        if shared_channel is not None:
-            raise InvalidArgumentError(*shared_channel)
+        claim_chat_channels(name, settings.chat)
         transformations = []
         if settings.name_prefix is not None:
             # Inherited by every child; see components/naming.py.

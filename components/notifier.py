@@ -92,7 +92,8 @@ def powertools_layer(settings: NotifierSettings, parent: pulumi.Resource) -> pul
             lambda region: powertools_layer_arn(region, settings.architecture, settings.runtime, version)
         )
     name = powertools_parameter_name(settings.architecture, settings.runtime, settings.powertools_version)
-    return aws.ssm.get_parameter_output(name=name, opts=invoke).value
+    parameter: pulumi.Output[str] = aws.ssm.get_parameter_output(name=name, opts=invoke).value
+    return parameter
 
 
 def job_queue_arns_variable(job_queue_arns: Sequence[str]) -> str:

@@ -2,10 +2,9 @@
 
 Each alarm's description ends with its section, so the alarm e-mail or chat message says where to look;
 the dashboard names the whole runbook. With `runbook_url` (where the team hosts docs/operations.md) they
-link it; without, they name the file and section (`docs/operations.md#notifier-errors`) of this
-version, which ships with the package. A test checks every anchor named here is a heading of
-docs/operations.md and every alarm of both stages' plans points at one.
-"""
+link it; without, they name the file and section of this version of the project, with no link to guess
+(`batch-array-notify 0.3.0 docs/operations.md#notifier-errors`). A test checks every anchor named here is
+a heading of docs/operations.md and every alarm of both stages' plans points at one."""
 
 from __future__ import annotations
 
@@ -30,13 +29,12 @@ RECONCILED_COMPLETIONS: Final = "completions-the-sweep-reported"
 
 
 def runbook_url(base_url: str | None, anchor: str | None = None) -> str:
-    """The runbook, or one of its sections: at `base_url` when the team hosts it, else its file and
-    section in this version of the package (no link to guess)."""
+    """The runbook, or one of its sections after `#`: at `base_url` when the team hosts it, else named as
+    the file of this version of the project (`batch-array-notify 0.3.0 docs/operations.md`), no link."""
     if base_url is None:
         from . import __version__  # noqa: PLC0415 (the package defines it after importing its modules)
 
-        where = f"{RUNBOOK_PATH}#{anchor}" if anchor else RUNBOOK_PATH
-        return f"{where} of batch-array-notify {__version__}"
+        base_url = f"batch-array-notify {__version__} {RUNBOOK_PATH}"
     return f"{base_url}#{anchor}" if anchor else base_url
 
 

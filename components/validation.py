@@ -30,7 +30,7 @@ from .args import (
     EmailSubscription,
 )
 from .batch import ComputeSettings, JobSettings
-from .chat import ChatSettings, SlackChannel, TeamsChannel
+from .chat import ChatSettings, SlackChannel, TeamsChannel, claim_channels
 from .completion_bus import DEFAULT_EVENT_BUS
 from .downstream import (
     DEFAULT_ARCHITECTURE,
@@ -750,10 +750,13 @@ def _chat_group(given: dict[str, Any], keys: tuple[str, ...]) -> dict[str, str] 
 CHAT_CONFIGURATION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
-def _chat_extra_topics(value: Any) -> list[pulumi.Input[str]]:
-    """Topics of other notifiers that the configuration this one creates also carries."""
+def _chat_extra_topics(value: Any) -> list[pulumi.Input[Any]]:
+    """Topics of other notifiers that the configuration this one creates also carries: ARNs, or another
+    notifier's `chat_topic_arns` Output whole (checked once known, by chat.py)."""
     if value is None:
         return []
+    if isinstance(value, pulumi.Output):
+        return [value]
     if not isinstance(value, list):
         raise InvalidArgumentError("chat_extra_topic_arns", value, "expected a list of SNS topic ARNs")
     for index, arn in enumerate(value):
@@ -772,7 +775,9 @@ def _chat(given: dict[str, Any]) -> ChatSettings | None:
     if existing is not None:
         if not isinstance(existing, str) or not CHAT_CONFIGURATION_NAME.match(existing):
             raise InvalidArgumentError(
-                "existing_chat_configuration", existing, "expected a channel configuration's name (1-128 of A-Za-z0-9-_)"
+                "existing_chat_configuration",
+                existing,
+                "expected a channel configuration's name (1-128 of A-Za-z0-9-_)",
             )
         # AWS allows one configuration per channel per account: a notifier either owns its channel's
         # configuration or delivers through another's, never both.
@@ -806,3 +811,11 @@ def _chat(given: dict[str, Any]) -> ChatSettings | None:
         existing_configuration=existing,
         extra_topic_arns=extra,
     )
+
+
+def claim_chat_channels(name: str, chat: ChatSettings | None) -> None:
+    """Record that component `name` configures its chat channels; one another component of this program
+    configures already is refused (one configuration per channel per account), naming how to share it."""
+    shared_channel = claim_channels(name, chat)
+    if shared_channel is not None:
+        raise InvalidArgumentError(*shared_channel)
