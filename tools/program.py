@@ -247,6 +247,10 @@ def _physical_id(type_token: str, name: str, state: Mapping[str, Any]) -> str:
     return str(state.get("arn") or name)
 
 
+CHAT_CONFIGURATION_KINDS = {
+    "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration": "slack-channel",
+    "aws:chatbot/teamsChannelConfiguration:TeamsChannelConfiguration": "microsoft-teams-channel",
+}
 #: A Powertools release whose layer version AWS is known to publish (powertools-lambda-python#7689: 3.23.0
 #: is version 27 of each layer); the mock counts one layer version per minor release from there.
 KNOWN_POWERTOOLS_LAYER = ((3, 23), 27)
@@ -306,6 +310,11 @@ class PlanMocks(pulumi.runtime.Mocks):
             "name": name,
             **_arn_and_extras(args.typ, name, self._region_of(args.provider)),
         }
+        if args.typ in CHAT_CONFIGURATION_KINDS:
+            # Account-wide, named by configurationName (the chatbot API reference's ChatConfigurationArn).
+            kind = CHAT_CONFIGURATION_KINDS[args.typ]
+            configuration = args.inputs["configurationName"]
+            state["chatConfigurationArn"] = f"arn:aws:chatbot::{MOCK_ACCOUNT}:chat-configuration/{kind}/{configuration}"
         return _physical_id(args.typ, name, state), state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
