@@ -586,7 +586,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = parser().parse_args(argv)
     # The config first, as `pulumi up` checks it (exit 2), before any credential is looked at; the plan
     # also says which channel configurations the stack would create.
-    plan = plan_or_exit(options)
+    try:
+        plan = plan_or_exit(options)
+    except SystemExit as refused:  # the config's one line is printed already
+        return int(refused.code or USAGE_ERROR)
     try:
         project = str(load_project(options.program.resolve())["name"])
         config = stack_config(options.program.resolve(), options.stack, dict(options.config))
