@@ -86,12 +86,26 @@ class ChatDelivery:
         return [configuration for configuration in (self.slack, self.teams) if configuration is not None]
 
 
-#: Channels configured by notifiers of the running program: (root stack, channel) -> notifier name.
-#: AWS refuses a second configuration of a channel in an account (CreateSlackChannelConfiguration:
-#: "Slack channel with ID ... has already been configured for AWS account ...", cloudcomponents/
-#: cdk-constructs#92, hashicorp/terraform-provider-awscc#1011, aws-cloudformation/
-#: cloudformation-coverage-roadmap#1155), so a program that plans two is refused before `pulumi up`.
-_CLAIMED: dict[tuple[int, tuple[str, ...]], tuple[object, str]] = {}
+class _ProgramClaims:
+    """Channels configured by notifiers of the running program (the current root stack): channel -> the
+    notifier's name. AWS refuses a second configuration of a channel in an account
+    (CreateSlackChannelConfiguration: "Slack channel with ID ... has already been configured for AWS
+    account ...", cloudcomponents/cdk-constructs#92, hashicorp/terraform-provider-awscc#1011,
+    aws-cloudformation/cloudformation-coverage-roadmap#1155), so a program that plans two is refused
+    before `pulumi up`. A new root stack (another run of a program in this process) starts afresh."""
+
+    def __init__(self) -> None:
+        self.root: object = None
+        self.channels: dict[tuple[str, ...], str] = {}
+
+    def of_this_program(self) -> dict[tuple[str, ...], str]:
+        root = pulumi.runtime.get_root_resource()
+        if root is not self.root:
+            self.root, self.channels = root, {}
+        return self.channels
+
+
+_CLAIMS = _ProgramClaims()
 
 
 def channel_keys(settings: ChatSettings) -> list[tuple[str, tuple[str, ...]]]:
@@ -109,12 +123,11 @@ def claim_channels(name: str, settings: ChatSettings | None) -> tuple[str, str, 
     program configures already: (argument, value, what to do instead), and nothing is recorded."""
     if settings is None:
         return None
-    root = pulumi.runtime.get_root_resource()
+    claimed = _CLAIMS.of_this_program()
     claims = channel_keys(settings)
     for argument, channel in claims:
-        claimed = _CLAIMED.get((id(root), channel))
-        if claimed is not None and claimed[0] is root and claimed[1] != name:
-            owner = claimed[1]
+        owner = claimed.get(channel, name)
+        if owner != name:
             owner_configuration = chat_configuration_name(owner, channel[0])
             return (
                 argument,
@@ -124,7 +137,7 @@ def claim_channels(name: str, settings: ChatSettings | None) -> tuple[str, str, 
                 f"{owner_configuration!r} instead, and {owner!r} chat_extra_topic_arns={name!r}'s chat_topic_arns",
             )
     for _, channel in claims:
-        _CLAIMED[(id(root), channel)] = (root, name)
+        claimed[channel] = name
     return None
 
 
