@@ -94,14 +94,17 @@ def test_two_pipelines_of_one_program_that_each_configure_the_channel_are_refuse
     assert "existing_chat_configuration='shop-dev-render-slack'" in raised.value.allowed
 
 
-def _one_pipeline_on_the_channel() -> None:
-    BatchArrayPipeline("render", {"slack_workspace_id": "T07EA123LEP", "slack_channel_id": "C07EZ1ABC23"})
-
-
-def test_one_pipeline_planned_twice_is_not_a_second_claim():
-    """Each run of a program is its own: planning the same program again is no conflict."""
-    for _ in range(2):
-        run_under_mocks(_one_pipeline_on_the_channel, "shop", "dev")
+def test_each_run_of_a_program_is_its_own():
+    """Programs planned one after another in one process (as the tools and tests do): a pipeline of the
+    second may configure the channel a pipeline of the first configured."""
+    for name in ("render", "encode"):
+        run_under_mocks(
+            lambda name=name: BatchArrayPipeline(
+                name, {"slack_workspace_id": "T07EA123LEP", "slack_channel_id": "C07EZ1ABC23"}
+            ),
+            "shop",
+            "dev",
+        )
 
 
 @pytest.mark.parametrize(
