@@ -751,8 +751,8 @@ CHAT_CONFIGURATION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
 def _chat_extra_topics(value: Any) -> list[pulumi.Input[Any]]:
-    """Topics of other notifiers that the configuration this one creates also carries: ARNs, or another
-    notifier's `chat_topic_arns` Output whole (checked once known, by chat.py)."""
+    """Topics of other notifiers that the configuration this one creates also carries: ARNs (checked here),
+    or another notifier's `chat_topic_arns` Output whole (topics that notifier created)."""
     if value is None:
         return []
     if isinstance(value, pulumi.Output):
