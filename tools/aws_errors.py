@@ -54,6 +54,10 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+UNREADABLE_ANSWER = (
+    "AWS's answer could not be read (not the service's format): check AWS_ENDPOINT_URL and any proxy "
+    "(HTTPS_PROXY) between here and AWS"
+)
 #: The first HTTP status of AWS's own faults (and of a proxy's): the service's or the path's, not the caller's.
 SERVER_ERROR_STATUS = 500
 
@@ -76,10 +80,7 @@ def environment_problem(error: BaseException, *, region_option: bool = True) -> 
         return f"no AWS region: {region} or set aws:region in the stack's config"
     if isinstance(error, ResponseParserError):
         # Not the service's format (an HTML error page of a proxy or a wrong endpoint): never print it.
-        return (
-            "AWS's answer could not be read (not the service's format): check AWS_ENDPOINT_URL and any proxy "
-            "(HTTPS_PROXY) between here and AWS"
-        )
+        return UNREADABLE_ANSWER
     if isinstance(error, (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError)):
         return f"cannot reach AWS ({error}): check the network, a proxy (HTTPS_PROXY) or AWS_ENDPOINT_URL"
     if isinstance(error, ClientError):

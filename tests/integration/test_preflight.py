@@ -794,3 +794,17 @@ def test_docs_show_the_table_as_preflight_renders_it():
     docs = (Path(ROOT) / "docs" / "tools.md").read_text()
 
     assert f"```\n{render(EXAMPLE)}\n```" in docs
+
+
+def test_an_answer_that_is_not_the_services_is_one_line_and_exit_3(main_on_local_lambda, capsys):
+    """A 200 with a proxy's HTML page: botocore hands over an empty answer, which is not a layer."""
+    main_on_local_lambda.answer(200, b"<html><body>Sign in to the proxy</body></html>", **{"Content-Type": "text/html"})
+
+    assert preflight.main(PINNED) == 3
+
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        "error: AWS's answer could not be read (not the service's format): check AWS_ENDPOINT_URL and any proxy "
+        "(HTTPS_PROXY) between here and AWS (it lacked 'LayerVersionArn')\n"
+    )
