@@ -16,7 +16,7 @@ PYTEST := $(BIN)/python -m pytest -q -n 2
 export PYTHONDONTWRITEBYTECODE :=
 export PYTHONPYCACHEPREFIX := $(CURDIR)/$(VENV)/pycache
 
-.PHONY: venv test lint unit plan rehearse compare bench mutate api-schema clean
+.PHONY: venv test lint unit plan rehearse compare bench mutate api-schema wheel clean
 
 $(INSTALLED):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -75,5 +75,11 @@ mutate: $(INSTALLED)
 api-schema: $(INSTALLED)
 	$(BIN)/python -m tools.api_schema --write
 
+## wheel: the package as a wheel in dist/ (what another program's requirements.txt can name; see the README)
+wheel: $(INSTALLED)
+	@# --no-build-isolation: .venv's setuptools builds it, nothing is downloaded.
+	@$(BIN)/uv build --wheel --no-build-isolation --python $(BIN)/python --out-dir dist --quiet .
+	@ls dist/*.whl
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -94,7 +94,7 @@ READERS: dict[str, Callable[[pulumi.Config, str], Any]] = {
     "notifierArchitecture": pulumi.Config.get,
     "notifierRuntime": pulumi.Config.get,
     "notifierLogRetentionDays": pulumi.Config.get_int,
-    "powertoolsLayerVersion": pulumi.Config.get_int,
+    "powertoolsLayerVersion": pulumi.Config.get,
     "maxFailedDetails": pulumi.Config.get_int,
     "notifierReservedConcurrency": pulumi.Config.get_int,
     "ruleRetryAttempts": pulumi.Config.get_int,
@@ -116,6 +116,9 @@ READERS: dict[str, Callable[[pulumi.Config, str], Any]] = {
     "teamsTenantId": pulumi.Config.get,
     "teamsTeamId": pulumi.Config.get,
     "teamsChannelId": pulumi.Config.get,
+    "existingChatConfiguration": pulumi.Config.get,
+    "chatExtraTopicArns": pulumi.Config.get_object,
+    "runbookUrl": pulumi.Config.get,
     "existingJobQueueArns": pulumi.Config.get_object,
     "existingJobDefinitionArnPrefixes": pulumi.Config.get_object,
 }
@@ -148,7 +151,24 @@ def read_config() -> dict[str, Any]:
     return values
 
 
+def _layer(values: dict[str, Any]) -> None:
+    """`powertoolsLayerVersion`: a layer version number to pin, or `latest` (the release's SSM parameter)."""
+    raw = values.pop("powertoolsLayerVersion", None)
+    if raw is None:
+        return
+    if raw == "latest":
+        values["powertoolsVersion"] = raw
+    elif raw.isdigit():
+        values["powertoolsLayerVersion"] = int(raw)
+    else:
+        raise InvalidArgumentError(
+            f"{PROJECT}:powertoolsLayerVersion", raw, "expected a layer version number or latest"
+        )
+
+
 def pipeline_args(values: dict[str, Any], stage: str) -> BatchArrayPipelineArgs:
+    values = dict(values)
+    _layer(values)
     emails = [{"address": address} for address in values.pop("notificationEmails", [])]
     emails += [{"address": address, "statuses": ["FAILED"]} for address in values.pop("failureEmails", [])]
     args: dict[str, Any] = {_snake(key): value for key, value in values.items()}

@@ -15,6 +15,7 @@ from .args import (
     EmailSubscription,
     NotifierOptions,
 )
+from .chat import chat_configuration_name
 from .completion_bus import COMPLETION_EVENT_DETAIL_TYPE, COMPLETION_EVENT_SOURCE, completion_event_pattern
 from .completion_notifier import ArrayCompletionNotifier
 from .pipeline import BatchArrayPipeline
@@ -36,5 +37,6 @@ __all__ = [
     "InvalidArgumentError",
     "NotifierOptions",
     "__version__",
+    "chat_configuration_name",
     "completion_event_pattern",
 ]

@@ -1,6 +1,6 @@
 """Entry of the source-based plugin package: hosts BatchArrayPipeline and ArrayCompletionNotifier for
-TypeScript, Go, .NET, Java and YAML programs (`pulumi package add <repo>/components@<tag>`). Not a stack
-program: the repo root's `__main__.py` is that.
+TypeScript, Go, .NET, Java and YAML programs (`pulumi package add ../batch-array-notify/components` from a
+program next to a checkout). Not a stack program: the repo root's `__main__.py` is that.
 
 The CLI runs this file from `components/` after installing `requirements.txt` there, which installs the
 component package from the repository root: the plugin imports `batch_array_notify` exactly as any other

@@ -99,7 +99,13 @@ class NotifierOptions(TypedDict, total=False):
     """Retention of the notifier's log group (a CloudWatch allowed value). Default: 14."""
 
     powertools_layer_version: int
-    """Version of the AWS-managed Powertools for AWS Lambda (Python) V3 layer. Default: see `DEFAULTS`."""
+    """Pin this version number of the AWS-managed Powertools for AWS Lambda (Python) V3 layer (not with
+    `powertools_version`). Default: the layer of `powertools_version`, read at deploy time."""
+
+    powertools_version: str
+    """The Powertools release (e.g. `3.37.0`) or `latest` whose layer the notifier uses, read at deploy
+    time from Powertools' public SSM parameter `/aws/service/powertools/python/{arch}/{runtime}/{version}`.
+    Default: the release the handler is tested with (`POWERTOOLS_VERSION`)."""
 
     max_failed_details: int
     """How many failed children a notification describes in detail (1-100). Default: 20."""
@@ -186,6 +192,21 @@ class NotifierOptions(TypedDict, total=False):
 
     teams_channel_id: str
     """Microsoft Teams channel ID as the channel's link has it, URL-encoded: `19%3A...%40thread.tacv2`."""
+
+    existing_chat_configuration: str
+    """Name of a channel configuration that exists already (another stack's or pipeline's), instead of the
+    Slack and Teams arguments: this notifier creates the chat topic but no configuration, and outputs
+    `chat_topic_arns` to add to that one (AWS allows one configuration per channel per account).
+    Default: none."""
+
+    chat_extra_topic_arns: pulumi.Input[list[str]]
+    """Other notifiers' `chat_topic_arns` (an Output whole, e.g. `other.chat_topic_arns`, or the ARNs) that
+    the configuration this notifier creates carries too, so pipelines and stacks of one account share a
+    channel. With the Slack or Teams arguments. Default: none."""
+
+    runbook_url: str
+    """Where your team hosts docs/operations.md (an `https://` URL): alarm descriptions, the blocked-queue
+    rule and the dashboard link its sections. Default: they name the runbook section, with no link."""
 
 
 class BatchArrayPipelineArgs(NotifierOptions, total=False):
@@ -303,7 +324,6 @@ DEFAULTS: Final[dict[str, object]] = {
     "notifier_architecture": "arm64",
     "notifier_runtime": "python3.13",
     "notifier_log_retention_days": 14,
-    "powertools_layer_version": 37,
     "max_failed_details": 20,
     "notifier_reserved_concurrency": 3,
     "rule_retry_attempts": 185,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -59,19 +59,86 @@ class TeamsChannel:
 
 @dataclass(frozen=True)
 class ChatSettings:
-    """At least one of the two channels is set (validation returns None instead of an empty one)."""
+    """A channel this notifier configures (Slack, Teams or both), or the name of a configuration that
+    exists elsewhere (validation returns None instead of an empty one)."""
 
     slack: SlackChannel | None
     teams: TeamsChannel | None
+    existing_configuration: str | None = None
+    """Deliver through this configuration (another stack's or pipeline's): create none."""
+    extra_topic_arns: list[pulumi.Input[Any]] = field(default_factory=list)
+    """Other notifiers' chat and alerts topics that this notifier's configuration carries too: ARNs, or
+    lists of them (another notifier's `chat_topic_arns`)."""
 
 
 @dataclass(frozen=True)
 class ChatDelivery:
     topic: aws.sns.Topic
-    role: aws.iam.Role
-    role_policy: aws.iam.RolePolicy
+    topic_arns: pulumi.Output[list[str]]
+    """What a channel configuration subscribes to for this notifier: the chat topic and the alerts topic."""
+    role: aws.iam.Role | None
+    role_policy: aws.iam.RolePolicy | None
     slack: aws.chatbot.SlackChannelConfiguration | None
     teams: aws.chatbot.TeamsChannelConfiguration | None
+
+    @property
+    def configurations(self) -> list[aws.chatbot.SlackChannelConfiguration | aws.chatbot.TeamsChannelConfiguration]:
+        return [configuration for configuration in (self.slack, self.teams) if configuration is not None]
+
+
+class _ProgramClaims:
+    """Channels configured by notifiers of the running program (the current root stack): channel -> the
+    notifier's name. AWS refuses a second configuration of a channel in an account
+    (CreateSlackChannelConfiguration: "Slack channel with ID ... has already been configured for AWS
+    account ...", cloudcomponents/cdk-constructs#92, hashicorp/terraform-provider-awscc#1011,
+    aws-cloudformation/cloudformation-coverage-roadmap#1155), so a program that plans two is refused
+    before `pulumi up`. A new root stack (another run of a program in this process) starts afresh."""
+
+    def __init__(self) -> None:
+        self.root: object = None
+        self.channels: dict[tuple[str, ...], str] = {}
+
+    def of_this_program(self) -> dict[tuple[str, ...], str]:
+        root = pulumi.runtime.get_root_resource()
+        if root is not self.root:
+            self.root, self.channels = root, {}
+        return self.channels
+
+
+_CLAIMS = _ProgramClaims()
+
+
+def channel_keys(settings: ChatSettings) -> list[tuple[str, tuple[str, ...]]]:
+    """The argument naming each channel this notifier would configure, and the channel's identity."""
+    keys: list[tuple[str, tuple[str, ...]]] = []
+    if settings.slack is not None:
+        keys.append(("slack_channel_id", ("slack", settings.slack.workspace_id, settings.slack.channel_id)))
+    if settings.teams is not None:
+        keys.append(("teams_channel_id", ("teams", settings.teams.team_id, settings.teams.channel_id)))
+    return keys
+
+
+def claim_channels(name: str, settings: ChatSettings | None) -> tuple[str, str, str] | None:
+    """Record that notifier `name` configures its channels. For a channel another notifier of this
+    program configures already: (argument, value, what to do instead), and nothing is recorded."""
+    if settings is None:
+        return None
+    claimed = _CLAIMS.of_this_program()
+    claims = channel_keys(settings)
+    for argument, channel in claims:
+        owner = claimed.get(channel, name)
+        if owner != name:
+            owner_configuration = chat_configuration_name(owner, channel[0])
+            return (
+                argument,
+                channel[-1],
+                f"notifier {owner!r} of this program configures that channel already, and AWS allows one "
+                f"configuration per channel per account: give {name!r} existing_chat_configuration="
+                f"{owner_configuration!r} instead, and {owner!r} chat_extra_topic_arns={name!r}'s chat_topic_arns",
+            )
+    for _, channel in claims:
+        claimed[channel] = name
+    return None
 
 
 def configuration_name(project: str, stack: str, component: str, kind: str) -> str:
@@ -92,8 +159,9 @@ def chat_delivery(
     tags: dict[str, str],
     parent: pulumi.Resource,
 ) -> ChatDelivery | None:
-    """The chat topic, the channels' role and the channel configuration(s); None (and no resource) when
-    no channel is configured."""
+    """The chat topic and, unless the channel is configured elsewhere, the channels' role and the channel
+    configuration(s), which carry this notifier's topics and `extra_topic_arns`; None (and no resource)
+    when no channel is configured."""
     if settings is None:
         return None
     child = pulumi.ResourceOptions(parent=parent)
@@ -110,6 +178,10 @@ def chat_delivery(
         tags=tags,
         opts=child,
     )
+    own_topics = pulumi.Output.all(topic.arn, alerts_topic_arn).apply(_distinct)
+    if settings.existing_configuration is not None:
+        # Configured elsewhere: `chat_topic_arns` says what to add to that configuration.
+        return ChatDelivery(topic, own_topics, None, None, None, None)
     role = aws.iam.Role(
         f"{name}-chat",
         assume_role_policy=pulumi.Output.json_dumps(iam.assume_role_policy(CHATBOT_SERVICE)),
@@ -130,8 +202,11 @@ def chat_delivery(
     channel: dict[str, Any] = {
         "iam_role_arn": role.arn,
         "guardrail_policy_arns": [iam.managed_policy_arn(GUARDRAIL_POLICY, parent)],
-        # Completions (custom notifications) and alarms and blocked-queue alerts (rendered natively).
-        "sns_topic_arns": [topic.arn, alerts_topic_arn],
+        # Completions (custom notifications) and alarms and blocked-queue alerts (rendered natively), this
+        # notifier's and those of the notifiers that share the channel (one configuration per channel).
+        "sns_topic_arns": pulumi.Output.all(own_topics, *settings.extra_topic_arns).apply(
+            lambda values: _distinct([*values[0], *_flat(values[1:])])
+        ),
         "logging_level": LOGGING_LEVEL,
         # Channel members run commands with roles of their own, never with the channel role, which is
         # only there to render notifications (and is capped by the guardrail either way).
@@ -160,7 +235,26 @@ def chat_delivery(
             channel_id=settings.teams.channel_id,
             **channel,
         )
-    return ChatDelivery(topic, role, role_policy, slack, teams)
+    return ChatDelivery(topic, own_topics, role, role_policy, slack, teams)
+
+
+def _flat(values: list[Any]) -> list[str]:
+    """ARNs and lists of ARNs (other notifiers' `chat_topic_arns`) as one list."""
+    return [arn for value in values for arn in (value if isinstance(value, list) else [value])]
+
+
+def chat_configuration_name(component_name: str, application: str) -> str:
+    """The name the notifier or pipeline `component_name` of this program and stack gives its channel
+    configuration for `application` (`slack` or `teams`): what another notifier that shares the channel
+    passes as `existing_chat_configuration`."""
+    if application not in ("slack", "teams"):
+        raise ValueError(f"application: {application!r} is not allowed; expected slack or teams")
+    return configuration_name(pulumi.get_project(), pulumi.get_stack(), component_name, application)
+
+
+def _distinct(arns: list[str]) -> list[str]:
+    """`arns` in order, each once (the alerts topic may be the same as another notifier's)."""
+    return list(dict.fromkeys(arns))
 
 
 def notifier_environment(chat: ChatDelivery | None) -> dict[str, pulumi.Input[str]]:

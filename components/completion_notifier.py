@@ -35,7 +35,13 @@ from .naming import name_tag_transformation
 from .notifier import completion_topic, notifier, notifier_role
 from .reconcile import sweep, sweep_role
 from .reliability import alerting, alerts_topic, notifier_statements, protection, retry_policy
-from .validation import ResolvedNotifierArgs, check_batch_arns_are_local, check_topic_arn, resolve_notifier_args
+from .validation import (
+    ResolvedNotifierArgs,
+    check_batch_arns_are_local,
+    check_topic_arn,
+    claim_chat_channels,
+    resolve_notifier_args,
+)
 
 TYPE_TOKEN = "batcharray:index:ArrayCompletionNotifier"
 
@@ -99,6 +105,12 @@ class NotifierOutputs:
     """Log group of the reconciliation sweep, unless `reconcile_every_minutes` is 0."""
     sweep_schedule_name: Optional[pulumi.Output[str]]  # noqa: UP045
     """Name of the EventBridge Scheduler schedule that runs the sweep, unless `reconcile_every_minutes` is 0."""
+    chat_topic_arns: Optional[pulumi.Output[list[str]]]  # noqa: UP045
+    """With a chat channel: this notifier's chat topic and alerts topic, which the channel's configuration
+    carries. With `existing_chat_configuration`, add them to that configuration (its owner's
+    `chat_extra_topic_arns`): AWS allows one configuration per channel per account."""
+    chat_configuration_arns: Optional[pulumi.Output[list[str]]]  # noqa: UP045
+    """ARNs of the channel configurations this notifier created (none with `existing_chat_configuration`)."""
 
     @classmethod
     def output_names(cls) -> list[str]:
@@ -150,6 +162,7 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
         0.1): each child gets an alias to its old URN, so the next `pulumi up` keeps it (components/identity.py)."""
         # Validate before registering anything, so bad input declares no resource at all.
         settings = resolve_notifier_args(args)
+        claim_chat_channels(name, settings.chat)
         transformations = []
         if settings.name_prefix is not None:
             # Inherited by every child; see components/naming.py.
@@ -240,6 +253,7 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
                 alerts_topic_arn=alerts_topic(failures, topic_arn),
                 stage=settings.stage,
                 home_queue_name=home_queue_name,
+                runbook_url=failures.runbook_url,
                 tags=tags,
                 parent=self,
             )
@@ -270,6 +284,7 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
             alerts.alarms,
             self,
             sweep=(swept.function, swept.log_group) if swept is not None else None,
+            runbook_url=failures.runbook_url,
         )
 
         self.job_queue_arns = queue_arns
@@ -300,6 +315,12 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
         self.downstream_function_arn = self.downstream_function_name = self.downstream_role_name = None
         self.downstream_log_group_name = self.downstream_rule_arns = None
         self.sweep_function_name = self.sweep_log_group_name = self.sweep_schedule_name = None
+        self.chat_topic_arns = self.chat_configuration_arns = None
+        if chat is not None:
+            self.chat_topic_arns = chat.topic_arns
+            self.chat_configuration_arns = pulumi.Output.all(
+                *(configuration.chat_configuration_arn for configuration in chat.configurations)
+            )
         if swept is not None:
             self.sweep_function_name = swept.function.name
             self.sweep_log_group_name = swept.log_group.name

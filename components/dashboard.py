@@ -426,11 +426,14 @@ def _text(markdown: str) -> dict[str, Any]:
 
 def _introduction(sources: DashboardSources) -> str:
     queues = ", ".join(f"`{queue}`" for queue in sources.job_queue_names)
+    # A link only to where the team hosts the runbook; else its file in the package, named, not linked.
+    hosted = sources.runbook_url.startswith("https://")
+    runbook = f"[runbook]({sources.runbook_url})" if hosted else f"the runbook, {sources.runbook_url}"
     return (
         f"# {sources.title} ({sources.stage})\n"
         f"Array jobs of queue{'s' if len(sources.job_queue_names) > 1 else ''} {queues}: one notification per "
         "finished array job. Both failure queues should stay empty and every alarm OK. "
-        f"When one is not: [runbook]({sources.runbook_url}), a section per alarm."
+        f"When one is not: {runbook}, a section per alarm."
     )
 
 
@@ -472,6 +475,8 @@ def notifier_dashboard(
     alarms: Sequence[aws.cloudwatch.MetricAlarm],
     parent: pulumi.Resource,
     sweep: tuple[aws.lambda_.Function, aws.cloudwatch.LogGroup] | None = None,
+    *,
+    runbook_url: str | None,
 ) -> NotifierDashboard:
     """The notifier's dashboard and its console URL. `job_queue_arns` in the notifier's order (the first
     is the home queue); `failure_queues`: (dead-letter, notifier failure); `sweep`: the reconciliation
@@ -498,7 +503,7 @@ def notifier_dashboard(
             dead_letter_queue_name=dead_letter_name,
             notifier_failure_queue_name=failed_name,
             alarm_arns=tuple(arns),
-            runbook_url=runbook.runbook_url(),
+            runbook_url=runbook.runbook_url(runbook_url),
             sweep_function_name=sweep_function_name,
             sweep_log_group_name=sweep_log_group_name,
         )

@@ -17,6 +17,13 @@ from .iam import Statement, lambda_role, notifier_policy
 
 HANDLER_ENTRY = "handler.app.handler"
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+#: The aws-lambda-powertools release the handler is tested with: requirements-dev.txt pins exactly this
+#: one (a test keeps the two equal), and by default the notifier runs on this release's layer.
+POWERTOOLS_VERSION = "3.37.0"
+#: Powertools' public SSM parameter whose value is a release's (or `latest`'s) layer ARN, readable with
+#: plain ssm:GetParameter (powertools-lambda-python#3586 and PR #5754; the runtime keeps its period,
+#: `python3.13`: #6213). A release's parameter has gone missing once (#7689): preflight says so.
+POWERTOOLS_PARAMETER = "/aws/service/powertools/python/{architecture}/{runtime}/{version}"
 #: Lambda allows 4 KB of environment in all; 3 KB for the queue list leaves 1 KB for the other variables.
 MAX_JOB_QUEUE_ARNS_CHARS = 3072
 
@@ -27,10 +34,12 @@ class NotifierSettings:
     architecture: str
     runtime: str
     log_retention_days: int
-    powertools_layer_version: int
+    powertools_layer_version: int | None
+    """A pinned layer version number; None: the layer of `powertools_version`, from its SSM parameter."""
     max_failed_details: int
     reserved_concurrency: int | None = None
     """The notifier's reserved concurrency; None: unreserved (the account's pool)."""
+    powertools_version: str = POWERTOOLS_VERSION
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,24 @@ def powertools_layer_arn(region: str, architecture: str, runtime: str, version: 
         f"arn:aws:lambda:{region}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
         f"AWSLambdaPowertoolsPythonV3-{python}-{architecture}:{version}"
     )
+
+
+def powertools_parameter_name(architecture: str, runtime: str, version: str) -> str:
+    """The SSM parameter holding the layer ARN of Powertools release `version` (or `latest`)."""
+    return POWERTOOLS_PARAMETER.format(architecture=architecture, runtime=runtime, version=version)
+
+
+def powertools_layer(settings: NotifierSettings, parent: pulumi.Resource) -> pulumi.Output[str]:
+    """The layer ARN: the pinned version number, or the release's SSM parameter read at deploy time."""
+    invoke = pulumi.InvokeOutputOptions(parent=parent)
+    if settings.powertools_layer_version is not None:
+        version = settings.powertools_layer_version
+        return aws.get_region_output(opts=invoke).region.apply(
+            lambda region: powertools_layer_arn(region, settings.architecture, settings.runtime, version)
+        )
+    name = powertools_parameter_name(settings.architecture, settings.runtime, settings.powertools_version)
+    parameter: pulumi.Output[str] = aws.ssm.get_parameter_output(name=name, opts=invoke).value
+    return parameter
 
 
 def job_queue_arns_variable(job_queue_arns: Sequence[str]) -> str:
@@ -204,7 +231,6 @@ def handler_function(
 ) -> aws.lambda_.Function:
     """A Lambda of the handler package (the one code asset) with its entry point `entry`: the notifier,
     or the reconciliation sweep. `reserved_concurrency`: at most this many run at once (None: no limit)."""
-    region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=parent)).region
     return aws.lambda_.Function(
         name,
         role=role.arn,
@@ -215,13 +241,7 @@ def handler_function(
         memory_size=256,
         timeout=timeout,
         reserved_concurrent_executions=reserved_concurrency,
-        layers=[
-            region.apply(
-                lambda r: powertools_layer_arn(
-                    r, settings.architecture, settings.runtime, settings.powertools_layer_version
-                )
-            )
-        ],
+        layers=[powertools_layer(settings, parent)],
         environment={"variables": dict(environment)},
         logging_config={"log_format": "Text", "log_group": log_group.name},
         tags=tags,

@@ -20,7 +20,7 @@ from .completion_notifier import ArrayCompletionNotifier, NotifierOutputs
 from .naming import name_tag_transformation
 from .network import job_network
 from .reliability import stuck_job_actions
-from .validation import resolve_args
+from .validation import claim_chat_channels, resolve_args
 
 TYPE_TOKEN = "batcharray:index:BatchArrayPipeline"
 
@@ -63,6 +63,8 @@ class BatchArrayPipeline(pulumi.ComponentResource, NotifierOutputs):
     ) -> None:
         # Validate before registering anything, so bad input declares no resource at all.
         settings = resolve_args(args)
+        # Its notifier (named like it) configures the channels: a channel already taken fails here, first.
+        claim_chat_channels(name, settings.chat)
         if settings.name_prefix is not None:
             # Inherited by every child; see components/naming.py.
             opts = pulumi.ResourceOptions.merge(

@@ -122,6 +122,7 @@ def sweep(
     alerts_topic_arn: pulumi.Input[str],
     stage: str,
     home_queue_name: pulumi.Input[str],
+    runbook_url: str | None,
     tags: dict[str, str],
     parent: pulumi.Resource,
 ) -> Sweep:
@@ -212,6 +213,7 @@ def sweep(
                 "The reconciliation sweep reported finished array jobs whose completion event never reached the "
                 "notifier: a rule was disabled, replaced or mis-targeted, or a kept event expired",
                 runbook.RECONCILED_COMPLETIONS,
+                runbook_url,
             ),
             NAMESPACE,
             RECONCILED_COMPLETIONS,
@@ -224,6 +226,7 @@ def sweep(
             runbook.alarm_description(
                 "The reconciliation sweep failed: it is not retried, the next sweep covers the same window",
                 runbook.SWEEP_ERRORS,
+                runbook_url,
             ),
             "AWS/Lambda",
             "Errors",
@@ -241,6 +244,7 @@ def sweep(
                 "The reconciliation sweep did not cover its window in two intervals in a row: it stopped early "
                 "(its budget spent) or no sweep finished at all",
                 runbook.SWEEP_STOPPED_EARLY,
+                runbook_url,
             ),
             NAMESPACE,
             RECONCILE_STOPPED_EARLY,

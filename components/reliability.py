@@ -60,6 +60,8 @@ class ReliabilitySettings:
     stuck_job_cancel_after_seconds: int
     stuck_job_reasons: list[str]
     kms_key_deletion_window_days: int
+    runbook_url: str | None = None
+    """Where the team hosts docs/operations.md; None: alarms name the section of the packaged file."""
 
 
 @dataclass(frozen=True)
@@ -217,7 +219,7 @@ def queue_blocked_rule(
         numbered(f"{name}-blocked", index),
         description=(
             "A job of this pipeline's queue is stuck in RUNNABLE (Batch Job Queue Blocked). Runbook: "
-            + runbook.runbook_url(runbook.QUEUE_BLOCKED)
+            + runbook.runbook_url(settings.runbook_url, runbook.QUEUE_BLOCKED)
         ),
         event_pattern=pulumi.Output.json_dumps(job_queue_arns.apply(queue_blocked_event_pattern)),
         tags=tags,
@@ -284,6 +286,7 @@ def alarms(
     stage: str,
     home_queue_name: pulumi.Input[str],
     event_age_threshold_ms: int,
+    runbook_url: str | None,
 ) -> list[aws.cloudwatch.MetricAlarm]:
     """Each alarm's description says what it means and links its section of the runbook. `home_queue_name`:
     the queue (the notifier's first) whose `IgnoredEvents` metric counts every event the notifier ignores."""
@@ -298,7 +301,7 @@ def alarms(
         dimensions: Any,
         threshold: float = 0,
     ) -> Any:
-        description = runbook.alarm_description(what, section)
+        description = runbook.alarm_description(what, section, runbook_url)
         return metric_alarm(
             f"{name}-{suffix}",
             description,
@@ -468,6 +471,7 @@ def alerting(
             stage=stage,
             home_queue_name=home_queue_name,
             event_age_threshold_ms=event_age_threshold_ms(settings),
+            runbook_url=settings.runbook_url,
         ),
         *other_alarms,
     ]

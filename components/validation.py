@@ -39,7 +39,7 @@ from .aws_formats import (
     partition_of,
 )
 from .batch import ComputeSettings, JobSettings
-from .chat import ChatSettings, SlackChannel, TeamsChannel
+from .chat import ChatSettings, SlackChannel, TeamsChannel, claim_channels
 from .completion_bus import DEFAULT_EVENT_BUS
 from .downstream import (
     DEFAULT_ARCHITECTURE,
@@ -55,7 +55,7 @@ from .handler.settings import (
     MAX_RECONCILE_LOOKBACK_HOURS,
     MAX_SWEEP_BATCH_CALLS_PER_SECOND,
 )
-from .notifier import NotifierSettings, job_queue_arns_variable
+from .notifier import POWERTOOLS_VERSION, NotifierSettings, job_queue_arns_variable
 from .reconcile import GRACE_MARGIN_SECONDS, MAX_EVERY_MINUTES, MIN_EVERY_MINUTES, ReconcileSettings, grace_seconds
 from .reliability import STUCK_JOB_REASONS, ReliabilitySettings
 
@@ -399,7 +399,27 @@ def _reliability(get: Callable[[str], Any]) -> ReliabilitySettings:
         ),
         stuck_job_reasons=reasons,
         kms_key_deletion_window_days=_whole("kms_key_deletion_window_days", get("kms_key_deletion_window_days"), 7, 30),
+        runbook_url=_runbook_url(get("runbook_url")),
     )
+
+
+#: The longest `runbook_url`: with the longest section anchor and alarm text, a description stays within
+#: CloudWatch's 1,024 characters (a test builds that worst case).
+MAX_RUNBOOK_URL_CHARS = 512
+RUNBOOK_URL = re.compile(r"^https://[^\s#]+$")
+
+
+def _runbook_url(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not RUNBOOK_URL.match(value) or len(value) > MAX_RUNBOOK_URL_CHARS:
+        raise InvalidArgumentError(
+            "runbook_url",
+            value,
+            f"expected an https:// URL of the runbook page, without #section (added per alarm), "
+            f"at most {MAX_RUNBOOK_URL_CHARS} characters",
+        )
+    return value.rstrip("/")
 
 
 def _given(args: Mapping[str, Any], known: Iterable[str]) -> tuple[dict[str, Any], Callable[[str], Any]]:
@@ -455,9 +475,10 @@ def _options(given: dict[str, Any], get: Callable[[str], Any]) -> ResolvedOption
             architecture=architecture,
             runtime=runtime,
             log_retention_days=_retention("notifier_log_retention_days", get("notifier_log_retention_days")),
-            powertools_layer_version=_whole("powertools_layer_version", get("powertools_layer_version"), 1, 1000),
+            powertools_layer_version=_layer_version(given),
             max_failed_details=_whole("max_failed_details", get("max_failed_details"), 1, 100),
             reserved_concurrency=_reserved_concurrency(get("notifier_reserved_concurrency")),
+            powertools_version=_powertools_version(given),
         ),
         reliability=reliability,
         tags=tags,
@@ -467,6 +488,31 @@ def _options(given: dict[str, Any], get: Callable[[str], Any]) -> ResolvedOption
         chat=_chat(given),
         reconcile=_reconcile(get, reliability),
     )
+
+
+#: A Powertools V3 release (the layer is the V3 one) or `latest`: the last part of its SSM parameter.
+POWERTOOLS_RELEASE = re.compile(r"^(3\.\d+\.\d+|latest)$")
+
+
+def _layer_version(given: dict[str, Any]) -> int | None:
+    if given.get("powertools_layer_version") is None:
+        return None
+    if given.get("powertools_version") is not None:
+        raise InvalidArgumentError(
+            "powertools_layer_version",
+            given["powertools_layer_version"],
+            "not with powertools_version: pin either a layer version number or a release (remove one)",
+        )
+    return _whole("powertools_layer_version", given["powertools_layer_version"], 1, 1000)
+
+
+def _powertools_version(given: dict[str, Any]) -> str:
+    version = given.get("powertools_version", POWERTOOLS_VERSION)
+    if not isinstance(version, str) or not POWERTOOLS_RELEASE.match(version):
+        raise InvalidArgumentError(
+            "powertools_version", version, f"expected a Powertools V3 release such as {POWERTOOLS_VERSION}, or latest"
+        )
+    return version
 
 
 def _reconcile(get: Callable[[str], Any], reliability: ReliabilitySettings) -> ReconcileSettings | None:
@@ -881,14 +927,75 @@ def _chat_group(given: dict[str, Any], keys: tuple[str, ...]) -> dict[str, str] 
     return cast(dict[str, str], values)
 
 
+#: CreateSlackChannelConfiguration / CreateMicrosoftTeamsChannelConfiguration `ConfigurationName`.
+CHAT_CONFIGURATION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+
+
+def _chat_extra_topics(value: Any) -> list[pulumi.Input[Any]]:
+    """Topics of other notifiers that the configuration this one creates also carries: ARNs (checked here),
+    or another notifier's `chat_topic_arns` Output whole (topics that notifier created)."""
+    if value is None:
+        return []
+    if isinstance(value, pulumi.Output):
+        return [value]
+    if not isinstance(value, list):
+        raise InvalidArgumentError("chat_extra_topic_arns", value, "expected a list of SNS topic ARNs")
+    for index, arn in enumerate(value):
+        if isinstance(arn, str):
+            # Any region: a chat configuration is account-wide and carries topics of every region.
+            check_topic_arn(f"chat_extra_topic_arns[{index}]", arn)
+    return list(value)
+
+
 def _chat(given: dict[str, Any]) -> ChatSettings | None:
     slack = _chat_group(given, SLACK_KEYS)
     teams = _chat_group(given, TEAMS_KEYS)
-    if slack is None and teams is None:
+    existing = given.get("existing_chat_configuration")
+    extra = _chat_extra_topics(given.get("chat_extra_topic_arns"))
+    if existing is not None:
+        if not isinstance(existing, str) or not CHAT_CONFIGURATION_NAME.match(existing):
+            raise InvalidArgumentError(
+                "existing_chat_configuration",
+                existing,
+                "expected a channel configuration's name (1-128 of A-Za-z0-9-_)",
+            )
+        # AWS allows one configuration per channel per account: a notifier either owns its channel's
+        # configuration or delivers through another's, never both.
+        owned = [key for key in (*SLACK_KEYS, *TEAMS_KEYS) if given.get(key) is not None]
+        if owned:
+            raise InvalidArgumentError(
+                "existing_chat_configuration",
+                existing,
+                f"not with {owned[0]}: the channel is configured by {existing}, so this notifier creates no "
+                "configuration of its own (remove one of the two)",
+            )
+        if extra:
+            raise InvalidArgumentError(
+                "chat_extra_topic_arns",
+                f"{len(extra)} ARNs",
+                f"only with a channel this notifier configures; add them to {existing}'s owner instead",
+            )
+    elif slack is None and teams is None:
+        if extra:
+            raise InvalidArgumentError(
+                "chat_extra_topic_arns",
+                f"{len(extra)} ARNs",
+                "only with slack_workspace_id and slack_channel_id or the teams keys (the configuration they create)",
+            )
         return None
     return ChatSettings(
         slack=SlackChannel(slack["slack_workspace_id"], slack["slack_channel_id"]) if slack else None,
         teams=TeamsChannel(teams["teams_tenant_id"], teams["teams_team_id"], teams["teams_channel_id"])
         if teams
         else None,
+        existing_configuration=existing,
+        extra_topic_arns=extra,
     )
+
+
+def claim_chat_channels(name: str, chat: ChatSettings | None) -> None:
+    """Record that component `name` configures its chat channels; one another component of this program
+    configures already is refused (one configuration per channel per account), naming how to share it."""
+    shared_channel = claim_channels(name, chat)
+    if shared_channel is not None:
+        raise InvalidArgumentError(*shared_channel)

@@ -7,23 +7,49 @@ sections "Event schema" and "Parameter details": the fields and their types; `ve
 "1.0", `source` (required) must be "custom", `textType` supports only "client-markdown"; `nextSteps`,
 `keywords` and `relatedResources` are lists of strings, `additionalContext` a map of strings.
 
-Two things are this project's, not the service's, and are marked so: no field beyond the documented
-ones (a misspelt field would be silently ignored by the service), and the `maxLength`/`maxItems` budgets
-of handler/chat.py `LIMITS` (what Slack and Teams draw in one block), which the schema reads from the code
-so the two cannot drift, and which `test_handler_chat.py` checks against literal figures.
+The guide gives no lengths. The limits below are data, each from where it is documented (never read from
+handler/chat.py, whose budgets a test holds within them): the API's own limit where the service reuses a
+field, and what the chat application draws where the service renders a field into it.
+
+One thing is this project's, not the service's, and is marked so: no field beyond the documented ones (a
+misspelt field would be silently ignored by the service).
 """
 
+from dataclasses import dataclass
 from typing import Any
 
-from batch_array_notify.handler.chat import LIMITS
+
+@dataclass(frozen=True)
+class SourcedLimit:
+    chars: int
+    source: str
+    pattern: str | None = None
 
 
-def _string(field: str) -> dict[str, Any]:
-    return {"type": "string", "maxLength": LIMITS[field].chars}
+#: Field -> its longest value, from its source.
+SOURCED_LIMITS: dict[str, SourcedLimit] = {
+    # What Slack draws the title and the description in: a header and a section (see docs/chat.md).
+    "title": SourcedLimit(150, "Slack Block Kit reference, header block: text at most 150 characters"),
+    "description": SourcedLimit(3000, "Slack Block Kit reference, section block: text at most 3000 characters"),
+    # Custom actions select notifications by it: the API's NotificationType.
+    "eventType": SourcedLimit(
+        100,
+        "Amazon Q Developer in chat applications API reference, CustomActionAttachment.NotificationType: "
+        "1-100 characters of [a-zA-Z0-9-]",
+        pattern="^[a-zA-Z0-9-]+$",
+    ),
+}
 
 
-def _strings(field: str) -> dict[str, Any]:
-    return {"type": "array", "items": _string(field), "maxItems": LIMITS[field].items}
+def _string(field: str | None = None) -> dict[str, Any]:
+    limit = SOURCED_LIMITS.get(field or "")
+    if limit is None:
+        return {"type": "string"}
+    return {"type": "string", "maxLength": limit.chars, **({"pattern": limit.pattern} if limit.pattern else {})}
+
+
+def _strings() -> dict[str, Any]:
+    return {"type": "array", "items": _string()}
 
 
 CUSTOM_NOTIFICATION_SCHEMA: dict[str, Any] = {
@@ -35,7 +61,7 @@ CUSTOM_NOTIFICATION_SCHEMA: dict[str, Any] = {
     "properties": {
         "version": {"const": "1.0"},
         "source": {"const": "custom"},
-        "id": _string("id"),
+        "id": _string(),
         "content": {
             "type": "object",
             # ours: a notification without a title and a description says nothing.
@@ -45,24 +71,19 @@ CUSTOM_NOTIFICATION_SCHEMA: dict[str, Any] = {
                 "textType": {"const": "client-markdown"},
                 "title": _string("title"),
                 "description": _string("description"),
-                "nextSteps": _strings("nextSteps"),
-                "keywords": _strings("keywords"),
+                "nextSteps": _strings(),
+                "keywords": _strings(),
             },
         },
         "metadata": {
             "type": "object",
             "additionalProperties": False,
             "properties": {
-                "threadId": _string("threadId"),
-                "summary": _string("summary"),
-                # The pattern: custom actions select notifications by it (API reference, CustomActionAttachment).
-                "eventType": {**_string("eventType"), "pattern": "^[a-zA-Z0-9-]+$"},
-                "relatedResources": _strings("relatedResources"),
-                "additionalContext": {
-                    "type": "object",
-                    "additionalProperties": _string("additionalContext"),
-                    "maxProperties": LIMITS["additionalContext"].items,
-                },
+                "threadId": _string(),
+                "summary": _string(),
+                "eventType": _string("eventType"),
+                "relatedResources": _strings(),
+                "additionalContext": {"type": "object", "additionalProperties": _string()},
             },
         },
     },

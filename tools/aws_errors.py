@@ -26,6 +26,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped]  # botocore sh
     TokenRetrievalError,
     UnauthorizedSSOTokenError,
 )
+from botocore.parsers import ResponseParserError  # type: ignore[import-untyped]  # no type information
 
 from tools.exit_codes import AWS_UNREACHABLE, USAGE_ERROR
 
@@ -53,8 +54,21 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def environment_problem(error: BaseException) -> str | None:
-    """One line naming the cause and the fix when `error` is about the environment, else None."""
+UNREADABLE_ANSWER = (
+    "AWS's answer could not be read (not the service's format): check AWS_ENDPOINT_URL and any proxy "
+    "(HTTPS_PROXY) between here and AWS"
+)
+#: The first HTTP status of AWS's own faults (and of a proxy's): the service's or the path's, not the caller's.
+SERVER_ERROR_STATUS = 500
+
+
+def _status(error: ClientError) -> int:
+    return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+
+
+def environment_problem(error: BaseException, *, region_option: bool = True) -> str | None:
+    """One line naming the cause and the fix when `error` is about the environment, else None.
+    `region_option`: the tool has a --region option to offer."""
     if isinstance(error, (NoCredentialsError, PartialCredentialsError)):
         return f"no AWS credentials found: {CREDENTIALS_FIX}"
     if isinstance(error, (TokenRetrievalError, UnauthorizedSSOTokenError)):
@@ -62,12 +76,20 @@ def environment_problem(error: BaseException) -> str | None:
     if isinstance(error, ProfileNotFound):
         return f"{error}: check AWS_PROFILE against the profiles in ~/.aws/config"
     if isinstance(error, NoRegionError):
-        return "no AWS region: pass --region, set AWS_REGION, or set aws:region in the stack's config"
+        region = "pass --region, set AWS_REGION," if region_option else "set AWS_REGION"
+        return f"no AWS region: {region} or set aws:region in the stack's config"
+    if isinstance(error, ResponseParserError):
+        # Not the service's format (an HTML error page of a proxy or a wrong endpoint): never print it.
+        return UNREADABLE_ANSWER
     if isinstance(error, (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError)):
         return f"cannot reach AWS ({error}): check the network, a proxy (HTTPS_PROXY) or AWS_ENDPOINT_URL"
     if isinstance(error, ClientError):
         code = str(error.response.get("Error", {}).get("Code", ""))
         operation = error.operation_name
+        if _status(error) >= SERVER_ERROR_STATUS:
+            # The body may be a proxy's HTML page: the status alone, never the body.
+            status = _status(error)
+            return f"AWS answered {operation} with HTTP {status}, a fault on its side or a proxy's: try again later"
         if code in DENIED_CODES:
             return f"access denied to {operation}: the caller's IAM policy must allow it (see --help for the list)"
         if code in BAD_CREDENTIAL_CODES:
@@ -91,13 +113,14 @@ def refusal(error: BaseException) -> str | None:
 
 
 @contextmanager
-def exit_on_aws_environment_errors(stream: TextIO | None = None) -> Iterator[None]:
-    """Turn environmental AWS errors into one line and exit 3, and AWS refusals into one line and exit 2."""
+def exit_on_aws_environment_errors(stream: TextIO | None = None, *, region_option: bool = True) -> Iterator[None]:
+    """Turn environmental AWS errors into one line and exit 3, and AWS refusals into one line and exit 2.
+    `region_option`: the tool has a --region option to offer when no region is found."""
     try:
         yield
-    except (BotoCoreError, ClientError) as error:
+    except (BotoCoreError, ClientError, ResponseParserError) as error:
         output = stream or sys.stderr
-        problem = environment_problem(error)
+        problem = environment_problem(error, region_option=region_option)
         if problem is not None:
             print(f"error: {problem}", file=output)
             raise SystemExit(AWS_UNREACHABLE) from None

@@ -34,7 +34,8 @@ def exit_codes_epilog(bad_outcome: str | None, *, uses_aws: bool) -> str:
     lines.append(f"  {USAGE_ERROR}  usage or config error (one line on stderr naming the option or key)")
     if uses_aws:
         lines.append(
-            f"  {AWS_UNREACHABLE}  AWS unreachable, no credentials, access denied or throttled (one line, the fix)"
+            f"  {AWS_UNREACHABLE}  AWS unreachable or failing (5xx), no credentials, access denied or throttled "
+            "(one line, the fix)"
         )
     return "\n".join(lines)
 

@@ -8,14 +8,20 @@ refused). Checks, each ok / warn / fail with what to do:
   network       the default VPC and its default subnets, or the configured subnets and security
                 groups: they exist and share one VPC
   batch role    the Batch service-linked role (the first `pulumi up` creates it if missing)
-  layer         the pinned Powertools layer version exists for the runtime and architecture
+  layer         the Powertools layer the notifier will use exists: the release's public SSM parameter
+                (or powertoolsLayerVersion's number), then the layer it names
   vcpu quota    the account's vCPU quota for the compute type against maxVcpus (Service Quotas)
   topics        existingTopicArn and alertsTopicArn exist, when set
   job queues    (attach stacks) the existing job queues exist and are enabled
+  chat          no other configuration of the account has the Slack or Teams channel the stack would
+                configure (AWS allows one per channel); existingChatConfiguration exists
 
+The config is checked first, as `python -m tools.plan` checks it (exit 2), before any AWS call.
 IAM actions it calls: sts:GetCallerIdentity, ec2:DescribeVpcs, ec2:DescribeSubnets,
-ec2:DescribeSecurityGroups, iam:GetRole, lambda:GetLayerVersion, servicequotas:GetServiceQuota,
-sns:GetTopicAttributes, batch:DescribeJobQueues. A check the policy does not allow is a warn, not a fail.
+ec2:DescribeSecurityGroups, iam:GetRole, ssm:GetParameter, lambda:GetLayerVersion,
+servicequotas:GetServiceQuota, sns:GetTopicAttributes, batch:DescribeJobQueues,
+chatbot:DescribeSlackChannelConfigurations, chatbot:ListMicrosoftTeamsChannelConfigurations. A check the
+policy does not allow is a warn, not a fail (but the public Powertools layer: see check_layer).
 """
 
 from __future__ import annotations
@@ -24,19 +30,21 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 from typing import Any, Final
+from urllib.parse import unquote
 
 import boto3  # type: ignore[import-untyped]  # boto3 ships no type information
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]  # no type information
 
+from batch_array_notify.chat import CHATBOT_API_REGION
 from batch_array_notify.handler.aws import new_client
-from batch_array_notify.notifier import powertools_layer_arn
+from batch_array_notify.notifier import POWERTOOLS_VERSION, powertools_layer_arn, powertools_parameter_name
 from tools.aws_errors import DENIED_CODES, exit_on_aws_environment_errors
 from tools.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
-from tools.plan import add_program_arguments
-from tools.program import ProgramError, load_project, stack_config
+from tools.plan import add_program_arguments, plan_or_exit
+from tools.program import Plan, ProgramError, load_project, stack_config
 
 IAM_ACTIONS: Final = (
     "sts:GetCallerIdentity",
@@ -44,11 +52,16 @@ IAM_ACTIONS: Final = (
     "ec2:DescribeSubnets",
     "ec2:DescribeSecurityGroups",
     "iam:GetRole",
+    "ssm:GetParameter",
     "lambda:GetLayerVersion",
     "servicequotas:GetServiceQuota",
     "sns:GetTopicAttributes",
     "batch:DescribeJobQueues",
+    "chatbot:DescribeSlackChannelConfigurations",
+    "chatbot:ListMicrosoftTeamsChannelConfigurations",
 )
+SLACK_CONFIGURATION: Final = "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration"
+TEAMS_CONFIGURATION: Final = "aws:chatbot/teamsChannelConfiguration:TeamsChannelConfiguration"
 BATCH_SERVICE_LINKED_ROLE: Final = "AWSServiceRoleForBatch"
 NOT_NEEDED_WHEN_ATTACHED: Final = "not needed: an attach stack creates no compute environment"
 #: (service code, quota code, what it counts) per compute type: the vCPUs Batch may run at once.
@@ -60,6 +73,37 @@ VCPU_QUOTAS: Final = {
 }
 
 Client = Callable[[str], Any]
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A chat channel's configuration: planned by the stack, or found in the account."""
+
+    application: str
+    """`Slack` or `Microsoft Teams`."""
+    team: str
+    """The Slack workspace ID or the Teams team ID."""
+    channel: str
+    configuration_name: str
+    arn: str = ""
+
+    @property
+    def identity(self) -> tuple[str, str, str]:
+        # Teams channel IDs are URL-encoded, and AWS accepts %3a and %3A alike.
+        return self.application, self.team, unquote(self.channel)
+
+
+def planned_channels(plan: Plan) -> tuple[Channel, ...]:
+    """The channel configurations the stack would create, as its plan declares them."""
+    slack = [
+        Channel("Slack", r.inputs["slackTeamId"], r.inputs["slackChannelId"], r.inputs["configurationName"])
+        for r in plan.of_type(SLACK_CONFIGURATION)
+    ]
+    teams = [
+        Channel("Microsoft Teams", r.inputs["teamId"], r.inputs["channelId"], r.inputs["configurationName"])
+        for r in plan.of_type(TEAMS_CONFIGURATION)
+    ]
+    return (*slack, *teams)
 
 
 class Status(Enum):
@@ -92,9 +136,14 @@ class Settings:
     vpc_id: str | None
     architecture: str
     runtime: str
-    layer_version: int
+    layer_version: int | None
+    """powertoolsLayerVersion's number; None: the layer of `powertools_version`, from its SSM parameter."""
+    powertools_version: str
     topic_arns: tuple[tuple[str, str], ...]
     job_queue_arns: tuple[str, ...]
+    existing_chat_configuration: str | None = None
+    channels: tuple[Channel, ...] = field(default=())
+    """The channel configurations the stack would create (from its plan, `planned_channels`)."""
 
     @classmethod
     def from_config(cls, stack: str, config: dict[str, str], project: str) -> Settings:
@@ -118,6 +167,7 @@ class Settings:
                 raise ProgramError(f"{project}:{key} must be a whole number, got {raw!r}") from None
 
         topics = tuple((key, arn) for key in ("existingTopicArn", "alertsTopicArn") if (arn := get(key)))
+        layer = get("powertoolsLayerVersion")
         return cls(
             stack=stack,
             region=config.get("aws:region"),
@@ -128,9 +178,11 @@ class Settings:
             vpc_id=get("vpcId"),
             architecture=str(get("notifierArchitecture")),
             runtime=str(get("notifierRuntime")),
-            layer_version=whole("powertoolsLayerVersion"),
+            layer_version=None if layer in (None, "latest") else whole("powertoolsLayerVersion"),
+            powertools_version="latest" if layer == "latest" else POWERTOOLS_VERSION,
             topic_arns=topics,
             job_queue_arns=listed("existingJobQueueArns"),
+            existing_chat_configuration=get("existingChatConfiguration"),
         )
 
     @property
@@ -273,19 +325,57 @@ def check_batch_role(settings: Settings, client: Client) -> Check:
 
 
 def check_layer(settings: Settings, client: Client, region: str) -> Check:
-    arn = powertools_layer_arn(region, settings.architecture, settings.runtime, settings.layer_version)
+    """The layer the notifier will run on: powertoolsLayerVersion's number, else the one Powertools'
+    public SSM parameter names for the release (or `latest`), read the way `pulumi up` reads it."""
+    if settings.layer_version is not None:
+        arn = powertools_layer_arn(region, settings.architecture, settings.runtime, settings.layer_version)
+        found = f"Powertools layer version {settings.layer_version} exists"
+    else:
+        parameter = powertools_parameter_name(settings.architecture, settings.runtime, settings.powertools_version)
+        try:
+            arn = client("ssm").get_parameter(Name=parameter)["Parameter"]["Value"]
+        except ClientError as error:
+            if _code(error) != "ParameterNotFound":
+                raise
+            return _missing_release(settings, client, parameter)
+        found = f"{arn} exists (Powertools {settings.powertools_version}, from {parameter})"
     try:
         client("lambda").get_layer_version_by_arn(Arn=arn)
     except ClientError as error:
-        if _code(error) != "ResourceNotFoundException":
+        # On another account's public layer AWS answers AccessDeniedException, not ResourceNotFound, for a
+        # version that does not exist (aws/aws-sdk-pandas#1357): `pulumi up` would fail the same way.
+        if _code(error) not in ("ResourceNotFoundException", *DENIED_CODES):
             raise
         return Check(
             "layer",
             Status.FAIL,
-            f"{arn} does not exist",
-            "set powertoolsLayerVersion to a version listed in the Powertools for AWS Lambda (Python) docs",
+            f"{arn} does not exist ({_code(error)})",
+            "set powertoolsLayerVersion to latest, or to a version listed in the Powertools for AWS Lambda "
+            "(Python) docs (AccessDeniedException also answers a caller denied lambda:GetLayerVersion)",
         )
-    return Check("layer", Status.OK, f"Powertools layer version {settings.layer_version} exists")
+    return Check("layer", Status.OK, found)
+
+
+def _missing_release(settings: Settings, client: Client, parameter: str) -> Check:
+    """The release's parameter is missing (it happened: powertools-lambda-python#7689): `pulumi up` would
+    fail reading it. Say so, and what `latest` resolves to, to fall back on."""
+    fix = "set powertoolsLayerVersion to latest or to a layer version number"
+    if settings.powertools_version == "latest":
+        return Check("layer", Status.FAIL, f"no SSM parameter {parameter}", fix)
+    latest = powertools_parameter_name(settings.architecture, settings.runtime, "latest")
+    try:
+        latest_arn = client("ssm").get_parameter(Name=latest)["Parameter"]["Value"]
+    except ClientError as error:
+        if _code(error) != "ParameterNotFound":
+            raise
+        return Check("layer", Status.FAIL, f"no SSM parameter {parameter}, nor {latest}", fix)
+    return Check(
+        "layer",
+        Status.FAIL,
+        f"no SSM parameter {parameter} (Powertools {settings.powertools_version}); {latest} is {latest_arn}",
+        f"{fix}: latest uses {latest_arn} (the release's parameter has gone missing before: "
+        "powertools-lambda-python#7689)",
+    )
 
 
 def check_vcpu_quota(settings: Settings, client: Client) -> Check:
@@ -350,12 +440,90 @@ def check_job_queues(settings: Settings, client: Client) -> Check:
     return Check("job queues", Status.OK, f"{len(found)} job queues exist and are enabled")
 
 
+def account_channels(client: Client) -> list[Channel]:
+    """Every Slack and Microsoft Teams channel configuration of the account (every page)."""
+    chatbot = client("chatbot")
+    found: list[Channel] = []
+    pages = [
+        (
+            "describe_slack_channel_configurations",
+            "SlackChannelConfigurations",
+            "Slack",
+            "SlackTeamId",
+            "SlackChannelId",
+        ),
+        (
+            "list_microsoft_teams_channel_configurations",
+            "TeamChannelConfigurations",
+            "Microsoft Teams",
+            "TeamId",
+            "ChannelId",
+        ),
+    ]
+    for operation, key, application, team, channel in pages:
+        token: dict[str, str] = {}
+        while True:
+            answer = getattr(chatbot, operation)(**token)
+            found += [
+                Channel(application, item[team], item[channel], item["ConfigurationName"], item["ChatConfigurationArn"])
+                for item in answer.get(key, [])
+            ]
+            if not answer.get("NextToken"):
+                break
+            token = {"NextToken": answer["NextToken"]}
+    return found
+
+
+def check_chat(settings: Settings, client: Client) -> Check:
+    """AWS refuses a second configuration of a channel in an account (CreateSlackChannelConfiguration's
+    "Slack channel with ID ... has already been configured for AWS account ...": cloudcomponents/
+    cdk-constructs#92, aws-cloudformation/cloudformation-coverage-roadmap#1155); Teams is held to the
+    same rule (docs/chat.md says why)."""
+    if not settings.channels and settings.existing_chat_configuration is None:
+        return Check("chat", Status.OK, "no chat channel configured")
+    existing = account_channels(client)
+    for planned in settings.channels:
+        for other in existing:
+            if other.identity == planned.identity and other.configuration_name != planned.configuration_name:
+                keys = "slackWorkspaceId and slackChannelId" if planned.application == "Slack" else "the teams keys"
+                return Check(
+                    "chat",
+                    Status.FAIL,
+                    f"{planned.application} channel {planned.channel} is already configured in this account by "
+                    f"{other.configuration_name} ({other.arn}); AWS allows one configuration per channel",
+                    f"share it: set existingChatConfiguration={other.configuration_name} instead of {keys}, and "
+                    "add this stack's chatTopicArns output to that configuration (its stack's chatExtraTopicArns)",
+                )
+    name = settings.existing_chat_configuration
+    if name is not None:
+        if name not in {channel.configuration_name for channel in existing}:
+            return Check(
+                "chat",
+                Status.WARN,
+                f"existingChatConfiguration {name} does not exist (yet) in this account",
+                "deploy the stack that owns it, with this stack's chatTopicArns output in its chatExtraTopicArns",
+            )
+        return Check(
+            "chat", Status.OK, f"{name} exists: add this stack's chatTopicArns to it (its stack's chatExtraTopicArns)"
+        )
+    channels = ", ".join(f"{channel.application} {channel.channel}" for channel in settings.channels)
+    return Check("chat", Status.OK, f"no other configuration has {channels}")
+
+
 def run_checks(settings: Settings, client: Client, environment_region: str | None) -> list[Check]:
     """Every check, in table order. Environmental errors propagate (the caller turns them into exit 3)."""
     region = settings.region or environment_region
-    checks = [guarded("credentials", lambda: check_credentials(settings, client, environment_region))]
     if region is None:
-        return checks
+        # No region, no call: STS itself needs one. A failed check (exit 1), as docs/tools.md says.
+        return [
+            Check(
+                "credentials",
+                Status.FAIL,
+                "no region: the stack sets no aws:region and the environment no default region",
+                f"pulumi config set aws:region REGION --stack {settings.stack} (or export AWS_REGION=REGION)",
+            )
+        ]
+    checks = [guarded("credentials", lambda: check_credentials(settings, client, environment_region))]
     checks += [
         guarded("network", lambda: check_network(settings, client)),
         guarded("batch role", lambda: check_batch_role(settings, client)),
@@ -363,6 +531,7 @@ def run_checks(settings: Settings, client: Client, environment_region: str | Non
         guarded("vcpu quota", lambda: check_vcpu_quota(settings, client)),
         guarded("topics", lambda: check_topics(settings, client)),
         guarded("job queues", lambda: check_job_queues(settings, client)),
+        guarded("chat", lambda: check_chat(settings, client)),
     ]
     return checks
 
@@ -394,7 +563,9 @@ def session_client(session: Any) -> Client:
 
     def client(service: str) -> Any:
         if service not in clients:
-            clients[service] = new_client(service, region=session.region_name, session=session)
+            # The chat service's API is not in every region; configurations are account-wide.
+            region = CHATBOT_API_REGION if service == "chatbot" else session.region_name
+            clients[service] = new_client(service, region=region, session=session)
         return clients[service]
 
     return client
@@ -414,14 +585,20 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = parser().parse_args(argv)
+    # The config first, as `pulumi up` checks it (exit 2), before any credential is looked at; the plan
+    # also says which channel configurations the stack would create.
+    try:
+        plan = plan_or_exit(options)
+    except SystemExit as refused:  # the config's one line is printed already
+        return int(refused.code or USAGE_ERROR)
     try:
         project = str(load_project(options.program.resolve())["name"])
         config = stack_config(options.program.resolve(), options.stack, dict(options.config))
-        settings = Settings.from_config(options.stack, config, project)
+        settings = replace(Settings.from_config(options.stack, config, project), channels=planned_channels(plan))
     except ProgramError as error:
         print(f"error: {error}", file=sys.stderr)
         return USAGE_ERROR
-    with exit_on_aws_environment_errors():
+    with exit_on_aws_environment_errors(region_option=False):
         session = boto3.Session(region_name=settings.region)
         environment_region = boto3.Session().region_name
         checks = run_checks(settings, session_client(session), environment_region)

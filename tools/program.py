@@ -13,6 +13,7 @@ import copy
 import hashlib
 import json
 import os
+import re
 import runpy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
 
+from batch_array_notify.notifier import POWERTOOLS_VERSION, powertools_layer_arn
 from batch_array_notify.stack_checks import (
     StackConfigError,
     check_config_keys,
@@ -263,6 +265,40 @@ def _physical_id(type_token: str, name: str, state: Mapping[str, Any]) -> str:
     return str(state.get("arn") or name)
 
 
+CHAT_CONFIGURATION_KINDS = {
+    "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration": "slack-channel",
+    "aws:chatbot/teamsChannelConfiguration:TeamsChannelConfiguration": "microsoft-teams-channel",
+}
+#: A Powertools release whose layer version AWS is known to publish (powertools-lambda-python#7689: 3.23.0
+#: is version 27 of each layer); the mock counts one layer version per minor release from there.
+KNOWN_POWERTOOLS_LAYER = ((3, 23), 27)
+POWERTOOLS_PARAMETER_PATH = re.compile(r"^/aws/service/powertools/python/(arm64|x86_64)/(python3\.\d+)/(.+)$")
+
+
+def powertools_parameter_answer(name: str, region: str) -> dict[str, Any]:
+    """GetParameter of Powertools' public parameter, in the shape AWS answers (a String whose value is the
+    layer ARN); any other name answers ParameterNotFound, as AWS does."""
+    match = POWERTOOLS_PARAMETER_PATH.match(name)
+    if match is None:
+        raise ProgramError(f"ParameterNotFound: the offline plan knows no SSM parameter {name}")
+    architecture, runtime, release = match.groups()
+    major, minor = (int(part) for part in (POWERTOOLS_VERSION if release == "latest" else release).split(".")[:2])
+    (known_major, known_minor), known_version = KNOWN_POWERTOOLS_LAYER
+    layer = powertools_layer_arn(region, architecture, runtime, known_version + minor - known_minor)
+    if major != known_major:
+        raise ProgramError(f"ParameterNotFound: no Powertools V3 layer parameter {name}")
+    return {
+        "id": name,
+        "name": name,
+        "type": "String",
+        "value": layer,
+        "insecureValue": layer,
+        "arn": f"arn:aws:ssm:{region}::parameter{name}",
+        "version": 1,
+        "withDecryption": True,
+    }
+
+
 class PlanMocks(pulumi.runtime.Mocks):
     """Answers resource registrations and data-source calls the way AWS would, in shape; a
     `pulumi.StackReference` to a stack of `stack_outputs` reads that stack's outputs."""
@@ -292,6 +328,11 @@ class PlanMocks(pulumi.runtime.Mocks):
             "name": name,
             **_arn_and_extras(args.typ, name, self._region_of(args.provider)),
         }
+        if args.typ in CHAT_CONFIGURATION_KINDS:
+            # Account-wide, named by configurationName (the chatbot API reference's ChatConfigurationArn).
+            kind = CHAT_CONFIGURATION_KINDS[args.typ]
+            configuration = args.inputs["configurationName"]
+            state["chatConfigurationArn"] = f"arn:aws:chatbot::{MOCK_ACCOUNT}:chat-configuration/{kind}/{configuration}"
         return _physical_id(args.typ, name, state), state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -318,6 +359,8 @@ class PlanMocks(pulumi.runtime.Mocks):
             },
             "aws:ec2/getSubnet:getSubnet": {"id": args.args.get("id"), "vpcId": "vpc-0f1e2d3c4b5a69788"},
         }
+        if args.token == "aws:ssm/getParameter:getParameter":
+            answers[args.token] = powertools_parameter_answer(str(args.args["name"]), region)
         if args.token not in answers:
             raise NotImplementedError(f"the offline plan has no mock for data source {args.token}")
         # No check failures; `None` here makes the SDK iterate None (pulumi 3.272 mocks.py).

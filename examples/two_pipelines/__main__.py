@@ -2,6 +2,8 @@
 (Fargate Spot first), both announcing completions on one custom EventBridge bus. A consumer rule on
 that bus collects every FAILED array job of either pipeline in an SQS queue, knowing nothing of
 Batch's own events; the encode pipeline also runs a downstream Lambda on each of its completions.
+With `slackWorkspaceId` and `slackChannelId`, both pipelines post to that one Slack channel through one
+channel configuration (AWS allows one per channel per account): render's, which carries encode's topics.
 """
 
 import json
@@ -14,6 +16,7 @@ from batch_array_notify import (
     COMPLETION_EVENT_DETAIL_TYPE,
     COMPLETION_EVENT_SOURCE,
     BatchArrayPipeline,
+    chat_configuration_name,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -22,22 +25,10 @@ config = pulumi.Config()
 
 bus = aws.cloudwatch.EventBus("completions")
 
-render = BatchArrayPipeline(
-    "render",
-    {
-        "stage": stage,
-        "compute_environments": [
-            {"compute_type": "SPOT", "max_vcpus": 64, "instance_types": ["c6i", "c7i"]},
-            {"compute_type": "EC2", "max_vcpus": 16, "instance_types": ["c6i"]},
-        ],
-        "job_vcpus": 2,
-        "job_memory_mib": 4096,
-        "job_retry_attempts": 3,
-        "completion_event_bus": bus.name,
-        "name_prefix": f"render-{stage}",
-        "tags": {"app": "render"},
-    },
-)
+slack_workspace, slack_channel = config.get("slackWorkspaceId"), config.get("slackChannelId")
+# One channel, one configuration: render owns it; encode delivers through it (created first, so render's
+# configuration can carry encode's chat and alerts topics).
+encode_chat = {"existing_chat_configuration": chat_configuration_name("render", "slack")} if slack_channel else {}
 
 encode = BatchArrayPipeline(
     "encode",
@@ -59,6 +50,32 @@ encode = BatchArrayPipeline(
         },
         "name_prefix": f"encode-{stage}",
         "tags": {"app": "encode"},
+        **encode_chat,
+    },
+)
+
+render_chat = {}
+if slack_channel:
+    render_chat = {
+        "slack_workspace_id": slack_workspace,
+        "slack_channel_id": slack_channel,
+        "chat_extra_topic_arns": encode.chat_topic_arns,
+    }
+render = BatchArrayPipeline(
+    "render",
+    {
+        "stage": stage,
+        "compute_environments": [
+            {"compute_type": "SPOT", "max_vcpus": 64, "instance_types": ["c6i", "c7i"]},
+            {"compute_type": "EC2", "max_vcpus": 16, "instance_types": ["c6i"]},
+        ],
+        "job_vcpus": 2,
+        "job_memory_mib": 4096,
+        "job_retry_attempts": 3,
+        "completion_event_bus": bus.name,
+        "name_prefix": f"render-{stage}",
+        "tags": {"app": "render"},
+        **render_chat,
     },
 )
 

@@ -1,9 +1,10 @@
 """The component as users get it: a wheel of the one package, installed, imported from anywhere.
 
-The build backend (setuptools, through uv) builds exactly one wheel; installed with `--no-deps --target`
-into an empty directory (the
-only path besides the interpreter's own packages), the program planned from a working directory outside
-the repository registers the same resources as `tools.plan --stack dev` and ships the same Lambda code.
+`make wheel` (setuptools, through uv) builds exactly one wheel; installed as the README prints it (a line
+of a program's requirements.txt next to the checkout), with `--no-deps --target` into an empty directory
+(the only path besides the interpreter's own packages), the program planned from a working directory
+outside the repository registers the same resources as `tools.plan --stack dev` and ships the same Lambda
+code. The checkout's own line installs too.
 """
 
 import hashlib
@@ -86,27 +87,50 @@ def run(command: list[str], cwd: Path, **env: str) -> None:
     assert finished.returncode == 0, f"{' '.join(command)}\n{finished.stdout}\n{finished.stderr}"
 
 
+def readme_requirements() -> list[str]:
+    """The requirements.txt lines the README prints for a program next to a checkout."""
+    readme = (ROOT / "README.md").read_text()
+    block = readme[readme.index("## Use it in your own program") :].split("```text\n", 1)[1].split("```", 1)[0]
+    return block.splitlines()
+
+
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheel, built from a copy of the package's sources (so the checkout gets no build/ or
-    egg-info), installed with no dependencies into an empty target directory."""
-    source = tmp_path_factory.mktemp("source")
-    for name in PACKAGE_SOURCES:
+def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the package's sources named like the repository, with the wheel `make wheel` built in
+    its dist/ (the Makefile's own recipe, with .venv's tools; the real checkout gets no build/ or egg-info)."""
+    source = tmp_path_factory.mktemp("checkouts") / "batch-array-notify"
+    source.mkdir()
+    for name in (*PACKAGE_SOURCES, "Makefile"):
         copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy2
         copy(
             ROOT / name,
             source / name,
             **({"ignore": shutil.ignore_patterns("__pycache__")} if copy is shutil.copytree else {}),
         )
-    dist = tmp_path_factory.mktemp("dist")
-    # --no-build-isolation: the project's own setuptools builds it, nothing is downloaded. uv (which `make
-    # venv` installs) rather than pip: the same backend builds the same wheel, in a fifth of pip's time.
-    python = ["--python", sys.executable]
-    run([UV, "build", "--wheel", "--no-build-isolation", *python, "--out-dir", str(dist), "--quiet", "."], source)
-    wheels = list(dist.glob("*.whl"))
+    # INSTALLED empty: .venv is ready (the tests run in it), so the target builds and installs nothing else.
+    run(["make", "--no-print-directory", "wheel", f"VENV={Path(sys.executable).parents[1]}", "INSTALLED="], source)
+    return source
+
+
+@pytest.fixture(scope="module")
+def installed(checkout: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel `make wheel` built, named as the README names it, installed with no dependencies into an
+    empty target directory from a program's requirements.txt next to the checkout."""
+    wheels = list((checkout / "dist").glob("*.whl"))
     assert [wheel.name for wheel in wheels] == [f"batch_array_notify-{batch_array_notify.__version__}-py3-none-any.whl"]
+    (wheel_line,) = [line for line in readme_requirements() if line.endswith(".whl")]
+    return install_requirement(wheel_line, checkout, tmp_path_factory)
+
+
+def install_requirement(line: str, checkout: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`line` as the one requirement of a program in a folder next to `checkout`, installed (no
+    dependencies, nothing downloaded) into an empty target directory."""
+    program = checkout.parent / "my-program"
+    program.mkdir(exist_ok=True)
+    (program / "requirements.txt").write_text(line + "\n")
     target = tmp_path_factory.mktemp("site-packages")
-    run([UV, "pip", "install", *python, "--no-deps", "--target", str(target), str(wheels[0]), "--quiet"], dist)
+    options = ["--python", sys.executable, "--no-deps", "--no-build-isolation", "--target", str(target), "--quiet"]
+    run([UV, "pip", "install", *options, "-r", "requirements.txt"], program)
     # uv's own lock of the target directory; not from the wheel.
     (target / ".lock").unlink(missing_ok=True)
     return target
@@ -123,6 +147,22 @@ def outside_program(installed: Path, tmp_path_factory: pytest.TempPathFactory) -
     config = json.dumps(stack_config(ROOT, "dev"))
     run([sys.executable, "probe.py", config, str(program), "report.json"], workdir, PYTHONPATH=str(installed))
     return json.loads((workdir / "report.json").read_text())
+
+
+def test_the_readme_names_the_checkout_and_the_wheel_make_builds():
+    assert readme_requirements() == [
+        "../batch-array-notify",
+        f"../batch-array-notify/dist/batch_array_notify-{batch_array_notify.__version__}-py3-none-any.whl",
+    ]
+
+
+def test_the_checkout_as_printed_installs_the_package(checkout, tmp_path_factory):
+    (checkout_line,) = [line for line in readme_requirements() if not line.endswith(".whl")]
+
+    target = install_requirement(checkout_line, checkout, tmp_path_factory)
+
+    assert (target / "batch_array_notify" / "handler" / "app.py").is_file()
+    assert (target / f"batch_array_notify-{batch_array_notify.__version__}.dist-info").is_dir()
 
 
 def test_the_wheel_installs_one_package_and_no_generic_top_level_names(installed):

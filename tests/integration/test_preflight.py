@@ -11,22 +11,61 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from collections.abc import Iterator
 from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 from botocore.stub import Stubber
 
-from batch_array_notify.notifier import powertools_layer_arn
+from batch_array_notify.notifier import POWERTOOLS_VERSION, powertools_layer_arn, powertools_parameter_name
 from tools import preflight
-from tools.preflight import Check, Settings, Status, exit_code, render, run_checks, session_client
-from tools.program import ROOT, stack_config
+from tools.preflight import (
+    Channel,
+    Check,
+    Client,
+    Settings,
+    Status,
+    exit_code,
+    planned_channels,
+    render,
+    run_checks,
+    session_client,
+)
+from tools.program import ROOT, powertools_parameter_answer, stack_config
 
 REGION = "us-east-1"  # the region of every stack file in the repository
 PROJECT = "batch-array-notify"
 MOTO_CALLER = "arn:aws:sts::123456789012:user/moto"
+
+
+#: The Slack channel configuration the dev stack plans with tests/support.py's Slack keys.
+SLACK_PLANNED = Channel("Slack", "T07EA123LEP", "C07EZ1ABC23", "batch-array-notify-dev-batch-array-notify-slack")
+TEAMS_PLANNED = Channel(
+    "Microsoft Teams",
+    "55555555-6666-7777-8888-999999999999",
+    "19%3Aabc123def456%40thread.tacv2",
+    "batch-array-notify-dev-batch-array-notify-teams",
+)
+
+
+def slack_configuration(name: str, team: str = "T07EA123LEP", channel: str = "C07EZ1ABC23") -> dict[str, Any]:
+    """One item of DescribeSlackChannelConfigurations, every required member set."""
+    return {
+        "SlackTeamName": "acme",
+        "SlackTeamId": team,
+        "SlackChannelId": channel,
+        "SlackChannelName": "batch",
+        "ChatConfigurationArn": f"arn:aws:chatbot::123456789012:chat-configuration/slack-channel/{name}",
+        "ConfigurationName": name,
+        "IamRoleArn": "arn:aws:iam::123456789012:role/chat",
+        "SnsTopicArns": [f"arn:aws:sns:{REGION}:123456789012:ops"],
+    }
 
 
 def settings(stack: str = "dev", **overrides: Any) -> Settings:
@@ -62,10 +101,23 @@ class Account:
         return self.stubs[service].client if service in self.stubs else self._real(service)
 
     def layer(self, checked: Settings, exists: bool = True) -> None:
-        arn = powertools_layer_arn(self.region, checked.architecture, checked.runtime, checked.layer_version)
+        """The layer the stack would use: its pinned number, or the one Powertools' SSM parameter names
+        (answered as the plan mocks answer it)."""
+        if checked.layer_version is None:
+            name = powertools_parameter_name(checked.architecture, checked.runtime, checked.powertools_version)
+            arn = powertools_parameter_answer(name, self.region)["value"]
+            self.stub("ssm").add_response(
+                "get_parameter",
+                {"Parameter": {"Name": name, "Type": "String", "Value": arn, "Version": 1}},
+                {"Name": name},
+            )
+        else:
+            arn = powertools_layer_arn(self.region, checked.architecture, checked.runtime, checked.layer_version)
         if exists:
             self.stub("lambda").add_response(
-                "get_layer_version_by_arn", {"LayerVersionArn": arn, "Version": checked.layer_version}, {"Arn": arn}
+                "get_layer_version_by_arn",
+                {"LayerVersionArn": arn, "Version": int(arn.rsplit(":", 1)[1])},
+                {"Arn": arn},
             )
         else:
             self.stub("lambda").add_client_error(
@@ -74,6 +126,18 @@ class Account:
                 http_status_code=404,
                 expected_params={"Arn": arn},
             )
+
+    def chat(self, slack: list[dict[str, Any]], teams: list[dict[str, Any]]) -> None:
+        """The account's channel configurations, as DescribeSlackChannelConfigurations and
+        ListMicrosoftTeamsChannelConfigurations answer (the Slack ones over two pages)."""
+        chatbot = self.stub("chatbot")
+        chatbot.add_response(
+            "describe_slack_channel_configurations", {"SlackChannelConfigurations": slack[:1], "NextToken": "2"}, {}
+        )
+        chatbot.add_response(
+            "describe_slack_channel_configurations", {"SlackChannelConfigurations": slack[1:]}, {"NextToken": "2"}
+        )
+        chatbot.add_response("list_microsoft_teams_channel_configurations", {"TeamChannelConfigurations": teams}, {})
 
     def quota(self, compute_type: str, value: float) -> None:
         service, code, title = preflight.VCPU_QUOTAS[compute_type]
@@ -167,7 +231,16 @@ def test_a_ready_account_passes_every_check(account, service_linked_role):
     checks = all_ok_dev(account)
 
     assert {name: check.status for name, check in checks.items()} == dict.fromkeys(checks, Status.OK)
-    assert list(checks) == ["credentials", "network", "batch role", "layer", "vcpu quota", "topics", "job queues"]
+    assert list(checks) == [
+        "credentials",
+        "network",
+        "batch role",
+        "layer",
+        "vcpu quota",
+        "topics",
+        "job queues",
+        "chat",
+    ]
     assert checks["credentials"].detail == f"account 123456789012 as {MOTO_CALLER} in {REGION}"
     assert re.fullmatch(r"default VPC vpc-\w+, 6 default subnets", checks["network"].detail)
     assert checks["vcpu quota"].detail == "maxVcpus 4 within the Fargate Spot vCPU resource count quota of 64"
@@ -178,8 +251,10 @@ def test_every_call_is_a_read(account, service_linked_role, attached_queues):
     all_ok_dev(account)
     subnet = boto3.client("ec2", region_name=REGION).describe_subnets()["Subnets"][0]
     prod = settings("prod", subnetIds=[subnet["SubnetId"]], existingTopicArn=f"arn:aws:sns:{REGION}:123456789012:x")
+    prod = replace(prod, channels=(SLACK_PLANNED,))
     account.layer(prod)
     account.quota("EC2", 512)
+    account.chat([], [])
     account.run(prod)
     attach = settings("attach")
     account.layer(attach)
@@ -189,7 +264,7 @@ def test_every_call_is_a_read(account, service_linked_role, attached_queues):
     assert len(account.calls) >= 14
     assert [operation for operation in operations if not re.match(r"(Get|Describe|List)[A-Z]", operation)] == []
     services = {call.split(":")[0] for call in account.calls}
-    assert services == {"sts", "ec2", "iam", "lambda", "service-quotas", "sns", "batch"}
+    assert services == {"sts", "ec2", "iam", "ssm", "lambda", "service-quotas", "sns", "batch", "chatbot"}
     assert {action.split(":")[0] for action in preflight.IAM_ACTIONS} == services - {"service-quotas"} | {
         "servicequotas"
     }
@@ -233,7 +308,8 @@ def test_a_layer_version_that_does_not_exist_fails(account):
 
     assert checks["layer"].status is Status.FAIL
     assert checks["layer"].detail == (
-        f"arn:aws:lambda:{REGION}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:999 does not exist"
+        f"arn:aws:lambda:{REGION}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:999 does not exist "
+        "(ResourceNotFoundException)"
     )
     assert exit_code(checks.values()) == 1
 
@@ -380,6 +456,154 @@ def test_missing_attached_queues_fail_naming_them(account, attached_queues):
 
 
 # --------------------------------------------------------------------------------------------------
+# Chat: one configuration per channel per account
+
+
+def test_a_channel_another_configuration_has_fails_naming_it(account):
+    dev = replace(settings("dev"), channels=(SLACK_PLANNED,))
+    account.layer(dev)
+    account.quota("FARGATE_SPOT", 64)
+    other = slack_configuration("team-alerts")
+    account.chat([slack_configuration("elsewhere", channel="C0OTHER"), other], [])
+
+    checks = account.run(dev)
+
+    assert checks["chat"].status is Status.FAIL
+    assert checks["chat"].detail == (
+        f"Slack channel C07EZ1ABC23 is already configured in this account by team-alerts "
+        f"({other['ChatConfigurationArn']}); AWS allows one configuration per channel"
+    )
+    assert checks["chat"].fix.startswith("share it: set existingChatConfiguration=team-alerts instead of slack")
+    assert exit_code(checks.values()) == 1
+
+
+def test_the_stacks_own_configuration_of_the_channel_is_no_clash(account):
+    dev = replace(settings("dev"), channels=(SLACK_PLANNED,))
+    account.layer(dev)
+    account.quota("FARGATE_SPOT", 64)
+    account.chat([slack_configuration(SLACK_PLANNED.configuration_name)], [])
+
+    check = account.run(dev)["chat"]
+
+    assert (check.status, check.detail) == (Status.OK, "no other configuration has Slack C07EZ1ABC23")
+
+
+def test_a_teams_channel_is_held_to_the_same_rule_whatever_the_case_of_its_encoding(account):
+    dev = replace(settings("dev"), channels=(TEAMS_PLANNED,))
+    account.layer(dev)
+    account.quota("FARGATE_SPOT", 64)
+    teams = {
+        "ChannelId": "19%3aabc123def456%40thread.tacv2",
+        "TeamId": TEAMS_PLANNED.team,
+        "TenantId": "00000000-1111-2222-3333-444444444444",
+        "ChatConfigurationArn": "arn:aws:chatbot::123456789012:chat-configuration/microsoft-teams-channel/ops",
+        "ConfigurationName": "ops",
+        "IamRoleArn": "arn:aws:iam::123456789012:role/chat",
+        "SnsTopicArns": [],
+    }
+    account.chat([], [teams])
+
+    check = account.run(dev)["chat"]
+
+    assert check.status is Status.FAIL
+    assert "Microsoft Teams channel 19%3Aabc123def456%40thread.tacv2 is already configured" in check.detail
+    assert "by ops (arn:aws:chatbot::123456789012:chat-configuration/microsoft-teams-channel/ops)" in check.detail
+
+
+@pytest.mark.parametrize(("exists", "status"), [(True, Status.OK), (False, Status.WARN)])
+def test_an_existing_configuration_to_deliver_through_is_looked_up(account, exists, status):
+    dev = settings("dev", existingChatConfiguration="team-alerts")
+    account.layer(dev)
+    account.quota("FARGATE_SPOT", 64)
+    account.chat([slack_configuration("team-alerts" if exists else "other", channel="C0OTHER")], [])
+
+    check = account.run(dev)["chat"]
+
+    assert check.status is status
+    assert "team-alerts" in check.detail
+    assert "chatTopicArns" in check.fix + check.detail
+
+
+def test_without_chat_no_chat_call_is_made(account):
+    all_ok_dev(account)
+
+    assert [call for call in account.calls if call.startswith("chatbot:")] == []
+
+
+def test_the_planned_channels_are_read_from_the_plan(chat_plan):
+    assert planned_channels(chat_plan) == (SLACK_PLANNED, TEAMS_PLANNED)
+
+
+# --------------------------------------------------------------------------------------------------
+# The layer: Powertools' own parameter, and AccessDenied on the public layer
+
+
+def test_the_layer_is_the_one_the_releases_parameter_names(account):
+    dev = settings("dev")
+    account.layer(dev)
+    account.quota("FARGATE_SPOT", 64)
+
+    check = account.run(dev)["layer"]
+
+    name = powertools_parameter_name("arm64", "python3.13", POWERTOOLS_VERSION)
+    assert check.status is Status.OK
+    assert (
+        check.detail
+        == f"{powertools_parameter_answer(name, REGION)['value']} exists (Powertools {POWERTOOLS_VERSION}, from {name})"
+    )
+
+
+def test_access_denied_on_the_public_layer_is_a_failed_check_naming_the_arn(account):
+    dev = settings("dev", powertoolsLayerVersion="999")
+    arn = powertools_layer_arn(REGION, "arm64", "python3.13", 999)
+    account.stub("lambda").add_client_error(
+        "get_layer_version_by_arn", "AccessDeniedException", http_status_code=403, expected_params={"Arn": arn}
+    )
+    account.quota("FARGATE_SPOT", 64)
+
+    checks = account.run(dev)
+
+    assert (checks["layer"].status, checks["layer"].detail) == (
+        Status.FAIL,
+        f"{arn} does not exist (AccessDeniedException)",
+    )
+    assert exit_code(checks.values()) == 1
+
+
+def test_latest_reads_the_latest_parameter(account):
+    dev = settings("dev", powertoolsLayerVersion="latest")
+    account.layer(dev)
+    account.quota("FARGATE_SPOT", 64)
+
+    check = account.run(dev)["layer"]
+
+    assert check.status is Status.OK
+    assert "/aws/service/powertools/python/arm64/python3.13/latest" in check.detail
+
+
+def test_a_missing_release_parameter_fails_and_offers_latest(account):
+    """powertools-lambda-python#7689: a release's parameter went missing while `latest` was fine."""
+    dev = settings("dev")
+    release = powertools_parameter_name("arm64", "python3.13", POWERTOOLS_VERSION)
+    latest = powertools_parameter_name("arm64", "python3.13", "latest")
+    latest_arn = powertools_parameter_answer(latest, REGION)["value"]
+    ssm = account.stub("ssm")
+    ssm.add_client_error("get_parameter", "ParameterNotFound", http_status_code=400, expected_params={"Name": release})
+    ssm.add_response(
+        "get_parameter", {"Parameter": {"Name": latest, "Type": "String", "Value": latest_arn}}, {"Name": latest}
+    )
+    account.quota("FARGATE_SPOT", 64)
+
+    check = account.run(dev)["layer"]
+
+    assert check.status is Status.FAIL
+    assert check.detail == f"no SSM parameter {release} (Powertools {POWERTOOLS_VERSION}); {latest} is {latest_arn}"
+    assert check.fix.startswith(
+        f"set powertoolsLayerVersion to latest or to a layer version number: latest uses {latest_arn}"
+    )
+
+
+# --------------------------------------------------------------------------------------------------
 # The command line
 
 
@@ -419,6 +643,118 @@ def test_main_refuses_an_unknown_config_key_with_exit_2(capsys):
     assert "did you mean maxVcpus?" in capsys.readouterr().err
 
 
+def _no_aws(_session: Any) -> Client:
+    def refuse(service: str) -> Any:
+        raise AssertionError(f"preflight called {service} before checking the config")
+
+    return refuse
+
+
+def test_a_config_error_exits_2_before_any_aws_call(monkeypatch, capsys):
+    """maxVcpus=0 is the component's error (as `pulumi up` says it), not a credentials problem (exit 3)."""
+    monkeypatch.setattr(preflight, "session_client", _no_aws)
+
+    assert preflight.main(["--stack", "dev", "--config", f"{PROJECT}:maxVcpus=0"]) == 2
+
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"error: {PROJECT}:maxVcpus: 0 is not allowed")
+
+
+def test_no_region_anywhere_is_a_failed_check_that_offers_only_what_exists():
+    """No call is made (STS needs a region too); the fix names the stack's config and the environment."""
+    checks = run_checks(replace(settings("dev"), region=None), _no_aws(None), None)
+
+    assert [(check.name, check.status) for check in checks] == [("credentials", Status.FAIL)]
+    assert "--region" not in checks[0].fix
+    assert checks[0].fix == "pulumi config set aws:region REGION --stack dev (or export AWS_REGION=REGION)"
+    assert exit_code(checks) == 1
+
+
+class LambdaEndpoint:
+    """A local HTTP endpoint answering every Lambda request with one status and body, as AWS would (or a
+    proxy in front of it, with an HTML page)."""
+
+    def __init__(self) -> None:
+        self.status, self.body, self.headers = 200, b"{}", {"Content-Type": "application/json"}
+        self.paths: list[str] = []
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                endpoint.paths.append(self.path)
+                self.send_response(endpoint.status)
+                for name, value in {**endpoint.headers, "Content-Length": str(len(endpoint.body))}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(endpoint.body)
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def answer(self, status: int, body: bytes, **headers: str) -> None:
+        self.status, self.body, self.headers = status, body, headers
+
+
+@pytest.fixture(scope="module")
+def lambda_endpoint() -> Iterator[LambdaEndpoint]:
+    endpoint = LambdaEndpoint()
+    yield endpoint
+    endpoint.server.shutdown()
+    endpoint.server.server_close()
+
+
+@pytest.fixture
+def main_on_local_lambda(stubbed_main: Account, lambda_endpoint: LambdaEndpoint, monkeypatch) -> LambdaEndpoint:
+    """`main` with the account's clients, but Lambda's requests sent over HTTP to the local endpoint (with
+    botocore's retries of a 5xx: two, at once)."""
+    local = stubbed_main.session.client(
+        "lambda", endpoint_url=lambda_endpoint.url, config=Config(retries={"max_attempts": 1, "mode": "standard"})
+    )
+    monkeypatch.setattr(
+        preflight, "session_client", lambda _session: lambda s: local if s == "lambda" else stubbed_main.client(s)
+    )
+    stubbed_main.quota("FARGATE_SPOT", 64)
+    return lambda_endpoint
+
+
+PINNED = ["--stack", "dev", "--config", f"{PROJECT}:powertoolsLayerVersion=999"]
+PINNED_ARN = f"arn:aws:lambda:{REGION}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:999"
+
+
+def test_a_403_access_denied_from_the_layer_endpoint_exits_1_naming_the_arn(main_on_local_lambda, capsys):
+    main_on_local_lambda.answer(
+        403,
+        json.dumps({"Message": "User is not authorized to perform: lambda:GetLayerVersion"}).encode(),
+        **{"Content-Type": "application/json", "x-amzn-ErrorType": "AccessDeniedException"},
+    )
+
+    assert preflight.main(PINNED) == 1
+
+    out = capsys.readouterr().out
+    assert f"layer        fail    {PINNED_ARN} does not exist (AccessDeniedException)" in out
+    assert main_on_local_lambda.paths[-1].startswith("/2018-10-31/layers?find=LayerVersion")
+
+
+def test_a_500_with_an_html_page_is_one_line_and_exit_3(main_on_local_lambda, capsys):
+    main_on_local_lambda.answer(
+        500, b"<html><body><h1>502 Bad Gateway</h1><p>upstream</p></body></html>", **{"Content-Type": "text/html"}
+    )
+
+    with pytest.raises(SystemExit) as exited:
+        preflight.main(PINNED)
+
+    assert exited.value.code == 3
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        "error: AWS answered GetLayerVersionByArn with HTTP 500, a fault on its side or a proxy's: try again later\n"
+    )
+
+
 # --------------------------------------------------------------------------------------------------
 # The documented example
 
@@ -434,12 +770,23 @@ EXAMPLE = [
     Check(
         "layer",
         Status.FAIL,
-        f"arn:aws:lambda:{REGION}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:999 does not exist",
-        "set powertoolsLayerVersion to a version listed in the Powertools for AWS Lambda (Python) docs",
+        f"arn:aws:lambda:{REGION}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:999 does not exist "
+        "(AccessDeniedException)",
+        "set powertoolsLayerVersion to latest, or to a version listed in the Powertools for AWS Lambda (Python) docs "
+        "(AccessDeniedException also answers a caller denied lambda:GetLayerVersion)",
     ),
     Check("vcpu quota", Status.OK, "maxVcpus 4 within the Fargate Spot vCPU resource count quota of 64"),
     Check("topics", Status.OK, "none configured: the stack creates its own"),
     Check("job queues", Status.OK, "not needed: the stack creates its own queue"),
+    Check(
+        "chat",
+        Status.FAIL,
+        "Slack channel C07EZ1ABC23 is already configured in this account by team-alerts "
+        "(arn:aws:chatbot::123456789012:chat-configuration/slack-channel/team-alerts); AWS allows one "
+        "configuration per channel",
+        "share it: set existingChatConfiguration=team-alerts instead of slackWorkspaceId and slackChannelId, and "
+        "add this stack's chatTopicArns output to that configuration (its stack's chatExtraTopicArns)",
+    ),
 ]
 
 
@@ -447,3 +794,17 @@ def test_docs_show_the_table_as_preflight_renders_it():
     docs = (Path(ROOT) / "docs" / "tools.md").read_text()
 
     assert f"```\n{render(EXAMPLE)}\n```" in docs
+
+
+def test_an_answer_that_is_not_the_services_is_one_line_and_exit_3(main_on_local_lambda, capsys):
+    """A 200 with a proxy's HTML page: botocore hands over an empty answer, which is not a layer."""
+    main_on_local_lambda.answer(200, b"<html><body>Sign in to the proxy</body></html>", **{"Content-Type": "text/html"})
+
+    assert preflight.main(PINNED) == 3
+
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        "error: AWS's answer could not be read (not the service's format): check AWS_ENDPOINT_URL and any proxy "
+        "(HTTPS_PROXY) between here and AWS (it lacked 'LayerVersionArn')\n"
+    )

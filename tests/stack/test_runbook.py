@@ -3,6 +3,7 @@ alarm table lists exactly the plan's alarms, and the figures the runbook quotes 
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -18,7 +19,9 @@ from batch_array_notify.reconcile import (
     SWEEP_TIMEOUT_SECONDS,
 )
 from batch_array_notify.reliability import ALARM_PERIOD_SECONDS
-from tests.support import ALARM, FUNCTION, RULE
+from batch_array_notify.validation import MAX_RUNBOOK_URL_CHARS, InvalidArgumentError
+from tests.support import ALARM, DASHBOARD, FUNCTION, RULE
+from tools.program import run_program
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNBOOK = ROOT / "docs" / "operations.md"
@@ -37,9 +40,9 @@ def sections() -> list[str]:
 
 def runbook_anchor(description: str) -> str:
     """The section an alarm's description links, which must end it."""
-    match = re.search(r"Runbook: (\S+)#([a-z0-9-]+)$", description)
-    assert match, f"no runbook link at the end of {description!r}"
-    assert match.group(1) == runbook.runbook_url()
+    match = re.search(r"Runbook: (.+)#([a-z0-9-]+)$", description)
+    assert match, f"no runbook section at the end of {description!r}"
+    assert match.group(1) == runbook.runbook_url(None)
     return match.group(2)
 
 
@@ -47,7 +50,7 @@ def test_sections_are_unique_and_every_anchor_the_component_names_is_one():
     anchors = {
         value
         for name, value in vars(runbook).items()
-        if name.isupper() and isinstance(value, str) and name not in ("REPOSITORY_URL",)
+        if name.isupper() and isinstance(value, str) and name not in ("RUNBOOK_PATH",)
     }
 
     assert len(sections()) == len(set(sections()))
@@ -127,3 +130,48 @@ def test_the_sweep_figures_the_runbook_quotes_are_the_codes():
     assert f"the {SWEEP_TIMEOUT_SECONDS}-second timeout" in text
     assert f"fires when {STOPPED_EARLY_PERIODS} of them in a row" in text
     # The sweep's bounds: tests/unit/test_handler_reconcile.py.
+
+
+HOSTED = "https://wiki.example.com/ops/batch-array-notify"
+
+
+@pytest.fixture(scope="module")
+def hosted_plan():
+    return run_program(ROOT, "dev", {"batch-array-notify:runbookUrl": HOSTED + "/"})
+
+
+def test_with_runbook_url_every_alarm_the_blocked_rule_and_the_dashboard_link_it(hosted_plan):
+    descriptions = [alarm.inputs["alarmDescription"] for alarm in hosted_plan.of_type(ALARM)]
+    blocked = hosted_plan.named(RULE, "batch-array-notify-blocked").inputs["description"]
+    (dashboard,) = hosted_plan.of_type(DASHBOARD)
+    markdown = json.loads(dashboard.inputs["dashboardBody"])["widgets"][0]["properties"]["markdown"]
+
+    assert len(descriptions) == 8
+    for description in [*descriptions, blocked]:
+        assert re.search(rf"Runbook: {re.escape(HOSTED)}#[a-z0-9-]+$", description), description
+    assert f"[runbook]({HOSTED})" in markdown
+
+
+def test_without_runbook_url_the_dashboard_names_the_runbook_and_links_nothing(stage_plans):
+    (dashboard,) = stage_plans["dev"].of_type(DASHBOARD)
+    markdown = json.loads(dashboard.inputs["dashboardBody"])["widgets"][0]["properties"]["markdown"]
+
+    assert f"the runbook, {runbook.runbook_url(None)}, a section per alarm" in markdown
+    assert "](" not in markdown.split("When one is not:", 1)[1]
+
+
+@pytest.mark.parametrize(
+    "url", ["http://wiki.example.com/ops", "https://wiki.example.com/ops#x", "wiki.example.com", "https://" + "a" * 600]
+)
+def test_a_runbook_url_that_cannot_take_a_section_is_refused(url):
+    with pytest.raises(InvalidArgumentError) as raised:
+        run_program(ROOT, "dev", {"batch-array-notify:runbookUrl": url})
+
+    assert raised.value.key == "batch-array-notify:runbookUrl"
+
+
+def test_the_longest_runbook_url_keeps_every_description_within_cloudwatchs_limit():
+    longest = "https://" + "a" * (MAX_RUNBOOK_URL_CHARS - len("https://"))
+    plan = run_program(ROOT, "prod", {"batch-array-notify:runbookUrl": longest})
+
+    assert max(len(alarm.inputs["alarmDescription"]) for alarm in plan.of_type(ALARM)) <= 1024

@@ -19,6 +19,7 @@ from botocore.exceptions import (
     TokenRetrievalError,
     UnauthorizedSSOTokenError,
 )
+from botocore.parsers import ResponseParserError
 
 from tools.aws_errors import exit_on_aws_environment_errors
 from tools.exit_codes import AWS_UNREACHABLE, USAGE_ERROR
@@ -101,3 +102,34 @@ def test_nothing_is_printed_when_nothing_goes_wrong():
     with exit_on_aws_environment_errors(stream):
         pass
     assert stream.getvalue() == ""
+
+
+def test_a_server_error_is_one_line_without_its_body_and_exit_3():
+    """A 5xx is AWS's fault or a proxy's, not the caller's input: the body (here a proxy's HTML page, as
+    botocore keeps it in the message of an XML service) is never printed."""
+    page = "<html>\n<body><h1>503 Service Unavailable</h1></body>\n</html>"
+    error = ClientError(
+        {"Error": {"Code": "503", "Message": page}, "ResponseMetadata": {"HTTPStatusCode": 503}}, "DescribeVpcs"
+    )
+
+    code, text = outcome(error)
+
+    assert code == AWS_UNREACHABLE
+    assert text == "error: AWS answered DescribeVpcs with HTTP 503, a fault on its side or a proxy's: try again later\n"
+
+
+def test_an_answer_botocore_cannot_parse_is_one_line_and_exit_3():
+    code, text = outcome(ResponseParserError("Unable to parse response (syntax error), invalid XML received:\n<html>"))
+
+    assert code == AWS_UNREACHABLE
+    assert text.count("\n") == 1
+    assert "<html>" not in text
+    assert "AWS_ENDPOINT_URL" in text
+
+
+def test_a_tool_without_a_region_option_does_not_offer_one():
+    stream = io.StringIO()
+    with pytest.raises(SystemExit), exit_on_aws_environment_errors(stream, region_option=False):
+        raise NoRegionError()
+
+    assert stream.getvalue() == "error: no AWS region: set AWS_REGION or set aws:region in the stack's config\n"

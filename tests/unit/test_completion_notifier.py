@@ -130,7 +130,7 @@ def test_every_alarm_of_every_rule_links_its_runbook_section(many_queues):
     assert len(rule_alarms) == 2 * len(plan.one(NOTIFIER).outputs["completion_rule_arns"]) > 2
     for alarm in rule_alarms:
         kind = re.sub(r"-\d+$", "", alarm.name.removeprefix("byo-"))
-        assert alarm.inputs["alarmDescription"].endswith(f". Runbook: {runbook.runbook_url(sections[kind])}"), (
+        assert alarm.inputs["alarmDescription"].endswith(f". Runbook: {runbook.runbook_url(None, sections[kind])}"), (
             alarm.name
         )
 

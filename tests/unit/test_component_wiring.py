@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from batch_array_notify import BatchArrayPipeline, BatchArrayPipelineArgs, InvalidArgumentError
+from batch_array_notify.notifier import POWERTOOLS_VERSION
 from batch_array_notify.pipeline import TYPE_TOKEN
 from tests.support import (
     ATTACHMENT,
@@ -27,7 +28,7 @@ from tests.support import (
     TOPIC,
     descendants,
 )
-from tools.program import Plan, run_under_mocks
+from tools.program import Plan, powertools_parameter_answer, run_under_mocks
 
 HANDLER_DIR = Path(__file__).resolve().parents[2] / "handler"
 
@@ -106,8 +107,11 @@ def test_notifier_runs_the_handler_package_with_the_managed_powertools_layer(ec2
     assert function["handler"] == "handler.app.handler"
     assert function["runtime"] == "python3.13"
     assert function["architectures"] == ["arm64"]
+    # Powertools' own parameter for the tested release, read at deploy time (the plan mocks answer it).
     assert function["layers"] == [
-        "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:37"
+        powertools_parameter_answer(
+            f"/aws/service/powertools/python/arm64/python3.13/{POWERTOOLS_VERSION}", "eu-west-1"
+        )["value"]
     ]
     assert function["loggingConfig"]["logGroup"] == ec2_plan.named(LOG_GROUP, "colors-notifier").state["name"]
 

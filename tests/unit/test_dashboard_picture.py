@@ -3,13 +3,11 @@ hand-made observations (no rehearsal)."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from tests.support import DASHBOARD
+from tests.support import ALARM
 from tools.dashboard_picture import InsightsQuery, Observed, alarm_states, main, statistic, the_dashboard
-from tools.program import Plan
+from tools.program import ROOT, Plan, run_program
 
 
 @pytest.mark.parametrize(
@@ -123,6 +121,16 @@ def test_a_program_of_several_pipelines_is_refused_without_a_traceback(capsys):
     assert "plans 2 job queues and lacks notifierFunctionName" in error
 
 
-def test_the_body_is_the_planned_one(stage_plans):
-    (dashboard,) = stage_plans["prod"].of_type(DASHBOARD)
-    assert the_dashboard(stage_plans["prod"], None) == json.loads(dashboard.inputs["dashboardBody"])
+@pytest.mark.parametrize("pipeline", ["render", "encode"])
+def test_the_body_is_the_named_dashboards_own(pipeline):
+    """Of a program's two dashboards, the one named: its title and exactly its own pipeline's alarms,
+    as the plan registers them (not read back from the body itself)."""
+    plan = run_program(ROOT / "examples" / "two_pipelines", "dev")
+    own_alarms = sorted(alarm.state["arn"] for alarm in plan.of_type(ALARM) if alarm.name.startswith(f"{pipeline}-"))
+
+    body = the_dashboard(plan, f"{pipeline}-dev-eu-west-1")
+
+    assert body["widgets"][0]["properties"]["markdown"].startswith(f"# {pipeline} (dev)\n")
+    (alarms,) = [widget for widget in body["widgets"] if widget["type"] == "alarm"]
+    assert len(own_alarms) == 8
+    assert sorted(alarms["properties"]["alarms"]) == own_alarms

@@ -404,7 +404,7 @@ def test_without_name_prefix_no_name_tag_is_added():
 def test_every_output_is_set_and_names_a_real_resource(spot_then_ec2):
     outputs = spot_then_ec2.outputs
     annotated = set(BatchArrayPipeline.output_names())
-    optional = {key for key in annotated if key.startswith("downstream_")}
+    optional = {key for key in annotated if key.startswith(("downstream_", "chat_"))}
 
     assert set(outputs) == annotated - optional
     assert all(value for value in outputs.values()), [key for key, value in outputs.items() if not value]

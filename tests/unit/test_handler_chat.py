@@ -14,7 +14,7 @@ from batch_array_notify.handler.chat import CHAT_REASON_CHARS, LIMITS, chat_mess
 from batch_array_notify.handler.models import ChildJobDetail
 from batch_array_notify.handler.report import MAX_REASON_CHARS, build_report
 from batch_array_notify.handler.scope import Completion, decide
-from tests.chat_schema import CUSTOM_NOTIFICATION_SCHEMA
+from tests.chat_schema import CUSTOM_NOTIFICATION_SCHEMA, SOURCED_LIMITS
 from tools.chat_preview import EXAMPLES, channel_view, example_report, plain
 from tools.eventgen import ArrayJobSpec, Compute, array_job_events
 
@@ -173,15 +173,27 @@ def test_names_and_reasons_cannot_break_the_markup():
     assert "`a &lt;https://evil.example|click&gt; 'x'`" in description
 
 
+def test_the_handlers_budgets_are_within_the_documented_limits():
+    """The schema's limits are data from their sources (tests/chat_schema.py), not read from the handler."""
+    assert {field: limit.chars for field, limit in SOURCED_LIMITS.items()} == {
+        "title": 150,
+        "description": 3000,
+        "eventType": 100,
+    }
+    for field, limit in SOURCED_LIMITS.items():
+        assert LIMITS[field].chars <= limit.chars, field
+
+
 def test_the_schema_is_live():
-    """The schema refuses what the service refuses, and what the budgets forbid (so passing means something)."""
+    """The schema refuses what the service and the documented limits refuse (so passing means something)."""
     good = chat_message(example_report(0, 0, Compute.FARGATE))
     broken = [
         {**good, "version": "2.0"},
         {**good, "source": "aws.batch"},
         {**good, "content": {**good["content"], "textType": "markdown"}},
-        {**good, "content": {**good["content"], "title": "x" * (LIMITS["title"].chars + 1)}},
-        {**good, "content": {**good["content"], "keywords": ["k"] * (LIMITS["keywords"].items + 1)}},
+        {**good, "content": {**good["content"], "title": "x" * 151}},
+        {**good, "content": {**good["content"], "description": "x" * 3001}},
+        {**good, "metadata": {**good["metadata"], "eventType": "Batch Array Job Completed"}},
         {**good, "metadata": {**good["metadata"], "additionalContext": {"n": 1}}},
         {**good, "metadata": {**good["metadata"], "threadID": "typo"}},
     ]

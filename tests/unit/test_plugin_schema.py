@@ -136,7 +136,7 @@ def test_every_output_is_in_the_schema_with_a_description(schema, token):
     outputs = resource["properties"]
     component, _ = HOSTED[token]
     # Outputs of opt-in parts: the downstream function, and the sweep (off with reconcile_every_minutes 0).
-    optional = {camel(key) for key in component.output_names() if key.startswith(("downstream_", "sweep_"))}
+    optional = {camel(key) for key in component.output_names() if key.startswith(("downstream_", "sweep_", "chat_"))}
 
     assert set(outputs) == {camel(key) for key in component.output_names()}
     assert not [key for key, prop in outputs.items() if not prop.get("description")]

@@ -101,7 +101,7 @@ def test_help_lists_the_iam_permissions_and_exit_codes(capsys):
         "lambda:InvokeFunction",
     ):
         assert permission in help_text
-    assert "3  AWS unreachable, no credentials" in help_text
+    assert "3  AWS unreachable or failing (5xx), no credentials" in help_text
 
 
 @pytest.mark.parametrize(

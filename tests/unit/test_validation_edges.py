@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from batch_array_notify import BatchArrayPipelineArgs, InvalidArgumentError
 from batch_array_notify.args import DEFAULTS
+from batch_array_notify.notifier import POWERTOOLS_VERSION
 from batch_array_notify.validation import ResolvedArgs, check_batch_arns_are_local, resolve_args, resolve_notifier_args
 from tools.plan import main as plan_main
 
@@ -589,7 +590,8 @@ def test_the_defaults_land_where_they_belong():
     assert job.image == "public.ecr.aws/docker/library/busybox:stable"
     notifier = args.notifier
     assert (notifier.architecture, notifier.runtime, notifier.log_retention_days) == ("arm64", "python3.13", 14)
-    assert (notifier.powertools_layer_version, notifier.max_failed_details, notifier.stage) == (37, 20, "dev")
+    assert (notifier.powertools_layer_version, notifier.max_failed_details, notifier.stage) == (None, 20, "dev")
+    assert notifier.powertools_version == POWERTOOLS_VERSION
     reliability = args.reliability
     assert (reliability.rule_retry_attempts, reliability.rule_max_event_age_seconds) == (185, 86_400)
     assert (reliability.notifier_max_retries, reliability.notifier_max_event_age_seconds) == (2, 21_600)
