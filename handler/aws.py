@@ -14,7 +14,13 @@ from typing import Any, Literal
 
 from .settings import settings
 
-ServiceName = Literal["batch", "sns", "dynamodb", "events"]
+ServiceName = Literal["batch", "sns", "dynamodb", "events", "logs"]
+#: Per-service client settings. Log tails are optional extras: one attempt (no retries of a throttled or
+#: failed call) and short socket timeouts, so reading them can never hold a notification back for long
+#: (handler/log_tails.py: CALL_TIMEOUT_SECONDS is their sum).
+_CLIENT_SETTINGS: dict[str, dict[str, Any]] = {
+    "logs": {"connect_timeout": 1, "read_timeout": 2, "retries": {"total_max_attempts": 1, "mode": "standard"}},
+}
 
 
 @functools.cache
@@ -28,7 +34,11 @@ def session() -> Any:
 @functools.cache
 def client(service: ServiceName) -> Any:
     """A cached client for `service`."""
-    return session().client(service)
+    settings = _CLIENT_SETTINGS.get(service)
+    if settings is None:
+        return session().client(service)
+    config = importlib.import_module("botocore.config").Config(**settings)
+    return session().client(service, config=config)
 
 
 def reset() -> None:

@@ -11,6 +11,7 @@ Exit codes: 0 printed, 2 usage error.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import re
@@ -18,9 +19,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from batch_array_notify.handler.chat import chat_message
+from batch_array_notify.handler.log_tails import NO_STREAM, fit, mask_secrets
 from batch_array_notify.handler.models import ChildJobDetail
-from batch_array_notify.handler.report import CompletionReport, build_report
+from batch_array_notify.handler.report import CompletionReport, FailedChild, LogTail, build_report
 from batch_array_notify.handler.scope import Completion, decide
+from batch_array_notify.handler.settings import DEFAULT_FAILED_LOG_BYTES
 from tools.eventgen import ArrayJobSpec, Compute, array_job_events
 from tools.exit_codes import tool_parser
 
@@ -30,9 +33,20 @@ EXAMPLE_DEFINITION = "arn:aws:batch:eu-west-1:123456789012:job-definition/print-
 #: (failures, failures before placement, compute): a Fargate success and an EC2 failure, 7 children.
 EXAMPLES: tuple[tuple[int, int, Compute], ...] = ((0, 0, Compute.FARGATE), (2, 1, Compute.EC2))
 
+#: What a failed child of the examples logged last: the notifier shows these lines under it (its secret masked).
+EXAMPLE_LOG: tuple[str, ...] = (
+    "starting print-color",
+    "connecting to the palette service with password=hunter2",
+    "Traceback (most recent call last):",
+    '  File "/app/color.py", line 12, in <module>',
+    "    print(COLORS[index])",
+    "IndexError: list index out of range",
+)
 _LINK = re.compile(r"<([^<>|]+)\|([^<>]*)>")
 _BOLD = re.compile(r"\*([^*\n]+)\*")
 _CODE = re.compile(r"`([^`\n]*)`")
+_CODE_BLOCK = re.compile(r"\n`{3}\n(.*?)\n`{3}", re.DOTALL)
+_ITALIC = re.compile(r"(?<![\w*])_([^_\n]+)_(?![\w*])")
 
 
 def example_report(failures: int, unplaced: int, compute: Compute) -> CompletionReport:
@@ -54,12 +68,21 @@ def example_report(failures: int, unplaced: int, compute: Compute) -> Completion
     completion = decide(events[-1])
     if not isinstance(completion, Completion):
         raise TypeError(f"the generator's last event is not a completion: {completion}")
-    return build_report(completion, None, failed, stage="dev", default_region="eu-west-1")
+    report = build_report(completion, None, failed, stage="dev", default_region="eu-west-1")
+    return dataclasses.replace(report, failed_children=tuple(_with_example_tail(c) for c in report.failed_children))
+
+
+def _with_example_tail(child: FailedChild) -> FailedChild:
+    """The tail the notifier would show (tail settings at their defaults) had the child logged `EXAMPLE_LOG`."""
+    tail = fit(mask_secrets(EXAMPLE_LOG), DEFAULT_FAILED_LOG_BYTES) if child.log_stream else LogTail(unavailable=NO_STREAM)
+    return dataclasses.replace(child, log_tail=tail)
 
 
 def plain(markup: str) -> str:
-    """Slack-style markup as it reads: links show their text, bold and code lose their marks."""
-    text = _LINK.sub(r"\2", markup)
+    """Slack-style markup as it reads: links show their text, bold, italics and code lose their marks, a code
+    block (a log tail) reads as its lines indented."""
+    text = _CODE_BLOCK.sub(lambda block: "".join(f"\n    {line}" for line in block[1].split("\n")), markup)
+    text = _ITALIC.sub(r"\1", _LINK.sub(r"\2", text))
     text = _CODE.sub(r"\1", _BOLD.sub(r"\1", text))
     return html.unescape(text)
 
