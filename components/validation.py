@@ -8,6 +8,7 @@ them at synth time, and so do we.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -40,7 +41,13 @@ from .downstream import (
     DownstreamSettings,
 )
 from .event_pattern import TERMINAL_STATUSES, completion_rule_queue_groups
-from .handler.settings import MAX_RECONCILE_LOOKBACK_HOURS
+from .handler.settings import (
+    MAX_FAILED_LOG_BYTES,
+    MAX_FAILED_LOG_CHILDREN,
+    MAX_FAILED_LOG_LINES,
+    MAX_RECONCILE_LOOKBACK_HOURS,
+    MIN_FAILED_LOG_BYTES,
+)
 from .notifier import NotifierSettings, job_queue_arns_variable
 from .reconcile import MAX_EVERY_MINUTES, MIN_EVERY_MINUTES, ReconcileSettings
 from .reliability import STUCK_JOB_REASONS, ReliabilitySettings
@@ -143,6 +150,8 @@ class ResolvedNotifierArgs(ResolvedOptions):
     job_queue_arns: list[pulumi.Input[str]]
     job_definition_arn_prefixes: list[pulumi.Input[str]] | None
     rule_groups: list[list[int]]
+    job_log_group_names: list[pulumi.Input[str]]
+    """The log groups the notifier may read failed children's tails from."""
 
 
 def _options_of(options: ResolvedOptions) -> dict[str, Any]:
@@ -342,6 +351,9 @@ def _options(given: dict[str, Any], get: Callable[[str], Any]) -> ResolvedOption
             log_retention_days=_retention("notifier_log_retention_days", get("notifier_log_retention_days")),
             powertools_layer_version=_whole("powertools_layer_version", get("powertools_layer_version"), 1, 1000),
             max_failed_details=_whole("max_failed_details", get("max_failed_details"), 1, 100),
+            failed_log_children=_whole("failed_log_children", get("failed_log_children"), 0, MAX_FAILED_LOG_CHILDREN),
+            failed_log_lines=_whole("failed_log_lines", get("failed_log_lines"), 0, MAX_FAILED_LOG_LINES),
+            failed_log_bytes=_failed_log_bytes(get("failed_log_bytes")),
         ),
         reliability=_reliability(get),
         tags=tags,
@@ -351,6 +363,45 @@ def _options(given: dict[str, Any], get: Callable[[str], Any]) -> ResolvedOption
         chat=_chat(given),
         reconcile=_reconcile(get),
     )
+
+
+#: Each group is one ARN of the notifier's log statement and a name in its 4 KB of environment.
+MAX_JOB_LOG_GROUPS = 5
+
+
+def _failed_log_bytes(value: object) -> int:
+    size = _whole("failed_log_bytes", value, 0, MAX_FAILED_LOG_BYTES)
+    if 0 < size < MIN_FAILED_LOG_BYTES:
+        raise InvalidArgumentError(
+            "failed_log_bytes", size, f"expected 0 (off) or {MIN_FAILED_LOG_BYTES} to {MAX_FAILED_LOG_BYTES}"
+        )
+    return size
+
+
+def _log_group_names(value: object) -> list[pulumi.Input[str]]:
+    """1-5 CloudWatch Logs group names, each as the Logs API's `LogGroupName` shape allows (botocore's model)."""
+    names = _inputs("job_log_group_names", value) or []
+    if len(names) > MAX_JOB_LOG_GROUPS:
+        raise InvalidArgumentError("job_log_group_names", value, f"at most {MAX_JOB_LOG_GROUPS} groups")
+    shape = _log_group_name_shape()
+    for index, name in enumerate(names):
+        if isinstance(name, str) and not (
+            shape["min"] <= len(name) <= shape["max"] and re.fullmatch(shape["pattern"], name)
+        ):
+            raise InvalidArgumentError(
+                f"job_log_group_names[{index}]",
+                name,
+                f"expected a log group name of {shape['min']}-{shape['max']} characters of {shape['pattern']}",
+            )
+    return names
+
+
+@functools.cache
+def _log_group_name_shape() -> dict[str, Any]:
+    """`LogGroupName`'s bounds and pattern from botocore's CloudWatch Logs service model."""
+    import botocore.session  # type: ignore[import-untyped]  # noqa: PLC0415  (seconds to load; only when needed)
+
+    return dict(botocore.session.get_session().get_service_model("logs").shape_for("LogGroupName").metadata)
 
 
 def _reconcile(get: Callable[[str], Any]) -> ReconcileSettings | None:
@@ -650,7 +701,11 @@ def resolve_notifier_args(args: ArrayCompletionNotifierArgs) -> ResolvedNotifier
             "job_definition_arn_prefixes", f"{len(definitions or [])} ARNs", str(error)
         ) from None
     return ResolvedNotifierArgs(
-        **_options_of(options), job_queue_arns=queues, job_definition_arn_prefixes=definitions, rule_groups=groups
+        **_options_of(options),
+        job_queue_arns=queues,
+        job_definition_arn_prefixes=definitions,
+        rule_groups=groups,
+        job_log_group_names=_log_group_names(get("job_log_group_names")),
     )
 
 
