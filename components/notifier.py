@@ -17,6 +17,8 @@ from .iam import Statement, lambda_role, notifier_policy, read_job_logs_statemen
 
 HANDLER_ENTRY = "handler.app.handler"
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+#: The notifier's run time: log tails (handler/log_tails.py) budget their share of it and leave the rest to delivery.
+NOTIFIER_TIMEOUT_SECONDS = 60
 #: Lambda allows 4 KB of environment in all; 3 KB for the queue list leaves 1 KB for the other variables.
 MAX_JOB_QUEUE_ARNS_CHARS = 3072
 #: Of that last KB, what the log groups the notifier may read can take (`FAILED_LOG_GROUPS`).
@@ -228,7 +230,16 @@ def notifier(
         **(extra_environment or {}),
     }
     function = handler_function(
-        f"{name}-notifier", settings, HANDLER_ENTRY, role, log_group, policy, environment, tags, parent, timeout=60
+        f"{name}-notifier",
+        settings,
+        HANDLER_ENTRY,
+        role,
+        log_group,
+        policy,
+        environment,
+        tags,
+        parent,
+        timeout=NOTIFIER_TIMEOUT_SECONDS,
     )
     return Notifier(topic_arn, function, log_group, table, role, environment)
 

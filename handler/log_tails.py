@@ -48,8 +48,9 @@ SECRET_PATTERNS: Final[tuple[tuple[str, re.Pattern[str], str], ...]] = (
     ),
     # password=..., passwd: ..., pwd=... (also in JSON: "password": "...").
     ("password", re.compile(r"(?i)\b(password|passwd|pwd)([\"']?\s*[=:]\s*[\"']?)[^\s\"',;&]+"), rf"\g<1>\g<2>{MASK}"),
-    # Authorization: Bearer <token>, or any bearer token.
-    ("bearer token", re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*"), rf"\g<1>{MASK}"),
+    # Authorization: Bearer <token>, or any bearer token (RFC 6750's token68; 8 characters or more, so
+    # that "the bearer of" stays as it is).
+    ("bearer token", re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]{8,}=*"), rf"\g<1>{MASK}"),
 )
 #: PEM private keys: the header, the body and the footer are all masked.
 PRIVATE_KEY_BEGIN: Final = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")

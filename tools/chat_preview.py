@@ -74,7 +74,9 @@ def example_report(failures: int, unplaced: int, compute: Compute) -> Completion
 
 def _with_example_tail(child: FailedChild) -> FailedChild:
     """The tail the notifier would show (tail settings at their defaults) had the child logged `EXAMPLE_LOG`."""
-    tail = fit(mask_secrets(EXAMPLE_LOG), DEFAULT_FAILED_LOG_BYTES) if child.log_stream else LogTail(unavailable=NO_STREAM)
+    tail = (
+        fit(mask_secrets(EXAMPLE_LOG), DEFAULT_FAILED_LOG_BYTES) if child.log_stream else LogTail(unavailable=NO_STREAM)
+    )
     return dataclasses.replace(child, log_tail=tail)
 
 
