@@ -370,12 +370,13 @@ MAX_JOB_LOG_GROUPS = 5
 
 
 def _failed_log_bytes(value: object) -> int:
-    size = _whole("failed_log_bytes", value, 0, MAX_FAILED_LOG_BYTES)
-    if 0 < size < MIN_FAILED_LOG_BYTES:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgumentError("failed_log_bytes", value, "expected a whole number")
+    if value != 0 and not MIN_FAILED_LOG_BYTES <= value <= MAX_FAILED_LOG_BYTES:
         raise InvalidArgumentError(
-            "failed_log_bytes", size, f"expected 0 (off) or {MIN_FAILED_LOG_BYTES} to {MAX_FAILED_LOG_BYTES}"
+            "failed_log_bytes", value, f"expected 0 (off) or {MIN_FAILED_LOG_BYTES} to {MAX_FAILED_LOG_BYTES}"
         )
-    return size
+    return value
 
 
 def _log_group_names(value: object) -> list[pulumi.Input[str]]:
