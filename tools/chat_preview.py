@@ -24,7 +24,7 @@ from batch_array_notify.handler.models import ChildJobDetail
 from batch_array_notify.handler.report import CompletionReport, FailedChild, LogTail, build_report
 from batch_array_notify.handler.scope import Completion, decide
 from batch_array_notify.handler.settings import DEFAULT_FAILED_LOG_BYTES
-from tools.eventgen import ArrayJobSpec, Compute, array_job_events
+from tools.eventgen import FAILED_CHILD_LOG, ArrayJobSpec, Compute, array_job_events
 from tools.exit_codes import tool_parser
 
 #: The queue and definition of the documented examples (docs/message-format.md uses the same).
@@ -33,15 +33,6 @@ EXAMPLE_DEFINITION = "arn:aws:batch:eu-west-1:123456789012:job-definition/print-
 #: (failures, failures before placement, compute): a Fargate success and an EC2 failure, 7 children.
 EXAMPLES: tuple[tuple[int, int, Compute], ...] = ((0, 0, Compute.FARGATE), (2, 1, Compute.EC2))
 
-#: What a failed child of the examples logged last: the notifier shows these lines under it (its secret masked).
-EXAMPLE_LOG: tuple[str, ...] = (
-    "starting print-color",
-    "connecting to the palette service with password=hunter2",
-    "Traceback (most recent call last):",
-    '  File "/app/color.py", line 12, in <module>',
-    "    print(COLORS[index])",
-    "IndexError: list index out of range",
-)
 _LINK = re.compile(r"<([^<>|]+)\|([^<>]*)>")
 _BOLD = re.compile(r"\*([^*\n]+)\*")
 _CODE = re.compile(r"`([^`\n]*)`")
@@ -73,11 +64,10 @@ def example_report(failures: int, unplaced: int, compute: Compute) -> Completion
 
 
 def _with_example_tail(child: FailedChild) -> FailedChild:
-    """The tail the notifier would show (tail settings at their defaults) had the child logged `EXAMPLE_LOG`."""
-    tail = (
-        fit(mask_secrets(EXAMPLE_LOG), DEFAULT_FAILED_LOG_BYTES) if child.log_stream else LogTail(unavailable=NO_STREAM)
-    )
-    return dataclasses.replace(child, log_tail=tail)
+    """The tail the notifier would show (tail settings at their defaults) had the child logged `FAILED_CHILD_LOG`."""
+    if child.log_stream is None:
+        return dataclasses.replace(child, log_tail=LogTail(unavailable=NO_STREAM))
+    return dataclasses.replace(child, log_tail=fit(mask_secrets(FAILED_CHILD_LOG), DEFAULT_FAILED_LOG_BYTES))
 
 
 def plain(markup: str) -> str:

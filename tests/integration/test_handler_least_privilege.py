@@ -6,8 +6,9 @@ The scenarios run twice: as the stages are, and with a chat topic (CHAT_TOPIC_AR
 with chat channels, whose role must allow the chat publish and nothing more.
 
 The scenarios drive every AWS code path of the handler: a clean completion, one with failed children
-(ListJobs + a second DescribeJobs, and one GetLogEvents per child for its log tail), a redelivered completion (idempotency hit) and a failed publish
-(Lambda retries it; Powertools releases the idempotency record). One module-scoped fixture runs them all,
+(ListJobs + a second DescribeJobs, and one GetLogEvents per child for its log tail), a redelivered
+completion (idempotency hit) and a failed publish (Lambda retries it; Powertools releases the
+idempotency record). One module-scoped fixture runs them all,
 so the plan-side tests see every call however pytest selects or orders the tests.
 """
 
