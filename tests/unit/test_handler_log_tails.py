@@ -160,6 +160,7 @@ def test_lines_without_a_secret_are_left_alone(line):
 def test_a_tail_keeps_the_newest_lines_that_fit_its_bytes():
     lines = [f"line {n}" for n in range(10)]  # 7 bytes each with its line break
 
+    assert fit(lines, 20) == LogTail(("line 8", "line 9"), truncated=True)
     assert fit(lines, 21) == LogTail(("line 7", "line 8", "line 9"), truncated=True)
     assert fit(lines, 70) == LogTail(tuple(lines))
 
@@ -323,3 +324,14 @@ def test_chat_lists_the_largest_tails_within_its_budget_and_counts_the_rest():
     assert len(description) <= LIMITS["description"].chars
     assert description.count("\n```\n") >= 1
     assert description.splitlines()[-1].startswith("…and ")
+
+
+def test_chat_lists_a_child_without_its_tail_when_only_the_child_fits():
+    # A child line of about 2,700 characters: with its tail it would pass the 3,000 of the description.
+    long_link = replace(child(0), logs_url=f"https://example.test/{'l' * 2400}", log_tail=LogTail(("x" * 300,)))
+
+    description = chat_message(report(long_link))["content"]["description"]
+
+    assert "• index 0 " in description
+    assert "```" not in description
+    assert len(description) <= LIMITS["description"].chars
