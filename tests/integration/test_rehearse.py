@@ -14,7 +14,6 @@ import json
 import pytest
 
 from batch_array_notify.handler.log_tails import NO_STREAM, mask_secrets
-from tests.support import run_tool
 from tools.compare_rules import main as compare_rules_main
 from tools.eventgen import FAILED_CHILD_LOG, Compute
 from tools.program import ROOT, run_program
@@ -328,13 +327,13 @@ def test_losing_more_array_jobs_than_the_stack_runs_is_a_usage_error(capsys):
     )
 
 
-def test_three_failures_print_each_ran_childs_log_tail_from_its_stream_in_moto():
-    """`tools.rehearse --failures 3`: one child failed before placement (no stream, it says so), the two
-    that ran show the last lines the rehearsal world wrote to their streams, the password masked."""
-    run = run_tool(main, "--stack", "dev", "--size", "7", "--failures", "3")
+def test_three_failures_print_each_ran_childs_log_tail_from_its_stream_in_moto(target):
+    """`tools.rehearse --failures 3` (its scenario, on the module's plan): one child failed before placement
+    (no stream, it says so), the two that ran show the last lines the rehearsal world wrote to their
+    streams, the password masked."""
+    printed = render(rehearse(target, Scenario(size=7, failures=3)), target, "the stack's rule")
 
-    assert run.code == 0, run.stderr
     tail = "\n".join(f"  | {line}" for line in mask_secrets(FAILED_CHILD_LOG))
-    assert run.stdout.count(f"  last {len(FAILED_CHILD_LOG)} lines of the log:\n{tail}\n") == 2
-    assert run.stdout.count(f"  log unavailable: {NO_STREAM}\n") == 1
-    assert "hunter2" not in run.stdout
+    assert printed.count(f"  last {len(FAILED_CHILD_LOG)} lines of the log:\n{tail}\n") == 2
+    assert printed.count(f"  log unavailable: {NO_STREAM}\n") == 1
+    assert "hunter2" not in printed
