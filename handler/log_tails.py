@@ -31,6 +31,8 @@ DELIVERY_RESERVE_SECONDS: Final = 20.0
 CALL_TIMEOUT_SECONDS: Final = 3.0
 #: Why a child without a stream has no tail (failed before placement, EKS, a non-awslogs driver).
 NO_STREAM: Final = "the child has no CloudWatch Logs stream (it never ran, or logs elsewhere)"
+#: Where a notifier is told which groups it may read: the component's argument, the stack's config key.
+NAME_THE_GROUP: Final = "name it in job_log_group_names, config existingJobLogGroupNames"
 #: An AWS error message can be long (AccessDenied names the role and the resource); one line of it is enough.
 MAX_REASON_CHARS: Final = 200
 MASK: Final = "****"
@@ -126,9 +128,7 @@ def _tail(child: FailedChild, settings: TailSettings, deadline: float, clock: Ca
     if child.log_group is None or child.log_stream is None:
         return LogTail(unavailable=NO_STREAM)
     if child.log_group not in settings.readable_groups:
-        return LogTail(
-            unavailable=f"the notifier may not read log group {child.log_group} (add it to jobLogGroupNames)"
-        )
+        return LogTail(unavailable=f"the notifier may not read log group {child.log_group} ({NAME_THE_GROUP})")
     if clock() >= deadline:
         return LogTail(unavailable="the time budget for log tails was spent")
     # botocore comes with the first client (handler/aws.py); never imported at module import.

@@ -217,7 +217,8 @@ def test_groups_the_role_may_not_read_and_children_without_a_stream_cost_no_call
     tailed = with_log_tails(children, SETTINGS, deadline=float("inf"))
 
     assert [c.log_tail.unavailable for c in tailed.failed_children if c.log_tail] == [
-        "the notifier may not read log group /other/group (add it to jobLogGroupNames)",
+        "the notifier may not read log group /other/group "
+        "(name it in job_log_group_names, config existingJobLogGroupNames)",
         log_tails.NO_STREAM,
     ]
 
