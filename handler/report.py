@@ -245,7 +245,8 @@ def tail_text(tail: LogTail | None) -> list[str]:
 def _failed_child(child: ChildJobDetail, partition: str, region: str) -> FailedChild:
     run = _failed_container(child)
     exit_code, container_reason = (run.exit_code, run.reason) if run else _eks_exit(child)
-    log_stream = run.log_stream_name if run else None
+    # The job's container names the stream; its attempts do too, when the container does not.
+    log_stream = (run.log_stream_name or child.last_attempt_stream) if run else None
     log_group = _log_group(run) if run and log_stream else None
     return FailedChild(
         index=child.array_index,
