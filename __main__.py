@@ -97,6 +97,9 @@ READERS: dict[str, Callable[[pulumi.Config, str], Any]] = {
     "powertoolsLayerVersion": pulumi.Config.get,
     "maxFailedDetails": pulumi.Config.get_int,
     "notifierReservedConcurrency": pulumi.Config.get_int,
+    "failedLogChildren": pulumi.Config.get_int,
+    "failedLogLines": pulumi.Config.get_int,
+    "failedLogBytes": pulumi.Config.get_int,
     "ruleRetryAttempts": pulumi.Config.get_int,
     "ruleMaxEventAgeSeconds": pulumi.Config.get_int,
     "notifierMaxRetries": pulumi.Config.get_int,
@@ -121,12 +124,16 @@ READERS: dict[str, Callable[[pulumi.Config, str], Any]] = {
     "runbookUrl": pulumi.Config.get,
     "existingJobQueueArns": pulumi.Config.get_object,
     "existingJobDefinitionArnPrefixes": pulumi.Config.get_object,
+    "existingJobLogGroupNames": pulumi.Config.get_object,
 }
 #: Config keys of the notifier-only stack whose argument is named differently.
 ATTACH_ARGS: dict[str, str] = {
     "existingJobQueueArns": "job_queue_arns",
     "existingJobDefinitionArnPrefixes": "job_definition_arn_prefixes",
+    "existingJobLogGroupNames": "job_log_group_names",
 }
+#: The config keys of the notifier-only stack that hold Batch ARNs (checked against the stack's region).
+ATTACH_ARN_KEYS = ("existingJobQueueArns", "existingJobDefinitionArnPrefixes")
 
 
 _TYPE_NAMES: dict[Callable[[pulumi.Config, str], Any], str] = {
@@ -250,7 +257,7 @@ def check_arns_are_local(values: dict[str, Any], region: str | None) -> None:
             check_topic_arn(f"{PROJECT}:{key}", values[key], region)
     if region is None:
         return
-    for key in ATTACH_ARGS:
+    for key in ATTACH_ARN_KEYS:
         arns = values.get(key) or []
         named = {f"{PROJECT}:{key}[{i}]": arn for i, arn in enumerate(arns) if isinstance(arn, str)}
         check_batch_arns_are_local(named, region, account=None, where="the stack's aws:region")
@@ -267,6 +274,12 @@ def main() -> None:
             _config_key("existing_job_definition_arn_prefixes"),
             values["existingJobDefinitionArnPrefixes"],
             "only with existingJobQueueArns (a pipeline's rule is scoped to its own job definition)",
+        )
+    if not attach and "existingJobLogGroupNames" in values:
+        raise InvalidArgumentError(
+            _config_key("existing_job_log_group_names"),
+            values["existingJobLogGroupNames"],
+            "only with existingJobQueueArns (a pipeline's notifier reads its own job log group)",
         )
     try:
         component: BatchArrayPipeline | ArrayCompletionNotifier

@@ -1,13 +1,15 @@
 """Completion handler benchmark on moto: work per notification must not grow with the array.
 
 For array size N in {2, 1000, 10000} and failed children F in {0, ceil(N/10), N}: wall time of one
-warm invocation, AWS calls by IAM action, messages published, EMF metric documents written (stdout,
-kept off the table). Also the handler's cold import time and the zipped size of the code asset. Run
-from the repository root:
+warm invocation, the part of it spent reading the failed children's log tails (each shown child's
+stream holds 30 lines), AWS calls by IAM action, messages published, EMF metric documents written
+(stdout, kept off the table). Also the handler's cold import time and the zipped size of the code
+asset. Run from the repository root:
 
     .venv/bin/python -m benchmarks.handler_bench
 
-Targets (issue 3): at most 4 Batch calls whatever N and F, import under 300 ms, asset under 50 KB.
+Targets (issues 3 and 22): at most 4 Batch calls whatever N and F, and at most 4 + failedLogChildren
+Batch and Logs calls together; import under 300 ms, asset under 50 KB.
 """
 
 from __future__ import annotations
@@ -24,11 +26,17 @@ import tempfile
 import time
 import zipfile
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
+import boto3
 from moto import mock_aws
 
+from batch_array_notify.handler import completion
 from batch_array_notify.handler.app import handler, logger
+from batch_array_notify.handler.report import DEFAULT_LOG_GROUP
+from batch_array_notify.handler.settings import DEFAULT_FAILED_LOG_CHILDREN
 from batch_array_notify.notifier import handler_sources
 from tests.integration.moto_stack import (
     FAKE_AWS_ENVIRONMENT,
@@ -45,6 +53,9 @@ from tools.rehearsal_world import MOTO_CONFIG, reset_handler_caches
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = (2, 1_000, 10_000)
 MAX_BATCH_CALLS = 4
+#: One GetLogEvents per failed child shown, on top of the Batch calls.
+MAX_BATCH_AND_LOGS_CALLS = MAX_BATCH_CALLS + DEFAULT_FAILED_LOG_CHILDREN
+LOG_LINES_PER_CHILD = 30
 IMPORT_TARGET_MS = 300
 ASSET_TARGET_BYTES = 50 * 1024
 IMPORT_RUNS = 5
@@ -62,6 +73,8 @@ def measure_invocations() -> list[dict[str, object]]:
         os.environ.update(handler_environment(stack))
         reset_handler_caches()
         calls = record_aws_calls()
+        tails_seconds = _time_log_tails()
+        boto3.client("logs").create_log_group(logGroupName=DEFAULT_LOG_GROUP)
         batch, subscriber, context = MotoBatch(stack), TopicSubscriber(stack), make_lambda_context()
         # A warm-up completion so the table shows warm invocations (clients, idempotency set up).
         with contextlib.redirect_stdout(io.StringIO()):
@@ -71,6 +84,7 @@ def measure_invocations() -> list[dict[str, object]]:
             for failed in failure_counts(size):
                 event = batch.completion_event(_array_job(batch, size, failed))
                 before = Counter(calls)
+                tails_seconds.clear()
                 metrics = io.StringIO()
                 started = time.perf_counter()
                 with contextlib.redirect_stdout(metrics):
@@ -82,6 +96,7 @@ def measure_invocations() -> list[dict[str, object]]:
                         "N": size,
                         "F": failed,
                         "ms": elapsed_ms,
+                        "tails ms": sum(tails_seconds) * 1000,
                         "calls": used,
                         "messages": len(subscriber.notifications()),
                         "EMF documents": len(read_documents(metrics.getvalue().splitlines())),
@@ -90,19 +105,49 @@ def measure_invocations() -> list[dict[str, object]]:
     return rows
 
 
+def _time_log_tails() -> list[float]:
+    """Seconds spent in each reading of log tails (`with_log_tails`), appended as the handler runs."""
+    spent: list[float] = []
+    read = completion.with_log_tails
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return read(*args, **kwargs)
+        finally:
+            spent.append(time.perf_counter() - started)
+
+    completion.with_log_tails = timed  # type: ignore[assignment]
+    return spent
+
+
 def _array_job(batch: MotoBatch, size: int, failed: int) -> str:
     if failed == size:
         os.environ["MOTO_SIMPLE_BATCH_FAIL_AFTER"] = "0"
         try:
-            return batch.submit_array_job(size=size)
+            parent_id = batch.submit_array_job(size=size)
         finally:
             del os.environ["MOTO_SIMPLE_BATCH_FAIL_AFTER"]
+        _write_logs(batch, parent_id, range(min(DEFAULT_FAILED_LOG_CHILDREN, size)))
+        return parent_id
     parent_id = batch.submit_array_job(size=size)
     if failed:
         # Spread like real failures, not all at the front of the array.
         indexes = [(2 * k + 1) * size // (2 * failed) for k in range(failed)]
         batch.fail_children(parent_id, indexes, reason="Essential container in task exited")
+        _write_logs(batch, parent_id, indexes[:DEFAULT_FAILED_LOG_CHILDREN])
     return parent_id
+
+
+def _write_logs(batch: MotoBatch, parent_id: str, indexes: Iterable[int]) -> None:
+    """The streams of the failed children the report shows first, each with `LOG_LINES_PER_CHILD` lines."""
+    logs = boto3.client("logs")
+    now = int(time.time() * 1000)
+    for index in indexes:
+        stream = batch.describe_job(f"{parent_id}:{index}")["container"]["logStreamName"]
+        logs.create_log_stream(logGroupName=DEFAULT_LOG_GROUP, logStreamName=stream)
+        events = [{"timestamp": now + n, "message": f"child {index} line {n}"} for n in range(LOG_LINES_PER_CHILD)]
+        logs.put_log_events(logGroupName=DEFAULT_LOG_GROUP, logStreamName=stream, logEvents=events)
 
 
 def unpacked_asset(directory: Path) -> Path:
@@ -155,16 +200,19 @@ def main() -> int:
     logger.setLevel("WARNING")
     rows = measure_invocations()
     actions = sorted({action for row in rows for action in row["calls"]})  # type: ignore[attr-defined]
-    header = ["N", "F", "wall ms", *actions, "Batch calls", "messages", "EMF documents"]
+    header = ["N", "F", "wall ms", "of it log tails ms", *actions, "Batch calls", "Batch + Logs calls"]
+    header += ["messages", "EMF documents"]
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join("---:" for _ in header) + "|")
-    worst_batch_calls = 0
+    worst_batch_calls = worst_with_logs = 0
     for row in rows:
         calls: Counter[str] = row["calls"]  # type: ignore[assignment]
         batch_calls = sum(n for action, n in calls.items() if action.startswith("batch:"))
+        with_logs = batch_calls + calls["logs:GetLogEvents"]
         worst_batch_calls = max(worst_batch_calls, batch_calls)
-        cells = [row["N"], row["F"], f"{row['ms']:.0f}", *(calls[a] for a in actions), batch_calls, row["messages"]]
-        cells.append(row["EMF documents"])
+        worst_with_logs = max(worst_with_logs, with_logs)
+        cells = [row["N"], row["F"], f"{row['ms']:.0f}", f"{row['tails ms']:.0f}", *(calls[a] for a in actions)]
+        cells += [batch_calls, with_logs, row["messages"], row["EMF documents"]]
         print("| " + " | ".join(str(cell) for cell in cells) + " |")
 
     imports = cold_import_ms(["handler.app"])
@@ -187,6 +235,8 @@ def main() -> int:
     failures = []
     if worst_batch_calls > MAX_BATCH_CALLS:
         failures.append(f"{worst_batch_calls} Batch calls > {MAX_BATCH_CALLS}")
+    if worst_with_logs > MAX_BATCH_AND_LOGS_CALLS:
+        failures.append(f"{worst_with_logs} Batch and Logs calls > {MAX_BATCH_AND_LOGS_CALLS}")
     if any(row["messages"] != 1 for row in rows):
         failures.append("an invocation did not publish exactly one message")
     if any(row["EMF documents"] != 1 for row in rows):

@@ -116,6 +116,16 @@ class NotifierOptions(TypedDict, total=False):
     Batch API quota from your own orchestrator. 1 or more, or -1 for none (unbounded). Default: 3, the
     largest that left half of Batch's calls to others in the burst rehearsal (docs/reliability.md)."""
 
+    failed_log_children: int
+    """How many failed children a notification shows the last lines of their log for (0-10; 0 turns log
+    tails off). Default: 3."""
+
+    failed_log_lines: int
+    """How many of the last lines of each such child's log (0-100; 0 turns log tails off). Default: 20."""
+
+    failed_log_bytes: int
+    """At most this many bytes of those lines per child (0, or 256-8192; 0 turns log tails off). Default: 2048."""
+
     rule_retry_attempts: int
     """How often EventBridge retries delivering a completion to the notifier (0-185) before the event
     goes to the rules' dead-letter queue. Default: 185 (EventBridge's own default, made explicit)."""
@@ -292,6 +302,11 @@ class ArrayCompletionNotifierArgs(NotifierOptions, total=False):
     """Only array jobs of these job definitions count: ARNs without the revision (`...:job-definition/name`),
     so every revision matches. Default: any job definition."""
 
+    job_log_group_names: list[pulumi.Input[str]]
+    """The CloudWatch Logs groups your job definitions log to (their `awslogs-group`, same account and
+    region): the notifier may read failed children's log tails there and nowhere else (1-5 groups).
+    Default: `["/aws/batch/job"]`, where Batch logs when a job definition names no group."""
+
 
 COMPUTE_TYPES: Final = ("EC2", "SPOT", "FARGATE", "FARGATE_SPOT")
 EC2_COMPUTE_TYPES: Final = ("EC2", "SPOT")
@@ -326,6 +341,10 @@ DEFAULTS: Final[dict[str, object]] = {
     "notifier_log_retention_days": 14,
     "max_failed_details": 20,
     "notifier_reserved_concurrency": 3,
+    "failed_log_children": 3,
+    "failed_log_lines": 20,
+    "failed_log_bytes": 2048,
+    "job_log_group_names": ["/aws/batch/job"],
     "rule_retry_attempts": 185,
     "rule_max_event_age_seconds": 86400,
     "notifier_max_retries": 2,

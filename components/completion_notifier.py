@@ -205,6 +205,7 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
             extra_statements=notifier_grants(chat, notifier_statements(shield, owns_topic or chat is not None, self)),
             extra_environment=notifier_environment(chat),
             job_queue_arns=queue_arns,
+            job_log_group_names=pulumi.Output.all(*settings.job_log_group_names),
         )
         grant_put_events(name, handler.role, bus, self)
         rules = [

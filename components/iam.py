@@ -40,6 +40,20 @@ def write_logs_statement(log_group_arn: str) -> Statement:
     }
 
 
+def read_job_logs_statement(partition: str, region: str, account_id: str, group_names: Sequence[str]) -> Statement:
+    """Read failed children's log tails: GetLogEvents on the streams of these groups and no other. Its
+    resource type is `log-stream` (Service Authorization Reference, CloudWatch Logs: GetLogEvents)."""
+    return {
+        "Sid": "ReadFailedJobLogs",
+        "Effect": "Allow",
+        "Action": "logs:GetLogEvents",
+        "Resource": [
+            f"arn:{partition}:logs:{region}:{account_id}:log-group:{name}:log-stream:*"
+            for name in dict.fromkeys(group_names)
+        ],
+    }
+
+
 def lambda_role(name: str, tags: dict[str, str], parent: pulumi.Resource) -> aws.iam.Role:
     """A role only Lambda can assume; its permissions are attached by the caller."""
     return aws.iam.Role(

@@ -13,7 +13,7 @@ import pulumi_aws as aws
 
 from . import handler as handler_package
 from .args import EmailSubscription
-from .iam import Statement, lambda_role, notifier_policy
+from .iam import Statement, lambda_role, notifier_policy, read_job_logs_statement
 
 HANDLER_ENTRY = "handler.app.handler"
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
@@ -24,8 +24,12 @@ POWERTOOLS_VERSION = "3.37.0"
 #: plain ssm:GetParameter (powertools-lambda-python#3586 and PR #5754; the runtime keeps its period,
 #: `python3.13`: #6213). A release's parameter has gone missing once (#7689): preflight says so.
 POWERTOOLS_PARAMETER = "/aws/service/powertools/python/{architecture}/{runtime}/{version}"
+#: The notifier's run time: log tails (handler/log_tails.py) budget their share of it and leave the rest to delivery.
+NOTIFIER_TIMEOUT_SECONDS = 60
 #: Lambda allows 4 KB of environment in all; 3 KB for the queue list leaves 1 KB for the other variables.
 MAX_JOB_QUEUE_ARNS_CHARS = 3072
+#: Of that last KB, what the log groups the notifier may read can take (`FAILED_LOG_GROUPS`).
+MAX_FAILED_LOG_GROUPS_CHARS = 400
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,14 @@ class NotifierSettings:
     reserved_concurrency: int | None = None
     """The notifier's reserved concurrency; None: unreserved (the account's pool)."""
     powertools_version: str = POWERTOOLS_VERSION
+    failed_log_children: int = 0
+    failed_log_lines: int = 0
+    failed_log_bytes: int = 0
+
+    @property
+    def log_tails(self) -> bool:
+        """Whether the notifier reads failed children's log tails (each count above 0)."""
+        return min(self.failed_log_children, self.failed_log_lines, self.failed_log_bytes) > 0
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,47 @@ def job_queue_arns_variable(job_queue_arns: Sequence[str]) -> str:
     return value
 
 
+def failed_log_groups_variable(names: Sequence[str]) -> str:
+    """`FAILED_LOG_GROUPS`: the log groups the notifier may read failed children's tails from."""
+    value = ",".join(dict.fromkeys(names))
+    if len(value) > MAX_FAILED_LOG_GROUPS_CHARS:
+        raise ValueError(
+            f"the notifier's FAILED_LOG_GROUPS would be {len(value)} characters; at most "
+            f"{MAX_FAILED_LOG_GROUPS_CHARS} fit beside its other variables in Lambda's 4 KB: name fewer job log groups"
+        )
+    return value
+
+
+def log_tail_environment(
+    settings: NotifierSettings, log_group_names: pulumi.Input[Sequence[str]]
+) -> dict[str, pulumi.Input[str]]:
+    """The handler's log-tail variables; none when log tails are off (the handler's defaults never apply)."""
+    if not settings.log_tails:
+        return {"FAILED_LOG_CHILDREN": "0"}
+    return {
+        "FAILED_LOG_CHILDREN": str(settings.failed_log_children),
+        "FAILED_LOG_LINES": str(settings.failed_log_lines),
+        "FAILED_LOG_BYTES": str(settings.failed_log_bytes),
+        "FAILED_LOG_GROUPS": pulumi.Output.from_input(log_group_names).apply(failed_log_groups_variable),
+    }
+
+
+def log_tail_statements(
+    settings: NotifierSettings, log_group_names: pulumi.Input[Sequence[str]], parent: pulumi.Resource
+) -> pulumi.Output[list[Statement]]:
+    """`logs:GetLogEvents` on the streams of exactly those groups, in the stack's account and region."""
+    if not settings.log_tails:
+        return pulumi.Output.from_input([])
+    invoke = pulumi.InvokeOutputOptions(parent=parent)
+    place = pulumi.Output.all(
+        aws.get_partition_output(opts=invoke).partition,
+        aws.get_region_output(opts=invoke).region,
+        aws.get_caller_identity_output(opts=invoke).account_id,
+        pulumi.Output.from_input(log_group_names),
+    )
+    return place.apply(lambda values: [read_job_logs_statement(*values)])
+
+
 def email_filter_policy(subscription: EmailSubscription) -> str | None:
     statuses = subscription.get("statuses")
     return json.dumps({"status": statuses}) if statuses else None
@@ -163,6 +216,7 @@ def notifier(
     extra_environment: Mapping[str, pulumi.Input[str]] | None = None,
     *,
     job_queue_arns: pulumi.Input[Sequence[str]],
+    job_log_group_names: pulumi.Input[Sequence[str]] = (),
 ) -> Notifier:
     child = pulumi.ResourceOptions(parent=parent)
     log_group = aws.cloudwatch.LogGroup(
@@ -179,10 +233,13 @@ def notifier(
         opts=child,
     )
     role = role or notifier_role(name, tags, parent)
+    statements = pulumi.Output.all(
+        pulumi.Output.from_input(extra_statements), log_tail_statements(settings, job_log_group_names, parent)
+    ).apply(lambda lists: [*lists[0], *lists[1]])
     policy = aws.iam.RolePolicy(
         f"{name}-notifier",
         role=role.id,
-        policy=pulumi.Output.all(log_group.arn, topic_arn, table.arn, pulumi.Output.from_input(extra_statements)).apply(
+        policy=pulumi.Output.all(log_group.arn, topic_arn, table.arn, statements).apply(
             lambda arns: json.dumps(notifier_policy(arns[0], arns[1], arns[2], arns[3]))
         ),
         opts=child,
@@ -197,6 +254,8 @@ def notifier(
         "EVENT_BUS_NAME": event_bus,
         # The queues it serves, in order: the first also counts every event it ignores (handler/metrics.py).
         "JOB_QUEUE_ARNS": pulumi.Output.from_input(job_queue_arns).apply(job_queue_arns_variable),
+        # The failed children's log tails (handler/log_tails.py) and the groups the role may read them from.
+        **log_tail_environment(settings, job_log_group_names),
         **(extra_environment or {}),
     }
     function = handler_function(
@@ -209,7 +268,7 @@ def notifier(
         environment,
         tags,
         parent,
-        timeout=60,
+        timeout=NOTIFIER_TIMEOUT_SECONDS,
         reserved_concurrency=settings.reserved_concurrency,
     )
     return Notifier(topic_arn, function, log_group, table, role, environment)

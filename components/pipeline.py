@@ -95,6 +95,8 @@ class BatchArrayPipeline(pulumi.ComponentResource, NotifierOutputs):
             ArrayCompletionNotifierArgs(
                 job_queue_arns=[batch.job_queue.arn],
                 job_definition_arn_prefixes=[batch.job_definition.arn_prefix],
+                # Its job definition logs there: the notifier reads failed children's tails from it alone.
+                job_log_group_names=[batch.job_log_group.name],
                 **options,  # type: ignore[typeddict-item]
             ),
             pulumi.ResourceOptions(parent=self),

@@ -9,6 +9,7 @@ them at synth time, and so do we.
 from __future__ import annotations
 
 import difflib
+import functools
 import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -51,9 +52,13 @@ from .downstream import (
 from .event_pattern import TERMINAL_STATUSES, completion_rule_queue_groups
 from .handler.settings import (
     IDEMPOTENCY_EXPIRY_SECONDS,
+    MAX_FAILED_LOG_BYTES,
+    MAX_FAILED_LOG_CHILDREN,
+    MAX_FAILED_LOG_LINES,
     MAX_RECONCILE_ARRAY_RUNTIME_HOURS,
     MAX_RECONCILE_LOOKBACK_HOURS,
     MAX_SWEEP_BATCH_CALLS_PER_SECOND,
+    MIN_FAILED_LOG_BYTES,
 )
 from .notifier import POWERTOOLS_VERSION, NotifierSettings, job_queue_arns_variable
 from .reconcile import GRACE_MARGIN_SECONDS, MAX_EVERY_MINUTES, MIN_EVERY_MINUTES, ReconcileSettings, grace_seconds
@@ -157,6 +162,8 @@ class ResolvedNotifierArgs(ResolvedOptions):
     job_queue_arns: list[pulumi.Input[str]]
     job_definition_arn_prefixes: list[pulumi.Input[str]] | None
     rule_groups: list[list[int]]
+    job_log_group_names: list[pulumi.Input[str]]
+    """The log groups the notifier may read failed children's tails from."""
 
 
 def _options_of(options: ResolvedOptions) -> dict[str, Any]:
@@ -197,16 +204,17 @@ def _string_map(key: str, value: object, valid_key: Callable[[str], bool], rule:
     return cast(dict[str, str], value)
 
 
-def _inputs(key: str, value: object, prefix: str) -> list[pulumi.Input[str]] | None:
-    """Subnets and security groups may be Outputs of other resources; the literal ones are EC2 ids of
-    `prefix`, each given once."""
+def _inputs(key: str, value: object, prefix: str | None) -> list[pulumi.Input[str]] | None:
+    """Subnets, security groups and log groups may be Outputs of other resources; the literal ones are
+    given once, and are EC2 ids of `prefix` where it is given."""
     if value is None:
         return None
     if not isinstance(value, list) or not value:
         raise InvalidArgumentError(key, value, "expected a non-empty list (omit the key for the default)")
     seen: dict[object, int] = {}
     for index, item in enumerate(value):
-        _ec2_id(f"{key}[{index}]", item, prefix)
+        if prefix is not None:
+            _ec2_id(f"{key}[{index}]", item, prefix)
         if isinstance(item, str) and item in seen:
             raise InvalidArgumentError(f"{key}[{index}]", item, f"already given as {key}[{seen[item]}]")
         seen[item] = index
@@ -479,6 +487,9 @@ def _options(given: dict[str, Any], get: Callable[[str], Any]) -> ResolvedOption
             max_failed_details=_whole("max_failed_details", get("max_failed_details"), 1, 100),
             reserved_concurrency=_reserved_concurrency(get("notifier_reserved_concurrency")),
             powertools_version=_powertools_version(given),
+            failed_log_children=_whole("failed_log_children", get("failed_log_children"), 0, MAX_FAILED_LOG_CHILDREN),
+            failed_log_lines=_whole("failed_log_lines", get("failed_log_lines"), 0, MAX_FAILED_LOG_LINES),
+            failed_log_bytes=_failed_log_bytes(get("failed_log_bytes")),
         ),
         reliability=reliability,
         tags=tags,
@@ -513,6 +524,46 @@ def _powertools_version(given: dict[str, Any]) -> str:
             "powertools_version", version, f"expected a Powertools V3 release such as {POWERTOOLS_VERSION}, or latest"
         )
     return version
+
+
+#: Each group is one ARN of the notifier's log statement and a name in its 4 KB of environment.
+MAX_JOB_LOG_GROUPS = 5
+
+
+def _failed_log_bytes(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgumentError("failed_log_bytes", value, "expected a whole number")
+    if value != 0 and not MIN_FAILED_LOG_BYTES <= value <= MAX_FAILED_LOG_BYTES:
+        raise InvalidArgumentError(
+            "failed_log_bytes", value, f"expected 0 (off) or {MIN_FAILED_LOG_BYTES} to {MAX_FAILED_LOG_BYTES}"
+        )
+    return value
+
+
+def _log_group_names(value: object) -> list[pulumi.Input[str]]:
+    """1-5 CloudWatch Logs group names, each as the Logs API's `LogGroupName` shape allows (botocore's model)."""
+    names = _inputs("job_log_group_names", value, None) or []
+    if len(names) > MAX_JOB_LOG_GROUPS:
+        raise InvalidArgumentError("job_log_group_names", value, f"at most {MAX_JOB_LOG_GROUPS} groups")
+    shape = _log_group_name_shape()
+    for index, name in enumerate(names):
+        if isinstance(name, str) and not (
+            shape["min"] <= len(name) <= shape["max"] and re.fullmatch(shape["pattern"], name)
+        ):
+            raise InvalidArgumentError(
+                f"job_log_group_names[{index}]",
+                name,
+                f"expected a log group name of {shape['min']}-{shape['max']} characters of {shape['pattern']}",
+            )
+    return names
+
+
+@functools.cache
+def _log_group_name_shape() -> dict[str, Any]:
+    """`LogGroupName`'s bounds and pattern from botocore's CloudWatch Logs service model."""
+    import botocore.session  # type: ignore[import-untyped]  # noqa: PLC0415  (seconds to load; only when needed)
+
+    return dict(botocore.session.get_session().get_service_model("logs").shape_for("LogGroupName").metadata)
 
 
 def _reconcile(get: Callable[[str], Any], reliability: ReliabilitySettings) -> ReconcileSettings | None:
@@ -877,7 +928,11 @@ def resolve_notifier_args(args: ArrayCompletionNotifierArgs) -> ResolvedNotifier
             "job_definition_arn_prefixes", f"{len(definitions or [])} ARNs", str(error)
         ) from None
     return ResolvedNotifierArgs(
-        **_options_of(options), job_queue_arns=queues, job_definition_arn_prefixes=definitions, rule_groups=groups
+        **_options_of(options),
+        job_queue_arns=queues,
+        job_definition_arn_prefixes=definitions,
+        rule_groups=groups,
+        job_log_group_names=_log_group_names(get("job_log_group_names")),
     )
 
 

@@ -16,6 +16,7 @@ from aws_lambda_powertools import Logger
 
 from .batch_jobs import describe_job
 from .completion import completion_report, deliver_once
+from .log_tails import tail_deadline
 from .metrics import emit, ignored_metrics, queue_name, throttles_counted
 from .report import CompletionReport
 from .scope import Completion, Skip, decide, on_own_queue
@@ -43,7 +44,7 @@ def _handle(event: Any, context: LambdaContext) -> dict[str, Any]:
     if isinstance(decision, Skip):
         return _skip(decision, event)
 
-    reported = deliver_once(_report(decision), context, clock)
+    reported = deliver_once(_report(decision, context), context, clock)
     report, results, duplicate = reported.report, reported.deliveries, reported.duplicate
     outcome = "duplicate" if duplicate else "delivered"
     emit(reported.metrics, stage=report.stage, job_queue=report.job_queue_name)
@@ -64,8 +65,10 @@ def _handle(event: Any, context: LambdaContext) -> dict[str, Any]:
     return {"outcome": outcome, "jobId": report.job_id, "status": report.status, "deliveries": results}
 
 
-def _report(completion: Completion) -> CompletionReport:
-    return completion_report(completion, describe_job(completion.job.job_id))
+def _report(completion: Completion, context: LambdaContext) -> CompletionReport:
+    # The tails' deadline leaves the sinks their share of the Lambda's remaining time (log_tails.py).
+    deadline = tail_deadline(context.get_remaining_time_in_millis(), time.monotonic())
+    return completion_report(completion, describe_job(completion.job.job_id), deadline)
 
 
 def _skip(skip: Skip, event: Any) -> dict[str, Any]:

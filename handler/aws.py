@@ -26,7 +26,13 @@ from typing import Any, Final, Literal
 
 from .settings import settings
 
-ServiceName = Literal["batch", "sns", "dynamodb", "events"]
+ServiceName = Literal["batch", "sns", "dynamodb", "events", "logs"]
+#: Per-service client settings. Log tails are optional extras: one attempt (no retries of a throttled or
+#: failed call) and short socket timeouts, so reading them can never hold a notification back for long
+#: (handler/log_tails.py: CALL_TIMEOUT_SECONDS is their sum).
+_CLIENT_SETTINGS: dict[str, dict[str, Any]] = {
+    "logs": {"connect_timeout": 1, "read_timeout": 2, "attempts": 1},
+}
 
 #: botocore's retry mode for every client (`standard` or `adaptive`; `legacy` is not allowed).
 RETRY_MODE: Final = "standard"
@@ -36,18 +42,20 @@ MAX_ATTEMPTS: Final = 5
 _throttled_batch_calls = 0
 
 
-def retry_config(**options: Any) -> Any:
-    """A botocore `Config` with the project's retry mode and attempts, plus `options` (e.g. read_timeout)."""
+def retry_config(attempts: int = MAX_ATTEMPTS, **options: Any) -> Any:
+    """A botocore `Config` with the project's retry mode and `attempts`, plus `options` (e.g. read_timeout)."""
     config = importlib.import_module("botocore.config")
-    return config.Config(retries={"mode": RETRY_MODE, "total_max_attempts": MAX_ATTEMPTS}, **options)
+    return config.Config(retries={"mode": RETRY_MODE, "total_max_attempts": attempts}, **options)
 
 
-def new_client(service: str, *, region: str | None = None, session: Any = None, **options: Any) -> Any:
+def new_client(
+    service: str, *, region: str | None = None, session: Any = None, attempts: int = MAX_ATTEMPTS, **options: Any
+) -> Any:
     """A client of `session` (default: a new boto3 session) for `service` in `region`, with `retry_config`.
     Typed `Any`: boto3 ships no type information."""
     if session is None:
         session = importlib.import_module("boto3").session.Session()
-    return session.client(service, region_name=region, config=retry_config(**options))
+    return session.client(service, region_name=region, config=retry_config(attempts, **options))
 
 
 @functools.cache
@@ -62,8 +70,9 @@ def session() -> Any:
 
 @functools.cache
 def client(service: ServiceName) -> Any:
-    """A cached client of the handler's session for `service`."""
-    return new_client(service, region=settings().region, session=session())
+    """A cached client of the handler's session for `service`: the project's retries, except where
+    `_CLIENT_SETTINGS` says otherwise."""
+    return new_client(service, region=settings().region, session=session(), **_CLIENT_SETTINGS.get(service, {}))
 
 
 def _count_throttle(**attempt: Any) -> None:

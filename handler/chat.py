@@ -20,7 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
-from .report import CompletionReport, FailedChild, human_duration, subject
+from .log_tails import fit
+from .report import CompletionReport, FailedChild, LogTail, human_duration, subject
 
 MESSAGE_VERSION: Final = "1.0"
 MESSAGE_SOURCE: Final = "custom"
@@ -53,6 +54,10 @@ LIMITS: Final = {
 }
 #: A failed child's reasons in chat; the e-mail report and the completion event keep 500 characters.
 CHAT_REASON_CHARS: Final = 200
+#: A failed child's log tail in chat (its newest lines): three children with their tails fit the
+#: description's 3,000 characters; the e-mail report and the completion event keep `failedLogBytes`.
+CHAT_TAIL_CHARS: Final = 400
+FENCE: Final = "`" * 3
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
@@ -124,17 +129,20 @@ def _with_failed_children(text: str, report: CompletionReport) -> str:
     reserve = len(_more_line(report.failed, report.failed)) + 1
     lines = [text, "", "*Failed children:*"]
     shown = 0
-    for line in _child_lines(report.failed_children):
-        if len("\n".join([*lines, line])) + reserve > budget:
+    for line, tail in _child_lines(report.failed_children):
+        # The child with its log tail, else the child alone; once neither fits, the rest are counted.
+        fitting = [entry for entry in (line + tail, line) if len("\n".join([*lines, entry])) + reserve <= budget]
+        if not fitting:
             break
-        lines.append(line)
+        lines.append(fitting[0])
         shown += 1
     if shown < report.failed:
         lines.append(_more_line(report.failed - shown, report.failed))
     return "\n".join(lines)
 
 
-def _child_lines(children: tuple[FailedChild, ...]) -> Iterator[str]:
+def _child_lines(children: tuple[FailedChild, ...]) -> Iterator[tuple[str, str]]:
+    """Each child's line, and its log tail block (empty without a tail)."""
     for child in children:
         index = "?" if child.index is None else child.index
         exit_code = "none" if child.exit_code is None else child.exit_code
@@ -142,7 +150,20 @@ def _child_lines(children: tuple[FailedChild, ...]) -> Iterator[str]:
         line = f"• index {index} · exit code {exit_code} · {_code(_clip(reasons or 'no reason given'))}"
         if child.logs_url:
             line += f" · <{child.logs_url}|logs>"
-        yield line
+        yield line, _tail_block(child.log_tail)
+
+
+def _tail_block(tail: LogTail | None) -> str:
+    """A child's log tail under its line: a code block of its newest lines that fit `CHAT_TAIL_CHARS`
+    (escaped, so they can neither end the block nor open a link), or why there is none."""
+    if tail is None:
+        return ""
+    if tail.unavailable is not None:
+        return f"\n  _log unavailable: {_escape(_clip(tail.unavailable))}_"
+    escaped = [_escape(_CONTROL.sub(" ", line)).replace(FENCE, "'" * 3) for line in tail.lines]
+    # Bytes bound characters: whatever fits CHAT_TAIL_CHARS bytes fits as many characters.
+    kept = fit(escaped, CHAT_TAIL_CHARS).lines
+    return f"\n{FENCE}\n" + "\n".join(kept) + f"\n{FENCE}" if kept else ""
 
 
 def _more_line(omitted: int, failed: int) -> str:
@@ -182,5 +203,9 @@ def _clip(text: str) -> str:
 def _code(text: str) -> str:
     """Inline code that cannot break out: one line, no backticks, and &, < and > escaped as chat
     applications require of message text (a `<` would otherwise open a link or a mention)."""
-    flat = _CONTROL.sub(" ", text).replace("`", "'")
-    return "`" + flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") + "`"
+    return "`" + _escape(_CONTROL.sub(" ", text).replace("`", "'")) + "`"
+
+
+def _escape(text: str) -> str:
+    """&, < and > as chat applications require them in message text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

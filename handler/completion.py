@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .batch_jobs import first_failed_children
 from .delivery import deliver, reported_before
+from .log_tails import with_log_tails
 from .metrics import Metric, outcome_metrics
 from .models import JobDetail
 from .report import CompletionReport, build_report, needs_failed_children
@@ -34,16 +35,20 @@ class Reported:
     metrics: list[Metric]
 
 
-def completion_report(completion: Completion, current: JobDetail | None) -> CompletionReport:
+def completion_report(
+    completion: Completion, current: JobDetail | None, log_tails_until: float | None = None
+) -> CompletionReport:
     """The report of a completion and of the parent as DescribeJobs shows it now (`current`; None once
-    Batch forgot the job), with its first failed children when it has any."""
+    Batch forgot the job), with its first failed children when it has any, and the last lines of the
+    first ones' logs when `log_tails_until` (a `time.monotonic()` deadline) is given."""
     config = settings()
     failed_children = (
         first_failed_children(completion.job.job_id, config.max_failed_details)
         if needs_failed_children(completion, current)
         else []
     )
-    return build_report(completion, current, failed_children, stage=config.stage, default_region=config.region)
+    report = build_report(completion, current, failed_children, stage=config.stage, default_region=config.region)
+    return report if log_tails_until is None else with_log_tails(report, config.log_tails, log_tails_until)
 
 
 def deliver_once(report: CompletionReport, context: LambdaContext | None, clock: Callable[[], float]) -> Reported:

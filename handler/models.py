@@ -72,6 +72,16 @@ class ContainerRun(_AwsDocument):
     environment: list[dict[str, str]] = Field(default_factory=list)
 
 
+class AttemptContainer(_AwsDocument):
+    log_stream_name: str | None = None
+
+
+class Attempt(_AwsDocument):
+    """One attempt of a job (`attempts[]`); its container names the stream that attempt logged to."""
+
+    container: AttemptContainer | None = None
+
+
 class EcsTaskProperties(_AwsDocument):
     containers: list[ContainerRun] = Field(default_factory=list)
 
@@ -99,6 +109,13 @@ class ChildJobDetail(JobDetail):
     container: ContainerRun | None = None
     ecs_properties: EcsProperties | None = None
     eks_attempts: list[EksAttempt] = Field(default_factory=list)
+    attempts: list[Attempt] = Field(default_factory=list)
+
+    @property
+    def last_attempt_stream(self) -> str | None:
+        """The log stream of the latest attempt that names one (`attempts[].container.logStreamName`)."""
+        streams = [a.container.log_stream_name for a in self.attempts if a.container and a.container.log_stream_name]
+        return streams[-1] if streams else None
 
     @property
     def array_index(self) -> int | None:

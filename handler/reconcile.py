@@ -274,6 +274,7 @@ def _report(sweep: QueueSweep, completion: Completion, job: JobDetail, context: 
     )
 
     try:
+        # No log tails (no deadline given): the sweep's role reads no job logs, and what it reports is late.
         reported = deliver_once(completion_report(completion, job), context, clock)
     except IdempotencyAlreadyInProgressError:
         # The notifier is delivering this very completion right now: it is not missed.

@@ -27,6 +27,19 @@ DEFAULT_LOG_GROUP = "/aws/batch/job"
 
 
 @dataclass(frozen=True)
+class LogTail:
+    """The last lines of a failed child's log (oldest first, secrets masked), or why there are none."""
+
+    lines: tuple[str, ...] = ()
+    unavailable: str | None = None
+    truncated: bool = False
+    """Older lines, or the start of the oldest kept line, were left out to stay within the byte budget."""
+
+    def document(self) -> dict[str, Any]:
+        return {"lines": list(self.lines), "truncated": self.truncated, "unavailable": self.unavailable}
+
+
+@dataclass(frozen=True)
 class FailedChild:
     index: int | None
     job_id: str
@@ -36,6 +49,8 @@ class FailedChild:
     log_group: str | None
     log_stream: str | None
     logs_url: str | None
+    log_tail: LogTail | None = None
+    """Only on the first children (`failedLogChildren`) of a notifier that reads tails (log_tails.py)."""
 
     def document(self) -> dict[str, Any]:
         return {
@@ -47,6 +62,7 @@ class FailedChild:
             "logGroup": self.log_group,
             "logStream": self.log_stream,
             "logsUrl": self.logs_url,
+            "logTail": self.log_tail.document() if self.log_tail else None,
         }
 
 
@@ -230,15 +246,30 @@ def summary_text(report: CompletionReport) -> str:
             lines.append(f"- index {index} (job {child.job_id}), exit code {exit_code}: {reasons}")
             if child.logs_url:
                 lines.append(f"  logs: {child.logs_url}")
+            lines += tail_text(child.log_tail)
     if report.resubmit_command:
         lines += ["", "Resubmit only the failed children once the cause is fixed:", f"  {report.resubmit_command}"]
     return "\n".join(lines) + "\n"
 
 
+def tail_text(tail: LogTail | None) -> list[str]:
+    """A child's tail under its line of the e-mail text, each log line behind `  | `."""
+    if tail is None:
+        return []
+    if tail.unavailable is not None:
+        return [f"  log unavailable: {tail.unavailable}"]
+    if not tail.lines:
+        return ["  log: empty"]
+    cut = " (older ones cut to fit)" if tail.truncated else ""
+    heading = f"  last {len(tail.lines)} lines of the log{cut}:"
+    return [heading, *(f"  | {line}" for line in tail.lines)]
+
+
 def _failed_child(child: ChildJobDetail, partition: str, region: str) -> FailedChild:
     run = _failed_container(child)
     exit_code, container_reason = (run.exit_code, run.reason) if run else _eks_exit(child)
-    log_stream = run.log_stream_name if run else None
+    # The job's container names the stream; its attempts do too, when the container does not.
+    log_stream = (run.log_stream_name or child.last_attempt_stream) if run else None
     log_group = _log_group(run) if run and log_stream else None
     return FailedChild(
         index=child.array_index,

@@ -38,8 +38,35 @@ TERMINAL_STATUSES: tuple[str, ...] = ("SUCCEEDED", "FAILED")
 MAX_FAILED_DETAILS_LIMIT = 100
 
 
+#: Log tails (handler/log_tails.py): the defaults and the largest values each setting accepts. 0 turns
+#: them off. 10 children of 8 KB, written twice (text and JSON), stay far below SNS's 256 KB.
+DEFAULT_FAILED_LOG_CHILDREN = 3
+DEFAULT_FAILED_LOG_LINES = 20
+DEFAULT_FAILED_LOG_BYTES = 2048
+MAX_FAILED_LOG_CHILDREN = 10
+MAX_FAILED_LOG_LINES = 100
+MAX_FAILED_LOG_BYTES = 8192
+#: Below this a tail cannot hold one useful line; 0 (off) is allowed.
+MIN_FAILED_LOG_BYTES = 256
+
+
 class SettingsError(ValueError):
     """An environment variable is missing or invalid; the message names it."""
+
+
+@dataclass(frozen=True)
+class TailSettings:
+    """How many failed children get a log tail, how many lines and bytes each, and the log groups the
+    notifier may read (`FAILED_LOG_GROUPS`, the groups its role grants `logs:GetLogEvents` on)."""
+
+    children: int = DEFAULT_FAILED_LOG_CHILDREN
+    lines: int = DEFAULT_FAILED_LOG_LINES
+    bytes_per_child: int = DEFAULT_FAILED_LOG_BYTES
+    readable_groups: tuple[str, ...] = ()
+
+    @property
+    def enabled(self) -> bool:
+        return min(self.children, self.lines, self.bytes_per_child) > 0 and bool(self.readable_groups)
 
 
 @dataclass(frozen=True)
@@ -56,6 +83,8 @@ class Settings:
     """Bus (name, or ARN for another account's) that receives the normalized completion event."""
     chat_topic_arn: str | None = None
     """Topic of the chat channels (custom notifications); None when no chat channel is configured."""
+    log_tails: TailSettings = TailSettings()
+    """The failed children's log tails; off (`enabled` False) when any count is 0 or no group is readable."""
 
     @property
     def home_job_queue_arn(self) -> str:
@@ -87,6 +116,30 @@ def _max_failed_details() -> int:
     return value
 
 
+def _bounded(name: str, default: int, low: int, high: int, also: int | None = None) -> int:
+    """A whole number from `low` to `high` (or `also`), `default` when unset; an error names the variable."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    value = int(raw) if raw.isdigit() else -1
+    if value == also or low <= value <= high:
+        return value
+    allowed = f"{also} or {low} to {high}" if also is not None else f"{low} to {high}"
+    raise SettingsError(f"environment variable {name} must be a whole number, {allowed}, got {raw!r}")
+
+
+def _tail_settings() -> TailSettings:
+    groups = os.environ.get("FAILED_LOG_GROUPS", "").strip()
+    return TailSettings(
+        children=_bounded("FAILED_LOG_CHILDREN", DEFAULT_FAILED_LOG_CHILDREN, 0, MAX_FAILED_LOG_CHILDREN),
+        lines=_bounded("FAILED_LOG_LINES", DEFAULT_FAILED_LOG_LINES, 0, MAX_FAILED_LOG_LINES),
+        bytes_per_child=_bounded(
+            "FAILED_LOG_BYTES", DEFAULT_FAILED_LOG_BYTES, MIN_FAILED_LOG_BYTES, MAX_FAILED_LOG_BYTES, also=0
+        ),
+        readable_groups=tuple(dict.fromkeys(group.strip() for group in groups.split(",") if group.strip())),
+    )
+
+
 def _job_queue_arns() -> tuple[str, ...]:
     # Ordered: the first is the home queue (home_job_queue_arn).
     return _arns("JOB_QUEUE_ARNS", _required("JOB_QUEUE_ARNS"), _JOB_QUEUE_ARN, "job-queue ARNs", "job-queue/<name>")
@@ -116,6 +169,7 @@ def settings() -> Settings:
         job_queue_arns=_job_queue_arns(),
         event_bus_name=os.environ.get("EVENT_BUS_NAME", "").strip() or "default",
         chat_topic_arn=os.environ.get("CHAT_TOPIC_ARN", "").strip() or None,
+        log_tails=_tail_settings(),
     )
 
 

@@ -12,6 +12,7 @@ Exit codes: 0 printed, 2 usage error.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import html
 import json
 import re
@@ -19,10 +20,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from batch_array_notify.handler.chat import chat_message
+from batch_array_notify.handler.log_tails import NO_STREAM, fit, mask_secrets
 from batch_array_notify.handler.models import ChildJobDetail
-from batch_array_notify.handler.report import CompletionReport, build_report
+from batch_array_notify.handler.report import CompletionReport, FailedChild, LogTail, build_report
 from batch_array_notify.handler.scope import Completion, decide
-from tools.eventgen import ArrayJobSpec, Compute, array_job_events
+from batch_array_notify.handler.settings import DEFAULT_FAILED_LOG_BYTES
+from tools.eventgen import FAILED_CHILD_LOG, ArrayJobSpec, Compute, array_job_events
 from tools.exit_codes import tool_parser
 
 #: The queue and definition of the documented examples (docs/message-format.md uses the same).
@@ -34,6 +37,8 @@ EXAMPLES: tuple[tuple[int, int, Compute], ...] = ((0, 0, Compute.FARGATE), (2, 1
 _LINK = re.compile(r"<([^<>|]+)\|([^<>]*)>")
 _BOLD = re.compile(r"\*([^*\n]+)\*")
 _CODE = re.compile(r"`([^`\n]*)`")
+_CODE_BLOCK = re.compile(r"\n`{3}\n(.*?)\n`{3}", re.DOTALL)
+_ITALIC = re.compile(r"(?<![\w*])_([^_\n]+)_(?![\w*])")
 
 
 def example_report(failures: int, unplaced: int, compute: Compute) -> CompletionReport:
@@ -55,12 +60,22 @@ def example_report(failures: int, unplaced: int, compute: Compute) -> Completion
     completion = decide(events[-1])
     if not isinstance(completion, Completion):
         raise TypeError(f"the generator's last event is not a completion: {completion}")
-    return build_report(completion, None, failed, stage="dev", default_region="eu-west-1")
+    report = build_report(completion, None, failed, stage="dev", default_region="eu-west-1")
+    return dataclasses.replace(report, failed_children=tuple(_with_example_tail(c) for c in report.failed_children))
+
+
+def _with_example_tail(child: FailedChild) -> FailedChild:
+    """The tail the notifier would show (tail settings at their defaults) had the child logged `FAILED_CHILD_LOG`."""
+    if child.log_stream is None:
+        return dataclasses.replace(child, log_tail=LogTail(unavailable=NO_STREAM))
+    return dataclasses.replace(child, log_tail=fit(mask_secrets(FAILED_CHILD_LOG), DEFAULT_FAILED_LOG_BYTES))
 
 
 def plain(markup: str) -> str:
-    """Slack-style markup as it reads: links show their text, bold and code lose their marks."""
-    text = _LINK.sub(r"\2", markup)
+    """Slack-style markup as it reads: links show their text, bold, italics and code lose their marks, a code
+    block (a log tail) reads as its lines indented."""
+    text = _CODE_BLOCK.sub(lambda block: "".join(f"\n    {line}" for line in block[1].split("\n")), markup)
+    text = _ITALIC.sub(r"\1", _LINK.sub(r"\2", text))
     text = _CODE.sub(r"\1", _BOLD.sub(r"\1", text))
     return html.unescape(text)
 

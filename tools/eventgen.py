@@ -86,6 +86,19 @@ _RUNTIME_MS: Final = 60_000
 _WAVE_GAP_MS: Final = 2_000
 
 
+#: What a failed child that ran logged last (the same for every child): the rehearsal writes it to each
+#: failed child's log stream in moto, and the documented examples show its tail. One line holds a
+#: password, which every notification shows masked.
+FAILED_CHILD_LOG: Final = (
+    "starting print-color",
+    "connecting to the palette service with password=hunter2",
+    "Traceback (most recent call last):",
+    '  File "/app/color.py", line 12, in <module>',
+    "    print(COLORS[index])",
+    "IndexError: list index out of range",
+)
+
+
 class Compute(StrEnum):
     """Where a job runs; decides which keys its events carry."""
 

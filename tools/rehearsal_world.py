@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ from batch_array_notify.handler import aws as handler_aws
 from batch_array_notify.handler import delivery as handler_delivery
 from batch_array_notify.handler import settings as handler_settings
 from batch_array_notify.handler.aws import new_client
-from tools.eventgen import JOB_STATE_CHANGE, Compute
+from tools.eventgen import FAILED_CHILD_LOG, JOB_STATE_CHANGE, Compute
 from tools.program import Plan, PlannedResource
 from tools.rule_harness import drain_queue
 
@@ -372,6 +373,13 @@ class RehearsalWorld:
         )["computeEnvironmentArn"]
         self._queues: dict[str, str] = {}
         self._definitions: dict[str, str] = {}
+        # The job log group the plan's notifier may read (its first): the job definition logs there, and
+        # every failed child that ran gets a stream of FAILED_CHILD_LOG in it.
+        groups = target.handler_environment.get("FAILED_LOG_GROUPS", "")
+        self._job_log_group = groups.split(",")[0] or None
+        self._logs = new_client("logs", region=region)
+        if self._job_log_group is not None:
+            self._logs.create_log_group(logGroupName=self._job_log_group)
         for queue_arn in target.job_queue_arns:
             self._expect(queue_arn, self._queue(queue_arn), "job queue")
         self._expect(target.job_definition_arn, self._definition(target.job_definition_arn), "job definition")
@@ -409,6 +417,11 @@ class RehearsalWorld:
                     "image": "public.ecr.aws/docker/library/busybox:stable",
                     "vcpus": 1,
                     "memory": 512,
+                    **(
+                        {"logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": group}}}
+                        if (group := self._job_log_group)
+                        else {}
+                    ),
                 },
             )["jobDefinitionArn"]
         return self._definitions[name]
@@ -451,12 +464,13 @@ class RehearsalWorld:
             child.status = "FAILED"
             child.job_stopped_reason = failure.status_reason
             child.exit_code = failure.exit_code
-            if failure.exit_code is not None:
-                _report_exit_code(child, failure.exit_code)
+            _report_container(child, failure.exit_code, self._job_log_group)
             child.log_stream_name = failure.log_stream
             if failure.log_stream is None:
                 # Failed before placement: no task, so no attempt and no logs (as real Batch reports it).
                 child.attempts = []
+            else:
+                self._write_log(failure.log_stream)
         # moto derives nothing for a parent with failed children and would keep it SUCCEEDED; real Batch
         # fails the parent when any child fails, and the stream says which status it reached.
         parent.status = record.status
@@ -464,6 +478,19 @@ class RehearsalWorld:
             parent.job_created_at = _naive_local(record.created_ms)
         if record.stopped_ms is not None:
             parent.job_stopped_at = _naive_local(record.stopped_ms)
+
+    def _write_log(self, stream: str) -> None:
+        """A failed child's log stream holding FAILED_CHILD_LOG, stamped now: CloudWatch Logs (and moto)
+        refuse events older than 14 days, and the stream's synthetic times are older."""
+        if self._job_log_group is None:
+            return
+        start = int(time.time() * 1000)
+        self._logs.create_log_stream(logGroupName=self._job_log_group, logStreamName=stream)
+        self._logs.put_log_events(
+            logGroupName=self._job_log_group,
+            logStreamName=stream,
+            logEvents=[{"timestamp": start + n, "message": line} for n, line in enumerate(FAILED_CHILD_LOG)],
+        )
 
     def _adopt(self, record: ParentRecord) -> Any:
         """Create a stream's array job in moto under the stream's job id (noise jobs, users' captures).
@@ -588,12 +615,19 @@ def sweep_environment(target: StackTarget) -> Iterator[None]:
         reset_handler_caches()
 
 
-def _report_exit_code(job: Any, exit_code: int) -> None:
-    """Make moto's DescribeJobs carry the child's exit code, as Batch's `container.exitCode` does.
+def _report_container(job: Any, exit_code: int | None, log_group: str | None) -> None:
+    """Make moto's DescribeJobs carry the child's exit code and its job definition's log configuration,
+    as Batch's `container.exitCode` and `container.logConfiguration` do.
 
-    moto keeps `exit_code` but its `describe()` rebuilds `container` from the job definition and drops
-    it; without this the rehearsal's report would say "exit code none" for a child that exited 1.
-    Patched on this one job object only, never on moto's class.
+    moto keeps `exit_code` but its `describe()` rebuilds `container` from a few fields of the job
+    definition and drops both; without this the rehearsal's report would say "exit code none" for a
+    child that exited 1, and look for its log in Batch's default group. Patched on this one job object
+    only, never on moto's class.
     """
+    reported: dict[str, Any] = {}
+    if exit_code is not None:
+        reported["exitCode"] = exit_code
+    if log_group is not None:
+        reported["logConfiguration"] = {"logDriver": "awslogs", "options": {"awslogs-group": log_group}}
     describe_container = job._container_details
-    job._container_details = lambda: {**describe_container(), "exitCode": exit_code}
+    job._container_details = lambda: {**describe_container(), **reported}

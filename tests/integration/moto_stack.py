@@ -22,6 +22,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 
 from batch_array_notify.handler import aws
 from batch_array_notify.handler.app import handler
+from batch_array_notify.handler.report import DEFAULT_LOG_GROUP
 from tests.support import notifier_environment
 from tools.redrive import Invocation, Invoker
 from tools.rehearsal_world import (
@@ -130,6 +131,8 @@ def handler_environment(stack: BatchStack) -> dict[str, str]:
         stage=stack.stage,
         idempotency_table=stack.idempotency_table,
         MAX_FAILED_DETAILS="20",
+        # moto's job definition names no awslogs group: its children log to Batch's default group.
+        FAILED_LOG_GROUPS=DEFAULT_LOG_GROUP,
     )
 
 

@@ -6,8 +6,9 @@ The scenarios run twice: as the stages are, and with a chat topic (CHAT_TOPIC_AR
 with chat channels, whose role must allow the chat publish and nothing more.
 
 The scenarios drive every AWS code path of the handler: a clean completion, one with failed children
-(ListJobs + a second DescribeJobs), a redelivered completion (idempotency hit) and a failed publish
-(Lambda retries it; Powertools releases the idempotency record). One module-scoped fixture runs them all,
+(ListJobs + a second DescribeJobs, and one GetLogEvents per child for its log tail), a redelivered
+completion (idempotency hit) and a failed publish (Lambda retries it; Powertools releases the
+idempotency record). One module-scoped fixture runs them all,
 so the plan-side tests see every call however pytest selects or orders the tests.
 """
 
@@ -42,6 +43,7 @@ EXPECTED_ACTIONS = {
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
+    "logs:GetLogEvents",
 }
 
 Recorded = frozenset[tuple[str, str]]
@@ -60,6 +62,10 @@ def _resource_kind(action: str, params: dict[str, Any]) -> str:
         return "table" if params.get("TableName") else "?"
     if service == "events":
         return "bus"
+    if service == "logs":
+        # Only a stream of a group the notifier was told it may read (FAILED_LOG_GROUPS).
+        readable = os.environ.get("FAILED_LOG_GROUPS", "").split(",")
+        return "job-logs" if params.get("logGroupName") in readable and params.get("logStreamName") else "?"
     return "?"
 
 
@@ -215,7 +221,17 @@ def _resources(plan: Plan) -> dict[str, str]:
     bus = variables.get("EVENT_BUS_NAME")
     if bus is not None:
         kinds["bus"] = _bus_arn(plan, bus)
+    if "FAILED_LOG_GROUPS" in variables:
+        kinds["job-logs"] = _log_streams_arn(plan, variables["FAILED_LOG_GROUPS"])
     return kinds
+
+
+def _log_streams_arn(plan: Plan, groups: str) -> str:
+    """Every stream of the one group the notifier may read, in its account and region: a pipeline's notifier
+    reads its own job log group (moto's jobs log to Batch's default group, the same kind of resource)."""
+    (group,) = groups.split(",")
+    _, partition, _, region, account, _ = _notifier(plan).state["arn"].split(":", 5)
+    return f"arn:{partition}:logs:{region}:{account}:log-group:{group}:log-stream:*"
 
 
 def _bus_arn(plan: Plan, bus: str) -> str:

@@ -13,8 +13,9 @@ import json
 
 import pytest
 
+from batch_array_notify.handler.log_tails import NO_STREAM, mask_secrets
 from tools.compare_rules import main as compare_rules_main
-from tools.eventgen import Compute
+from tools.eventgen import FAILED_CHILD_LOG, Compute
 from tools.program import ROOT, run_program
 from tools.rehearsal_world import StackTarget
 from tools.rehearse import Scenario, main, rehearse, render
@@ -327,3 +328,15 @@ def test_losing_more_array_jobs_than_the_stack_runs_is_a_usage_error(capsys):
     assert (
         "--lose-parent-events 2: the rehearsal runs one array job per queue, 1 on stack dev" in capsys.readouterr().err
     )
+
+
+def test_three_failures_print_each_ran_childs_log_tail_from_its_stream_in_moto(target):
+    """`tools.rehearse --failures 3` (its scenario, on the module's plan): one child failed before placement
+    (no stream, it says so), the two that ran show the last lines the rehearsal world wrote to their
+    streams, the password masked."""
+    printed = render(rehearse(target, Scenario(size=7, failures=3)), target, "the stack's rule")
+
+    tail = "\n".join(f"  | {line}" for line in mask_secrets(FAILED_CHILD_LOG))
+    assert printed.count(f"  last {len(FAILED_CHILD_LOG)} lines of the log:\n{tail}\n") == 2
+    assert printed.count(f"  log unavailable: {NO_STREAM}\n") == 1
+    assert "hunter2" not in printed

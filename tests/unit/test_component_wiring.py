@@ -98,6 +98,13 @@ def test_notifier_environment_names_its_topic_table_and_stage(ec2_plan):
         "POWERTOOLS_SERVICE_NAME": "batch-array-notify",
         "EVENT_BUS_NAME": "default",
         "JOB_QUEUE_ARNS": ec2_plan.one(QUEUE).state["arn"],
+        "FAILED_LOG_CHILDREN": "3",
+        "FAILED_LOG_LINES": "20",
+        "FAILED_LOG_BYTES": "2048",
+        # The pipeline's own job log group, the one its job definition logs to.
+        "FAILED_LOG_GROUPS": json.loads(ec2_plan.one(JOB_DEF).inputs["containerProperties"])["logConfiguration"][
+            "options"
+        ]["awslogs-group"],
     }
 
 

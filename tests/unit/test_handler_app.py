@@ -133,7 +133,7 @@ def test_a_delivered_completion_is_logged_with_every_field_the_dashboard_table_r
     report = build_report(completion, None, [], stage="qa", default_region="eu-west-1")
     sent = [{"sink": "sns", "messageId": "m-1"}]
     # No AWS: the report is the event's own view, and every sink answers at once.
-    monkeypatch.setattr(app, "_report", lambda decided: report)
+    monkeypatch.setattr(app, "_report", lambda decided, context: report)
     monkeypatch.setattr(app, "deliver_once", lambda *_: Reported(report, sent, duplicate=False, metrics=[]))
 
     result = handler(event, Context())

@@ -20,7 +20,7 @@ from batch_array_notify.handler.app import _report
 from batch_array_notify.handler.batch_jobs import MAX_DESCRIBE_IDS, describe_job, first_failed_children
 from batch_array_notify.handler.scope import Completion, decide
 from tools.eventgen import ArrayJobSpec, Compute, array_job_events
-from tools.rehearsal_world import FAKE_CREDENTIALS, reset_handler_caches
+from tools.rehearsal_world import FAKE_CREDENTIALS, LambdaContext, reset_handler_caches
 
 REGION = "eu-west-1"
 QUEUE_ARN = f"arn:aws:batch:{REGION}:123456789012:job-queue/test-queue"
@@ -193,7 +193,7 @@ def test_a_failed_parent_costs_at_most_four_batch_calls_even_when_every_page_is_
     )
     batch.add_response("describe_jobs", {"jobs": [_child(i) for i in (2, 0, 1)]}, {"jobs": _ids(0, 1, 2)})
 
-    report = _report(completion)
+    report = _report(completion, LambdaContext.of_function("notifier", "eu-west-1"))
 
     assert [child.index for child in report.failed_children] == [0, 1, 2]
     assert report.failed == 30

@@ -12,8 +12,9 @@ import pytest
 
 from batch_array_notify.handler.chat import CHAT_REASON_CHARS, LIMITS, chat_message
 from batch_array_notify.handler.models import ChildJobDetail
-from batch_array_notify.handler.report import MAX_REASON_CHARS, build_report
+from batch_array_notify.handler.report import MAX_REASON_CHARS, LogTail, build_report
 from batch_array_notify.handler.scope import Completion, decide
+from batch_array_notify.handler.settings import MAX_FAILED_LOG_BYTES, MAX_FAILED_LOG_CHILDREN, MAX_FAILED_LOG_LINES
 from tests.chat_schema import CUSTOM_NOTIFICATION_SCHEMA, SOURCED_LIMITS
 from tools.chat_preview import EXAMPLES, channel_view, example_report, plain
 from tools.eventgen import ArrayJobSpec, Compute, array_job_events
@@ -35,6 +36,12 @@ DOCUMENTED_BUDGETS = {
     "relatedResources": (1024, 5),
     "additionalContext": (256, 10),
 }
+
+
+#: The largest tail a child can carry: `failedLogLines` at its maximum, `failedLogBytes` at its maximum.
+WORST_TAIL = tuple(
+    f"```<@here>&{'é' * (MAX_FAILED_LOG_BYTES // MAX_FAILED_LOG_LINES // 2 - 10)}" for _ in range(MAX_FAILED_LOG_LINES)
+)
 
 
 def _errors(message: dict) -> list[str]:
@@ -70,8 +77,14 @@ def worst_case():
     report = build_report(completion, None, failed, stage="s" * 32, default_region="eu-west-1")
     # Every reason is at the report's clip, and every child links its logs (the longest line a child gets).
     children = tuple(
-        replace(child, container_reason="c" * MAX_REASON_CHARS, logs_url=f"https://example.com/{'x' * 400}")
-        for child in report.failed_children
+        replace(
+            child,
+            container_reason="c" * MAX_REASON_CHARS,
+            logs_url=f"https://example.com/{'x' * 400}",
+            # The first ones carry the largest log tails, of lines that would break out of a code block.
+            log_tail=LogTail(WORST_TAIL) if position < MAX_FAILED_LOG_CHILDREN else None,
+        )
+        for position, child in enumerate(report.failed_children)
     )
     report = replace(
         report,
@@ -312,7 +325,9 @@ def test_the_description_lists_children_up_to_the_last_character_of_its_budget(w
     children and the count of the rest fit the budget, and the next child's line would not."""
     budget = LIMITS["description"].chars
     # 9,999 failed: the count of the rest has as many digits as the total, so the budget can be met exactly.
-    report = replace(worst_case, succeeded=1, failed=9_999)
+    # Without log tails, so that every child's entry is one line of the same length (tails: the tests above).
+    untailed = tuple(replace(child, log_tail=None) for child in worst_case.failed_children)
+    report = replace(worst_case, succeeded=1, failed=9_999, failed_children=untailed)
     first, *others = report.failed_children
     # Every child's line is the first one's as it is unpadded, but for the index.
     unpadded = chat_message(report)["content"]["description"].splitlines()

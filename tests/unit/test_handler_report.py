@@ -322,3 +322,20 @@ def test_a_state_missing_from_the_counts_is_reported_as_zero(status, counts, suc
     report = _report(_with_counts(completion, status, counts))
 
     assert (report.succeeded, report.failed, report.not_final) == (succeeded, failed, 0)
+
+
+def test_a_container_without_a_stream_takes_its_latest_attempts_stream():
+    """DescribeJobs names the stream in `container` and in each of `attempts[]`: when the container does
+    not, the latest attempt that does is the child's log (the one its log tail is read from)."""
+    _, completion, failed = _array_job(Compute.EC2, size=3, failures=1, unplaced=0)
+    detail = failed[0].model_dump(by_alias=True, exclude_none=True)
+    detail["container"].pop("logStreamName")
+    detail["attempts"] = [
+        {"container": {"logStreamName": "print-color/default/first"}},
+        {"container": {"logStreamName": "print-color/default/second"}},
+        {"container": {}},
+    ]
+
+    (child,) = _report(completion, [ChildJobDetail.model_validate(detail)]).failed_children
+
+    assert (child.log_group, child.log_stream) == ("/aws/batch/job", "print-color/default/second")

@@ -137,6 +137,7 @@ def test_the_document_has_every_field_under_its_documented_name():
                 "logGroup": None,
                 "logStream": None,
                 "logsUrl": None,
+                "logTail": None,
             }
         ],
         "failedChildrenOmitted": 2,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from batch_array_notify.handler.settings import Settings, SettingsError, settings
+from batch_array_notify.handler.settings import Settings, SettingsError, TailSettings, settings
 
 CONTRACT = {
     "TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:done",
@@ -144,3 +144,37 @@ def test_a_queue_arn_that_is_not_one_is_refused_showing_the_shape_wanted(environ
         "environment variable JOB_QUEUE_ARNS must be comma-separated job-queue ARNs "
         "(arn:aws:batch:<region>:<account>:job-queue/<name>), got 'render' in it"
     )
+
+
+def test_reads_the_log_tail_settings_and_the_groups_it_may_read(environment):
+    for name, value in {
+        "FAILED_LOG_CHILDREN": "10",
+        "FAILED_LOG_LINES": "0",
+        "FAILED_LOG_BYTES": "256",
+        "FAILED_LOG_GROUPS": "/aws/batch/job, jobs-1,/aws/batch/job",
+    }.items():
+        environment.setenv(name, value)
+
+    tails = settings().log_tails
+
+    assert tails == TailSettings(
+        children=10, lines=0, bytes_per_child=256, readable_groups=("/aws/batch/job", "jobs-1")
+    )
+    assert not tails.enabled
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "allowed"),
+    [
+        ("FAILED_LOG_CHILDREN", "11", "0 to 10"),
+        ("FAILED_LOG_LINES", "101", "0 to 100"),
+        ("FAILED_LOG_LINES", "-1", "0 to 100"),
+        ("FAILED_LOG_BYTES", "255", "0 or 256 to 8192"),
+        ("FAILED_LOG_BYTES", "8193", "0 or 256 to 8192"),
+    ],
+)
+def test_rejects_log_tail_settings_out_of_bounds_naming_the_variable(environment, name, value, allowed):
+    environment.setenv(name, value)
+
+    with pytest.raises(SettingsError, match=rf"{name} must be a whole number, {allowed}, got '{value}'"):
+        settings()

@@ -86,11 +86,12 @@ def test_the_notifier_requires_only_its_queues_and_shares_every_other_input_with
     notifier = schema["resources"][NOTIFIER_TOKEN]["inputProperties"]
 
     assert schema["resources"][NOTIFIER_TOKEN]["requiredInputs"] == ["jobQueueArns"]
-    assert set(notifier) - set(pipeline) == {"jobQueueArns", "jobDefinitionArnPrefixes"}
+    # The pipeline knows its own job definition and log group; the notifier is told them.
+    assert set(notifier) - set(pipeline) == {"jobQueueArns", "jobDefinitionArnPrefixes", "jobLogGroupNames"}
     shared = set(notifier) & set(pipeline)
     assert shared == {camel(key) for key in NotifierOptions.__annotations__}
     assert all(notifier[key] == pipeline[key] for key in shared)
-    for key in ("jobQueueArns", "jobDefinitionArnPrefixes"):
+    for key in ("jobQueueArns", "jobDefinitionArnPrefixes", "jobLogGroupNames"):
         assert "plain" not in notifier[key]["items"], key  # Outputs of other stacks work
 
 

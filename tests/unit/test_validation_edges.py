@@ -265,6 +265,8 @@ WHOLE_NUMBERS: dict[str, tuple[int, int | None, Callable[[ResolvedArgs], int]]] 
     "job_attempt_timeout_seconds": (60, None, lambda r: r.job.attempt_timeout_seconds),
     "powertools_layer_version": (1, 1000, lambda r: r.notifier.powertools_layer_version),
     "max_failed_details": (1, 100, lambda r: r.notifier.max_failed_details),
+    "failed_log_children": (0, 10, lambda r: r.notifier.failed_log_children),
+    "failed_log_lines": (0, 100, lambda r: r.notifier.failed_log_lines),
     "rule_retry_attempts": (0, 185, lambda r: r.reliability.rule_retry_attempts),
     "rule_max_event_age_seconds": (60, 86_400, lambda r: r.reliability.rule_max_event_age_seconds),
     "notifier_max_retries": (0, 2, lambda r: r.reliability.notifier_max_retries),
@@ -835,3 +837,50 @@ def test_a_reserved_concurrency_lambda_would_misuse_is_refused(given, says):
 
     assert error.key == "notifier_reserved_concurrency"
     assert says in str(error)
+
+
+# --------------------------------------------------------------------------------------------------
+# Log tails
+
+
+@pytest.mark.parametrize("value", [0, 256, 8192])
+def test_failed_log_bytes_is_0_or_256_to_8192(value):
+    assert resolved({"failed_log_bytes": value}).notifier.failed_log_bytes == value
+
+
+@pytest.mark.parametrize("value", [-1, 1, 255, 8193])
+def test_other_failed_log_bytes_are_refused_naming_the_range(value):
+    error = rejected({"failed_log_bytes": value})
+
+    assert (error.key, error.value, error.allowed) == ("failed_log_bytes", value, "expected 0 (off) or 256 to 8192")
+
+
+def test_log_tails_default_to_3_children_20_lines_2048_bytes_on_batchs_default_group():
+    args = resolve_notifier_args({"job_queue_arns": ["arn:aws:batch:eu-west-1:123456789012:job-queue/render"]})
+
+    notifier = args.notifier
+    assert (notifier.failed_log_children, notifier.failed_log_lines, notifier.failed_log_bytes) == (3, 20, 2048)
+    assert notifier.log_tails
+    assert args.job_log_group_names == ["/aws/batch/job"]
+
+
+@pytest.mark.parametrize(
+    ("groups", "key"),
+    [
+        (["/aws/batch/job", "has space"], "job_log_group_names[1]"),
+        (["g" * 513], "job_log_group_names[0]"),
+        ([f"/jobs/{n}" for n in range(6)], "job_log_group_names"),
+        ([], "job_log_group_names"),
+    ],
+    ids=["a character Logs refuses", "longer than 512", "more than 5", "none"],
+)
+def test_job_log_group_names_are_what_cloudwatch_logs_accepts(groups, key):
+    with pytest.raises(InvalidArgumentError) as refused:
+        resolve_notifier_args(
+            {  # type: ignore[typeddict-item]
+                "job_queue_arns": ["arn:aws:batch:eu-west-1:123456789012:job-queue/render"],
+                "job_log_group_names": groups,
+            }
+        )
+
+    assert refused.value.key == key
