@@ -5,7 +5,7 @@ STACK ?= dev
 VENV := .venv
 BIN := $(VENV)/bin
 # The strict editable install links each module into build/; a new module needs a reinstall.
-FINGERPRINT := $(shell cat requirements.txt requirements-dev.txt pyproject.toml | cksum | cut -d' ' -f1)-$(shell find components handler -name '*.py' -o -name py.typed | sort | cksum | cut -d' ' -f1)
+FINGERPRINT := $(shell cat requirements.txt requirements-dev.txt pyproject.toml | cksum | cut -d' ' -f1)-$(shell find components handler cli testing -name '*.py' -o -name py.typed | sort | cksum | cut -d' ' -f1)
 INSTALLED := $(VENV)/.installed-$(FINGERPRINT)
 WARMED := $(VENV)/.warmed-$(FINGERPRINT)
 WARM_UP := $(BIN)/python -m tools.warm_bytecode && rm -f $(VENV)/.warmed-* && touch $(WARMED)

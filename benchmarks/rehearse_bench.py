@@ -17,10 +17,10 @@ import subprocess
 import sys
 import time
 
-from tools.eventgen import Compute
-from tools.program import ROOT, run_program
-from tools.rehearsal_world import StackTarget
-from tools.rehearse import Scenario, rehearse
+from batch_array_notify.cli.rehearse import Scenario, rehearse
+from batch_array_notify.testing.eventgen import Compute
+from batch_array_notify.testing.program import ROOT, run_program
+from batch_array_notify.testing.rehearsal_world import StackTarget
 
 SIZES = (100, 1000, 10_000)
 TARGET_SECONDS = 60

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tools.program import Plan, PlannedResource
+from batch_array_notify.testing.program import Plan, PlannedResource
 
 #: Pulumi type tokens of the resources the tests look up.
 COMPUTE_ENV = "aws:batch/computeEnvironment:ComputeEnvironment"

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import batch_array_notify
+from batch_array_notify.cli.exit_codes import tool_parser
 from batch_array_notify.plugin_schema import component_provider
-from tools.exit_codes import tool_parser
 
 SNAPSHOT = Path(__file__).resolve().parent.parent / "docs" / "api-schema.json"
 

@@ -55,9 +55,9 @@ from typing import Any, Final
 
 import pytest
 
+from batch_array_notify.cli.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
+from batch_array_notify.testing.program import forget_plans
 from tools import mutation_report
-from tools.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
-from tools.program import forget_plans
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 WORK: Final = ROOT / "build" / "mutate"
@@ -876,7 +876,13 @@ def _preload() -> None:
 
     for service in ("batch", "cloudwatch", "dynamodb", "ec2", "iam", "kms", "lambda_", "scheduler", "sns", "sqs"):
         getattr(pulumi_aws, service)
-    for module in [*TARGETS, "batch_array_notify", "tools.program", "tools.rehearsal_world", "tools.rehearse"]:
+    for module in [
+        *TARGETS,
+        "batch_array_notify",
+        "batch_array_notify.testing.program",
+        "batch_array_notify.testing.rehearsal_world",
+        "batch_array_notify.cli.rehearse",
+    ]:
         importlib.import_module(module)
 
 

@@ -22,7 +22,7 @@ import pytest
 import batch_array_notify
 from batch_array_notify.notifier import handler_sources
 from batch_array_notify.pipeline import TYPE_TOKEN
-from tools.program import Plan, stack_config
+from batch_array_notify.testing.program import Plan, stack_config
 
 ROOT = Path(__file__).resolve().parents[2]
 #: uv, which `make venv` installs beside the interpreter that runs the tests.

@@ -19,10 +19,10 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from batch_array_notify.cli import preflight
+from batch_array_notify.cli.preflight import Check, Settings, Status, exit_code, render, run_checks, session_client
 from batch_array_notify.notifier import powertools_layer_arn
-from tools import preflight
-from tools.preflight import Check, Settings, Status, exit_code, render, run_checks, session_client
-from tools.program import ROOT, stack_config
+from batch_array_notify.testing.program import ROOT, stack_config
 
 REGION = "us-east-1"  # the region of every stack file in the repository
 PROJECT = "batch-array-notify"

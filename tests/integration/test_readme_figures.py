@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tools import compare_rules
-from tools.program import Plan
-from tools.rehearsal_world import StackTarget
+from batch_array_notify.cli import compare_rules
+from batch_array_notify.testing.program import Plan
+from batch_array_notify.testing.rehearsal_world import StackTarget
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 SIZE, FAILURES = 7, 2

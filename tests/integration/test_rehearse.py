@@ -13,11 +13,11 @@ import json
 
 import pytest
 
-from tools.compare_rules import main as compare_rules_main
-from tools.eventgen import Compute
-from tools.program import ROOT, run_program
-from tools.rehearsal_world import StackTarget
-from tools.rehearse import Scenario, main, rehearse, render
+from batch_array_notify.cli.compare_rules import main as compare_rules_main
+from batch_array_notify.cli.rehearse import Scenario, main, rehearse, render
+from batch_array_notify.testing.eventgen import Compute
+from batch_array_notify.testing.program import ROOT, run_program
+from batch_array_notify.testing.rehearsal_world import StackTarget
 
 NOISE_EVENTS = 23
 FIXTURES = ROOT / "tests" / "fixtures" / "events"

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from tools import submit
-from tools.submit import Progress, bar, main, watch
+from batch_array_notify.cli import submit
+from batch_array_notify.cli.submit import Progress, bar, main, watch
 
 
 def run(capsys, *argv: str, outputs: Any = None) -> tuple[int, str, str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tools import preflight, submit
+from batch_array_notify.cli import preflight, submit
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "tools.md"
 SUBMIT = ["--stack", "dev", "--size", "3", "--queue", "q", "--job-definition", "d"]

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from batch_array_notify import COMPLETION_EVENT_DETAIL_TYPE, COMPLETION_EVENT_SOURCE
+from batch_array_notify.cli.plan import main as plan_main
 from batch_array_notify.pipeline import TYPE_TOKEN
+from batch_array_notify.testing.program import Plan, run_program
 from tests.support import BUS, FUNCTION, JOB_DEF, NOTIFIER, QUEUE, RULE, descendants, queued_compute_types, run_tool
-from tools.plan import main as plan_main
-from tools.program import Plan, run_program
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "two_pipelines"

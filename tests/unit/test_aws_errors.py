@@ -20,8 +20,8 @@ from botocore.exceptions import (
     UnauthorizedSSOTokenError,
 )
 
-from tools.aws_errors import exit_on_aws_environment_errors
-from tools.exit_codes import AWS_UNREACHABLE, USAGE_ERROR
+from batch_array_notify.cli.aws_errors import exit_on_aws_environment_errors
+from batch_array_notify.cli.exit_codes import AWS_UNREACHABLE, USAGE_ERROR
 
 
 def client_error(code: str, operation: str = "SubmitJob", message: str = "refused") -> ClientError:

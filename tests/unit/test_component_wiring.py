@@ -7,6 +7,7 @@ import pytest
 
 from batch_array_notify import BatchArrayPipeline, BatchArrayPipelineArgs, InvalidArgumentError
 from batch_array_notify.pipeline import TYPE_TOKEN
+from batch_array_notify.testing.program import Plan, run_under_mocks
 from tests.support import (
     ATTACHMENT,
     COMPUTE_ENV,
@@ -27,7 +28,6 @@ from tests.support import (
     TOPIC,
     descendants,
 )
-from tools.program import Plan, run_under_mocks
 
 HANDLER_DIR = Path(__file__).resolve().parents[2] / "handler"
 

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
+from batch_array_notify.testing.program import Plan
 from tests.support import DASHBOARD
 from tools.dashboard_picture import InsightsQuery, Observed, alarm_states, main, statistic, the_dashboard
-from tools.program import Plan
 
 
 @pytest.mark.parametrize(

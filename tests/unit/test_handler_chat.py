@@ -10,13 +10,13 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from batch_array_notify.cli.chat_preview import EXAMPLES, channel_view, example_report, plain
 from batch_array_notify.handler.chat import CHAT_REASON_CHARS, LIMITS, chat_message
 from batch_array_notify.handler.models import ChildJobDetail
 from batch_array_notify.handler.report import MAX_REASON_CHARS, build_report
 from batch_array_notify.handler.scope import Completion, decide
+from batch_array_notify.testing.eventgen import ArrayJobSpec, Compute, array_job_events
 from tests.chat_schema import CUSTOM_NOTIFICATION_SCHEMA
-from tools.chat_preview import EXAMPLES, channel_view, example_report, plain
-from tools.eventgen import ArrayJobSpec, Compute, array_job_events
 
 ROOT = Path(__file__).resolve().parents[2]
 VALIDATOR = jsonschema.Draft202012Validator(CUSTOM_NOTIFICATION_SCHEMA)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from batch_array_notify.cli.chat_preview import EXAMPLES, example_report
 from batch_array_notify.handler.models import ChildJobDetail, JobDetail
 from batch_array_notify.handler.report import (
     MAX_SUBJECT_CHARS,
@@ -16,8 +17,7 @@ from batch_array_notify.handler.report import (
     subject,
 )
 from batch_array_notify.handler.scope import Completion, decide
-from tools.chat_preview import EXAMPLES, example_report
-from tools.eventgen import ArrayJobSpec, Compute, array_job_events
+from batch_array_notify.testing.eventgen import ArrayJobSpec, Compute, array_job_events
 
 QUEUE_ARN = "arn:aws:batch:eu-west-1:123456789012:job-queue/test-queue"
 DEFINITION_ARN = "arn:aws:batch:eu-west-1:123456789012:job-definition/print-color:3"

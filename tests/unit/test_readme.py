@@ -17,8 +17,8 @@ from batch_array_notify import BatchArrayPipeline, BatchArrayPipelineArgs
 from batch_array_notify.event_pattern import MAX_PATTERN_CHARS, completion_event_pattern
 from batch_array_notify.handler.report import MAX_SUBJECT_CHARS
 from batch_array_notify.pipeline import TYPE_TOKEN
+from batch_array_notify.testing.program import run_under_mocks
 from tools.config_table import config_table
-from tools.program import run_under_mocks
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()

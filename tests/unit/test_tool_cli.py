@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.exit_codes import AWS_UNREACHABLE, exit_codes_epilog
+from batch_array_notify.cli.exit_codes import AWS_UNREACHABLE, exit_codes_epilog
 
 TOOLS = Path(__file__).resolve().parents[2] / "tools"
 #: Tool -> whether it calls AWS (then its --help also lists exit 3).

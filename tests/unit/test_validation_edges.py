@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from batch_array_notify import BatchArrayPipelineArgs, InvalidArgumentError
+from batch_array_notify.cli.plan import main as plan_main
 from batch_array_notify.validation import ResolvedArgs, check_batch_arns_are_local, resolve_args, resolve_notifier_args
-from tools.plan import main as plan_main
 
 
 def rejected(args: dict[str, Any]) -> InvalidArgumentError:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from batch_array_notify.cli.plan import main as plan_main
+from batch_array_notify.testing.program import Plan, load_project, run_under_mocks, stack_config
 from batch_array_notify.validation import InvalidArgumentError
 from tests.support import run_tool
-from tools.plan import main as plan_main
-from tools.program import Plan, load_project, run_under_mocks, stack_config
 
 ROOT = Path(__file__).resolve().parents[2]
 P = "batch-array-notify:"

@@ -41,9 +41,9 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from batch_array_notify.handler import aws as handler_aws
 from batch_array_notify.handler import delivery as handler_delivery
 from batch_array_notify.handler import settings as handler_settings
-from tools.eventgen import JOB_STATE_CHANGE, Compute
-from tools.program import Plan, PlannedResource
-from tools.rule_harness import drain_queue
+from batch_array_notify.testing.eventgen import JOB_STATE_CHANGE, Compute
+from batch_array_notify.testing.program import Plan, PlannedResource
+from batch_array_notify.testing.rule_harness import drain_queue
 
 Event = dict[str, Any]
 

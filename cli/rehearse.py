@@ -43,17 +43,17 @@ from typing import IO, TYPE_CHECKING, Any, Final, cast
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]  # no type information
 
+from batch_array_notify.cli.arguments import ARRAY_SIZE_HELP, array_size, whole_number
+from batch_array_notify.cli.chat_preview import channel_view
+from batch_array_notify.cli.exit_codes import USAGE_ERROR, tool_parser
+from batch_array_notify.cli.plan import add_program_arguments, plan_or_exit
+from batch_array_notify.cli.progress import Progress, progress_for
 from batch_array_notify.handler import app as handler_app
 from batch_array_notify.handler import reconcile as handler_reconcile
-from tools.arguments import ARRAY_SIZE_HELP, array_size, whole_number
-from tools.chat_preview import channel_view
-from tools.emf import EmfDocument, read_documents, totals
-from tools.eventgen import ArrayJobSpec, Compute, array_job_events, noise_events
-from tools.exit_codes import USAGE_ERROR, tool_parser
-from tools.pattern_rules import PatternError, check_pattern, exists_on_objects, object_paths
-from tools.plan import add_program_arguments, plan_or_exit
-from tools.progress import Progress, progress_for
-from tools.rehearsal_world import (
+from batch_array_notify.testing.emf import EmfDocument, read_documents, totals
+from batch_array_notify.testing.eventgen import ArrayJobSpec, Compute, array_job_events, noise_events
+from batch_array_notify.testing.pattern_rules import PatternError, check_pattern, exists_on_objects, object_paths
+from batch_array_notify.testing.rehearsal_world import (
     TERMINAL_STATUSES,
     BatchLedger,
     Notification,
@@ -62,7 +62,7 @@ from tools.rehearsal_world import (
     rehearsal_account,
     sweep_environment,
 )
-from tools.rule_harness import RuleHarness
+from batch_array_notify.testing.rule_harness import RuleHarness
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

@@ -26,10 +26,10 @@ from typing import Any, TextIO
 import boto3  # type: ignore[import-untyped]  # boto3 ships no type information
 import yaml
 
-from tools.arguments import ARRAY_SIZE_HELP, array_size
-from tools.aws_errors import exit_on_aws_environment_errors
-from tools.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
-from tools.stack_outputs import UsageError, stack_outputs
+from batch_array_notify.cli.arguments import ARRAY_SIZE_HELP, array_size
+from batch_array_notify.cli.aws_errors import exit_on_aws_environment_errors
+from batch_array_notify.cli.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
+from batch_array_notify.cli.stack_outputs import UsageError, stack_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
 #: What the caller's IAM policy must allow (docs/tools.md lists the same).

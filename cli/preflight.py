@@ -31,11 +31,11 @@ from typing import Any, Final
 import boto3  # type: ignore[import-untyped]  # boto3 ships no type information
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]  # no type information
 
+from batch_array_notify.cli.aws_errors import DENIED_CODES, exit_on_aws_environment_errors
+from batch_array_notify.cli.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
+from batch_array_notify.cli.plan import add_program_arguments
 from batch_array_notify.notifier import powertools_layer_arn
-from tools.aws_errors import DENIED_CODES, exit_on_aws_environment_errors
-from tools.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
-from tools.plan import add_program_arguments
-from tools.program import ProgramError, load_project, stack_config
+from batch_array_notify.testing.program import ProgramError, load_project, stack_config
 
 IAM_ACTIONS: Final = (
     "sts:GetCallerIdentity",

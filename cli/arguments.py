@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from tools.eventgen import MAX_ARRAY_SIZE, MIN_ARRAY_SIZE
+from batch_array_notify.testing.eventgen import MAX_ARRAY_SIZE, MIN_ARRAY_SIZE
 
 ARRAY_SIZE_HELP = f"children of the array job ({MIN_ARRAY_SIZE}-{MAX_ARRAY_SIZE})"
 

@@ -58,13 +58,13 @@ from typing import Any, Final, TextIO
 import boto3  # type: ignore[import-untyped]  # boto3 ships no type information
 from botocore.config import Config  # type: ignore[import-untyped]
 
+from batch_array_notify.cli.arguments import whole_number
+from batch_array_notify.cli.aws_errors import exit_on_aws_environment_errors
+from batch_array_notify.cli.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
+from batch_array_notify.cli.kept_failures import KeptEvent, Unreplayable, read_kept
+from batch_array_notify.cli.progress import progress_for
+from batch_array_notify.cli.stack_outputs import UsageError, stack_outputs
 from batch_array_notify.handler.settings import IDEMPOTENCY_EXPIRY_SECONDS
-from tools.arguments import whole_number
-from tools.aws_errors import exit_on_aws_environment_errors
-from tools.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
-from tools.kept_failures import KeptEvent, Unreplayable, read_kept
-from tools.progress import progress_for
-from tools.stack_outputs import UsageError, stack_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
 QUEUE_OUTPUTS: Final = ("deadLetterQueueUrl", "notifierFailureQueueUrl")

@@ -17,12 +17,12 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from batch_array_notify.cli.exit_codes import tool_parser
 from batch_array_notify.handler.chat import chat_message
 from batch_array_notify.handler.models import ChildJobDetail
 from batch_array_notify.handler.report import CompletionReport, build_report
 from batch_array_notify.handler.scope import Completion, decide
-from tools.eventgen import ArrayJobSpec, Compute, array_job_events
-from tools.exit_codes import tool_parser
+from batch_array_notify.testing.eventgen import ArrayJobSpec, Compute, array_job_events
 
 #: The queue and definition of the documented examples (docs/message-format.md uses the same).
 EXAMPLE_QUEUE = "arn:aws:batch:eu-west-1:123456789012:job-queue/print-color-queue"

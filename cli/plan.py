@@ -14,9 +14,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from batch_array_notify.cli.exit_codes import USAGE_ERROR, tool_parser
+from batch_array_notify.testing.program import ROOT, Plan, ProgramError, run_program
 from batch_array_notify.validation import InvalidArgumentError
-from tools.exit_codes import USAGE_ERROR, tool_parser
-from tools.program import ROOT, Plan, ProgramError, run_program
 
 
 def config_override(text: str) -> tuple[str, str]:

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from tools.arguments import ARRAY_SIZE_HELP, array_size, whole_number
-from tools.eventgen import Compute
-from tools.exit_codes import USAGE_ERROR, tool_parser
-from tools.plan import add_program_arguments, plan_or_exit
-from tools.rehearsal_world import StackTarget
-from tools.rehearse import Scenario, UsageError, pattern_on_objects, read_pattern, rehearse
+from batch_array_notify.cli.arguments import ARRAY_SIZE_HELP, array_size, whole_number
+from batch_array_notify.cli.exit_codes import USAGE_ERROR, tool_parser
+from batch_array_notify.cli.plan import add_program_arguments, plan_or_exit
+from batch_array_notify.cli.rehearse import Scenario, UsageError, pattern_on_objects, read_pattern, rehearse
+from batch_array_notify.testing.eventgen import Compute
+from batch_array_notify.testing.rehearsal_world import StackTarget
 
 PATTERNS: Final = Path(__file__).resolve().parent.parent / "examples" / "patterns"
 
