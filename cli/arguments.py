@@ -1,6 +1,6 @@
 """Argument types every tool shares, so one rule reads the same from every command line.
 
-An array job has 2 to 10,000 children (SubmitJob's `arrayProperties.size`; tools/eventgen.py states the
+An array job has 2 to 10,000 children (SubmitJob's `arrayProperties.size`; testing/eventgen.py states the
 bounds): `--size` of submit, rehearse and compare_rules all parse with `array_size` and say so in the
 same words.
 """

@@ -1,4 +1,4 @@
-"""How a chat message reads in the channel, and the documented examples: `python -m tools.chat_preview`.
+"""How a chat message reads in the channel, and the documented examples: `batch-array-notify chat-preview`.
 
 `channel_view(message)` turns the custom notification the handler publishes (handler/chat.py) into the
 text a channel member reads: the title, the description, the next steps as bullets, the keywords. Slack
@@ -11,6 +11,7 @@ Exit codes: 0 printed, 2 usage error.
 
 from __future__ import annotations
 
+import argparse
 import html
 import json
 import re
@@ -36,7 +37,7 @@ _CODE = re.compile(r"`([^`\n]*)`")
 
 
 def example_report(failures: int, unplaced: int, compute: Compute) -> CompletionReport:
-    """A 7-child array job from tools/eventgen.py, rendered by the handler's own `build_report`."""
+    """A 7-child array job from testing/eventgen.py, rendered by the handler's own `build_report`."""
     spec = ArrayJobSpec(
         EXAMPLE_QUEUE,
         EXAMPLE_DEFINITION,
@@ -80,13 +81,17 @@ def examples() -> list[dict[str, Any]]:
     return [chat_message(example_report(*example)) for example in EXAMPLES]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    tool_parser(
-        "python -m tools.chat_preview",
+def parser() -> argparse.ArgumentParser:
+    return tool_parser(
+        "batch-array-notify chat-preview",
         __doc__.split("\n\n")[0] if __doc__ else None,
         bad_outcome=None,
         uses_aws=False,
-    ).parse_args(argv)
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser().parse_args(argv)
     for message in examples():
         print(channel_view(message))
         print(json.dumps(message, indent=2, ensure_ascii=False))

@@ -1,14 +1,15 @@
-"""Compare the stack's rule with the usual alternatives by rehearsing each: `python -m tools.compare_rules --stack dev`.
+"""Compare the stack's rule with the usual alternatives by rehearsing each: `batch-array-notify compare-rules --stack dev`.
 
 Prints a markdown table (the README's): for one array job of `--size` children on EC2 and on Fargate,
 without and with failures, how often each rule fires for that array job (= Lambda runs) and how many
 notifications result; plus what the rule fired for the noise in the stream (single jobs on the same
 queue, an array job on another queue) and whether the rehearsal was exact. Every number comes from
-`tools.rehearse.rehearse`, the same code as `python -m tools.rehearse`.
+`batch_array_notify.cli.rehearse.rehearse`, the same code as `batch-array-notify rehearse`.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -84,9 +85,9 @@ def table(target: StackTarget, size: int, failures: int, extra_pattern: str | No
     return "\n".join(lines) + "\n"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
     arguments = tool_parser(
-        "python -m tools.compare_rules",
+        "batch-array-notify compare-rules",
         __doc__,
         bad_outcome=None,
         uses_aws=False,
@@ -106,6 +107,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="FILE.json|JSON",
         help="also rehearse this rule pattern (a file, or the JSON itself), checked as PutRule checks it",
     )
+    return arguments
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = parser()
     options = arguments.parse_args(argv)
     if options.failures > options.size:
         arguments.error(f"--failures ({options.failures}) must not exceed --size ({options.size})")

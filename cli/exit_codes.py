@@ -8,6 +8,7 @@ add the table to the help text.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 DONE = 0
 BAD_OUTCOME = 1
@@ -29,8 +30,26 @@ def exit_codes_epilog(bad_outcome: str | None, *, uses_aws: bool) -> str:
     return "\n".join(lines)
 
 
+#: The form the user typed when it is a deprecated one (`batch-array-notify plan`), set by `run_deprecated`.
+_deprecated_form: str | None = None
+
+
+def run_deprecated(form: str, main: Callable[[], int]) -> int:
+    """Run a command reached through its deprecated `form`: its usage line shows that form and its
+    `--help` opens with the command that replaces it; options, output and exit codes are the same."""
+    global _deprecated_form  # noqa: PLW0603 (one process runs one command)
+    _deprecated_form = form
+    try:
+        return main()
+    finally:
+        _deprecated_form = None
+
+
 def tool_parser(prog: str, doc: str | None, *, bad_outcome: str | None, uses_aws: bool) -> argparse.ArgumentParser:
     """An ArgumentParser whose description is the module docstring and whose epilog is the exit-code table."""
+    if _deprecated_form is not None:
+        doc = f"DEPRECATED: `{_deprecated_form}` is now `{prog}`, with the same options.\n\n{doc or ''}"
+        prog = _deprecated_form
     return argparse.ArgumentParser(
         prog=prog,
         description=doc,

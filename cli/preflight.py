@@ -1,7 +1,7 @@
-"""Check the AWS account the credentials point at before `pulumi up`: `python -m tools.preflight --stack dev`.
+"""Check the AWS account the credentials point at before `pulumi up`: `batch-array-notify preflight --stack dev`.
 
 Read-only: every call is a Get, Describe or List (a test records them). The stack's config is read the
-way `python -m tools.plan` reads it (Pulumi.yaml defaults, Pulumi.<stack>.yaml, --config; unknown keys
+way `batch-array-notify plan` reads it (Pulumi.yaml defaults, Pulumi.<stack>.yaml, --config; unknown keys
 refused). Checks, each ok / warn / fail with what to do:
 
   credentials   who the credentials are (STS) and that the region is the stack's aws:region
@@ -401,7 +401,7 @@ def session_client(session: Any) -> Client:
 
 def parser() -> argparse.ArgumentParser:
     arguments = tool_parser(
-        "python -m tools.preflight",
+        "batch-array-notify preflight",
         __doc__,
         bad_outcome="a check failed (the table says which and what to do)",
         uses_aws=True,

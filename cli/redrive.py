@@ -1,7 +1,7 @@
 """Replay the events the failure queues kept into the notifier, and delete each one it took.
 
-    python -m tools.redrive --stack dev [--dry-run] [--max N] [--json] [--force]
-    python -m tools.redrive --queue-url URL [--queue-url URL ...] --function NAME [--region REGION]
+    batch-array-notify redrive --stack dev [--dry-run] [--max N] [--json] [--force]
+    batch-array-notify redrive --queue-url URL [--queue-url URL ...] --function NAME [--region REGION]
 
 Failures are kept, not lost: the completion rules' dead-letter queue keeps events EventBridge could not
 deliver (the body is the event), the notifier's on-failure queue keeps Lambda's record of events the
@@ -66,7 +66,6 @@ from batch_array_notify.cli.progress import progress_for
 from batch_array_notify.cli.stack_outputs import UsageError, stack_outputs
 from batch_array_notify.handler.settings import IDEMPOTENCY_EXPIRY_SECONDS
 
-ROOT = Path(__file__).resolve().parent.parent
 QUEUE_OUTPUTS: Final = ("deadLetterQueueUrl", "notifierFailureQueueUrl")
 FUNCTION_OUTPUT: Final = "notifierFunctionName"
 #: The notifier's 60 s timeout plus margin: a received message stays hidden while it is replayed.
@@ -311,7 +310,7 @@ def queued_messages(sqs: Any, queue_urls: Sequence[str]) -> int:
 
 def parser() -> argparse.ArgumentParser:
     arguments = tool_parser(
-        "python -m tools.redrive",
+        "batch-array-notify redrive",
         __doc__,
         bad_outcome="a message failed again or was skipped (it stays in its queue)",
         uses_aws=True,
@@ -330,7 +329,7 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--json", action="store_true", help="one JSON document on stdout instead of the table")
     arguments.add_argument("--force", action="store_true", help="also replay messages older than the window")
     arguments.add_argument("--region", help="AWS region (default: the queue URL's)")
-    arguments.add_argument("--program", type=Path, default=ROOT, help="Pulumi program folder (default: this project)")
+    arguments.add_argument("--program", type=Path, default=Path(), help="Pulumi program folder (default: .)")
     return arguments
 
 

@@ -1,13 +1,13 @@
 """Rehearse a stack offline: one array job's whole event stream through the stack's real rule and handler.
 
-    python -m tools.rehearse --stack dev --size 7 [--failures 2] [--compute fargate] [--duplicates 1]
-    python -m tools.rehearse --stack dev --events captured.jsonl      # replay your own events
-    python -m tools.rehearse --stack dev --size 7 --pattern examples/patterns/status-only.json
-    python -m tools.rehearse --stack dev --size 7 --lose-parent-events 1   # the sweep must recover it
+    batch-array-notify rehearse --stack dev --size 7 [--failures 2] [--compute fargate] [--duplicates 1]
+    batch-array-notify rehearse --stack dev --events captured.jsonl      # replay your own events
+    batch-array-notify rehearse --stack dev --size 7 --pattern examples/patterns/status-only.json
+    batch-array-notify rehearse --stack dev --size 7 --lose-parent-events 1   # the sweep must recover it
 
 The rule pattern and the notifier's environment come from the stack's program run under the mock
-runtime, by the same code path as `python -m tools.plan` (`--stack`, `--config`, `--program`). The events
-(tools/eventgen.py: the array job, noise on the same and another queue, duplicate deliveries of the
+runtime, by the same code path as `batch-array-notify plan` (`--stack`, `--config`, `--program`). The events
+(testing/eventgen.py: the array job, noise on the same and another queue, duplicate deliveries of the
 parent's terminal event) go through moto's EventBridge with that pattern; every delivered event is
 handed to the real `handler.app.handler`, against moto Batch/SNS/DynamoDB holding the same jobs.
 
@@ -221,7 +221,7 @@ def _event_problem(event: Any) -> str | None:
 
 def read_pattern(source: str | Path) -> str:
     """An EventBridge pattern, inline (`{...}`) or from a file, checked as PutRule checks it
-    (tools/pattern_rules.py): moto's matcher accepts patterns EventBridge refuses, and would rehearse them."""
+    (testing/pattern_rules.py): moto's matcher accepts patterns EventBridge refuses, and would rehearse them."""
     text = str(source)
     where = ""
     if isinstance(source, Path) or not text.lstrip().startswith("{"):
@@ -521,7 +521,7 @@ def _judge(
 
 def parser() -> argparse.ArgumentParser:
     arguments = tool_parser(
-        "python -m tools.rehearse",
+        "batch-array-notify rehearse",
         __doc__.split("\n\n")[0] if __doc__ else None,
         bad_outcome="the rehearsal was not exact (the rule matched or notified other than once per array job)",
         uses_aws=False,
