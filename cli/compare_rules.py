@@ -1,4 +1,4 @@
-"""Compare the stack's rule with the usual alternatives by rehearsing each: `batch-array-notify compare-rules --stack dev`.
+"""Compare the stack's rule with the usual alternatives by rehearsing each: `batch-array-notify compare-rules`.
 
 Prints a markdown table (the README's): for one array job of `--size` children on EC2 and on Fargate,
 without and with failures, how often each rule fires for that array job (= Lambda runs) and how many
