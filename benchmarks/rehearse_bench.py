@@ -5,7 +5,7 @@
 
 In-process rows time `rehearse()` alone (fresh moto account, stream generation, EventBridge, settling
 moto's Batch, handler, SNS), the stack planned once beforehand. Acceptance rows time the whole command
-as users run it (interpreter start, imports, plan): `python -m tools.rehearse --stack dev --size 10000
+as users run it (interpreter start, imports, plan): `batch-array-notify rehearse --stack dev --size 10000
 --failures 3 --compute C --duplicates 2 --json`. Target (issue 5): N = 10,000 under 60 s.
 """
 

@@ -1,6 +1,6 @@
-"""The offline rehearsal (`python -m tools.rehearse`): the dev stack's real rule and handler, moto underneath.
+"""The offline rehearsal (`batch-array-notify rehearse`): the dev stack's real rule and handler, moto underneath.
 
-Every number here is counted by hand from the stream `tools/eventgen.py` generates:
+Every number here is counted by hand from the stream `testing/eventgen.py` generates:
 - array job of N children, F failing of which B before placement: 2 + 4N - 2B events;
 - noise (`noise_events`): a single job SUCCEEDED and one FAILED (4 events each), an array job of 3 on
   another queue with 1 child failing after placement (2 + 12), one queue-blocked event: 23 events;
@@ -300,7 +300,7 @@ def test_lost_parent_events_are_recovered_by_the_sweep_exactly_once(target):
     assert (document["lostEvents"], document["sweepRecovered"], document["exact"]) == (1, 1, True)
     rendered = render(result, target, "the stack's rule").replace(job_id, "...")
     docs = (ROOT / "docs" / "rehearsal.md").read_text()
-    shown = docs[docs.index("$ python -m tools.rehearse --stack dev --size 7 --lose-parent-events 1") :]
+    shown = docs[docs.index("$ batch-array-notify rehearse --stack dev --size 7 --lose-parent-events 1") :]
     for line in shown.split("```", 1)[0].splitlines()[1:]:
         assert line in rendered, line
 

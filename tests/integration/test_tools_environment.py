@@ -73,4 +73,4 @@ def test_an_unreachable_endpoint_is_one_line_and_exit_3(name, nowhere, capsys):
 def test_the_docs_show_submits_own_line_without_credentials(nowhere, capsys):
     _, _, err = run("submit", capsys)
 
-    assert f"$ .venv/bin/python -m tools.submit {' '.join(SUBMIT)}\n{err}" in DOCS.read_text()
+    assert f"$ .venv/bin/batch-array-notify submit {' '.join(SUBMIT)}\n{err}" in DOCS.read_text()

@@ -325,8 +325,8 @@ def test_the_deploy_guide_covers_credentials_preflight_deploy_and_submit():
     assert lines[0] == "export AWS_PROFILE=my-profile"
     assert "aws sso login --profile my-profile" in lines
     steps = [line.split(" --", 1)[0] for line in lines]
-    assert steps.index("make venv") < steps.index(".venv/bin/python -m tools.preflight") < steps.index("pulumi up")
-    assert steps.index("pulumi up") < steps.index(".venv/bin/python -m tools.submit")
+    assert steps.index("make venv") < steps.index(".venv/bin/batch-array-notify preflight") < steps.index("pulumi up")
+    assert steps.index("pulumi up") < steps.index(".venv/bin/batch-array-notify submit")
 
 
 @pytest.mark.parametrize("words", deploy_guide_commands(), ids=shlex.join)

@@ -1,4 +1,4 @@
-"""tools/aws_errors.py: each environmental botocore error becomes one line naming the cause and the fix
+"""cli/aws_errors.py: each environmental botocore error becomes one line naming the cause and the fix
 and exit 3; an AWS refusal of the caller's input becomes one line and exit 2; anything else propagates."""
 
 from __future__ import annotations

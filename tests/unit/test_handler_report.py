@@ -191,7 +191,7 @@ def test_long_reasons_are_clipped_to_bound_the_message_size():
 
 @pytest.mark.parametrize(("failures", "unplaced", "compute"), EXAMPLES)
 def test_the_documented_examples_are_what_the_code_produces(failures, unplaced, compute):
-    # The same two array jobs as the chat examples (docs/chat.md): tools/chat_preview.py builds both.
+    # The same two array jobs as the chat examples (docs/chat.md): cli/chat_preview.py builds both.
     message = sns_message(example_report(failures, unplaced, compute))
 
     documentation = (Path(__file__).resolve().parents[2] / "docs" / "message-format.md").read_text()

@@ -1,4 +1,4 @@
-"""tools/pattern_rules.py against the rule syntax EventBridge documents (content filtering and comparison
+"""testing/pattern_rules.py against the rule syntax EventBridge documents (content filtering and comparison
 operators: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html):
 valid patterns covering every operator pass, invalid ones are refused with a reason naming their path.
 

@@ -1,4 +1,4 @@
-"""Every tool's command line speaks the one exit-code language (tools/exit_codes.py) in its --help, and
+"""Every tool's command line speaks the one exit-code language (cli/exit_codes.py) in its --help, and
 states the array-size rule in the same words."""
 
 from __future__ import annotations

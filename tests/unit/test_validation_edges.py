@@ -336,7 +336,7 @@ def test_any_value_of_any_argument_is_accepted_or_rejected_by_name(key, value):
 
 
 # --------------------------------------------------------------------------------------------------
-# The same rules through the stack program and `python -m tools.plan`: exit 2, one line, the config key
+# The same rules through the stack program and `batch-array-notify plan`: exit 2, one line, the config key
 
 P = "batch-array-notify:"
 
