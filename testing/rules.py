@@ -14,28 +14,38 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
+from batch_array_notify.notifier import HANDLER_ENTRY
 from batch_array_notify.testing.pattern_rules import check_pattern
 from batch_array_notify.testing.program import Plan
 
 NOTIFIER_TYPE: Final = "batcharray:index:ArrayCompletionNotifier"
+_FUNCTION: Final = "aws:lambda/function:Function"
+_RULE: Final = "aws:cloudwatch/eventRule:EventRule"
+_TARGET: Final = "aws:cloudwatch/eventTarget:EventTarget"
 
 
 def completion_rule(plan: Plan, notifier: str | None = None) -> dict[str, Any]:
     """The event pattern of the rule that sends finished array parents to the notifier Lambda.
 
     `notifier` is the logical name of the `ArrayCompletionNotifier` (a pipeline's notifier has the
-    pipeline's name); it may be left out when the plan has one."""
-    # The rehearsal's reading of a plan, so the rule found here is the one it replays (it imports moto).
-    from batch_array_notify.testing.rehearsal_world import StackTarget  # noqa: PLC0415
-
+    pipeline's name); it may be left out when the plan has one. Found through the rule's target, the
+    notifier's function: the notifier also owns other rules (the blocked-queue alert, a downstream
+    function's rule on the completion bus)."""
     found = [resource for resource in plan.of_type(NOTIFIER_TYPE) if notifier in (None, resource.name)]
     if len(found) != 1:
         names = [resource.name for resource in plan.of_type(NOTIFIER_TYPE)]
         raise LookupError(f"expected one ArrayCompletionNotifier named {notifier or 'anything'}, found {names}")
-    own = [resource for resource in plan.resources if found[0] in (resource, *plan.ancestors(resource))]
-    pattern: dict[str, Any] = json.loads(
-        StackTarget.from_plan(Plan(plan.project, plan.stack, own, plan.outputs)).event_pattern
-    )
+    own = [resource for resource in plan.resources if found[0] in plan.ancestors(resource)]
+    functions = {r.state.get("arn") for r in own if r.type == _FUNCTION and r.inputs.get("handler") == HANDLER_ENTRY}
+    rules = {r.state.get("name"): r for r in own if r.type == _RULE}
+    targeted = [
+        rules[target.inputs["rule"]]
+        for target in own
+        if target.type == _TARGET and target.inputs.get("arn") in functions and target.inputs.get("rule") in rules
+    ]
+    if len(targeted) != 1:
+        raise LookupError(f"expected one rule targeting the notifier of {found[0].name}, found {len(targeted)}")
+    pattern: dict[str, Any] = json.loads(targeted[0].inputs["eventPattern"])
     return pattern
 
 
