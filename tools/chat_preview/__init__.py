@@ -1,1 +1,1 @@
-"""Deprecated: `python -m tools.chat_preview` is `batch-array-notify chat-preview` (batch_array_notify.cli.chat_preview)."""
+"""Deprecated: `python -m tools.chat_preview`; see __main__.py."""

@@ -1,4 +1,4 @@
-"""Deprecated: `python -m tools.chat_preview` runs `batch-array-notify chat-preview`, which replaces it (docs/tools.md)."""
+"""Deprecated: `python -m tools.chat_preview` runs `batch-array-notify chat-preview` (docs/tools.md)."""
 
 from batch_array_notify.cli import chat_preview
 from batch_array_notify.cli.exit_codes import run_deprecated

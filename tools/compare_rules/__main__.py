@@ -1,4 +1,4 @@
-"""Deprecated: `python -m tools.compare_rules` runs `batch-array-notify compare-rules`, which replaces it (docs/tools.md)."""
+"""Deprecated: `python -m tools.compare_rules` runs `batch-array-notify compare-rules` (docs/tools.md)."""
 
 from batch_array_notify.cli import compare_rules
 from batch_array_notify.cli.exit_codes import run_deprecated

@@ -1,1 +1,1 @@
-"""Deprecated: `python -m tools.plan` is `batch-array-notify plan` (batch_array_notify.cli.plan)."""
+"""Deprecated: `python -m tools.plan`; see __main__.py."""

@@ -1,4 +1,4 @@
-"""Deprecated: `python -m tools.plan` runs `batch-array-notify plan`, which replaces it (docs/tools.md)."""
+"""Deprecated: `python -m tools.plan` runs `batch-array-notify plan` (docs/tools.md)."""
 
 from batch_array_notify.cli import plan
 from batch_array_notify.cli.exit_codes import run_deprecated

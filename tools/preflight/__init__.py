@@ -1,1 +1,1 @@
-"""Deprecated: `python -m tools.preflight` is `batch-array-notify preflight` (batch_array_notify.cli.preflight)."""
+"""Deprecated: `python -m tools.preflight`; see __main__.py."""

@@ -1,4 +1,4 @@
-"""Deprecated: `python -m tools.preflight` runs `batch-array-notify preflight`, which replaces it (docs/tools.md)."""
+"""Deprecated: `python -m tools.preflight` runs `batch-array-notify preflight` (docs/tools.md)."""
 
 from batch_array_notify.cli import preflight
 from batch_array_notify.cli.exit_codes import run_deprecated

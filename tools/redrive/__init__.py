@@ -1,1 +1,1 @@
-"""Deprecated: `python -m tools.redrive` is `batch-array-notify redrive` (batch_array_notify.cli.redrive)."""
+"""Deprecated: `python -m tools.redrive`; see __main__.py."""

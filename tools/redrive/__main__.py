@@ -1,4 +1,4 @@
-"""Deprecated: `python -m tools.redrive` runs `batch-array-notify redrive`, which replaces it (docs/tools.md)."""
+"""Deprecated: `python -m tools.redrive` runs `batch-array-notify redrive` (docs/tools.md)."""
 
 from batch_array_notify.cli import redrive
 from batch_array_notify.cli.exit_codes import run_deprecated

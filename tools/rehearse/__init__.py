@@ -1,1 +1,1 @@
-"""Deprecated: `python -m tools.rehearse` is `batch-array-notify rehearse` (batch_array_notify.cli.rehearse)."""
+"""Deprecated: `python -m tools.rehearse`; see __main__.py."""

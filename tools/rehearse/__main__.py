@@ -1,4 +1,4 @@
-"""Deprecated: `python -m tools.rehearse` runs `batch-array-notify rehearse`, which replaces it (docs/tools.md)."""
+"""Deprecated: `python -m tools.rehearse` runs `batch-array-notify rehearse` (docs/tools.md)."""
 
 from batch_array_notify.cli import rehearse
 from batch_array_notify.cli.exit_codes import run_deprecated

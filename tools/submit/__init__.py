@@ -1,1 +1,1 @@
-"""Deprecated: `python -m tools.submit` is `batch-array-notify submit` (batch_array_notify.cli.submit)."""
+"""Deprecated: `python -m tools.submit`; see __main__.py."""

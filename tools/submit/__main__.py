@@ -1,4 +1,4 @@
-"""Deprecated: `python -m tools.submit` runs `batch-array-notify submit`, which replaces it (docs/tools.md)."""
+"""Deprecated: `python -m tools.submit` runs `batch-array-notify submit` (docs/tools.md)."""
 
 from batch_array_notify.cli import submit
 from batch_array_notify.cli.exit_codes import run_deprecated
