@@ -99,7 +99,7 @@ def _signature(value: Any) -> list[str]:
         parameters = inspect.signature(value).parameters.values()
     except ValueError:  # a builtin without a signature
         return ["..."]
-    variadic = {inspect.Parameter.VAR_POSITIONAL: "*", inspect.Parameter.VAR_KEYWORD: "**"}
+    variadic: dict[Any, str] = {inspect.Parameter.VAR_POSITIONAL: "*", inspect.Parameter.VAR_KEYWORD: "**"}
     return [
         variadic.get(parameter.kind, "")
         + parameter.name
