@@ -690,8 +690,9 @@ def _sources_digest() -> str:
     tests = ROOT / "tests"
     helpers = [path for path in tests.rglob("*.py") if not path.name.startswith("test_")]
     # The driver and its report are not code the tests run: editing them keeps the measured coverage.
-    tools = [path for path in (ROOT / "tools").glob("*.py") if path.name not in ("mutate.py", "mutation_report.py")]
-    return f"{TEST_MAP_FORMAT}-" + _digest([*(ROOT / "components").glob("*.py"), *TARGETS.values(), *tools, *helpers])
+    tools = [path for path in (ROOT / "tools").rglob("*.py") if path.name not in ("mutate.py", "mutation_report.py")]
+    shipped = [path for folder in ("components", "cli", "testing") for path in (ROOT / folder).glob("*.py")]
+    return f"{TEST_MAP_FORMAT}-" + _digest([*shipped, *TARGETS.values(), *tools, *helpers])
 
 
 #: Bumped when what the coverage run records changes, so an older build/mutate/tests.json is measured again.
