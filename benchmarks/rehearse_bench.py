@@ -1,4 +1,4 @@
-"""Rehearsal benchmark: events per second and wall time of `tools.rehearse` for growing arrays.
+"""Rehearsal benchmark: events per second and wall time of `batch-array-notify rehearse` for growing arrays.
 
     .venv/bin/python -m benchmarks.rehearse_bench                 # N in {100, 1000, 10000}, in-process
     .venv/bin/python -m benchmarks.rehearse_bench --acceptance    # the issue's command, per compute type
@@ -47,7 +47,8 @@ def acceptance() -> list[str]:
         command = [
             sys.executable,
             "-m",
-            "tools.rehearse",
+            "batch_array_notify.cli",
+            "rehearse",
             "--stack",
             "dev",
             "--size",

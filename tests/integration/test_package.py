@@ -16,6 +16,7 @@ import runpy
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections import Counter
 from pathlib import Path
 
@@ -276,3 +277,16 @@ def test_the_console_script_lists_its_commands_and_plans_a_copied_example(fresh_
     in_checkout = run_program(ROOT / "examples" / "two_pipelines", "dev")
     assert (plan["project"], plan["stack"]) == ("two-pipelines", "dev")
     assert sorted(resource["urn"] for resource in plan["resources"]) == sorted(r.urn for r in in_checkout.resources)
+
+
+def test_the_extras_pin_what_the_checkout_installs():
+    """The `testing` and `cli` extras give users the ranges `make venv` installs and the suite runs with."""
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    installed_here = {
+        line.split("#")[0].strip()
+        for name in ("requirements.txt", "requirements-dev.txt")
+        for line in (ROOT / name).read_text().splitlines()
+    }
+
+    assert set(extras) == {"testing", "cli"}
+    assert [wanted for extra in extras.values() for wanted in extra if wanted not in installed_here] == []
