@@ -67,7 +67,7 @@ bench: $(INSTALLED)
 	$(BIN)/python -m benchmarks.handler_bench
 	$(BIN)/python -m benchmarks.rehearse_bench
 
-## mutate: mutation testing of handler/ and the component's pattern, validation and IAM (not in CI; docs/testing.md has its cost)
+## mutate: mutation testing of handler/ and every component module over 40 lines (not in CI; the report goes to build/mutate/, docs/testing.md has its cost)
 mutate: $(INSTALLED)
 	$(BIN)/python -m tools.mutate
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pulumi
 from pulumi.config import ConfigTypeError
+from pulumi.runtime.config import CONFIG, get_config_env
 
 from batch_array_notify import (
     ArrayCompletionNotifier,
@@ -22,7 +24,8 @@ from batch_array_notify import (
     InvalidArgumentError,
 )
 from batch_array_notify.args import DEFAULTS
-from batch_array_notify.validation import check_batch_arns_are_local
+from batch_array_notify.stack_checks import check_config_keys, check_region, read_stack_file
+from batch_array_notify.validation import check_batch_arns_are_local, check_topic_arn
 
 PROJECT = "batch-array-notify"
 
@@ -93,6 +96,7 @@ READERS: dict[str, Callable[[pulumi.Config, str], Any]] = {
     "notifierLogRetentionDays": pulumi.Config.get_int,
     "powertoolsLayerVersion": pulumi.Config.get_int,
     "maxFailedDetails": pulumi.Config.get_int,
+    "notifierReservedConcurrency": pulumi.Config.get_int,
     "ruleRetryAttempts": pulumi.Config.get_int,
     "ruleMaxEventAgeSeconds": pulumi.Config.get_int,
     "notifierMaxRetries": pulumi.Config.get_int,
@@ -105,6 +109,8 @@ READERS: dict[str, Callable[[pulumi.Config, str], Any]] = {
     "tags": pulumi.Config.get_object,
     "reconcileEveryMinutes": pulumi.Config.get_int,
     "reconcileLookbackHours": pulumi.Config.get_int,
+    "reconcileBatchCallsPerSecond": pulumi.Config.get_int,
+    "reconcileMaxArrayRuntimeHours": pulumi.Config.get_int,
     "slackWorkspaceId": pulumi.Config.get,
     "slackChannelId": pulumi.Config.get,
     "teamsTenantId": pulumi.Config.get,
@@ -191,17 +197,37 @@ def config_key_for(arg: str, notification_count: int) -> str:
     return key + (f"{bracket}{index}" if bracket else "") + (f".{field}" if field else "")
 
 
-def _in_config_words(argument: re.Match[str]) -> str:
+def _in_config_words(argument: re.Match[str], notification_count: int) -> str:
     """An argument named in a message, as the config key the user wrote (others are left as they are)."""
     name = argument.group().partition("[")[0]
-    known = _camel(name) in READERS or name in ATTACH_ARGS.values()
-    return config_key_for(argument.group(), 0) if known else argument.group()
+    known = _camel(name) in READERS or name in ATTACH_ARGS.values() or name == "email_subscriptions"
+    return config_key_for(argument.group(), notification_count) if known else argument.group()
 
 
-def check_attach_region(values: dict[str, Any]) -> None:
-    """The queues of a notifier-only stack must be in the stack's region (`aws:region`); the account is
-    checked once the provider answers. Said here in config keys, before anything is declared."""
-    region = pulumi.Config("aws").get("region")
+def check_stack_settings() -> str | None:
+    """What the CLI lets through and the program must not: a stack file key it ignores (`configs:`), a
+    config key nothing reads (a namespace or `aws:` typo), a region AWS does not have. The same checks
+    as the offline tools' (`stack_checks`). Returns `aws:region`; unset, the provider takes AWS_REGION or
+    the profile's region, and refuses the deploy when it finds none."""
+    stack_file = Path(__file__).with_name(f"Pulumi.{pulumi.get_stack()}.yaml")
+    if stack_file.is_file():
+        read_stack_file(stack_file)
+    written = {**get_config_env(), **CONFIG.get()}
+    check_config_keys(dict.fromkeys(written, "stack config"), PROJECT, frozenset(READERS))
+    aws = pulumi.Config("aws")
+    region = aws.get("region")
+    if region is not None and not aws.get_bool("skipRegionValidation"):
+        check_region(region, "stack config")
+    return region
+
+
+def check_arns_are_local(values: dict[str, Any], region: str | None) -> None:
+    """Topics and the queues of a notifier-only stack must be in the stack's region (`aws:region`):
+    alarms and EventBridge rules only target topics of their own region, and Batch reports a queue's jobs
+    only there. The account is checked once the provider answers. Said here in config keys."""
+    for key in ("existingTopicArn", "alertsTopicArn"):
+        if key in values:
+            check_topic_arn(f"{PROJECT}:{key}", values[key], region)
     if region is None:
         return
     for key in ATTACH_ARGS:
@@ -211,7 +237,9 @@ def check_attach_region(values: dict[str, Any]) -> None:
 
 
 def main() -> None:
+    region = check_stack_settings()
     values = read_config()
+    check_arns_are_local(values, region)
     notification_count = len(values.get("notificationEmails", []))
     attach = "existingJobQueueArns" in values
     if not attach and "existingJobDefinitionArnPrefixes" in values:
@@ -223,13 +251,16 @@ def main() -> None:
     try:
         component: BatchArrayPipeline | ArrayCompletionNotifier
         if attach:
-            check_attach_region(values)
             component = ArrayCompletionNotifier(PROJECT, notifier_args(values, pulumi.get_stack()))
         else:
             component = BatchArrayPipeline(PROJECT, pipeline_args(values, pulumi.get_stack()))
     except InvalidArgumentError as error:
         # Say it in the user's words: config keys, also where the message names another setting.
-        allowed = re.sub(r"\b[a-z]+(?:_[a-z]+)+(?:\[\d+\])?", _in_config_words, error.allowed)
+        allowed = re.sub(
+            r"\b[a-z]+(?:_[a-z]+)+(?:\[\d+\])?",
+            lambda argument: _in_config_words(argument, notification_count),
+            error.allowed,
+        )
         key = error.key if error.key.startswith(f"{PROJECT}:") else config_key_for(error.key, notification_count)
         raise error.renamed(key, allowed) from None
 

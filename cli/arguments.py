@@ -41,3 +41,18 @@ def _whole(text: str) -> int:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def bounded_number(minimum: float, maximum: float) -> Callable[[str], float]:
+    """An argparse type: a number (decimals allowed) from `minimum` to `maximum`, else a usage error."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not minimum <= value <= maximum:  # also refuses nan
+            raise argparse.ArgumentTypeError(f"must be {minimum:g} to {maximum:g}, got {text}")
+        return value
+
+    return parse

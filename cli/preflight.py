@@ -34,6 +34,7 @@ from botocore.exceptions import ClientError  # type: ignore[import-untyped]  # n
 from batch_array_notify.cli.aws_errors import DENIED_CODES, exit_on_aws_environment_errors
 from batch_array_notify.cli.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
 from batch_array_notify.cli.plan import add_program_arguments
+from batch_array_notify.handler.aws import new_client
 from batch_array_notify.notifier import powertools_layer_arn
 from batch_array_notify.testing.program import ProgramError, load_project, stack_config
 
@@ -393,7 +394,7 @@ def session_client(session: Any) -> Client:
 
     def client(service: str) -> Any:
         if service not in clients:
-            clients[service] = session.client(service)
+            clients[service] = new_client(service, region=session.region_name, session=session)
         return clients[service]
 
     return client

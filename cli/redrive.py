@@ -2,6 +2,7 @@
 
     batch-array-notify redrive --stack dev [--dry-run] [--max N] [--json] [--force]
     batch-array-notify redrive --queue-url URL [--queue-url URL ...] --function NAME [--region REGION]
+    batch-array-notify redrive --stack dev --batch-calls-per-second 20   # replay faster (default 5)
 
 Failures are kept, not lost: the completion rules' dead-letter queue keeps events EventBridge could not
 deliver (the body is the event), the notifier's on-failure queue keeps Lambda's record of events the
@@ -22,6 +23,10 @@ function error; a message that fails again stays, with the reason. Each outcome:
   skipped     not replayed; the message stays: not an event (not JSON, wrong shape), not a completion
               for the notifier (a blocked-queue alert for the alerts topic, a downstream rule's event),
               or older than the notifier's idempotency window without --force
+
+Replays are paced: each invocation may make up to 4 Batch calls (handler/batch_jobs.py), and the tool
+starts no more invocations than `--batch-calls-per-second` (default 5 of the account's 50) pays for, so a
+large replay never takes Batch's quota from your own orchestrator (the pacer is handler/pacing.py's).
 
 Replay is safe: the notifier reports a completion once per job id and status and keeps that record for
 its idempotency window (7 days). A message older than that may have been reported already and its record
@@ -55,16 +60,20 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Final, TextIO
 
-import boto3  # type: ignore[import-untyped]  # boto3 ships no type information
-from botocore.config import Config  # type: ignore[import-untyped]
-
 from batch_array_notify.cli.arguments import whole_number
 from batch_array_notify.cli.aws_errors import exit_on_aws_environment_errors
 from batch_array_notify.cli.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
 from batch_array_notify.cli.kept_failures import KeptEvent, Unreplayable, read_kept
 from batch_array_notify.cli.progress import progress_for
 from batch_array_notify.cli.stack_outputs import UsageError, stack_outputs
-from batch_array_notify.handler.settings import IDEMPOTENCY_EXPIRY_SECONDS
+from batch_array_notify.handler.aws import new_client
+from batch_array_notify.handler.batch_jobs import MAX_BATCH_CALLS_PER_NOTIFICATION
+from batch_array_notify.handler.pacing import Pacer
+from batch_array_notify.handler.settings import (
+    DEFAULT_SWEEP_BATCH_CALLS_PER_SECOND,
+    IDEMPOTENCY_EXPIRY_SECONDS,
+    MAX_SWEEP_BATCH_CALLS_PER_SECOND,
+)
 
 QUEUE_OUTPUTS: Final = ("deadLetterQueueUrl", "notifierFailureQueueUrl")
 FUNCTION_OUTPUT: Final = "notifierFunctionName"
@@ -163,6 +172,16 @@ def lambda_invoker(client: Any, function: str) -> Invoker:
         except ValueError:
             payload = raw.decode(errors="replace")
         return Invocation(payload=payload, function_error=response.get("FunctionError"))
+
+    return invoke
+
+
+def paced(invoker: Invoker, pacer: Pacer) -> Invoker:
+    """`invoker`, waiting first until `pacer` has room for the Batch calls one notification may make."""
+
+    def invoke(event: Mapping[str, Any]) -> Invocation:
+        pacer.wait(MAX_BATCH_CALLS_PER_NOTIFICATION)
+        return invoker(event)
 
     return invoke
 
@@ -329,6 +348,13 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--json", action="store_true", help="one JSON document on stdout instead of the table")
     arguments.add_argument("--force", action="store_true", help="also replay messages older than the window")
     arguments.add_argument("--region", help="AWS region (default: the queue URL's)")
+    arguments.add_argument(
+        "--batch-calls-per-second",
+        type=whole_number(1, MAX_SWEEP_BATCH_CALLS_PER_SECOND),
+        default=DEFAULT_SWEEP_BATCH_CALLS_PER_SECOND,
+        metavar="R",
+        help="pace replays to R of the account's Batch calls a second (default %(default)s)",
+    )
     arguments.add_argument("--program", type=Path, default=Path(), help="Pulumi program folder (default: .)")
     return arguments
 
@@ -391,6 +417,8 @@ def main(
     invoker: Invoker | None = None,
     stderr: TextIO | None = None,
     receive_wait_seconds: int = RECEIVE_WAIT_SECONDS,
+    pacer_clock: Callable[[], float] = time.monotonic,
+    pacer_sleep: Callable[[float], None] = time.sleep,
 ) -> int:
     """`outputs` replaces `pulumi stack output`, `invoker` the Lambda invoke (tests: moto cannot run a Lambda
     without Docker); `receive_wait_seconds` 0 suits an emulator, whose short polls see every message."""
@@ -405,11 +433,17 @@ def main(
 
     with exit_on_aws_environment_errors(errors):
         region = region_for(options, targets)
-        sqs = boto3.client("sqs", region_name=region)
+        sqs = new_client("sqs", region=region)
         if invoker is None:
             # A retried read after a timeout re-runs the notifier, which its idempotency makes harmless.
-            config = Config(read_timeout=INVOKE_SECONDS, retries={"mode": "standard"})
-            invoker = lambda_invoker(boto3.client("lambda", region_name=region, config=config), targets.function)
+            lambda_client = new_client("lambda", region=region, read_timeout=INVOKE_SECONDS)
+            invoker = lambda_invoker(lambda_client, targets.function)
+        rate = options.batch_calls_per_second
+        burst = max(rate, MAX_BATCH_CALLS_PER_NOTIFICATION)
+        invoker = paced(
+            invoker,
+            Pacer(rate=rate, burst=burst, clock=pacer_clock, sleep=pacer_sleep),
+        )
         waiting = queued_messages(sqs, targets.queue_urls)
         total = waiting if options.max is None else min(waiting, options.max)
         bar = progress_for(total, quiet=options.json, stream=errors, label="messages")

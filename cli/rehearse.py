@@ -4,6 +4,7 @@
     batch-array-notify rehearse --stack dev --events captured.jsonl      # replay your own events
     batch-array-notify rehearse --stack dev --size 7 --pattern examples/patterns/status-only.json
     batch-array-notify rehearse --stack dev --size 7 --lose-parent-events 1   # the sweep must recover it
+    batch-array-notify rehearse --stack dev --burst 1000   # N completions at once: concurrency, Batch's quota
 
 The rule pattern and the notifier's environment come from the stack's program run under the mock
 runtime, by the same code path as `batch-array-notify plan` (`--stack`, `--config`, `--program`). The events
@@ -19,8 +20,13 @@ rehearsal the handler's clock reads each invoking event's `time` plus the real t
 taken: NotificationLagSeconds is then the handler's own share of the lag (delivery is instant here).
 `--lose-parent-events K` drops the terminal events of K array jobs' parents (every delivery of them) before
 the rule, as a disabled or replaced rule would, and then runs the stack's reconciliation sweep
-(`handler.reconcile.handler`, with its own environment from the plan, its clock at the stream's last event):
+(`handler.reconcile.handler`, with its own environment from the plan, its clock at the stream's last event plus
+its grace period):
 `exact` then also needs the sweep to have reported each lost completion, once.
+`--burst N` sends N array completions within one second through the stack's rule and drains them through a
+model of Lambda's asynchronous queue and Batch's token bucket, in simulated time, at the stack's planned
+reserved concurrency and unbounded (testing/burst.py says what is real and what is modelled); exit 1 when
+the planned run did not notify each once, sent any to the on-failure queue, or reached Batch's rate.
 Exit code 0 when exact, 1 when not, 2 for usage or config errors.
 """
 
@@ -50,6 +56,8 @@ from batch_array_notify.cli.plan import add_program_arguments, plan_or_exit
 from batch_array_notify.cli.progress import Progress, progress_for
 from batch_array_notify.handler import app as handler_app
 from batch_array_notify.handler import reconcile as handler_reconcile
+from batch_array_notify.handler import settings as handler_settings
+from batch_array_notify.testing.burst import MAX_BURST, rehearse_burst, render_burst
 from batch_array_notify.testing.emf import EmfDocument, read_documents, totals
 from batch_array_notify.testing.eventgen import ArrayJobSpec, Compute, array_job_events, noise_events
 from batch_array_notify.testing.pattern_rules import PatternError, check_pattern, exists_on_objects, object_paths
@@ -311,12 +319,14 @@ def _losing(events: Iterable[Event], lost: set[str], dropped: list[Event]) -> It
 
 @contextlib.contextmanager
 def _sweep_clock_follows(dropped: Sequence[Event]) -> Iterator[None]:
-    """The sweep runs right after the last lost event (its window then holds the stream's synthetic times)."""
+    """The sweep runs once the grace period after the last lost event has passed (its window then holds the
+    stream's synthetic times). Inside `sweep_environment`: the grace period is the sweep function's."""
     times = [ms for ms in map(_event_time_ms, dropped) if ms is not None]
+    grace_seconds = handler_settings.sweep_settings().grace_seconds
     started = time.perf_counter()
     previous = handler_reconcile.clock
     if times:
-        handler_reconcile.clock = lambda: max(times) / 1000 + (time.perf_counter() - started)
+        handler_reconcile.clock = lambda: max(times) / 1000 + grace_seconds + (time.perf_counter() - started)
     try:
         yield
     finally:
@@ -549,6 +559,12 @@ def parser() -> argparse.ArgumentParser:
     )
     arguments.add_argument("--events", type=Path, metavar="FILE.jsonl", help="replay these events instead")
     arguments.add_argument(
+        "--burst",
+        type=whole_number(1, MAX_BURST),
+        metavar="N",
+        help="N array completions within one second: the notifier's concurrency against Batch's quota",
+    )
+    arguments.add_argument(
         "--pattern",
         metavar="FILE.json|JSON",
         help="rehearse this rule pattern instead (a file, or the JSON itself), checked as PutRule checks it",
@@ -628,9 +644,25 @@ def _fail(message: str) -> int:
     return USAGE_ERROR
 
 
+def _burst(arguments: argparse.ArgumentParser, options: argparse.Namespace) -> int:
+    given = [f"--{name.replace('_', '-')}" for name in (*_SCENARIO_OPTIONS, "events", "pattern", "handler_logs")]
+    given = [flag for flag in given if getattr(options, flag[2:].replace("-", "_")) not in (None, False)]
+    if given:
+        arguments.error(f"--burst sends its own completions; {', '.join(given)} do not apply")
+    result = rehearse_burst(plan_or_exit(options), options.burst)
+    if options.json:
+        json.dump(result.to_json(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(render_burst(result))
+    return NOT_EXACT if result.problems() else EXACT
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser()
     options = arguments.parse_args(argv)
+    if options.burst is not None:
+        return _burst(arguments, options)
     if options.events is None and options.size is None:
         arguments.error("--size is required (or --events to replay captured events)")
     if options.events is not None:

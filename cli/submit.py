@@ -23,13 +23,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
-import boto3  # type: ignore[import-untyped]  # boto3 ships no type information
 import yaml
 
 from batch_array_notify.cli.arguments import ARRAY_SIZE_HELP, array_size
 from batch_array_notify.cli.aws_errors import exit_on_aws_environment_errors
 from batch_array_notify.cli.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
 from batch_array_notify.cli.stack_outputs import UsageError, stack_outputs
+from batch_array_notify.handler.aws import new_client
 
 #: What the caller's IAM policy must allow (docs/tools.md lists the same).
 IAM_ACTIONS = ("batch:SubmitJob", "batch:DescribeJobs")
@@ -186,7 +186,7 @@ def main(argv: Sequence[str] | None = None, outputs: Callable[[str, Path], Mappi
         return USAGE_ERROR
 
     with exit_on_aws_environment_errors():
-        batch = boto3.client("batch", region_name=region_for(options, target))
+        batch = new_client("batch", region=region_for(options, target))
         job_id = submit(batch, target, options.size, options.job_name)
         print(f"submitted {job_id}: {options.size} children to {target.queue} with {target.job_definition}", flush=True)
         if not options.wait:

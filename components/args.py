@@ -102,6 +102,12 @@ class NotifierOptions(TypedDict, total=False):
     max_failed_details: int
     """How many failed children a notification describes in detail (1-100). Default: 20."""
 
+    notifier_reserved_concurrency: int
+    """The notifier's reserved concurrency: at most this many run at once, and a burst of completions waits
+    in Lambda's asynchronous queue (up to `notifier_max_event_age_seconds`) instead of taking the account's
+    Batch API quota from your own orchestrator. 1 or more, or -1 for none (unbounded). Default: 3, the
+    largest that left half of Batch's calls to others in the burst rehearsal (docs/reliability.md)."""
+
     rule_retry_attempts: int
     """How often EventBridge retries delivering a completion to the notifier (0-185) before the event
     goes to the rules' dead-letter queue. Default: 185 (EventBridge's own default, made explicit)."""
@@ -135,8 +141,20 @@ class NotifierOptions(TypedDict, total=False):
     a kept event expired). 0 turns the sweep off. Default: 60."""
 
     reconcile_lookback_hours: int
-    """How far back each sweep looks for finished array jobs, by creation time (1-168 hours: at most the
-    7 days an idempotency record lives). Default: 24."""
+    """How many hours of stop times each sweep examines, before its grace period (1-168, and at most the 7 days
+    an idempotency record lives counting the grace period; at least `reconcile_every_minutes`, so that
+    consecutive sweeps leave no gap). The grace period is `rule_max_event_age_seconds` +
+    `notifier_max_event_age_seconds` + 15 minutes: a job that stopped more recently may still have its event
+    on the way, and the sweep leaves it to later sweeps. Default: 24."""
+
+    reconcile_max_array_runtime_hours: int
+    """The longest an array job of these queues runs, in hours (0-168). ListJobs filters on creation time
+    only, so each sweep also lists the jobs created this long before its window; a job that ran longer is
+    not examined. Each hour costs ListJobs calls on every sweep (docs/operations.md). Default: 24."""
+
+    reconcile_batch_calls_per_second: int
+    """The pace of the sweep's Batch calls (1-50 a second; Batch allows an account about 50 in all), so a
+    sweep over a large window never takes the quota from your own orchestrator. Default: 5."""
 
     completion_event_bus: pulumi.Input[str]
     """Name or ARN of an existing EventBridge bus that receives one `Batch Array Job Completed` event
@@ -282,6 +300,7 @@ DEFAULTS: Final[dict[str, object]] = {
     "notifier_log_retention_days": 14,
     "powertools_layer_version": 37,
     "max_failed_details": 20,
+    "notifier_reserved_concurrency": 3,
     "rule_retry_attempts": 185,
     "rule_max_event_age_seconds": 86400,
     "notifier_max_retries": 2,
@@ -297,6 +316,8 @@ DEFAULTS: Final[dict[str, object]] = {
     "tags": {},
     "reconcile_every_minutes": 60,
     "reconcile_lookback_hours": 24,
+    "reconcile_batch_calls_per_second": 5,
+    "reconcile_max_array_runtime_hours": 24,
 }
 
 DEFAULT_ALLOCATION_STRATEGY: Final = {

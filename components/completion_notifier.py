@@ -35,7 +35,7 @@ from .naming import name_tag_transformation
 from .notifier import completion_topic, notifier, notifier_role
 from .reconcile import sweep, sweep_role
 from .reliability import alerting, alerts_topic, notifier_statements, protection, retry_policy
-from .validation import ResolvedNotifierArgs, check_batch_arns_are_local, resolve_notifier_args
+from .validation import ResolvedNotifierArgs, check_batch_arns_are_local, check_topic_arn, resolve_notifier_args
 
 TYPE_TOKEN = "batcharray:index:ArrayCompletionNotifier"
 
@@ -257,7 +257,7 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
             other_dead_lettering_rules=downstream.rules if downstream else [],
             stage=settings.stage,
             home_queue_name=home_queue_name,
-            other_alarms=[swept.alarm] if swept is not None else [],
+            other_alarms=swept.alarms if swept is not None else [],
         )
         board = notifier_dashboard(
             name,
@@ -269,6 +269,7 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
             (shield.event_dead_letter_queue, shield.notifier_failure_queue),
             alerts.alarms,
             self,
+            sweep=(swept.function, swept.log_group) if swept is not None else None,
         )
 
         self.job_queue_arns = queue_arns
@@ -327,15 +328,24 @@ def local_arns(
     account = aws.get_caller_identity_output(opts=invoke).account_id
     queues = pulumi.Output.all(*settings.job_queue_arns)
     definitions = pulumi.Output.all(*(settings.job_definition_arn_prefixes or []))
+    # Alarms and EventBridge rules publish only to topics of their own region: the given topics too.
+    given_topics = {
+        "existing_topic_arn": settings.existing_topic_arn,
+        "alerts_topic_arn": settings.reliability.alerts_topic_arn,
+    }
+    topic_keys = [key for key, arn in given_topics.items() if arn is not None]
+    topics = pulumi.Output.all(*(given_topics[key] for key in topic_keys))
 
     def checked(values: list[Any]) -> tuple[list[str], list[str]]:
-        region_name, account_id, queue_arns, definition_arns = values
+        region_name, account_id, queue_arns, definition_arns, topic_arns = values
         named = {f"job_queue_arns[{index}]": arn for index, arn in enumerate(queue_arns)}
         named |= {f"job_definition_arn_prefixes[{index}]": arn for index, arn in enumerate(definition_arns)}
         check_batch_arns_are_local(named, region_name, account_id)
+        for key, arn in zip(topic_keys, topic_arns, strict=True):
+            check_topic_arn(key, arn, region_name, where="where this stack deploys")
         return queue_arns, definition_arns
 
-    both = pulumi.Output.all(region, account, queues, definitions).apply(checked)
+    both = pulumi.Output.all(region, account, queues, definitions, topics).apply(checked)
     return (
         both.apply(lambda pair: pair[0]),
         None if settings.job_definition_arn_prefixes is None else both.apply(lambda pair: pair[1]),

@@ -6,7 +6,11 @@ news was, and whether anything waits in a failure queue or an alarm.
     [ array job duration p50/p90/max           ][ notification lag p50/p90/max                 ]
     [ notifier invocations/errors/throttles ][ notifier duration       ][ completion rules     ]
     [ failure queues: events waiting           ][ alarms                                       ]
-    [ latest completions (Logs Insights: job id, queue, status, size, failed)                  ]
+    [ sweep: runs, errors, throttles           ][ sweep: reconciled, stopped early             ]
+    [ latest completions (Logs Insights: who reported, job id, queue, status, size, failed)    ]
+
+The sweep's band is there when the notifier has the reconciliation sweep; its completions join the
+notifier's in the table (`decision` says which reported it).
 
 A notifier can serve several queues: each graph of the handler's metrics has its lines for every queue
 (explicit metric arrays, no SEARCH, so the graphs show exactly the notifier's queues), and the rule graph
@@ -36,11 +40,14 @@ from .metric_names import (
     ARRAY_JOBS_FAILED,
     ARRAY_JOBS_SUCCEEDED,
     ARRAY_SIZE,
+    BATCH_CALLS_THROTTLED,
     DUPLICATE_DELIVERIES,
     FAILED_CHILDREN,
     IGNORED_EVENTS,
     NAMESPACE,
     NOTIFICATION_LAG,
+    RECONCILE_STOPPED_EARLY,
+    RECONCILED_COMPLETIONS,
     pipeline_dimensions,
     queue_name,
 )
@@ -56,6 +63,8 @@ _NOT_ALLOWED_IN_NAME = re.compile(r"[^A-Za-z0-9_-]+")
 #: The handler's structured log line per reported completion (handler/app.py): its `decision` and the
 #: fields the table shows. A test keeps them equal to what the handler logs.
 COMPLETION_DECISION: Final = "delivered"
+#: The sweep's line per completion it reported (handler/reconcile.py), with the same fields.
+SWEEP_COMPLETION_DECISION: Final = "reconciled"
 COMPLETION_LOG_FIELDS: Final = ("jobId", "jobQueue", "status", "arraySize", "failed")
 LATEST_COMPLETIONS: Final = 50
 PERCENTILES: Final = (("p50", "p50"), ("p90", "p90"), ("Maximum", "max"))
@@ -82,6 +91,9 @@ class DashboardSources:
     notifier_failure_queue_name: str
     alarm_arns: tuple[str, ...]
     runbook_url: str
+    sweep_function_name: str | None = None
+    """The reconciliation sweep's function, when the notifier has one."""
+    sweep_log_group_name: str | None = None
 
 
 def dashboard_name(component_name: str, stage: str, region: str) -> str:
@@ -218,6 +230,40 @@ def dashboard_body(sources: DashboardSources) -> dict[str, Any]:
             6,
             [
                 (
+                    8,
+                    _graphs(
+                        "Notifier's queue in Lambda: events received and dropped",
+                        region,
+                        [
+                            [
+                                _metric(*function, "AsyncEventsReceived", "Sum", "received"),
+                                _metric(*function, "AsyncEventsDropped", "Sum", "dropped (should stay 0)"),
+                            ]
+                        ],
+                    ),
+                ),
+                (
+                    8,
+                    _graphs(
+                        "Oldest event waiting in Lambda's queue (milliseconds)",
+                        region,
+                        [[_metric(*function, "AsyncEventAge", "Maximum", "age of the oldest event")]],
+                    ),
+                ),
+                (
+                    8,
+                    _graphs(
+                        "Batch calls throttled inside the notifier and the sweep",
+                        region,
+                        [[_custom(sources.stage, queues[0], BATCH_CALLS_THROTTLED, "Sum", "throttled (retried)")]],
+                    ),
+                ),
+            ],
+        ),
+        (
+            6,
+            [
+                (
                     12,
                     _graphs(
                         "Failure queues: events waiting",
@@ -243,9 +289,58 @@ def dashboard_body(sources: DashboardSources) -> dict[str, Any]:
                 (12, _alarms("Alarms", sources.alarm_arns)),
             ],
         ),
+        *_sweep_band(sources),
         (8, [(24, [_completions_table(sources)])]),
     ]
     return {"start": "-PT24H", "periodOverride": "inherit", "widgets": _laid_out(bands)}
+
+
+def _sweep_band(sources: DashboardSources) -> list[Band]:
+    """The reconciliation sweep's runs and errors, and what it reported (under the home queue, like the
+    handler's ignored events); nothing without a sweep."""
+    if sources.sweep_function_name is None:
+        return []
+    function = ("AWS/Lambda", "FunctionName", sources.sweep_function_name)
+    home = sources.job_queue_names[0]
+    return [
+        (
+            6,
+            [
+                (
+                    12,
+                    _graphs(
+                        "Reconciliation sweep: runs, errors, throttles",
+                        sources.region,
+                        [
+                            [
+                                _metric(*function, name, "Sum", label)
+                                for name, label in (
+                                    ("Invocations", "runs"),
+                                    ("Errors", "errors (not retried)"),
+                                    ("Throttles", "throttled (one at a time)"),
+                                )
+                            ]
+                        ],
+                    ),
+                ),
+                (
+                    12,
+                    _graphs(
+                        "Reconciliation sweep: what it reported",
+                        sources.region,
+                        [
+                            [
+                                _custom(
+                                    sources.stage, home, RECONCILED_COMPLETIONS, "Sum", "reconciled (should stay 0)"
+                                ),
+                                _custom(sources.stage, home, RECONCILE_STOPPED_EARLY, "Maximum", "stopped early"),
+                            ]
+                        ],
+                    ),
+                ),
+            ],
+        )
+    ]
 
 
 def _laid_out(bands: Sequence[Band]) -> list[dict[str, Any]]:
@@ -340,10 +435,17 @@ def _introduction(sources: DashboardSources) -> str:
 
 
 def _completions_table(sources: DashboardSources) -> dict[str, Any]:
+    """The latest completions the notifier and the sweep reported. Several log groups are one `SOURCE`
+    each, joined by ` | ` (as aws-cdk's LogQueryWidget writes `logGroupNames`)."""
+    log_groups = [sources.notifier_log_group_name]
+    decisions = [COMPLETION_DECISION]
+    if sources.sweep_log_group_name is not None:
+        log_groups.append(sources.sweep_log_group_name)
+        decisions.append(SWEEP_COMPLETION_DECISION)
     query = (
-        f"SOURCE '{sources.notifier_log_group_name}'"
-        f" | fields @timestamp, {', '.join(COMPLETION_LOG_FIELDS)}"
-        f"\n| filter decision = '{COMPLETION_DECISION}'"
+        " | ".join(f"SOURCE '{log_group}'" for log_group in log_groups)
+        + f" | fields @timestamp, decision, {', '.join(COMPLETION_LOG_FIELDS)}"
+        + f"\n| filter decision in [{', '.join(repr(decision) for decision in decisions)}]"
         "\n| sort @timestamp desc"
         f"\n| limit {LATEST_COMPLETIONS}"
     )
@@ -369,9 +471,11 @@ def notifier_dashboard(
     failure_queues: tuple[aws.sqs.Queue, aws.sqs.Queue],
     alarms: Sequence[aws.cloudwatch.MetricAlarm],
     parent: pulumi.Resource,
+    sweep: tuple[aws.lambda_.Function, aws.cloudwatch.LogGroup] | None = None,
 ) -> NotifierDashboard:
     """The notifier's dashboard and its console URL. `job_queue_arns` in the notifier's order (the first
-    is the home queue); `failure_queues`: (dead-letter, notifier failure)."""
+    is the home queue); `failure_queues`: (dead-letter, notifier failure); `sweep`: the reconciliation
+    sweep's function and log group, when there is one."""
     opts = pulumi.InvokeOutputOptions(parent=parent)
     region = aws.get_region_output(opts=opts).region
     partition = aws.get_partition_output(opts=opts).partition
@@ -379,7 +483,10 @@ def notifier_dashboard(
     dead_letter, notifier_failed = failure_queues
 
     def body(values: list[Any]) -> str:
-        region_name, queue_arns, rule_names, function_name, log_group_name, dead_letter_name, failed_name, arns = values
+        region_name, queue_arns, rule_names, function_name, log_group_name, dead_letter_name, failed_name, arns = (
+            values[:8]
+        )
+        sweep_function_name, sweep_log_group_name = values[8] if sweep is not None else (None, None)
         sources = DashboardSources(
             title=name,
             stage=stage,
@@ -392,6 +499,8 @@ def notifier_dashboard(
             notifier_failure_queue_name=failed_name,
             alarm_arns=tuple(arns),
             runbook_url=runbook.runbook_url(),
+            sweep_function_name=sweep_function_name,
+            sweep_log_group_name=sweep_log_group_name,
         )
         return json.dumps(dashboard_body(sources))
 
@@ -404,6 +513,7 @@ def notifier_dashboard(
         dead_letter.name,
         notifier_failed.name,
         pulumi.Output.all(*[alarm.arn for alarm in alarms]),
+        *([pulumi.Output.all(sweep[0].name, sweep[1].name)] if sweep is not None else []),
     ).apply(body)
     dashboard = aws.cloudwatch.Dashboard(
         f"{name}-dashboard",

@@ -22,6 +22,7 @@ DUPLICATE_DELIVERIES: Final = "DuplicateDeliveries"
 IGNORED_EVENTS: Final = "IgnoredEvents"
 RECONCILED_COMPLETIONS: Final = "ReconciledCompletions"
 RECONCILE_STOPPED_EARLY: Final = "ReconcileStoppedEarly"
+BATCH_CALLS_THROTTLED: Final = "BatchCallsThrottled"
 
 
 def pipeline_dimensions(stage: str, job_queue_name: str) -> dict[str, str]:

@@ -29,6 +29,8 @@ class NotifierSettings:
     log_retention_days: int
     powertools_layer_version: int
     max_failed_details: int
+    reserved_concurrency: int | None = None
+    """The notifier's reserved concurrency; None: unreserved (the account's pool)."""
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,17 @@ def notifier(
         **(extra_environment or {}),
     }
     function = handler_function(
-        f"{name}-notifier", settings, HANDLER_ENTRY, role, log_group, policy, environment, tags, parent, timeout=60
+        f"{name}-notifier",
+        settings,
+        HANDLER_ENTRY,
+        role,
+        log_group,
+        policy,
+        environment,
+        tags,
+        parent,
+        timeout=60,
+        reserved_concurrency=settings.reserved_concurrency,
     )
     return Notifier(topic_arn, function, log_group, table, role, environment)
 
@@ -188,9 +200,10 @@ def handler_function(
     parent: pulumi.Resource,
     *,
     timeout: int,
+    reserved_concurrency: int | None = None,
 ) -> aws.lambda_.Function:
     """A Lambda of the handler package (the one code asset) with its entry point `entry`: the notifier,
-    or the reconciliation sweep."""
+    or the reconciliation sweep. `reserved_concurrency`: at most this many run at once (None: no limit)."""
     region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=parent)).region
     return aws.lambda_.Function(
         name,
@@ -201,6 +214,7 @@ def handler_function(
         code=handler_code(),
         memory_size=256,
         timeout=timeout,
+        reserved_concurrent_executions=reserved_concurrency,
         layers=[
             region.apply(
                 lambda r: powertools_layer_arn(

@@ -4,7 +4,7 @@
                            │ FailedInvocations ─────────────────────────────────────▶ alarm
                            ▼
                      notifier (async: retries, max age) ──✗──▶ on-failure queue ────▶ alarm
-                           │ Errors, Throttles ─────────────────────────────────────▶ alarms
+                           │ Errors, AsyncEventsDropped, AsyncEventAge ─────────────▶ alarms
     queue blocked ──▶ blocked-queue rule ──▶ alerts topic;  Batch cancels the stuck job after a
     while (jobStateTimeLimitActions), so the parent still ends and the completion still reports.
 
@@ -38,6 +38,15 @@ STUCK_JOB_REASONS: tuple[str, ...] = (
 )
 #: Alarm granularity: one 5-minute period over the threshold alarms (a single lost event matters).
 ALARM_PERIOD_SECONDS = 300
+#: An event waiting in Lambda's queue longer than this share of `notifier_max_event_age_seconds` is
+#: halfway to being dropped: alarm while there is still time to act.
+EVENT_AGE_ALARM_SHARE = 0.5
+
+
+def event_age_threshold_ms(settings: ReliabilitySettings) -> int:
+    """`AsyncEventAge` (milliseconds, AWS Lambda developer guide, "Types of metrics for Lambda functions")
+    above which `async-event-age-alarm` fires: half the notifier's maximum event age."""
+    return int(settings.notifier_max_event_age_seconds * 1000 * EVENT_AGE_ALARM_SHARE)
 
 
 @dataclass(frozen=True)
@@ -235,8 +244,15 @@ def metric_alarm(
     alerts_topic_arn: pulumi.Input[str],
     tags: dict[str, str],
     parent: pulumi.Resource,
+    threshold: float = 0,
+    *,
+    period_seconds: int = ALARM_PERIOD_SECONDS,
+    evaluation_periods: int = 1,
+    missing_data_breaches: bool = False,
 ) -> aws.cloudwatch.MetricAlarm:
-    """Alarm as soon as one period's value is above zero; no data (an idle pipeline) is not an alarm."""
+    """Alarm as soon as `evaluation_periods` periods in a row are above `threshold` (zero: any); by default
+    no data (an idle pipeline) is not an alarm, with `missing_data_breaches` it is (a metric that must keep
+    coming)."""
     return aws.cloudwatch.MetricAlarm(
         name,
         alarm_description=description,
@@ -244,11 +260,12 @@ def metric_alarm(
         metric_name=metric,
         statistic=statistic,
         dimensions=dimensions,
-        period=ALARM_PERIOD_SECONDS,
-        evaluation_periods=1,
-        threshold=0,
+        period=period_seconds,
+        evaluation_periods=evaluation_periods,
+        datapoints_to_alarm=evaluation_periods if evaluation_periods > 1 else None,
+        threshold=threshold,
         comparison_operator="GreaterThanThreshold",
-        treat_missing_data="notBreaching",
+        treat_missing_data="breaching" if missing_data_breaches else "notBreaching",
         alarm_actions=[alerts_topic_arn],
         tags=tags,
         opts=pulumi.ResourceOptions(parent=parent),
@@ -266,16 +283,33 @@ def alarms(
     *,
     stage: str,
     home_queue_name: pulumi.Input[str],
+    event_age_threshold_ms: int,
 ) -> list[aws.cloudwatch.MetricAlarm]:
     """Each alarm's description says what it means and links its section of the runbook. `home_queue_name`:
     the queue (the notifier's first) whose `IgnoredEvents` metric counts every event the notifier ignores."""
 
     def alarm(
-        suffix: str, what: str, section: str, namespace: str, metric: str, statistic: str, dimensions: Any
+        suffix: str,
+        what: str,
+        section: str,
+        namespace: str,
+        metric: str,
+        statistic: str,
+        dimensions: Any,
+        threshold: float = 0,
     ) -> Any:
         description = runbook.alarm_description(what, section)
         return metric_alarm(
-            f"{name}-{suffix}", description, namespace, metric, statistic, dimensions, alerts_topic_arn, tags, parent
+            f"{name}-{suffix}",
+            description,
+            namespace,
+            metric,
+            statistic,
+            dimensions,
+            alerts_topic_arn,
+            tags,
+            parent,
+            threshold,
         )
 
     def rule_alarms(rule: aws.cloudwatch.EventRule, index: int) -> list[aws.cloudwatch.MetricAlarm]:
@@ -330,14 +364,28 @@ def alarms(
             "Sum",
             {"FunctionName": function.name},
         ),
+        # Not on Throttles: with reserved concurrency a burst is throttled by design and waits in Lambda's
+        # queue; what matters is an event dropped, or one waiting so long it soon will be.
         alarm(
-            "notifier-throttles-alarm",
-            "The notifier was throttled: events wait in Lambda's queue up to their maximum age",
-            runbook.NOTIFIER_THROTTLED,
+            "async-events-dropped-alarm",
+            "Lambda dropped completion events of the notifier without running it (too old, or its "
+            "concurrency set to 0); the on-failure queue keeps them",
+            runbook.ASYNC_EVENTS_DROPPED,
             "AWS/Lambda",
-            "Throttles",
+            "AsyncEventsDropped",
             "Sum",
             {"FunctionName": function.name},
+        ),
+        alarm(
+            "async-event-age-alarm",
+            f"Completion events waited in Lambda's queue for the notifier over {event_age_threshold_ms // 1000} s, "
+            "half their maximum age: raise the notifier's reserved concurrency or find what slows it",
+            runbook.ASYNC_EVENT_AGE,
+            "AWS/Lambda",
+            "AsyncEventAge",
+            "Maximum",
+            {"FunctionName": function.name},
+            event_age_threshold_ms,
         ),
         alarm(
             # Zero by construction with the generated rules (the rehearsal proves it): anything else is a
@@ -419,6 +467,7 @@ def alerting(
             parent,
             stage=stage,
             home_queue_name=home_queue_name,
+            event_age_threshold_ms=event_age_threshold_ms(settings),
         ),
         *other_alarms,
     ]

@@ -18,13 +18,19 @@ REPOSITORY_URL: Final = "https://github.com/<owner>/batch-array-notify"
 UNDELIVERED_EVENTS: Final = "undelivered-events"
 NOTIFIER_FAILED_EVENTS: Final = "events-the-notifier-failed-on"
 NOTIFIER_ERRORS: Final = "notifier-errors"
-NOTIFIER_THROTTLED: Final = "notifier-throttled"
+ASYNC_EVENTS_DROPPED: Final = "completion-events-dropped-by-lambda"
+ASYNC_EVENT_AGE: Final = "completion-events-waiting-in-lambdas-queue"
+#: Not an alarm: the dashboard's graph of `BatchCallsThrottled`.
+BATCH_CALLS_THROTTLED: Final = "batch-calls-throttled"
 RULE_FAILED_INVOCATIONS: Final = "rule-failed-to-invoke-the-notifier"
 DEAD_LETTER_FAILED: Final = "event-lost-before-the-dead-letter-queue"
 IGNORED_EVENTS: Final = "ignored-events"
 QUEUE_BLOCKED: Final = "job-queue-blocked"
 #: For the reconciliation sweep's alarm (`ReconciledCompletions`).
 RECONCILED_COMPLETIONS: Final = "completions-the-sweep-reported"
+#: For the sweep's own failures (AWS/Lambda `Errors` of its function) and its `ReconcileStoppedEarly`.
+SWEEP_ERRORS: Final = "sweep-errors"
+SWEEP_STOPPED_EARLY: Final = "sweep-stopped-early-or-silent"
 
 
 def runbook_url(anchor: str | None = None) -> str:

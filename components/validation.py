@@ -8,6 +8,7 @@ them at synth time, and so do we.
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -29,6 +30,14 @@ from .args import (
     DownstreamFunction,
     EmailSubscription,
 )
+from .aws_formats import (
+    BATCH_INSTANCE_CHOICES,
+    ec2_id_pattern,
+    instance_families,
+    instance_types,
+    parse_arn,
+    partition_of,
+)
 from .batch import ComputeSettings, JobSettings
 from .chat import ChatSettings, SlackChannel, TeamsChannel
 from .completion_bus import DEFAULT_EVENT_BUS
@@ -40,9 +49,14 @@ from .downstream import (
     DownstreamSettings,
 )
 from .event_pattern import TERMINAL_STATUSES, completion_rule_queue_groups
-from .handler.settings import MAX_RECONCILE_LOOKBACK_HOURS
+from .handler.settings import (
+    IDEMPOTENCY_EXPIRY_SECONDS,
+    MAX_RECONCILE_ARRAY_RUNTIME_HOURS,
+    MAX_RECONCILE_LOOKBACK_HOURS,
+    MAX_SWEEP_BATCH_CALLS_PER_SECOND,
+)
 from .notifier import NotifierSettings, job_queue_arns_variable
-from .reconcile import MAX_EVERY_MINUTES, MIN_EVERY_MINUTES, ReconcileSettings
+from .reconcile import GRACE_MARGIN_SECONDS, MAX_EVERY_MINUTES, MIN_EVERY_MINUTES, ReconcileSettings, grace_seconds
 from .reliability import STUCK_JOB_REASONS, ReliabilitySettings
 
 
@@ -183,13 +197,73 @@ def _string_map(key: str, value: object, valid_key: Callable[[str], bool], rule:
     return cast(dict[str, str], value)
 
 
-def _inputs(key: str, value: object) -> list[pulumi.Input[str]] | None:
-    """Subnets and security groups may be Outputs of other resources; only their count is checked."""
+def _inputs(key: str, value: object, prefix: str) -> list[pulumi.Input[str]] | None:
+    """Subnets and security groups may be Outputs of other resources; the literal ones are EC2 ids of
+    `prefix`, each given once."""
     if value is None:
         return None
     if not isinstance(value, list) or not value:
         raise InvalidArgumentError(key, value, "expected a non-empty list (omit the key for the default)")
+    seen: dict[object, int] = {}
+    for index, item in enumerate(value):
+        _ec2_id(f"{key}[{index}]", item, prefix)
+        if isinstance(item, str) and item in seen:
+            raise InvalidArgumentError(f"{key}[{index}]", item, f"already given as {key}[{seen[item]}]")
+        seen[item] = index
     return cast(list[pulumi.Input[str]], value)
+
+
+def _ec2_id(key: str, value: object, prefix: str) -> None:
+    """A literal id must have EC2's shape (see aws_formats.EC2_ID_PREFIXES); an Output is checked by AWS."""
+    if isinstance(value, pulumi.Output):
+        return
+    if not isinstance(value, str) or not ec2_id_pattern(prefix).match(value):
+        raise InvalidArgumentError(
+            key, value, f"expected an EC2 id, {prefix}- and 8 or 17 hex digits (e.g. {prefix}-0123456789abcdef0)"
+        )
+
+
+def check_arn(
+    key: str,
+    value: object,
+    service: str,
+    resource: re.Pattern[str],
+    shape: str,
+    region: str | None = None,
+    where: str = "the stack's aws:region",
+) -> None:
+    """A literal ARN of `service` whose resource part matches, in a partition and region AWS has (botocore's
+    endpoint data), and in `region` when it is given; an Output is left to AWS."""
+    if isinstance(value, pulumi.Output):
+        return
+    arn = parse_arn(value) if isinstance(value, str) else None
+    expected = f"expected {shape}"
+    if arn is None:
+        raise InvalidArgumentError(key, value, expected)
+    if arn.service != service:
+        raise InvalidArgumentError(key, value, f"{expected} (this ARN is of {arn.service})")
+    if not ACCOUNT_ID.match(arn.account) or not resource.match(arn.resource):
+        raise InvalidArgumentError(key, value, expected)
+    partition = partition_of(arn.region)
+    if partition is None:
+        raise InvalidArgumentError(key, value, f"{arn.region} is not an AWS region (botocore's endpoint data)")
+    if partition != arn.partition:
+        raise InvalidArgumentError(
+            key, value, f"region {arn.region} is in partition {partition}: arn:{partition}:{service}:..."
+        )
+    if region is not None and arn.region != region:
+        raise InvalidArgumentError(key, value, f"expected one in {region}, {where}")
+
+
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+SNS_TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+SNS_TOPIC_SHAPE = "an SNS topic ARN, arn:aws:sns:<region>:<account>:<name>"
+
+
+def check_topic_arn(key: str, value: object, region: str | None = None, where: str = "the stack's aws:region") -> None:
+    """An SNS topic ARN (standard topics: a FIFO topic's `.fifo` would need a message group the
+    notifier does not send)."""
+    check_arn(key, value, "sns", SNS_TOPIC_NAME, SNS_TOPIC_SHAPE, region, where)
 
 
 def _statuses(key: str, value: object) -> list[str]:
@@ -223,6 +297,40 @@ def _job_size(compute_type: str, vcpus: object, memory: object) -> tuple[float, 
     return float(vcpus), memory_mib
 
 
+def _job_fits(vcpus: float, environments: list[ComputeSettings], *, flat: bool) -> None:
+    """Batch places a job only on an environment that can give it its vCPUs: a larger job stays RUNNABLE
+    for ever (Batch user guide, "Jobs stuck in a RUNNABLE status"). Each environment must take one."""
+    for index, environment in enumerate(environments):
+        if vcpus > environment.max_vcpus:
+            where = "max_vcpus" if flat else f"compute_environments[{index}].max_vcpus"
+            raise InvalidArgumentError(
+                "job_vcpus",
+                vcpus,
+                f"a job of {vcpus:g} vCPUs never fits {where} ({environment.max_vcpus}): "
+                f"raise {where} or lower job_vcpus",
+            )
+
+
+def _instance_types(key: str, value: object) -> list[str]:
+    """EC2 instance types or families as the EC2 model has them, or Batch's own choices; each once."""
+    names = _strings(key, value)
+    known = instance_types() | instance_families()
+    for index, name in enumerate(names):
+        if name in BATCH_INSTANCE_CHOICES or name in known:
+            continue
+        close = difflib.get_close_matches(name, sorted(known), n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        raise InvalidArgumentError(
+            f"{key}[{index}]",
+            name,
+            f"expected an EC2 instance type (c6i.large), a family (c6i) or one of "
+            f"{', '.join(BATCH_INSTANCE_CHOICES)}{hint}",
+        )
+    if len(set(names)) != len(names):
+        raise InvalidArgumentError(key, names, "each instance type at most once")
+    return names
+
+
 def _sizes(allowed: tuple[int, ...]) -> str:
     """`1024 to 4096 in steps of 1024 MiB`, or the values themselves where the steps differ (0.25 vCPU)."""
     steps = {high - low for low, high in itertools.pairwise(allowed)}
@@ -234,6 +342,7 @@ def _sizes(allowed: tuple[int, ...]) -> str:
 def _email_subscriptions(value: object, notify_statuses: list[str]) -> list[EmailSubscription]:
     if not isinstance(value, list):
         raise InvalidArgumentError("email_subscriptions", value, "expected a list of {address, statuses}")
+    seen: dict[str, int] = {}
     for index, subscription in enumerate(value):
         key = f"email_subscriptions[{index}]"
         if not isinstance(subscription, dict) or not isinstance(subscription.get("address"), str):
@@ -243,6 +352,13 @@ def _email_subscriptions(value: object, notify_statuses: list[str]) -> list[Emai
             raise InvalidArgumentError(key, subscription, f"unknown keys {sorted(unknown)}; allowed: address, statuses")
         if not EMAIL.match(subscription["address"]):
             raise InvalidArgumentError(f"{key}.address", subscription["address"], "expected an e-mail address")
+        # One address twice is two SNS subscriptions: two messages per completion. Mailboxes ignore case.
+        address = subscription["address"].casefold()
+        if address in seen:
+            raise InvalidArgumentError(
+                f"{key}.address", subscription["address"], f"already given as email_subscriptions[{seen[address]}]"
+            )
+        seen[address] = index
         if "statuses" in subscription:
             for status in _statuses(f"{key}.statuses", subscription["statuses"]):
                 # A filter on a status the rule never matches would silently deliver nothing.
@@ -250,17 +366,12 @@ def _email_subscriptions(value: object, notify_statuses: list[str]) -> list[Emai
     return cast(list[EmailSubscription], value)
 
 
-SNS_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
-
-
 def _reliability(get: Callable[[str], Any]) -> ReliabilitySettings:
     """Failure handling: limits are those of EventBridge (retry policy), Lambda (async invoke config),
     SQS (retention), Batch (jobStateTimeLimitActions) and KMS (deletion window)."""
     alerts_topic_arn = get("alerts_topic_arn")
-    if isinstance(alerts_topic_arn, str) and not SNS_TOPIC_ARN.match(alerts_topic_arn):
-        raise InvalidArgumentError(
-            "alerts_topic_arn", alerts_topic_arn, "expected an SNS topic ARN, arn:aws:sns:<region>:<account>:<name>"
-        )
+    if alerts_topic_arn is not None:
+        check_topic_arn("alerts_topic_arn", alerts_topic_arn)
     reasons = _strings("stuck_job_reasons", get("stuck_job_reasons"))
     for reason in reasons:
         _one_of("stuck_job_reasons", reason, STUCK_JOB_REASONS)
@@ -317,6 +428,7 @@ def _options(given: dict[str, Any], get: Callable[[str], Any]) -> ResolvedOption
     runtime = get("notifier_runtime")
     _one_of("notifier_runtime", runtime, RUNTIMES)
 
+    reliability = _reliability(get)
     tags = _string_map(
         "tags",
         get("tags"),
@@ -330,11 +442,14 @@ def _options(given: dict[str, Any], get: Callable[[str], Any]) -> ResolvedOption
         if len(value) > 256:
             raise InvalidArgumentError(f"tags.{key}", value, "tag values are at most 256 characters")
 
+    existing_topic_arn = given.get("existing_topic_arn")
+    if existing_topic_arn is not None:
+        check_topic_arn("existing_topic_arn", existing_topic_arn)
     return ResolvedOptions(
         stage=stage,
         notify_statuses=notify_statuses,
         email_subscriptions=_email_subscriptions(get("email_subscriptions"), notify_statuses),
-        existing_topic_arn=given.get("existing_topic_arn"),
+        existing_topic_arn=existing_topic_arn,
         notifier=NotifierSettings(
             stage=stage,
             architecture=architecture,
@@ -342,18 +457,19 @@ def _options(given: dict[str, Any], get: Callable[[str], Any]) -> ResolvedOption
             log_retention_days=_retention("notifier_log_retention_days", get("notifier_log_retention_days")),
             powertools_layer_version=_whole("powertools_layer_version", get("powertools_layer_version"), 1, 1000),
             max_failed_details=_whole("max_failed_details", get("max_failed_details"), 1, 100),
+            reserved_concurrency=_reserved_concurrency(get("notifier_reserved_concurrency")),
         ),
-        reliability=_reliability(get),
+        reliability=reliability,
         tags=tags,
         completion_event_bus=_event_bus(given.get("completion_event_bus")),
         downstream_function=_downstream(given.get("downstream_function")),
         name_prefix=_name_prefix(given.get("name_prefix")),
         chat=_chat(given),
-        reconcile=_reconcile(get),
+        reconcile=_reconcile(get, reliability),
     )
 
 
-def _reconcile(get: Callable[[str], Any]) -> ReconcileSettings | None:
+def _reconcile(get: Callable[[str], Any], reliability: ReliabilitySettings) -> ReconcileSettings | None:
     every = _whole("reconcile_every_minutes", get("reconcile_every_minutes"), 0, MAX_EVERY_MINUTES)
     if 0 < every < MIN_EVERY_MINUTES:
         raise InvalidArgumentError(
@@ -363,7 +479,61 @@ def _reconcile(get: Callable[[str], Any]) -> ReconcileSettings | None:
             "1,000 jobs per queue, so running it more often repeats that work for completions still on their way",
         )
     lookback = _whole("reconcile_lookback_hours", get("reconcile_lookback_hours"), 1, MAX_RECONCILE_LOOKBACK_HOURS)
-    return ReconcileSettings(every, lookback) if every else None
+    rate = _whole(
+        "reconcile_batch_calls_per_second",
+        get("reconcile_batch_calls_per_second"),
+        1,
+        MAX_SWEEP_BATCH_CALLS_PER_SECOND,
+    )
+    runtime = _whole(
+        "reconcile_max_array_runtime_hours",
+        get("reconcile_max_array_runtime_hours"),
+        0,
+        MAX_RECONCILE_ARRAY_RUNTIME_HOURS,
+    )
+    if not every:
+        return None
+    if lookback * 60 < every:
+        # Each sweep examines `lookback` hours of stop times, the next one `every` minutes later: shorter,
+        # and the jobs that stopped in between are never examined.
+        raise InvalidArgumentError(
+            "reconcile_lookback_hours",
+            lookback,
+            f"must cover reconcile_every_minutes ({every} minutes, {-(-every // 60)} h at least): each sweep examines "
+            "reconcile_lookback_hours of stop times and the next runs reconcile_every_minutes later, so a shorter "
+            "lookback leaves jobs unexamined",
+        )
+    grace = grace_seconds(reliability.rule_max_event_age_seconds, reliability.notifier_max_event_age_seconds)
+    if grace + lookback * 3600 > IDEMPOTENCY_EXPIRY_SECONDS:
+        # The oldest job a sweep examines stopped grace + lookback ago; its record must still be there.
+        raise InvalidArgumentError(
+            "reconcile_lookback_hours",
+            lookback,
+            f"at most {(IDEMPOTENCY_EXPIRY_SECONDS - grace) // 3600} with this grace period ({grace} s: "
+            f"rule_max_event_age_seconds + notifier_max_event_age_seconds + {GRACE_MARGIN_SECONDS} s), so that "
+            "the oldest job a sweep examines stopped within the idempotency records' 7 days",
+        )
+    return ReconcileSettings(every, lookback, grace, runtime, rate)
+
+
+#: `notifier_reserved_concurrency` meaning "no reservation" (pulumi_aws's own convention for the property).
+UNRESERVED = -1
+
+
+def _reserved_concurrency(value: Any) -> int | None:
+    """Lambda's rules (PutFunctionConcurrency, API reference): `ReservedConcurrentExecutions` is 0 or more,
+    and the account must keep at least 100 unreserved, which only the account knows (Lambda refuses the
+    deploy otherwise). 0 is refused here: it stops every invocation, and Lambda drops throttled asynchronous
+    events at zero reserved concurrency instead of retrying them ("Introducing new asynchronous invocation
+    metrics for AWS Lambda", AWS Compute Blog)."""
+    reserved = _whole("notifier_reserved_concurrency", value, UNRESERVED, None)
+    if reserved == 0:
+        raise InvalidArgumentError(
+            "notifier_reserved_concurrency",
+            reserved,
+            "0 switches the notifier off and Lambda drops its events; use 1 or more, or -1 for no reservation",
+        )
+    return None if reserved == UNRESERVED else reserved
 
 
 def resolve_args(args: BatchArrayPipelineArgs) -> ResolvedArgs:
@@ -376,7 +546,7 @@ def resolve_args(args: BatchArrayPipelineArgs) -> ResolvedArgs:
     ]
     compute_type = compute_environments[0].compute_type
 
-    subnet_ids = _inputs("subnet_ids", given.get("subnet_ids"))
+    subnet_ids = _inputs("subnet_ids", given.get("subnet_ids"), "subnet")
     assign_public_ip = given.get("assign_public_ip")
     if assign_public_ip is None:
         # The default VPC has no NAT: without a public IP a Fargate task cannot pull its image.
@@ -388,6 +558,10 @@ def resolve_args(args: BatchArrayPipelineArgs) -> ResolvedArgs:
     if not isinstance(job_image, str) or not job_image.strip():
         raise InvalidArgumentError("job_image", job_image, "expected an image reference")
     job_vcpus, job_memory_mib = _job_size(compute_type, get("job_vcpus"), get("job_memory_mib"))
+    _job_fits(job_vcpus, compute_environments, flat=given.get("compute_environments") is None)
+    vpc_id = given.get("vpc_id")
+    if vpc_id is not None:
+        _ec2_id("vpc_id", vpc_id, "vpc")
     job_environment = _string_map(
         "job_environment",
         get("job_environment"),
@@ -398,8 +572,8 @@ def resolve_args(args: BatchArrayPipelineArgs) -> ResolvedArgs:
     return ResolvedArgs(
         **_options_of(options),
         subnet_ids=subnet_ids,
-        security_group_ids=_inputs("security_group_ids", given.get("security_group_ids")),
-        vpc_id=given.get("vpc_id"),
+        security_group_ids=_inputs("security_group_ids", given.get("security_group_ids"), "sg"),
+        vpc_id=vpc_id,
         job=JobSettings(
             image=job_image,
             command=_strings("job_command", get("job_command")),
@@ -422,7 +596,7 @@ def resolve_args(args: BatchArrayPipelineArgs) -> ResolvedArgs:
 MAX_QUEUE_COMPUTE_ENVIRONMENTS = 3
 FLAT_COMPUTE_KEYS = ("compute_type", "min_vcpus", "max_vcpus", "instance_types", "allocation_strategy")
 EVENT_BUS_NAME = re.compile(r"^[/.\-_A-Za-z0-9]{1,256}$")
-EVENT_BUS_ARN = re.compile(r"^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/[/.\-_A-Za-z0-9]{1,256}$")
+EVENT_BUS_RESOURCE = re.compile(r"^event-bus/[/.\-_A-Za-z0-9]{1,256}$")
 LAMBDA_RUNTIME = re.compile(r"^(python3\.\d+|nodejs\d+\.x|java\d+|dotnet\d+|ruby\d\.\d+|provided(\.al2|\.al2023)?)$")
 LAMBDA_HANDLER = re.compile(r"^[^\s]{1,128}$")
 NAME_PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -465,7 +639,9 @@ def _compute_environment(key: str, entry: object) -> ComputeSettings:
     elif not fargate:
         allocation_strategy = DEFAULT_ALLOCATION_STRATEGY[compute_type]
     instance_types = (
-        [] if fargate else _strings(field("instance_types"), entry.get("instance_types", DEFAULTS["instance_types"]))
+        []
+        if fargate
+        else _instance_types(field("instance_types"), entry.get("instance_types", DEFAULTS["instance_types"]))
     )
     return ComputeSettings(compute_type, min_vcpus, max_vcpus, instance_types, allocation_strategy)
 
@@ -498,7 +674,9 @@ def _compute_environments(given: dict[str, Any]) -> list[ComputeSettings] | None
 def _event_bus(value: object) -> pulumi.Input[str]:
     if value is None:
         return DEFAULT_EVENT_BUS
-    if isinstance(value, str) and not (EVENT_BUS_NAME.match(value) or EVENT_BUS_ARN.match(value)):
+    if isinstance(value, str) and value.startswith("arn:"):
+        check_arn("completion_event_bus", value, "events", EVENT_BUS_RESOURCE, "an event-bus ARN")
+    elif isinstance(value, str) and not EVENT_BUS_NAME.match(value):
         raise InvalidArgumentError("completion_event_bus", value, "expected an event bus name or event-bus ARN")
     if not isinstance(value, str | pulumi.Output):
         raise InvalidArgumentError("completion_event_bus", value, "expected an event bus name or ARN")
@@ -561,6 +739,7 @@ JOB_DEFINITION_ARN_PREFIX = re.compile(
     r"^arn:aws[a-z-]*:batch:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):job-definition/[\w-]{1,128}$"
 )
 REVISION = re.compile(r":\d+$")
+BATCH_RESOURCE = re.compile(r"^(job-queue|job-definition)/")
 BATCH_ARN_LOCATION = re.compile(r"^arn:aws[a-z-]*:batch:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):")
 
 
@@ -579,6 +758,8 @@ def _batch_arns(key: str, value: object, arn: re.Pattern[str], shape: str) -> li
                     "expected the ARN without its revision (drop the trailing :<number>), so every revision matches"
                 )
             raise InvalidArgumentError(f"{key}[{index}]", item, allowed)
+        # The pattern has the shape; this adds a region and partition AWS has.
+        check_arn(f"{key}[{index}]", item, "batch", BATCH_RESOURCE, shape)
         if item in seen:
             raise InvalidArgumentError(f"{key}[{index}]", item, f"already given as {key}[{seen[item]}]")
         seen[item] = index

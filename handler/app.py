@@ -16,7 +16,7 @@ from aws_lambda_powertools import Logger
 
 from .batch_jobs import describe_job
 from .completion import completion_report, deliver_once
-from .metrics import emit, ignored_metrics, queue_name
+from .metrics import emit, ignored_metrics, queue_name, throttles_counted
 from .report import CompletionReport
 from .scope import Completion, Skip, decide, on_own_queue
 from .settings import settings
@@ -32,6 +32,11 @@ clock: Callable[[], float] = time.time
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
+    with throttles_counted():
+        return _handle(event, context)
+
+
+def _handle(event: Any, context: LambdaContext) -> dict[str, Any]:
     decision = decide(event)
     if isinstance(decision, Completion):
         decision = on_own_queue(decision, settings().job_queue_arns)

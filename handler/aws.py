@@ -1,37 +1,105 @@
-"""The one place that makes AWS clients.
+"""The one place that makes AWS clients, for the handler, the sweep and the tools.
 
-Every AWS call of the handler goes through a client from `client()`, all made from one boto3 session,
-so a test can observe every call by registering a botocore hook on `session().events` before the first
-client is made (clients copy the session's event hooks when they are created). boto3 is imported here,
-on first use, rather than at module import: ignored events never pay for it.
+Every client comes from `new_client()`, with botocore's **standard** retry mode and at most
+`MAX_ATTEMPTS` attempts per call (`retry_config()`). Standard, not adaptive: adaptive mode's client-side
+rate limiter lives in one client of one process, and a burst runs in many Lambda environments at once,
+so it cannot pace them; the notifier's reserved concurrency does that, and the sweep and redrive pace
+themselves (`pacing.py`). Standard mode waits `rand(0, 1) * min(2 ** i, 20)` seconds before retry `i`
+after a throttle (botocore `retries/standard.py`, `ExponentialBackoff`), so 5 attempts ride out 4
+throttled answers in a row within at most 1 + 2 + 4 + 8 = 15 s; botocore's default (3 attempts, about a
+second) gave up during a burst. A throttle that outlasts them raises: the handler makes its Batch calls
+before any sink runs, so nothing is sent, no idempotency record is written, and Lambda retries.
+
+The handler's calls go through `client()`, all made from one boto3 session, so a test can observe every
+call by registering a botocore hook on `session().events` before the first client is made (clients copy
+the session's event hooks when they are created). Throttled Batch answers, retried or not, are counted
+(`take_throttled_calls()`) for the `BatchCallsThrottled` metric. boto3 is imported on first use, not at
+module import: ignored events never pay for it.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any, Final, Literal
 
 from .settings import settings
 
 ServiceName = Literal["batch", "sns", "dynamodb", "events"]
 
+#: botocore's retry mode for every client (`standard` or `adaptive`; `legacy` is not allowed).
+RETRY_MODE: Final = "standard"
+#: Attempts per call, the first included: 4 throttled answers in a row are ridden out.
+MAX_ATTEMPTS: Final = 5
+
+_throttled_batch_calls = 0
+
+
+def retry_config(**options: Any) -> Any:
+    """A botocore `Config` with the project's retry mode and attempts, plus `options` (e.g. read_timeout)."""
+    config = importlib.import_module("botocore.config")
+    return config.Config(retries={"mode": RETRY_MODE, "total_max_attempts": MAX_ATTEMPTS}, **options)
+
+
+def new_client(service: str, *, region: str | None = None, session: Any = None, **options: Any) -> Any:
+    """A client of `session` (default: a new boto3 session) for `service` in `region`, with `retry_config`.
+    Typed `Any`: boto3 ships no type information."""
+    if session is None:
+        session = importlib.import_module("boto3").session.Session()
+    return session.client(service, region_name=region, config=retry_config(**options))
+
 
 @functools.cache
 def session() -> Any:
-    """The boto3 session (typed `Any`: boto3 ships no type information)."""
+    """The handler's boto3 session (typed `Any`: boto3 ships no type information)."""
     # Imported on first use: boto3 costs ~200 ms to import.
     boto3 = importlib.import_module("boto3")
-    return boto3.session.Session(region_name=settings().region)
+    made = boto3.session.Session(region_name=settings().region)
+    made.events.register_first("needs-retry.batch", _count_throttle)
+    return made
 
 
 @functools.cache
 def client(service: ServiceName) -> Any:
-    """A cached client for `service`."""
-    return session().client(service)
+    """A cached client of the handler's session for `service`."""
+    return new_client(service, region=settings().region, session=session())
+
+
+def _count_throttle(**attempt: Any) -> None:
+    """botocore's own judgement of each Batch answer (called for every attempt, retried or final)."""
+    global _throttled_batch_calls  # noqa: PLW0603 (one counter per execution environment)
+    standard = importlib.import_module("botocore.retries.standard")
+    if attempt.get("response") is not None and _throttling_detector(standard).is_throttling_error(**attempt):
+        _throttled_batch_calls += 1
+
+
+@functools.cache
+def _throttling_detector(standard: Any) -> Any:
+    return standard.ThrottlingErrorDetector(standard.RetryEventAdapter())
+
+
+def take_throttled_calls() -> int:
+    """Batch answers throttled since the last call (then counted from zero again)."""
+    global _throttled_batch_calls
+    taken, _throttled_batch_calls = _throttled_batch_calls, 0
+    return taken
+
+
+def pace_batch_calls(wait: Callable[[], object]) -> None:
+    """Call `wait` before every Batch request the handler's client sends, retries included (the sweep's
+    pacer). One pacer per client: a warm environment's next invocation replaces the last one's."""
+
+    def before_send(**_: Any) -> None:
+        wait()  # returns None: a before-send hook that returned a value would stand in for the response
+
+    events = client("batch").meta.events
+    events.unregister("before-send.batch", unique_id="pace-batch-calls")
+    events.register("before-send.batch", before_send, unique_id="pace-batch-calls")
 
 
 def reset() -> None:
-    """Forget the session and clients (tests switch credentials, regions and mocks between cases)."""
+    """Forget the session, clients and counts (tests switch credentials, regions and mocks between cases)."""
     client.cache_clear()
     session.cache_clear()
+    take_throttled_calls()

@@ -16,6 +16,8 @@ from .models import ChildJobDetail, JobDetail
 MAX_LIST_PAGES = 2
 #: DescribeJobs accepts at most 100 job ids per call.
 MAX_DESCRIBE_IDS = 100
+#: The most Batch calls one notification makes (before retries): what a paced replay charges for it.
+MAX_BATCH_CALLS_PER_NOTIFICATION = 1 + MAX_LIST_PAGES + 1
 
 
 def describe_job(job_id: str) -> JobDetail | None:

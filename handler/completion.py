@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .batch_jobs import first_failed_children
-from .delivery import deliver
+from .delivery import deliver, reported_before
 from .metrics import Metric, outcome_metrics
 from .models import JobDetail
 from .report import CompletionReport, build_report, needs_failed_children
@@ -29,7 +29,8 @@ class Reported:
     report: CompletionReport
     deliveries: list[dict[str, Any]]
     duplicate: bool
-    """Every sink had delivered it before: nothing was sent this time."""
+    """The completion topic had delivered it before: it is not new and adds no completion metrics (a sink
+    added since, such as chat, may still have sent it now)."""
     metrics: list[Metric]
 
 
@@ -46,8 +47,10 @@ def completion_report(completion: Completion, current: JobDetail | None) -> Comp
 
 
 def deliver_once(report: CompletionReport, context: LambdaContext | None, clock: Callable[[], float]) -> Reported:
-    """Deliver `report` to every sink at most once; `clock` says when it went out (NotificationLagSeconds)."""
+    """Deliver `report` to every sink at most once; `clock` says when it went out (NotificationLagSeconds).
+    The completion's metrics come with its first delivery to the completion topic only, so an array job
+    counts once however many sinks it reaches and whenever they were added."""
     deliveries = deliver(report, context)
     published_at_ms = int(clock() * 1000)
-    duplicate = all(result.get("duplicate") for result in deliveries)
+    duplicate = reported_before(deliveries)
     return Reported(report, deliveries, duplicate, outcome_metrics(report, duplicate, published_at_ms))

@@ -6,14 +6,18 @@ jobId and status, not the EventBridge event id: Batch may emit the same completi
 If a sink raises, Powertools deletes the in-progress record before re-raising, so the Lambda retry
 publishes. Adding a sink = one function `name(report: CompletionReport) -> dict` (JSON-serialisable
 result; the parameter must be called `report`, the idempotency utility finds the key data by that
-name) appended to `SINKS`.
+name) put in `SINKS` before the completion topic's.
+
+The completion topic's sink runs last, so its record means every sink of the time has delivered: it is
+the one record that says a completion was reported. A sink added later (chat turned on for a running
+pipeline) has no records of older completions, and that makes none of them missed, nor new.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .aws import client
@@ -80,7 +84,8 @@ def publish_to_chat(report: CompletionReport) -> dict[str, Any]:
     return {"sink": "chat", "messageId": response["MessageId"]}
 
 
-SINKS: tuple[Sink, ...] = (publish_to_sns, put_completion_event, publish_to_chat)
+#: The completion topic's last (see the module's docstring).
+SINKS: tuple[Sink, ...] = (put_completion_event, publish_to_chat, publish_to_sns)
 
 
 def active_sinks() -> tuple[Sink, ...]:
@@ -121,25 +126,28 @@ def _key_prefix(sink: Sink) -> str:
     return f"batch-array-notify.{sink.__name__}"
 
 
-def recorded_everywhere(job_id: str, status: str) -> bool:
-    """Whether every active sink has an idempotency record for this completion, whatever its state: a
-    completed one was delivered, an in-progress one is being delivered right now. The reconciliation
-    sweep asks this before spending Batch calls on a job; the records are `deliver`'s own (same key)."""
+def reported_before(results: Sequence[dict[str, Any]]) -> bool:
+    """Whether `deliver`'s results say the completion had been reported before: the completion topic's
+    sink (the last) found its record. Then the completion is not new, whatever a sink added since sent."""
+    return bool(results[-1].get("duplicate"))
+
+
+def delivered_to_completion_topic(job_id: str, status: str) -> bool:
+    """Whether the completion topic's sink has an idempotency record for this completion, whatever its
+    state: a completed one was delivered, an in-progress one is being delivered right now. The
+    reconciliation sweep asks this before spending Batch calls on a job; the record is `deliver`'s own."""
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer  # noqa: PLC0415
     from aws_lambda_powertools.utilities.idempotency.exceptions import (  # noqa: PLC0415
         IdempotencyItemNotFoundError,
     )
 
-    for sink in active_sinks():
-        persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=client("dynamodb"))
-        persistence.configure(_idempotency_config(), key_prefix=_key_prefix(sink))
-        try:
-            record = persistence.get_record({"job_id": job_id, "status": status})
-        except IdempotencyItemNotFoundError:
-            return False
-        if record is None or record.is_expired:
-            return False
-    return True
+    persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=client("dynamodb"))
+    persistence.configure(_idempotency_config(), key_prefix=_key_prefix(publish_to_sns))
+    try:
+        record = persistence.get_record({"job_id": job_id, "status": status})
+    except IdempotencyItemNotFoundError:
+        return False
+    return record is not None and not record.is_expired
 
 
 @functools.cache

@@ -18,14 +18,17 @@ so the dashboard and the alarms read them next to the handler's. Nothing is shar
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 # Already imported by `aws_lambda_powertools` (the handler's Logger imports the package): free.
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
+from .aws import take_throttled_calls
 from .report import CompletionReport
+from .settings import settings
 
 NAMESPACE = "BatchArrayNotify"
 STAGE_DIMENSION = "stage"
@@ -43,6 +46,8 @@ IGNORED_EVENTS = "IgnoredEvents"
 #: out of its budget before the end of the lookback window (1) or not (0).
 RECONCILED_COMPLETIONS = "ReconciledCompletions"
 RECONCILE_STOPPED_EARLY = "ReconcileStoppedEarly"
+#: Batch answers throttled (HTTP 429 TooManyRequestsException) during one invocation, retried or not.
+BATCH_CALLS_THROTTLED = "BatchCallsThrottled"
 
 Unit = Literal["Count", "Seconds"]
 
@@ -96,6 +101,11 @@ def ignored_metrics() -> list[Metric]:
     return [count(IGNORED_EVENTS)]
 
 
+def throttle_metrics(throttled: int) -> list[Metric]:
+    """Batch answers throttled during one invocation; nothing when there were none (no document)."""
+    return [count(BATCH_CALLS_THROTTLED, throttled)] if throttled else []
+
+
 def queue_name(queue: str) -> str:
     """`arn:…:job-queue/<name>` -> `<name>` (a name stays as it is)."""
     return queue.rpartition("/")[2] or queue
@@ -121,3 +131,18 @@ def emit(metrics: Sequence[Metric], *, stage: str, job_queue: str) -> None:
     for metric in metrics:
         provider.add_metric(name=metric.name, unit=metric.unit, value=metric.value)
     provider.flush_metrics(raise_on_empty_metrics=True)
+
+
+@contextlib.contextmanager
+def throttles_counted() -> Iterator[None]:
+    """Count the Batch answers throttled within the block and emit them (`BatchCallsThrottled`, under the
+    home queue like IgnoredEvents) even when the block raises: a throttle that outlasted the retries is the
+    one that matters most."""
+    take_throttled_calls()  # this invocation's count starts at zero
+    try:
+        yield
+    finally:
+        throttled = take_throttled_calls()
+        if throttled:
+            config = settings()
+            emit(throttle_metrics(throttled), stage=config.stage, job_queue=queue_name(config.home_job_queue_arn))

@@ -2,17 +2,22 @@
 
 A completion whose event never reached the notifier (the rule disabled or replaced during a deploy, a
 target edited by hand, a kept event that expired from its queue) is still known to Batch. For each of
-the notifier's queues the sweep lists the jobs created within the lookback window, keeps the array
-parents of its job definitions that reached a status the rule notifies, drops those every sink already
-has an idempotency record of, and reports the rest through the notifier's own path
-(`completion.completion_report`, `deliver_once`): same report, same sinks, same key, so a sweep and a late event
-together still notify once.
+the notifier's queues the sweep keeps the array parents of its job definitions that reached a status the
+rule notifies and stopped within its window, drops those the completion topic already has a delivery record
+of, and reports the rest through the notifier's own path (`completion.completion_report`, `deliver_once`):
+same report, same sinks, same key, so a sweep and a late event together still notify once.
+
+The window (`Window`) is on stop time and ends `RECONCILE_GRACE_SECONDS` ago: a job that stopped more
+recently may still have its event on the way (EventBridge and Lambda retry it), so it is left to a later
+sweep. It spans `RECONCILE_LOOKBACK_HOURS` before that. ListJobs filters on creation time only, so the sweep
+lists the jobs created up to `RECONCILE_MAX_ARRAY_RUNTIME_HOURS` before the window: a job that ran longer
+than that is not seen (the component says so, docs/operations.md says what each hour costs).
 
 ListJobs (API reference): exactly one of jobQueue/arrayJobId; with a `filters` entry `jobStatus` is ignored
 and jobs of every status come back newest first, so the sweep filters statuses itself; one filter at a
-time. A sweep starts at the top (`AFTER_CREATED_AT` = window start); when its budget runs out it stores
-where it stopped in the idempotency table, and the next sweep continues below it (`BEFORE_CREATED_AT`)
-until it passes the window's start, then starts at the top again.
+time. A sweep starts at the window's end (`BEFORE_CREATED_AT`: a job created later stopped later); when its
+budget runs out it stores where it stopped in the idempotency table, and the next sweep continues below it
+until it passes the earliest creation time the window lists, then starts at the top again.
 
 Bounded work: per queue and sweep at most `LIST_PAGES_PER_QUEUE` ListJobs pages, `DESCRIBE_CALLS_PER_QUEUE`
 DescribeJobs calls and `REPORTS_PER_QUEUE` reports (each at most `REPORT_BATCH_CALLS` Batch calls for its
@@ -30,12 +35,13 @@ from typing import TYPE_CHECKING, Any, Final
 
 from aws_lambda_powertools import Logger
 
-from .aws import client
+from .aws import client, pace_batch_calls
 from .batch_jobs import MAX_DESCRIBE_IDS, MAX_LIST_PAGES
 from .completion import completion_report, deliver_once
-from .delivery import recorded_everywhere
-from .metrics import RECONCILE_STOPPED_EARLY, RECONCILED_COMPLETIONS, count, emit, queue_name
+from .delivery import delivered_to_completion_topic
+from .metrics import RECONCILE_STOPPED_EARLY, RECONCILED_COMPLETIONS, count, emit, queue_name, throttles_counted
 from .models import JobDetail
+from .pacing import Pacer
 from .report import needs_failed_children
 from .scope import Completion, is_finished_parent
 from .settings import settings, sweep_settings
@@ -46,6 +52,9 @@ if TYPE_CHECKING:
 logger = Logger()
 #: When the sweep runs (the window ends now); the rehearsal, whose jobs carry synthetic times, swaps it.
 clock: Callable[[], float] = time.time
+#: The pacer's clock and how it waits (tests swap in simulated time).
+pacer_clock: Callable[[], float] = time.monotonic
+pacer_sleep: Callable[[float], None] = time.sleep
 
 #: ListJobs returns at most 100 summaries a page.
 LIST_PAGE_SIZE: Final = 100
@@ -61,6 +70,34 @@ MAX_BATCH_CALLS_PER_QUEUE: Final = (
 #: The resume point's item in the idempotency table (apart from Powertools' `batch-array-notify.<sink>#...`).
 CURSOR_KEY_PREFIX: Final = "batch-array-notify.reconcile#"
 _HOUR_MS: Final = 3_600_000
+
+
+@dataclass(frozen=True)
+class Window:
+    """What one sweep examines, in epoch milliseconds: jobs that stopped from `stopped_from_ms` to `end_ms`
+    (the grace period's start), listed by creation time from `created_from_ms` to `end_ms`."""
+
+    created_from_ms: int
+    stopped_from_ms: int
+    end_ms: int
+
+    @classmethod
+    def at(cls, now_ms: int, grace_seconds: int, lookback_hours: int, max_array_runtime_hours: int) -> Window:
+        end_ms = now_ms - grace_seconds * 1000
+        stopped_from_ms = end_ms - lookback_hours * _HOUR_MS
+        return cls(stopped_from_ms - max_array_runtime_hours * _HOUR_MS, stopped_from_ms, end_ms)
+
+    def holds_stop(self, stopped_ms: int) -> bool:
+        return self.stopped_from_ms <= stopped_ms <= self.end_ms
+
+
+def list_calls_per_sweep(jobs_per_hour: int, lookback_hours: int, max_array_runtime_hours: int) -> int:
+    """The ListJobs calls one sweep of one queue makes to cover its window, for a queue that receives
+    `jobs_per_hour` jobs (array parents and single jobs; Batch lists no children here): one per page of the
+    jobs created over `lookback_hours + max_array_runtime_hours`; past LIST_PAGES_PER_QUEUE the sweep stops
+    early and the next sweeps continue (docs/operations.md states this)."""
+    created = jobs_per_hour * (lookback_hours + max_array_runtime_hours)
+    return max(1, -(-created // LIST_PAGE_SIZE))
 
 
 @dataclass
@@ -113,9 +150,22 @@ class _StoppedEarlyError(Exception):
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     """Sweep every queue of the notifier; the scheduled event's content does not matter."""
-    config = settings()
-    window_start_ms = int(clock() * 1000) - sweep_settings().lookback_hours * _HOUR_MS
-    sweeps = [sweep_queue(queue, window_start_ms, context) for queue in config.job_queue_arns]
+    with throttles_counted():
+        return _sweep(context)
+
+
+def _sweep(context: LambdaContext | None) -> dict[str, Any]:
+    config, sweep_config = settings(), sweep_settings()
+    # Paced: a sweep over a large window never takes the account's Batch quota from the user's orchestrator.
+    rate = sweep_config.batch_calls_per_second
+    pace_batch_calls(Pacer(rate=rate, burst=rate, clock=pacer_clock, sleep=pacer_sleep).wait)
+    window = Window.at(
+        int(clock() * 1000),
+        sweep_config.grace_seconds,
+        sweep_config.lookback_hours,
+        sweep_config.max_array_runtime_hours,
+    )
+    sweeps = [sweep_queue(queue, window, context) for queue in config.job_queue_arns]
     reconciled = sum(len(sweep.reconciled) for sweep in sweeps)
     stopped_early = any(sweep.stopped_early for sweep in sweeps)
     # Under the home queue, like IgnoredEvents: the notifier's one alarm sees every queue's (the log says which).
@@ -127,29 +177,30 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     return {"reconciled": reconciled, "stoppedEarly": stopped_early, "queues": [sweep.to_json() for sweep in sweeps]}
 
 
-def sweep_queue(job_queue_arn: str, window_start_ms: int, context: LambdaContext | None) -> QueueSweep:
-    """Report the queue's missed completions created since `window_start_ms`, within the budget."""
+def sweep_queue(job_queue_arn: str, window: Window, context: LambdaContext | None) -> QueueSweep:
+    """Report the queue's missed completions that stopped within `window`, within the budget."""
     resume = _load_cursor(job_queue_arn)
-    sweep = QueueSweep(job_queue_arn, resume if resume is not None and resume > window_start_ms else None)
+    in_window = resume is not None and window.created_from_ms < resume <= window.end_ms
+    sweep = QueueSweep(job_queue_arn, resume if in_window else None)
     try:
-        for summaries in _pages(sweep, window_start_ms):
-            _sweep_page(sweep, summaries, window_start_ms, context)
+        for summaries in _pages(sweep, window):
+            _sweep_page(sweep, summaries, window, context)
     except _StoppedEarlyError as stop:
         sweep.stopped_early, sweep.resume_below_ms = True, stop.below_ms
-    _save_cursor(job_queue_arn, sweep.resume_below_ms, window_start_ms)
+    _save_cursor(job_queue_arn, sweep.resume_below_ms, window.created_from_ms)
     _log(sweep)
     return sweep
 
 
-def _pages(sweep: QueueSweep, window_start_ms: int) -> Iterator[list[dict[str, Any]]]:
-    """The queue's ListJobs pages, newest first, until the window's start; raises _StoppedEarlyError when the
-    page budget runs out first."""
-    below = sweep.resumed_below_ms
-    # One filter at a time: from the top down to the window's start, or on from where a sweep stopped.
-    created = ("BEFORE_CREATED_AT", below) if below is not None else ("AFTER_CREATED_AT", window_start_ms)
+def _pages(sweep: QueueSweep, window: Window) -> Iterator[list[dict[str, Any]]]:
+    """The queue's ListJobs pages, newest first, until the window's earliest creation time; raises
+    _StoppedEarlyError when the page budget runs out first."""
+    # One filter at a time: down from the window's end (`+ 1`: a job created at its last millisecond is in
+    # it), or on from where a sweep stopped. Jobs created later stopped later: in the grace period.
+    below = sweep.resumed_below_ms if sweep.resumed_below_ms is not None else window.end_ms + 1
     request: dict[str, Any] = {
         "jobQueue": sweep.job_queue_arn,
-        "filters": [{"name": created[0], "values": [str(created[1])]}],
+        "filters": [{"name": "BEFORE_CREATED_AT", "values": [str(below)]}],
         "maxResults": LIST_PAGE_SIZE,
     }
     oldest_seen: int | None = None
@@ -168,32 +219,34 @@ def _pages(sweep: QueueSweep, window_start_ms: int) -> Iterator[list[dict[str, A
             oldest_seen = min(created_times)
         next_token = page.get("nextToken")
         # Newest first: once a page reaches past the window's start, so does everything after it.
-        if not next_token or (oldest_seen is not None and oldest_seen < window_start_ms):
+        if not next_token or (oldest_seen is not None and oldest_seen < window.created_from_ms):
             return
         request["nextToken"] = next_token
 
 
 def _sweep_page(
-    sweep: QueueSweep, summaries: Sequence[Mapping[str, Any]], window_start_ms: int, context: LambdaContext | None
+    sweep: QueueSweep, summaries: Sequence[Mapping[str, Any]], window: Window, context: LambdaContext | None
 ) -> None:
     """Report the page's missed completions, a DescribeJobs call (up to 100 jobs) at a time, in page order."""
     pending: list[Mapping[str, Any]] = []
     for summary in summaries:
-        if not _worth_describing(summary, sweep.job_queue_arn, window_start_ms):
+        if not _worth_describing(summary, window):
             continue
         sweep.candidates += 1
-        if recorded_everywhere(str(summary["jobId"]), str(summary["status"])):
+        if delivered_to_completion_topic(str(summary["jobId"]), str(summary["status"])):
             sweep.already_reported += 1
             continue
         pending.append(summary)
         if len(pending) == min(MAX_DESCRIBE_IDS, max(sweep.budget.reports, 1)):
-            _report_pending(sweep, pending, context)
+            _report_pending(sweep, pending, window, context)
             pending = []
     if pending:
-        _report_pending(sweep, pending, context)
+        _report_pending(sweep, pending, window, context)
 
 
-def _report_pending(sweep: QueueSweep, pending: Sequence[Mapping[str, Any]], context: LambdaContext | None) -> None:
+def _report_pending(
+    sweep: QueueSweep, pending: Sequence[Mapping[str, Any]], window: Window, context: LambdaContext | None
+) -> None:
     if sweep.budget.describe_calls <= 0 or sweep.budget.reports <= 0:
         raise _StoppedEarlyError(_created_ms(pending[0]) + 1)
     sweep.budget.describe_calls -= 1
@@ -202,7 +255,7 @@ def _report_pending(sweep: QueueSweep, pending: Sequence[Mapping[str, Any]], con
     jobs = {job.job_id: job for job in (JobDetail.model_validate(item) for item in described)}
     for summary in pending:
         job = jobs.get(str(summary["jobId"]))
-        if job is None or not _reportable(job, sweep.job_queue_arn):
+        if job is None or not _reportable(job, sweep.job_queue_arn, window):
             continue
         completion = Completion(job=job, event_id=None, event_time=None)
         # Never more than `reports` pending (see _sweep_page), so the report budget cannot go below 0.
@@ -234,30 +287,40 @@ def _report(sweep: QueueSweep, completion: Completion, job: JobDetail, context: 
                 "jobId": job.job_id,
                 "jobQueue": queue_name(sweep.job_queue_arn),
                 "status": job.status,
+                # The fields the dashboard's "Latest completions" shows for the notifier's reports too.
+                "arraySize": reported.report.array_size,
+                "failed": reported.report.failed,
                 "deliveries": reported.deliveries,
             },
         )
     return not reported.duplicate
 
 
-def _worth_describing(summary: Mapping[str, Any], job_queue_arn: str, window_start_ms: int) -> bool:
+def _worth_describing(summary: Mapping[str, Any], window: Window) -> bool:
     """What the summary alone rules out: children and nodes, other statuses, other job definitions, jobs
-    created before the window. Whether it is an array parent at all, DescribeJobs says (summaries of
-    emulators may lack `arrayProperties`)."""
+    created before the window lists or stopped outside it. Whether it is an array parent at all,
+    DescribeJobs says (summaries of emulators may lack `arrayProperties`)."""
     job_id, status = summary.get("jobId"), summary.get("status")
     array = summary.get("arrayProperties") or {}
     if not isinstance(job_id, str) or ":" in job_id or "#" in job_id or array.get("index") is not None:
         return False
-    if status not in sweep_settings().notify_statuses or _created_ms(summary) < window_start_ms:
+    if status not in sweep_settings().notify_statuses or _created_ms(summary) < window.created_from_ms:
+        return False
+    stopped = summary.get("stoppedAt")
+    if isinstance(stopped, int) and not window.holds_stop(stopped):
         return False
     definition = summary.get("jobDefinition")
     return not isinstance(definition, str) or _definition_in_scope(definition)
 
 
-def _reportable(job: JobDetail, job_queue_arn: str) -> bool:
-    """The same scope the rule and the notifier apply to an event's job."""
+def _reportable(job: JobDetail, job_queue_arn: str, window: Window) -> bool:
+    """The same scope the rule and the notifier apply to an event's job, and a stop within the window (a
+    terminal job always has `stoppedAt`; without one, its creation time stands in)."""
+    stopped = job.stopped_at if job.stopped_at is not None else job.created_at
     return (
         is_finished_parent(job)
+        and stopped is not None
+        and window.holds_stop(stopped)
         and job.job_queue == job_queue_arn
         and job.status in sweep_settings().notify_statuses
         and _definition_in_scope(job.job_definition)
@@ -292,6 +355,7 @@ def _load_cursor(job_queue_arn: str) -> int | None:
 
 
 def _save_cursor(job_queue_arn: str, resume_below_ms: int | None, window_start_ms: int) -> None:
+    """`window_start_ms`: the earliest creation time the window lists."""
     table = settings().idempotency_table
     if resume_below_ms is None:
         client("dynamodb").delete_item(TableName=table, Key=_cursor_key(job_queue_arn))

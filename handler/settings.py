@@ -23,6 +23,15 @@ IDEMPOTENCY_EXPIRY_SECONDS = 7 * 24 * 3600
 #: their record and would be reported twice.
 MAX_RECONCILE_LOOKBACK_HOURS = IDEMPOTENCY_EXPIRY_SECONDS // 3600
 DEFAULT_RECONCILE_LOOKBACK_HOURS = 24
+#: The sweep's pace: Batch allows an account about 50 calls a second across its APIs (AWS Knowledge Center,
+#: "Why does my AWS Batch job fail with a Too Many Requests error?"); the sweep takes a tenth of it by
+#: default, and never all of it.
+DEFAULT_SWEEP_BATCH_CALLS_PER_SECOND = 5
+MAX_SWEEP_BATCH_CALLS_PER_SECOND = 50
+#: The longest array runtime the sweep allows for (`RECONCILE_MAX_ARRAY_RUNTIME_HOURS`): ListJobs filters on
+#: creation only, so a job is listed only when created at most this long before the window it stopped in.
+#: At most a week, like the lookback: each hour costs ListJobs pages on every sweep (docs/operations.md).
+MAX_RECONCILE_ARRAY_RUNTIME_HOURS = 168
 #: The statuses that end a job; the only ones the rule and the sweep ever report.
 TERMINAL_STATUSES: tuple[str, ...] = ("SUCCEEDED", "FAILED")
 #: DescribeJobs accepts at most 100 job ids per call; the detail budget is one such call.
@@ -120,6 +129,14 @@ class SweepSettings:
     """`RECONCILE_LOOKBACK_HOURS`: how far back a sweep looks for finished array jobs (by creation time)."""
     notify_statuses: tuple[str, ...]
     """`NOTIFY_STATUSES`: the statuses the completion rule matches; the sweep reports no other."""
+    grace_seconds: int
+    """`RECONCILE_GRACE_SECONDS`: a job that stopped less than this long ago may still have its event on the
+    way (EventBridge's and Lambda's retries); the sweep leaves it to the next sweeps. The component derives it."""
+    max_array_runtime_hours: int
+    """`RECONCILE_MAX_ARRAY_RUNTIME_HOURS`: how long before its window a job may have been created and still be
+    listed (ListJobs filters on creation time, the window is on stop time)."""
+    batch_calls_per_second: int = DEFAULT_SWEEP_BATCH_CALLS_PER_SECOND
+    """`BATCH_CALLS_PER_SECOND`: the pace of the sweep's Batch calls (retries included)."""
 
 
 def _job_definition_arn_prefixes() -> tuple[str, ...]:
@@ -129,16 +146,51 @@ def _job_definition_arn_prefixes() -> tuple[str, ...]:
 
 
 def _lookback_hours() -> int:
-    raw = os.environ.get("RECONCILE_LOOKBACK_HOURS", "").strip()
+    return _whole_hours(
+        "RECONCILE_LOOKBACK_HOURS",
+        DEFAULT_RECONCILE_LOOKBACK_HOURS,
+        1,
+        MAX_RECONCILE_LOOKBACK_HOURS,
+        " (the idempotency records' lifetime)",
+    )
+
+
+def _whole_hours(name: str, default: int, lowest: int, highest: int, why: str) -> int:
+    raw = os.environ.get(name, "").strip()
     if not raw:
-        return DEFAULT_RECONCILE_LOOKBACK_HOURS
-    value = int(raw) if raw.isdigit() else 0
-    if not 1 <= value <= MAX_RECONCILE_LOOKBACK_HOURS:
+        return default
+    value = int(raw) if raw.isdigit() else -1
+    if not lowest <= value <= highest:
         raise SettingsError(
-            "environment variable RECONCILE_LOOKBACK_HOURS must be a whole number from 1 to "
-            f"{MAX_RECONCILE_LOOKBACK_HOURS} (the idempotency records' lifetime), got {raw!r}"
+            f"environment variable {name} must be a whole number from {lowest} to {highest}{why}, got {raw!r}"
         )
     return value
+
+
+def _batch_calls_per_second() -> int:
+    raw = os.environ.get("BATCH_CALLS_PER_SECOND", "").strip()
+    if not raw:
+        return DEFAULT_SWEEP_BATCH_CALLS_PER_SECOND
+    value = int(raw) if raw.isdigit() else 0
+    if not 1 <= value <= MAX_SWEEP_BATCH_CALLS_PER_SECOND:
+        raise SettingsError(
+            "environment variable BATCH_CALLS_PER_SECOND must be a whole number from 1 to "
+            f"{MAX_SWEEP_BATCH_CALLS_PER_SECOND} (the account's Batch calls a second), got {raw!r}"
+        )
+    return value
+
+
+def _grace_seconds() -> int:
+    """Required: a default here could only guess the stack's retry settings, and a guess too short races
+    the real event (the sweep would report completions whose event is still on its way)."""
+    name = "RECONCILE_GRACE_SECONDS"
+    raw = _required(name)
+    if not raw.isdigit() or int(raw) > IDEMPOTENCY_EXPIRY_SECONDS:
+        raise SettingsError(
+            f"environment variable {name} must be a whole number of seconds from 0 to {IDEMPOTENCY_EXPIRY_SECONDS}, "
+            f"got {raw!r}"
+        )
+    return int(raw)
 
 
 def _notify_statuses() -> tuple[str, ...]:
@@ -160,4 +212,9 @@ def sweep_settings() -> SweepSettings:
         job_definition_arn_prefixes=_job_definition_arn_prefixes(),
         lookback_hours=_lookback_hours(),
         notify_statuses=_notify_statuses(),
+        batch_calls_per_second=_batch_calls_per_second(),
+        grace_seconds=_grace_seconds(),
+        max_array_runtime_hours=_whole_hours(
+            "RECONCILE_MAX_ARRAY_RUNTIME_HOURS", 0, 0, MAX_RECONCILE_ARRAY_RUNTIME_HOURS, ""
+        ),
     )

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import difflib
 import hashlib
 import json
+import os
 import runpy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,9 +20,17 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
+
+from batch_array_notify.stack_checks import (
+    StackConfigError,
+    check_config_keys,
+    check_region,
+    read_project_file,
+    read_stack_file,
+)
+from batch_array_notify.stack_checks import UnknownConfigKeyError as UnknownKeyError
 
 ROOT = Path(__file__).resolve().parent.parent
 MOCK_ACCOUNT = "123456789012"
@@ -126,8 +134,10 @@ def load_project(program_dir: Path) -> dict[str, Any]:
     path = program_dir / "Pulumi.yaml"
     if not path.is_file():
         raise ProgramError(f"no Pulumi.yaml in {program_dir}")
-    project: dict[str, Any] = yaml.safe_load(path.read_text())
-    return project
+    try:
+        return read_project_file(path)
+    except StackConfigError as error:
+        raise ProgramError(str(error)) from None
 
 
 def _config_value(value: Any) -> str:
@@ -136,7 +146,11 @@ def _config_value(value: Any) -> str:
 
 
 def stack_config(program_dir: Path, stack: str, overrides: Mapping[str, str] = {}) -> dict[str, str]:
-    """Project defaults, then `Pulumi.<stack>.yaml`, then overrides: fully qualified keys, string values."""
+    """Project defaults, then `Pulumi.<stack>.yaml`, then overrides: fully qualified keys, string values.
+
+    Read as strictly as `stack_checks` reads them for `pulumi up` too; a stack without `aws:region` plans
+    for AWS_REGION (or AWS_DEFAULT_REGION), as the provider would, and is refused when neither is set:
+    the provider's other source, the AWS profile, is not something an offline plan should guess from."""
     project = load_project(program_dir)
     name = project["name"]
     config: dict[str, str] = {}
@@ -147,33 +161,38 @@ def stack_config(program_dir: Path, stack: str, overrides: Mapping[str, str] = {
     stack_file = program_dir / f"Pulumi.{stack}.yaml"
     if not stack_file.is_file():
         raise ProgramError(f"no stack file {stack_file.name} in {program_dir}")
-    declared = declared_keys(project)
-    for key, value in ((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}).items():
-        qualified = key if ":" in key else f"{name}:{key}"
-        check_declared(qualified, name, declared, where=stack_file.name)
-        config[qualified] = _config_value(value)
-    for key, value in overrides.items():
-        qualified = key if ":" in key else f"{name}:{key}"
-        check_declared(qualified, name, declared, where="--config")
-        config[qualified] = value
+    sources: dict[str, str] = {}
+    try:
+        for key, value in read_stack_file(stack_file).items():
+            qualified = key if ":" in key else f"{name}:{key}"
+            config[qualified], sources[qualified] = _config_value(value), stack_file.name
+        for key, value in overrides.items():
+            qualified = key if ":" in key else f"{name}:{key}"
+            config[qualified], sources[qualified] = value, "--config"
+        check_config_keys(sources, name, declared_keys(project))
+        region = config.get("aws:region")
+        if region is None:
+            config["aws:region"] = _region_from_environment(stack_file.name)
+        elif config.get("aws:skipRegionValidation") != "true":
+            check_region(region, sources["aws:region"])
+    except StackConfigError as error:
+        raise (UnknownConfigKeyError if isinstance(error, UnknownKeyError) else ProgramError)(str(error)) from None
     return config
+
+
+def _region_from_environment(stack_file: str) -> str:
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        if os.environ.get(variable):
+            return check_region(os.environ[variable], variable)
+    raise StackConfigError(
+        f"{stack_file}: aws:region is not set, nor AWS_REGION: set it, e.g. "
+        f"`pulumi config set aws:region {DEFAULT_REGION}` (or --config aws:region={DEFAULT_REGION})"
+    )
 
 
 def declared_keys(project: Mapping[str, Any]) -> frozenset[str]:
     """The project's own config keys as `Pulumi.yaml` declares them (short names, no namespace)."""
     return frozenset(key for key in (project.get("config") or {}) if ":" not in key)
-
-
-def check_declared(qualified: str, project_name: str, declared: frozenset[str], *, where: str) -> None:
-    """Refuse a key in the project's namespace that `Pulumi.yaml` does not declare, as the CLI does;
-    a provider's namespace (`aws:region`) is the provider's to check. Without this a typo such as
-    `maxVcpu` silently plans the default."""
-    namespace, _, short = qualified.partition(":")
-    if namespace != project_name or short in declared:
-        return
-    close = difflib.get_close_matches(short, sorted(declared), n=1)
-    hint = f"; did you mean {close[0]}?" if close else f"; declared keys: {', '.join(sorted(declared))}"
-    raise UnknownConfigKeyError(f"{where}: {qualified} is not a config key of {project_name} (Pulumi.yaml){hint}")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -457,7 +476,7 @@ def run_under_mocks(
         run()
     finally:
         pulumi.runtime.set_all_config({})
-        loop.close()
+        _close(loop)
 
     plan = Plan(project=project, stack=stack, outputs=json_safe(exported))
     states = monitor.get_registered_resources()
@@ -479,6 +498,18 @@ def run_under_mocks(
             )
         )
     return plan
+
+
+def _close(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what a run left pending before closing its loop. A program that raised leaves outputs waiting
+    for resources never registered; destroyed pending at exit, asyncio logs two lines for each ("Task was
+    destroyed but it is pending!"), hundreds per test process."""
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.close()
 
 
 #: Plans already made in this process, by program folder, stack and config. Under mocks a program is a

@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-import boto3  # type: ignore[import-untyped]  # boto3 ships no type information
 from moto import mock_aws
 from moto.batch.models import batch_backends
 from moto.batch.utils import make_arn_for_job
@@ -41,6 +40,7 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from batch_array_notify.handler import aws as handler_aws
 from batch_array_notify.handler import delivery as handler_delivery
 from batch_array_notify.handler import settings as handler_settings
+from batch_array_notify.handler.aws import new_client
 from batch_array_notify.testing.eventgen import JOB_STATE_CHANGE, Compute
 from batch_array_notify.testing.program import Plan, PlannedResource
 from batch_array_notify.testing.rule_harness import drain_queue
@@ -356,10 +356,10 @@ class RehearsalWorld:
     def __init__(self, target: StackTarget) -> None:
         self.target = target
         region = target.region
-        self._batch = boto3.client("batch", region_name=region)
-        self._sqs = boto3.client("sqs", region_name=region)
+        self._batch = new_client("batch", region=region)
+        self._sqs = new_client("sqs", region=region)
         self._backend = batch_backends[DEFAULT_ACCOUNT_ID][region]
-        role_arn = boto3.client("iam", region_name=region).create_role(
+        role_arn = new_client("iam", region=region).create_role(
             RoleName="rehearsal-batch-service",
             AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
         )["Role"]["Arn"]
@@ -414,7 +414,7 @@ class RehearsalWorld:
         return self._definitions[name]
 
     def _topic_subscriber(self, topic_arn: str, queue_name: str) -> str:
-        sns = boto3.client("sns", region_name=self.target.region)
+        sns = new_client("sns", region=self.target.region)
         minted = sns.create_topic(Name=topic_arn.rpartition(":")[2])["TopicArn"]
         self._expect(topic_arn, minted, "SNS topic")
         return subscribe_queue(topic_arn, queue_name, self.target.region)
@@ -510,7 +510,7 @@ class RehearsalWorld:
 def create_idempotency_table(name: str, region: str) -> None:
     """The handler's idempotency table as the component creates it: Powertools' defaults, partition key
     `id` and TTL attribute `expiration`. Inside an active moto mock."""
-    dynamodb = boto3.client("dynamodb", region_name=region)
+    dynamodb = new_client("dynamodb", region=region)
     dynamodb.create_table(
         TableName=name,
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
@@ -524,10 +524,10 @@ def create_idempotency_table(name: str, region: str) -> None:
 
 def subscribe_queue(topic_arn: str, queue_name: str, region: str) -> str:
     """A new SQS queue subscribed to `topic_arn` (how the tools read what subscribers get); its URL."""
-    sqs = boto3.client("sqs", region_name=region)
+    sqs = new_client("sqs", region=region)
     queue_url: str = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    boto3.client("sns", region_name=region).subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    new_client("sns", region=region).subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
     return queue_url
 
 

@@ -27,9 +27,10 @@ from enum import StrEnum
 from itertools import islice
 from typing import Any, Final
 
-import boto3  # type: ignore[import-untyped]  # boto3 ships no type information
 from moto.core.models import MockAWS
 from moto.events.models import events_backends
+
+from batch_array_notify.handler.aws import new_client
 
 Event = dict[str, Any]
 
@@ -59,7 +60,7 @@ def _client(service: str, region: str) -> Any:
     safe because moto intercepts every botocore client created after `moto` is imported whenever a
     mock is active, and each `mock_aws()` start resets the backends the client talks to.
     """
-    return boto3.client(service, region_name=region)
+    return new_client(service, region=region)
 
 
 def _chunks(events: Iterable[Event], size: int) -> Iterator[list[Event]]:

@@ -133,3 +133,18 @@ def notifier_environment(
         "JOB_QUEUE_ARNS": job_queue_arn,
         **more,
     }
+
+
+class SimulatedTime:
+    """A clock that moves only when something sleeps on it: a pacer's waits cost a test no time."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = start
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds

@@ -7,11 +7,13 @@ the numbers come from rehearsals of the same stack (tools.rehearse): the handler
 invocations, their wall time and errors, the rule's matches and the handler's completion log lines.
 A rehearsal lasts seconds, so each graph shows its statistics over the whole run as bars rather than a
 time series. Where AWS would publish a metric, the rehearsal stands in for it: Lambda `Invocations`,
-`Errors` and `Duration` as measured, `Throttles` 0; the rule's `Invocations` are its matches, its
+`Errors` and `Duration` as measured, `Throttles`, `AsyncEventsDropped` and `AsyncEventAge` 0,
+`AsyncEventsReceived` the rule's matches; the rule's `Invocations` are its matches, its
 failures 0; the on-failure queue holds what the handler raised on, the dead-letter queue nothing. A
 custom metric the handler never emitted shows "no data", as in CloudWatch. The alarms are evaluated
 against the same numbers, and the completions table runs the widget's Logs Insights query (the subset
-it uses: fields, one equality filter, sort, limit) on the handler's log lines.
+it uses: its SOURCE log groups, fields, one `=` or `in` filter, sort, limit) on the handler's and the
+sweep's log lines.
 
 The PNG carries the list of widgets it drew (type, title and grid cell, read back from the figure) in its
 `Description` text chunk; a test compares that list with the planned body.
@@ -44,9 +46,10 @@ DASHBOARD: Final = "aws:cloudwatch/dashboard:Dashboard"
 ALARM: Final = "aws:cloudwatch/metricAlarm:MetricAlarm"
 QUEUE: Final = "aws:batch/jobQueue:JobQueue"
 DEFAULT_OUTPUT: Final = ROOT / "docs" / "dashboard.png"
-#: A few array jobs, so every graph has something to show: successes and failures, duplicate deliveries.
+#: A few array jobs, so every graph has something to show: successes and failures, duplicate deliveries,
+#: and one whose parent events were lost, which the reconciliation sweep reports.
 SCENARIOS: Final = (
-    Scenario(size=7),
+    Scenario(size=7, lost_parents=1),
     Scenario(size=7, failures=2, duplicates=1),
     Scenario(size=50, failures=5, compute=Compute.EC2),
     Scenario(size=20, duplicates=2, compute=Compute.SPOT),
@@ -113,6 +116,10 @@ def observe(plan: Plan, scenarios: Sequence[Scenario]) -> Observed:
         observed.add("AWS/Lambda", "Invocations", function, [1.0] * result.invocations)
         observed.add("AWS/Lambda", "Errors", function, [0.0] if not errors else [1.0] * errors)
         observed.add("AWS/Lambda", "Throttles", function, [0.0])
+        # Every match is an event Lambda queues; none waits (there is a free environment) or is dropped.
+        observed.add("AWS/Lambda", "AsyncEventsReceived", function, [1.0] * result.matches)
+        observed.add("AWS/Lambda", "AsyncEventsDropped", function, [0.0])
+        observed.add("AWS/Lambda", "AsyncEventAge", function, [0.0])
         observed.add("AWS/Lambda", "Duration", function, result.invocation_ms)
         observed.add("AWS/Events", "Invocations", rule, [1.0] * result.matches)
         observed.add("AWS/Events", "FailedInvocations", rule, [0.0])
@@ -120,6 +127,12 @@ def observe(plan: Plan, scenarios: Sequence[Scenario]) -> Observed:
         observed.add("AWS/SQS", "ApproximateNumberOfMessagesVisible", dead_letter, [0.0])
         observed.add("AWS/SQS", "ApproximateNumberOfMessagesVisible", notifier_failed, [float(errors)])
         observed.log_lines += [json.loads(line) for line in log.getvalue().splitlines() if line.startswith("{")]
+        if "sweepFunctionName" in plan.outputs:
+            sweep = {"FunctionName": str(plan.outputs["sweepFunctionName"])}
+            failed = sum(1 for error in result.handler_errors if error.startswith("sweep: "))
+            observed.add("AWS/Lambda", "Invocations", sweep, [1.0] if result.swept else [])
+            observed.add("AWS/Lambda", "Errors", sweep, [float(failed)] if result.swept else [])
+            observed.add("AWS/Lambda", "Throttles", sweep, [0.0] if result.swept else [])
     return observed
 
 
@@ -173,8 +186,8 @@ class AlarmState:
 
 
 def alarm_states(plan: Plan, alarm_arns: Sequence[str], observed: Observed) -> list[AlarmState]:
-    """Each alarm evaluated as CloudWatch would on the rehearsal's numbers (`GreaterThanThreshold`,
-    missing data not breaching)."""
+    """Each alarm evaluated as CloudWatch would on the rehearsal's numbers (`GreaterThanThreshold`; missing
+    data as the alarm's `treatMissingData` says)."""
     planned = {alarm.state["arn"]: alarm for alarm in plan.of_type(ALARM)}
     states = []
     for arn in alarm_arns:
@@ -183,7 +196,7 @@ def alarm_states(plan: Plan, alarm_arns: Sequence[str], observed: Observed) -> l
             raise ValueError(f"alarm {arn}: only GreaterThanThreshold is evaluated here")
         values = observed.values(alarm["namespace"], alarm["metricName"], alarm["dimensions"])
         value = statistic(values, alarm["statistic"])
-        firing = value is not None and value > alarm["threshold"]
+        firing = alarm.get("treatMissingData") == "breaching" if value is None else value > alarm["threshold"]
         states.append(AlarmState(str(planned[arn].state["name"]), alarm["metricName"], value, firing))
     return states
 
@@ -194,29 +207,32 @@ class InsightsQuery:
 
     fields: tuple[str, ...]
     filter_field: str
-    filter_value: str
+    filter_values: tuple[str, ...]
     limit: int
 
     @classmethod
     def parse(cls, query: str) -> InsightsQuery:
         stages = [stage.strip() for stage in query.split("|")]
+        sources = [stage for stage in stages if stage.startswith("SOURCE ")]
         fields = filters = limit = None
-        for stage in stages[1:]:
+        for stage in stages[len(sources) :]:
             command, _, rest = stage.partition(" ")
             if command == "fields":
                 fields = tuple(part.strip() for part in rest.split(","))
             elif command == "filter":
-                filters = re.fullmatch(r"(\w+) = '([^']*)'", rest.strip())
+                filters = re.fullmatch(r"(\w+) (?:= '([^']*)'|in \[('[^']*'(?:, '[^']*')*)\])", rest.strip())
             elif command == "limit":
                 limit = int(rest)
             elif stage != "sort @timestamp desc":
                 raise ValueError(f"query stage {stage!r} is not run by this tool")
-        if not stages[0].startswith("SOURCE ") or fields is None or filters is None or limit is None:
+        if not sources or stages[: len(sources)] != sources or fields is None or filters is None or limit is None:
             raise ValueError(f"expected SOURCE, fields, one filter and limit in {query!r}")
-        return cls(fields, filters.group(1), filters.group(2), limit)
+        field_name, equal, listed = filters.groups()
+        values = (equal,) if equal is not None else tuple(re.findall(r"'([^']*)'", listed))
+        return cls(fields, field_name, values, limit)
 
     def run(self, lines: Sequence[Mapping[str, Any]]) -> list[list[str]]:
-        matching = [line for line in lines if str(line.get(self.filter_field)) == self.filter_value]
+        matching = [line for line in lines if str(line.get(self.filter_field)) in self.filter_values]
         newest_first = sorted(matching, key=lambda line: str(line.get("timestamp")), reverse=True)
         return [
             [str(line.get("timestamp" if name == "@timestamp" else name, "")) for name in self.fields]
@@ -352,7 +368,11 @@ def _number(value: float) -> str:
 
 
 def caption(stack: str, scenarios: Sequence[Scenario]) -> str:
-    jobs = "; ".join(f"{s.size} children, {s.failures} failing, {s.duplicates} duplicate deliveries" for s in scenarios)
+    jobs = "; ".join(
+        f"{s.size} children, {s.failures} failing, {s.duplicates} duplicate deliveries"
+        + (", parent events lost (the sweep reports it)" if s.lost_parents else "")
+        for s in scenarios
+    )
     return (
         f"Offline rehearsal of stack {stack} (moto, no AWS account), {len(scenarios)} array jobs: {jobs}. "
         "Drawn by python -m tools.dashboard_picture from the planned dashboard body; each graph shows its "

@@ -41,12 +41,13 @@ import importlib
 import inspect
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,25 +56,37 @@ from typing import Any, Final
 
 import pytest
 
+from batch_array_notify.cli.arguments import bounded_number, whole_number
 from batch_array_notify.cli.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
 from batch_array_notify.testing.program import forget_plans
 from tools import mutation_report
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 WORK: Final = ROOT / "build" / "mutate"
-#: Module name -> source file. The handler whole (its package `__init__` holds only a docstring), and the
-#: three modules of the component that decide what is matched, allowed and granted.
-TARGETS: Final = {
-    **{
+#: Where a run writes its report unless `--write-report` asks for the tracked docs/mutation-report.json.
+UNTRACKED_REPORT: Final = WORK / "report.json"
+#: A component module longer than this is a target; shorter ones are wiring (the package's exports, its
+#: entry point, names and identities), where a mutant changes what a longer module's tests already pin.
+COMPONENT_MODULE_MIN_LINES: Final = 40
+
+
+def _targets() -> dict[str, Path]:
+    """Module name -> source file: the handler whole (its package `__init__` holds only a docstring), and
+    every module of the component over `COMPONENT_MODULE_MIN_LINES` lines, whatever the folders hold."""
+    handler = {
         f"batch_array_notify.handler.{path.stem}": path
         for path in sorted((ROOT / "handler").glob("*.py"))
         if path.stem != "__init__"
-    },
-    **{
-        f"batch_array_notify.{name}": ROOT / "components" / f"{name}.py"
-        for name in ("event_pattern", "validation", "iam")
-    },
-}
+    }
+    component = {
+        f"batch_array_notify.{path.stem}": path
+        for path in sorted((ROOT / "components").glob("*.py"))
+        if path.stem not in ("__init__", "__main__") and len(path.read_text().splitlines()) > COMPONENT_MODULE_MIN_LINES
+    }
+    return {**handler, **component}
+
+
+TARGETS: Final = _targets()
 
 # --------------------------------------------------------------------------------------------------
 # Mutants
@@ -301,6 +314,24 @@ def mutants_of(module: str) -> list[Mutant]:
     mutator = _Mutator(module)
     mutator.visit(ast.parse(_source(module), str(TARGETS[module])))
     return mutator.found
+
+
+#: Forked children at once: more than the cores only makes each mutant's timeout likelier.
+MAX_JOBS: Final = os.cpu_count() or 1
+#: The most mutants a sample takes from one module (validation.py, the largest, has about 500).
+MAX_SAMPLE: Final = 1000
+
+#: A module's sample: how many of its mutants (None: all) and the seed that chose them.
+Sample = tuple[int | None, int]
+
+
+def sample_of(module: str, size: int | None, seed: int) -> list[Mutant]:
+    """The module's mutants, or a seeded sample of `size` of them in source order: the same seed and sources
+    give the same sample on any machine, so a sampled score can be checked by running it again."""
+    every = mutants_of(module)
+    if size is None or size >= len(every):
+        return every
+    return sorted(random.Random(f"{seed}:{module}").sample(every, size), key=lambda mutant: mutant.index)
 
 
 def mutated_tree(mutant: Mutant) -> ast.Module:
@@ -979,9 +1010,14 @@ def _outcome_record(outcome: Outcome) -> dict[str, Any]:
     }
 
 
-def build_report(outcomes: Sequence[Outcome], sessions: Sequence[dict[str, Any]], doc: str) -> dict[str, Any]:
-    """What docs/mutation-report.json holds: per module figures over every target, each survivor, and the
-    sessions (wall time, CPU time, machine load) that produced them."""
+def build_report(
+    outcomes: Sequence[Outcome], sessions: Sequence[dict[str, Any]], doc: str, samples: Mapping[str, Sample]
+) -> dict[str, Any]:
+    """What docs/mutation-report.json holds: per module figures over every target (over its sample where
+    `samples` names one), each survivor, and the sessions (wall time, CPU time, machine load) that produced
+    them."""
+    chosen = {module: {m.key for m in sample_of(module, *samples.get(module, (None, 0)))} for module in TARGETS}
+    outcomes = [outcome for outcome in outcomes if outcome.mutant.key in chosen[outcome.mutant.module]]
     explained = mutation_report.explained_survivors(doc)
     survivors = [
         mutation_report.Survivor(
@@ -998,6 +1034,7 @@ def build_report(outcomes: Sequence[Outcome], sessions: Sequence[dict[str, Any]]
         {_file(module): len(mutants_of(module)) for module in TARGETS},
         [(_file(o.mutant.module), o.status) for o in outcomes],
         explained_per_module,
+        {_file(module): len(keys) for module, keys in chosen.items()},
     )
     wall = sum(session["wall_seconds"] for session in sessions)
     cpu = sum(session["child_cpu_seconds"] for session in sessions)
@@ -1006,6 +1043,7 @@ def build_report(outcomes: Sequence[Outcome], sessions: Sequence[dict[str, Any]]
     return {
         "command": "python -m tools.mutate",
         "target_score": mutation_report.TARGET_SCORE,
+        "samples": {_file(module): {"size": size, "seed": seed} for module, (size, seed) in sorted(samples.items())},
         "modules": rows,
         "survivors": [dataclasses.asdict(survivor) for survivor in survivors],
         "sessions": list(sessions),
@@ -1036,22 +1074,41 @@ def parser() -> argparse.ArgumentParser:
         default=[],
         help="only this module (repeatable): handler.report, iam, components/iam.py",
     )
-    arguments.add_argument("--jobs", type=int, default=2, help="mutants run at once (default 2)")
+    arguments.add_argument(
+        "--jobs",
+        type=whole_number(1, MAX_JOBS),
+        default=2,
+        help=f"mutants run at once, 1-{MAX_JOBS} (default 2: each is a forked pytest on its own core)",
+    )
     arguments.add_argument(
         "--timeout-factor",
-        type=float,
+        type=bounded_number(1.0, 20.0),
         default=4.0,
-        help="a child may take this many times its tests' usual time, plus 60 s",
+        help="a child may take this many times its tests' usual time, plus 60 s (1-20, default 4)",
     )
     arguments.add_argument(
         "--budget",
-        type=float,
+        type=bounded_number(1.0, 600.0),
         default=30.0,
-        help="seconds of tests (as timed in the coverage run) per mutant, fastest first (default 30)",
+        help="seconds of tests (as timed in the coverage run) per mutant, fastest first (1-600, default 30)",
+    )
+    arguments.add_argument(
+        "--sample",
+        type=whole_number(1, MAX_SAMPLE),
+        help=f"run a seeded sample of this many mutants per module (1-{MAX_SAMPLE}); the report says so",
+    )
+    arguments.add_argument(
+        "--seed", type=whole_number(0, 2**31), default=0, help="the seed that chooses a sample (default 0)"
+    )
+    arguments.add_argument(
+        "--write-report",
+        action="store_true",
+        help=f"write the tracked {_shown(mutation_report.REPORT)} (only once every module has been run"
+        f" to the end); without it the report goes to {_shown(UNTRACKED_REPORT)}",
     )
     arguments.add_argument("--list", action="store_true", help="list the mutants and exit")
     arguments.add_argument(
-        "--report", action="store_true", help="print the table and survivors of the results so far, run nothing"
+        "--report", action="store_true", help="write the report of the results so far and print it, run nothing"
     )
     arguments.add_argument(
         "--list-survivors", action="store_true", help="print only the survivors of the results so far, run nothing"
@@ -1066,6 +1123,10 @@ def parser() -> argparse.ArgumentParser:
         "--fresh", action="store_true", help="forget earlier results and sessions (a full measured run)"
     )
     return arguments
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def _chosen_modules(names: Sequence[str]) -> list[str]:
@@ -1085,18 +1146,43 @@ def _chosen_modules(names: Sequence[str]) -> list[str]:
     return chosen
 
 
-def _earlier(results: Path) -> tuple[list[Outcome], list[dict[str, Any]]]:
-    """Earlier runs' outcomes that still match the sources, and the sessions that ran them."""
-    if not results.exists():
-        return [], []
-    stored = json.loads(results.read_text())
-    current = {mutant.key: mutant for module in TARGETS for mutant in mutants_of(module)}
-    kept = [
-        Outcome(current[o["key"]], o["status"], o["seconds"], o["tests"], o.get("cpu", 0.0), o.get("load", 0.0))
-        for o in stored["outcomes"]
-        if o["key"] in current and current[o["key"]].operator == o["operator"]
-    ]
-    return kept, list(stored.get("sessions", []))
+@dataclass
+class Results:
+    """build/mutate/results.json: every outcome so far that still matches the sources, the sessions that
+    produced them, and each module's sample (a module not named was run whole)."""
+
+    outcomes: list[Outcome]
+    sessions: list[dict[str, Any]]
+    samples: dict[str, Sample]
+
+    @classmethod
+    def read(cls, path: Path) -> Results:
+        if not path.exists():
+            return cls([], [], {})
+        stored = json.loads(path.read_text())
+        current = {mutant.key: mutant for module in TARGETS for mutant in mutants_of(module)}
+        kept = [
+            Outcome(current[o["key"]], o["status"], o["seconds"], o["tests"], o.get("cpu", 0.0), o.get("load", 0.0))
+            for o in stored["outcomes"]
+            if o["key"] in current and current[o["key"]].operator == o["operator"]
+        ]
+        stored_samples = stored.get("samples", {}).items()
+        samples = {module: (size, seed) for module, (size, seed) in stored_samples if module in TARGETS}
+        return cls(kept, list(stored.get("sessions", [])), samples)
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        records = [_outcome_record(o) for o in self.outcomes]
+        path.write_text(json.dumps({"outcomes": records, "sessions": self.sessions, "samples": self.samples}, indent=1))
+
+    def unfinished(self) -> list[str]:
+        """The target modules some of whose chosen mutants no run has reached."""
+        reached = {outcome.mutant.key for outcome in self.outcomes}
+        return [
+            module
+            for module in TARGETS
+            if any(m.key not in reached for m in sample_of(module, *self.samples.get(module, (None, 0))))
+        ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1110,10 +1196,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return USAGE_ERROR
     results = WORK / "results.json"
-    earlier, _ = _earlier(results)
-    mutants = [mutant for module in modules for mutant in mutants_of(module)]
+    earlier = Results([], [], {}) if options.fresh else Results.read(results)
+    samples = dict(earlier.samples)
+    for module in modules:
+        # --sample applies to the modules of this run; without it a module keeps the sample it was run with.
+        if options.sample is not None or options.fresh:
+            samples[module] = (options.sample, options.seed)
+    samples = {module: sample for module, sample in samples.items() if sample[0] is not None}
+    mutants = [mutant for module in modules for mutant in sample_of(module, *samples.get(module, (None, 0)))]
+    if options.write_report and not options.report:
+        # What this run leaves unreached elsewhere is known now: refuse before an hour of work, not after.
+        others = [m for m in Results(earlier.outcomes, [], samples).unfinished() if m not in modules]
+        if others:
+            print(
+                f"error: --write-report needs every module run to the end; {len(others)} other modules are not "
+                f"(first {_file(others[0])}): run them too, or leave out --write-report",
+                file=sys.stderr,
+            )
+            return USAGE_ERROR
     if options.survivors or options.remaining:
-        skipped = {o.mutant.key for o in earlier if o.status == "killed" or options.remaining}
+        skipped = {o.mutant.key for o in earlier.outcomes if o.status == "killed" or options.remaining}
         mutants = [mutant for mutant in mutants if mutant.key not in skipped]
     if options.list:
         for mutant in mutants:
@@ -1121,7 +1223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{len(mutants)} mutants")
         return DONE
     if options.list_survivors:
-        for outcome in earlier:
+        for outcome in earlier.outcomes:
             if outcome.status != "killed" and outcome.mutant.module in modules:
                 print(f"{outcome.status:8} {describe(outcome.mutant)}")
         return DONE
@@ -1142,6 +1244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "finished": datetime.now(UTC).strftime("%Y-%m-%dT%H:%MZ"),
             "modules": [_file(module) for module in modules],
             "mutants": len(outcomes),
+            "sample": options.sample,
+            "seed": options.seed,
             "jobs": options.jobs,
             "budget_seconds": options.budget,
             "coverage_seconds": round(coverage_seconds),
@@ -1152,17 +1256,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             "load_15min_before": round(load_before[2], 1),
         }
     # Read again: another driver may have run other modules meanwhile (and --fresh starts over).
-    earlier, sessions = ([], []) if options.fresh else _earlier(results)
-    sessions += [session] if session else []
+    stored = Results([], [], {}) if options.fresh else Results.read(results)
     rerun = {outcome.mutant.key for outcome in outcomes}
-    merged = sorted(
-        [*(o for o in earlier if o.mutant.key not in rerun), *outcomes], key=lambda o: (o.mutant.module, o.mutant.index)
+    merged = Results(
+        sorted(
+            [*(o for o in stored.outcomes if o.mutant.key not in rerun), *outcomes],
+            key=lambda o: (o.mutant.module, o.mutant.index),
+        ),
+        [*stored.sessions, *([session] if session else [])],
+        {**stored.samples, **{module: sample for module, sample in samples.items() if module in modules}},
     )
-    WORK.mkdir(parents=True, exist_ok=True)
-    results.write_text(json.dumps({"outcomes": [_outcome_record(o) for o in merged], "sessions": sessions}, indent=1))
-    report = build_report(merged, sessions, mutation_report.TESTING_DOC.read_text())
-    mutation_report.write(report)
-    shown = [o for o in merged if o.mutant.module in modules]
+    merged.write(results)
+    report = build_report(merged.outcomes, merged.sessions, mutation_report.TESTING_DOC.read_text(), merged.samples)
+    unfinished = merged.unfinished()
+    destination = mutation_report.REPORT if options.write_report and not unfinished else UNTRACKED_REPORT
+    mutation_report.write(report, destination)
+    shown = [o for o in merged.outcomes if o.mutant.module in modules]
     survivors = [o for o in shown if o.status != "killed"]
     print("\nSurvivors:" if survivors else "\nNo survivors.")
     for outcome in survivors:
@@ -1177,7 +1286,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{session['mean_load']}); the children used "
             f"{cpu / 60:.1f} CPU-minutes ({cpu / 60 / options.jobs:.1f} min on {options.jobs} idle cores)"
         )
-    print(f"Report: {mutation_report.REPORT.relative_to(ROOT)}")
+    print(f"Report: {_shown(destination)}")
+    if options.write_report and unfinished:
+        # An interrupted run: the tracked report keeps the last whole one.
+        print(
+            f"{len(unfinished)} modules not run to the end (first {_file(unfinished[0])}): "
+            f"{_shown(mutation_report.REPORT)} left as it was; continue with --remaining",
+            file=sys.stderr,
+        )
+        return BAD_OUTCOME
     return DONE if mutation_report.passed(rows) else BAD_OUTCOME
 
 

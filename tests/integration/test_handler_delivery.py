@@ -149,16 +149,16 @@ def test_a_completion_being_delivered_is_claimed_only_until_the_invocation_would
     assert before_ms + 60_000 - 2_000 <= int(claim["in_progress_expiration"]["N"]) <= time.time() * 1000 + 60_000
 
 
-def test_a_completion_is_recorded_everywhere_once_delivered_and_no_longer_once_its_record_expired(
+def test_a_completion_is_delivered_to_the_completion_topic_once_delivered_and_no_longer_once_its_record_expired(
     report, sent, table, lambda_context
 ):
     """What the reconciliation sweep asks before reporting a job: a record past its week no longer counts
     (DynamoDB deletes expired items only eventually, so the item may still be there)."""
-    assert delivery.recorded_everywhere(report.job_id, report.status) is False
+    assert delivery.delivered_to_completion_topic(report.job_id, report.status) is False
 
     delivery.deliver(report, lambda_context)
-    assert delivery.recorded_everywhere(report.job_id, report.status) is True
-    assert delivery.recorded_everywhere(report.job_id, "SUCCEEDED") is False
+    assert delivery.delivered_to_completion_topic(report.job_id, report.status) is True
+    assert delivery.delivered_to_completion_topic(report.job_id, "SUCCEEDED") is False
 
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     (record,) = dynamodb.scan(TableName=table)["Items"]
@@ -169,4 +169,4 @@ def test_a_completion_is_recorded_everywhere_once_delivered_and_no_longer_once_i
         ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 1)}},
     )
     delivery.reset()
-    assert delivery.recorded_everywhere(report.job_id, report.status) is False
+    assert delivery.delivered_to_completion_topic(report.job_id, report.status) is False

@@ -262,7 +262,10 @@ def test_the_planned_role_allows_nothing_else(plans, recordings, stage):
     plan = plans[stage]
     kinds = _resources(plan)
     recorded = {(action, kinds[kind]) for action, kind in recorded_calls if kind in kinds}
-    invoke_config = plan.one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")
+    # The notifier's (the sweep has one of its own, without a destination).
+    invoke_config = plan.named(
+        "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", f"{plan.project}-notifier"
+    )
     destination = invoke_config.inputs["destinationConfig"]["onFailure"]["destination"]
     # Besides what the runtime does with the role, Lambda sends failed events to the destination with it.
     beyond_calls = {

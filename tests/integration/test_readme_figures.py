@@ -1,6 +1,6 @@
 """The README's rule comparison is what `make compare` prints today.
 
-The README shows four rows of `tools.compare_rules`' table; this recomputes exactly those rows with the
+The README shows four rows of `batch-array-notify compare-rules`' table; this recomputes exactly those rows with the
 tool's own `table()` (narrowed to one rule and one scenario at a time), rather than the whole table, which
 costs twelve rehearsals."""
 

@@ -31,10 +31,15 @@ from batch_array_notify.handler.reconcile import (
 )
 from batch_array_notify.testing.emf import read_documents, totals
 from batch_array_notify.testing.rehearsal_world import reset_handler_caches
+from batch_array_notify.testing.rule_harness import drain_queue
 from tests.integration.moto_stack import REGION, BatchStack, create_queue_beside, make_lambda_context
+
+# The chat topic and its SQS subscriber, as the chat sink's tests build them.
+from tests.integration.test_chat_delivery import chat_topic  # noqa: F401 (a fixture)
 
 # The completion bus's consumer (a rule on the bus with an SQS target), as that module builds it.
 from tests.integration.test_completion_event import consumer, consumer_queue  # noqa: F401 (fixtures)
+from tests.support import SimulatedTime
 
 
 def run_sweep(capsys: pytest.CaptureFixture[str]) -> tuple[dict[str, Any], dict[str, float]]:
@@ -49,7 +54,23 @@ def run_sweep(capsys: pytest.CaptureFixture[str]) -> tuple[dict[str, Any], dict[
     return result, dict(summed)
 
 
-SWEEP_ONLY_VARIABLES = ("JOB_DEFINITION_ARN_PREFIXES", "RECONCILE_LOOKBACK_HOURS", "NOTIFY_STATUSES")
+SWEEP_ONLY_VARIABLES = (
+    "JOB_DEFINITION_ARN_PREFIXES",
+    "RECONCILE_LOOKBACK_HOURS",
+    "NOTIFY_STATUSES",
+    "BATCH_CALLS_PER_SECOND",
+    "RECONCILE_GRACE_SECONDS",
+    "RECONCILE_MAX_ARRAY_RUNTIME_HOURS",
+)
+
+
+@pytest.fixture(autouse=True)
+def simulated_time(monkeypatch: pytest.MonkeyPatch) -> SimulatedTime:
+    """The sweep's pacer waits in simulated time: pacing costs the suite nothing."""
+    time = SimulatedTime()
+    monkeypatch.setattr(sweep_module, "pacer_clock", time.clock)
+    monkeypatch.setattr(sweep_module, "pacer_sleep", time.sleep)
+    return time
 
 
 @pytest.fixture
@@ -57,6 +78,9 @@ def sweep_env(handler_env: BatchStack, monkeypatch: pytest.MonkeyPatch) -> Batch
     """The sweep's own variables on top of the notifier's, as the component sets them."""
     monkeypatch.setenv("JOB_DEFINITION_ARN_PREFIXES", handler_env.job_definition_arn.rpartition(":")[0])
     monkeypatch.setenv("RECONCILE_LOOKBACK_HOURS", "24")
+    # moto's jobs stop as they are submitted: no grace period, so a sweep right after sees them.
+    monkeypatch.setenv("RECONCILE_GRACE_SECONDS", "0")
+    monkeypatch.setenv("RECONCILE_MAX_ARRAY_RUNTIME_HOURS", "0")
     # Where an earlier test's sweep stopped is no business of this one (the table lives per module).
     boto3.client("dynamodb", region_name=REGION).delete_item(
         TableName=handler_env.idempotency_table, Key={"id": {"S": CURSOR_KEY_PREFIX + handler_env.job_queue_arn}}
@@ -119,6 +143,48 @@ def test_a_completion_the_event_path_reported_is_not_reported_again(sweep_env, m
     assert subscriber.notifications() == []
     assert (result["reconciled"], metrics[RECONCILED_COMPLETIONS]) == (0, 0)
     assert result["queues"][0]["alreadyReported"] >= 1
+
+
+def test_chat_turned_on_later_replays_no_history_and_counts_no_completion_twice(
+    sweep_env,
+    chat_topic,  # noqa: F811 (the imported fixture)
+    moto_batch,
+    subscriber,
+    capsys,
+    monkeypatch,
+):
+    """Two completions delivered by the event path before the stack had chat; then chat is turned on. The
+    next sweep finds them reported (the completion topic has their records), so it reconciles 0, posts
+    nothing to chat and writes no completion metric. A late duplicate event is no new completion either."""
+    parents = [moto_batch.submit_array_job(size=2) for _ in range(2)]
+    assert [handler(moto_batch.completion_event(p), make_lambda_context())["outcome"] for p in parents] == [
+        "delivered"
+    ] * 2
+    assert len(subscriber.notifications()) == 2
+    topic_arn, chat_queue_url = chat_topic
+    sqs = boto3.client("sqs", region_name=REGION)
+    drain_queue(sqs, chat_queue_url)
+    monkeypatch.setenv("CHAT_TOPIC_ARN", topic_arn)
+    reset_handler_caches()
+
+    result, metrics = run_sweep(capsys)
+
+    assert (result["reconciled"], metrics[RECONCILED_COMPLETIONS]) == (0, 0)
+    assert result["queues"][0]["alreadyReported"] >= 2  # the module's earlier jobs are in the queue too
+    assert drain_queue(sqs, chat_queue_url) == []
+    assert subscriber.notifications() == []
+    assert set(metrics) == {RECONCILED_COMPLETIONS, RECONCILE_STOPPED_EARLY}, "no completion metric"
+
+    for name in SWEEP_ONLY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    reset_handler_caches()
+    capsys.readouterr()
+    late = handler(moto_batch.completion_event(parents[0], event_id="late"), make_lambda_context())
+    late_metrics = {m.name for ms in totals(read_documents(capsys.readouterr().out.splitlines())).values() for m in ms}
+
+    assert late["outcome"] == "duplicate"
+    assert late_metrics == {"DuplicateDeliveries"}, "the array job's metrics came with its first delivery"
+    assert subscriber.notifications() == []
 
 
 # --------------------------------------------------------------------------------------------------
@@ -238,7 +304,7 @@ class ListJobsAsBatchDoes:
         rows.sort(key=lambda job: -job["createdAt"])
         start = int(body.get("nextToken", "0"))
         page = rows[start : start + min(body.get("maxResults", 100), 100)]
-        fields = ("jobId", "jobName", "status", "createdAt", "jobDefinition")
+        fields = ("jobId", "jobName", "status", "createdAt", "stoppedAt", "jobDefinition")
         summaries = [{key: job[key] for key in fields} for job in page]
         answer: dict[str, Any] = {"jobSummaryList": summaries}
         if start + len(page) < len(rows):
@@ -306,7 +372,7 @@ def test_c_a_sweep_that_reaches_the_window_start_keeps_no_resume_point(sweep_env
     assert first["reconciled"] == REPORTS_PER_QUEUE - 5 == len(subscriber.notifications())
     assert first["queues"][0]["resumeBelowMs"] is None
     lists = [body for name, body in batch.requests if name == "ListJobs"]
-    assert [entry["name"] for entry in lists[0]["filters"]] == ["AFTER_CREATED_AT"]
+    assert [entry["name"] for entry in lists[0]["filters"]] == ["BEFORE_CREATED_AT"]
     assert second["reconciled"] == 0
 
 
@@ -332,3 +398,24 @@ def test_c_a_queue_of_other_jobs_costs_at_most_the_page_budget(sweep_env, subscr
     assert second["stoppedEarly"] is False
     assert second["queues"][0]["listed"] == 101
     assert subscriber.notifications() == []
+
+
+# --------------------------------------------------------------------------------------------------
+# (d) paced: the sweep never takes more of the account's Batch calls than BATCH_CALLS_PER_SECOND
+
+
+def test_d_the_sweeps_batch_calls_keep_to_their_pace(sweep_env, moto_batch, capsys, monkeypatch, simulated_time):
+    monkeypatch.setenv("BATCH_CALLS_PER_SECOND", "2")
+    parents = [moto_batch.submit_array_job(size=2) for _ in range(3)]
+    for parent in parents:
+        moto_batch.fail_children(parent, [0], "Essential container in task exited")
+    sent_at: list[float] = []
+    aws.session().events.register("after-call.batch", lambda **_: sent_at.append(simulated_time.now))
+
+    result, _ = run_sweep(capsys)
+
+    assert result["reconciled"] == 3
+    assert len(sent_at) >= 8, "a ListJobs, a DescribeJobs and two calls per failed array job"
+    busiest = max(sum(1 for t in sent_at if start <= t < start + 1) for start in sent_at)
+    assert busiest <= 2 + 2, "the rate, plus the burst of a full bucket"
+    assert sent_at[-1] >= (len(sent_at) - 2) / 2

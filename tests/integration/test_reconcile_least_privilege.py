@@ -62,6 +62,7 @@ def recorded(batch_stack: BatchStack) -> frozenset[tuple[str, str]]:
     context = make_lambda_context()
     with pytest.MonkeyPatch.context() as env:
         env.setenv("JOB_DEFINITION_ARN_PREFIXES", batch_stack.job_definition_arn.rpartition(":")[0])
+        env.setenv("RECONCILE_GRACE_SECONDS", "0")  # moto's jobs stop as they are submitted
         reset_handler_caches()
         _record_calls(calls)
         parent = moto_batch.submit_array_job(size=3)

@@ -34,6 +34,7 @@ from tests.integration.moto_stack import (
     invoke_in_process,
     keep_undelivered,
 )
+from tests.support import SimulatedTime
 
 FUNCTION = "batch-array-notify-test"
 RULE_ARN = f"arn:aws:events:{REGION}:123456789012:rule/batch-array-notify-completion"
@@ -98,9 +99,19 @@ def job_ids(notifications: list[dict[str, Any]]) -> list[str]:
     ]
 
 
-def redrive(capsys: Any, queues: FailureQueues, *argv: str, invoker: Any) -> tuple[int, str, str]:
+def redrive(
+    capsys: Any, queues: FailureQueues, *argv: str, invoker: Any, time: SimulatedTime | None = None
+) -> tuple[int, str, str]:
+    """One run of the tool; its pacer waits in simulated time (`time`, or a fresh one)."""
     urls = ("--queue-url", queues.on_failure, "--queue-url", queues.dead_letter)
-    code = main([*urls, "--function", FUNCTION, *argv], invoker=invoker, receive_wait_seconds=0)
+    time = time or SimulatedTime()
+    code = main(
+        [*urls, "--function", FUNCTION, *argv],
+        invoker=invoker,
+        receive_wait_seconds=0,
+        pacer_clock=time.clock,
+        pacer_sleep=time.sleep,
+    )
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
@@ -305,3 +316,29 @@ def test_a_progress_bar_is_drawn_on_a_terminal_only(moto_batch, queues, invoke, 
     assert piped.getvalue() == ""
     assert quiet_terminal.getvalue() == ""  # --json output is for programs
     capsys.readouterr()
+
+
+def test_replays_are_paced_to_the_batch_calls_they_may_make(moto_batch, subscriber, queues, invoke, capsys):
+    for size in (2, 3, 4, 5):
+        keep_undelivered(completion(moto_batch, size), queues.dead_letter, RULE_ARN, FUNCTION)
+    started: list[float] = []
+    time = SimulatedTime()
+
+    def timed(event: Any) -> Any:
+        started.append(time.now)
+        return invoke(event)
+
+    code, out, _ = redrive(capsys, queues, "--json", "--batch-calls-per-second", "8", invoker=timed, time=time)
+
+    assert code == 0
+    assert [result["outcome"] for result in outcomes(out)] == ["delivered"] * 4
+    # 4 Batch calls each at 8 a second, a bucket of 8: two at once, then one every half second.
+    assert started == [0.0, 0.0, 0.5, 1.0]
+
+
+def test_a_pace_beyond_batchs_account_rate_is_a_usage_error(queues, invoke, capsys):
+    with pytest.raises(SystemExit) as exited:
+        redrive(capsys, queues, "--batch-calls-per-second", "51", invoker=invoke)
+
+    assert exited.value.code == 2
+    assert "--batch-calls-per-second: must be 1 to 50, got 51" in capsys.readouterr().err

@@ -1,5 +1,5 @@
 """The notifier-only stack (`Pulumi.attach.yaml`, `existingJobQueueArns`): the program, its rule through
-moto, its config errors, and `tools.plan` / `tools.rehearse` on it."""
+moto, its config errors, and `batch-array-notify plan` / `batch-array-notify rehearse` on it."""
 
 import json
 from pathlib import Path
@@ -58,7 +58,7 @@ def test_its_rule_matches_exactly_the_parents_of_its_queues(stage_plans, compute
     ("override", "named"),
     [
         ({"batch-array-notify:computeType": "FARGATE"}, "batch-array-notify:computeType"),
-        ({"batch-array-notify:subnetIds": '["subnet-1"]'}, "batch-array-notify:subnetIds"),
+        ({"batch-array-notify:subnetIds": '["subnet-11111111"]'}, "batch-array-notify:subnetIds"),
         ({"batch-array-notify:jobImage": "my/image"}, "batch-array-notify:jobImage"),
         (
             {"batch-array-notify:existingJobQueueArns": '["arn:aws:batch:eu-west-1:123456789012:job-queue/x"]'},

@@ -61,11 +61,12 @@ def expected_names(plan: Plan, component: str, stage: str, region: str) -> dict[
 
     return {
         "alarms": {r.state["arn"] for r in notifier if r.type == ALARM},
-        "log groups": names(LOG_GROUP, "-notifier"),
+        # The sweep's log group: its completions are in "Latest completions" too.
+        "log groups": names(LOG_GROUP, "-notifier") | names(LOG_GROUP, "-sweep"),
         "regions": {region},
         "stage": {stage},
         "jobQueue": set(queue_names(plan, component)),
-        "FunctionName": names(FUNCTION, "-notifier"),
+        "FunctionName": names(FUNCTION, "-notifier") | names(FUNCTION, "-sweep"),
         "RuleName": {r.state["name"] for r in notifier if r.type == RULE and "-completed" in r.name},
         "QueueName": names(SQS_QUEUE, "-undelivered") | names(SQS_QUEUE, "-notifier-failed"),
     }
@@ -85,7 +86,8 @@ def test_each_stage_plans_one_dashboard_under_its_notifier_naming_only_its_resou
     assert dashboard.inputs["dashboardName"] == f"batch-array-notify-{stage}-us-east-1"
     assert named_in(body_of(dashboard)) == expected
     assert len(expected["jobQueue"]) == (2 if stage == "attach" else 1)
-    assert len(expected["alarms"]) == 8  # the notifier's seven and the reconciliation sweep's
+    assert len(expected["alarms"]) == 11  # the notifier's eight and the reconciliation sweep's three
+    assert len(expected["log groups"]) == len(expected["FunctionName"]) == 2  # the notifier's and the sweep's
 
 
 @pytest.mark.parametrize("stage", STAGES)

@@ -61,7 +61,7 @@ def test_only_eventbridge_for_our_rules_may_send_to_the_dead_letter_queue(stage_
 @pytest.mark.parametrize("stage", STAGES)
 def test_the_notifier_retries_then_sends_failures_to_its_destination(stage_plans, stage):
     plan = stage_plans[stage]
-    config = plan.one(INVOKE_CONFIG).inputs
+    config = named(plan, INVOKE_CONFIG, "notifier").inputs
     function = named(plan, "aws:lambda/function:Function", "notifier")
     assert config["functionName"] == function.state["name"]
     assert config["maximumRetryAttempts"] == stage_value(stage, "notifierMaxRetries")
@@ -80,27 +80,35 @@ def test_alarms_watch_both_queues_the_function_and_the_rule(stage_plans, stage):
         (a.inputs["namespace"], a.inputs["metricName"], *sorted(a.inputs["dimensions"].values())) for a in alarms
     }
     function_name = named(plan, "aws:lambda/function:Function", "notifier").state["name"]
+    sweep_name = named(plan, "aws:lambda/function:Function", "sweep").state["name"]
+    home = sorted([plan.one("aws:batch/jobQueue:JobQueue").state["name"], stage])
     assert watched == {
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible", named(plan, QUEUE, "undelivered").state["name"]),
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible", named(plan, QUEUE, "notifier-failed").state["name"]),
         ("AWS/Lambda", "Errors", function_name),
-        ("AWS/Lambda", "Throttles", function_name),
+        # Not Throttles: a burst is throttled by design under reserved concurrency (issue 25).
+        ("AWS/Lambda", "AsyncEventsDropped", function_name),
+        ("AWS/Lambda", "AsyncEventAge", function_name),
         ("AWS/Events", "FailedInvocations", named(plan, RULE, "completed").state["name"]),
         ("AWS/Events", "InvocationsFailedToBeSentToDlq", named(plan, RULE, "completed").state["name"]),
         # The notifier's own metric: a wrongly wired rule (docs/operations.md#ignored-events).
         ("BatchArrayNotify", "IgnoredEvents", *sorted([plan.one("aws:batch/jobQueue:JobQueue").state["name"], stage])),
         # The sweep's: completions the event path missed (docs/operations.md#completions-the-sweep-reported).
-        (
-            "BatchArrayNotify",
-            "ReconciledCompletions",
-            *sorted([plan.one("aws:batch/jobQueue:JobQueue").state["name"], stage]),
-        ),
+        ("BatchArrayNotify", "ReconciledCompletions", *home),
+        # The sweep's failures (docs/operations.md#sweep-errors) and whether it covers its window at all.
+        ("AWS/Lambda", "Errors", sweep_name),
+        ("BatchArrayNotify", "ReconcileStoppedEarly", *home),
     }
     for alarm in alarms:
         assert alarm.inputs["alarmActions"] == [alerts_topic]
-        assert alarm.inputs["threshold"] == 0
+        # AsyncEventAge is in milliseconds; its alarm fires at half the notifier's maximum event age.
+        age_alarm = alarm.inputs["metricName"] == "AsyncEventAge"
+        max_age_ms = int(str(stage_value(stage, "notifierMaxEventAgeSeconds"))) * 1000
+        assert alarm.inputs["threshold"] == (max_age_ms // 2 if age_alarm else 0)
         assert alarm.inputs["comparisonOperator"] == "GreaterThanThreshold"
-        assert alarm.inputs["treatMissingData"] == "notBreaching"
+        # Only a metric every finished sweep writes breaches when absent: no sweep finished.
+        silent_breaches = alarm.inputs["metricName"] == "ReconcileStoppedEarly"
+        assert alarm.inputs["treatMissingData"] == ("breaching" if silent_breaches else "notBreaching")
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -192,3 +200,11 @@ def test_a_separate_ops_topic_takes_the_alerts_and_keeps_its_own_policy():
     assert named(plan, TARGET, "blocked-alert").inputs["arn"] == OPS_TOPIC
     # Not our topic: its owner's policy stays; the completion topic needs none (only the role publishes).
     assert plan.of_type("aws:sns/topicPolicy:TopicPolicy") == []
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_notifier_runs_under_its_reserved_concurrency(stage_plans, stage):
+    notifier = named(stage_plans[stage], "aws:lambda/function:Function", "notifier")
+
+    assert notifier.inputs["reservedConcurrentExecutions"] == stage_value(stage, "notifierReservedConcurrency")
+    assert notifier.inputs["reservedConcurrentExecutions"] >= 1

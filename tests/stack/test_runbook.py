@@ -10,7 +10,13 @@ import pytest
 
 from batch_array_notify import runbook
 from batch_array_notify.args import DEFAULTS
-from batch_array_notify.handler.settings import IDEMPOTENCY_EXPIRY_SECONDS
+from batch_array_notify.handler.settings import IDEMPOTENCY_EXPIRY_SECONDS, MAX_RECONCILE_ARRAY_RUNTIME_HOURS
+from batch_array_notify.reconcile import (
+    GRACE_MARGIN_SECONDS,
+    STOPPED_EARLY_PERIODS,
+    SWEEP_RETRIES,
+    SWEEP_TIMEOUT_SECONDS,
+)
 from batch_array_notify.reliability import ALARM_PERIOD_SECONDS
 from tests.support import ALARM, FUNCTION, RULE
 
@@ -45,7 +51,7 @@ def test_sections_are_unique_and_every_anchor_the_component_names_is_one():
     }
 
     assert len(sections()) == len(set(sections()))
-    assert len(anchors) == 9
+    assert len(anchors) == 11
     assert anchors <= set(sections()), anchors - set(sections())
 
 
@@ -53,7 +59,7 @@ def test_sections_are_unique_and_every_anchor_the_component_names_is_one():
 def test_every_alarm_describes_itself_and_links_an_existing_section(stage_plans, stage):
     alarms = stage_plans[stage].of_type(ALARM)
 
-    assert len(alarms) == 8
+    assert len(alarms) == 11
     linked = []
     for alarm in alarms:
         description = alarm.inputs["alarmDescription"]
@@ -110,6 +116,14 @@ def test_the_sweep_figures_the_runbook_quotes_are_the_codes():
     text = " ".join(RUNBOOK.read_text().split())
 
     assert f"`reconcileEveryMinutes` ({DEFAULTS['reconcile_every_minutes']} by default;" in text
-    assert f"`reconcileLookbackHours` ({DEFAULTS['reconcile_lookback_hours']} by default," in text
+    assert (
+        f"`reconcileLookbackHours` ({DEFAULTS['reconcile_lookback_hours']} by default, at least the interval)" in text
+    )
     assert f"at most the idempotency record's {IDEMPOTENCY_EXPIRY_SECONDS // DAY} days" in text
+    assert f"+ {GRACE_MARGIN_SECONDS} seconds ago may still have" in text
+    assert f"(its invoke config sets {SWEEP_RETRIES} retries" in text
+    runtime = f"({DEFAULTS['reconcile_max_array_runtime_hours']} by default, 0-{MAX_RECONCILE_ARRAY_RUNTIME_HOURS})"
+    assert f"`reconcileMaxArrayRuntimeHours` {runtime}" in text
+    assert f"the {SWEEP_TIMEOUT_SECONDS}-second timeout" in text
+    assert f"fires when {STOPPED_EARLY_PERIODS} of them in a row" in text
     # The sweep's bounds: tests/unit/test_handler_reconcile.py.

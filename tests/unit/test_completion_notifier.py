@@ -50,8 +50,8 @@ def test_the_notifier_alone_creates_no_compute_queue_or_job_definition(two_queue
     assert component.outputs["job_definition_arn_prefixes"] == []
     for type_token in (FUNCTION, RULE, TARGET, PERMISSION, "aws:sns/topic:Topic", "aws:dynamodb/table:Table"):
         assert two_queues.of_type(type_token), type_token
-    # The notifier's five, two for its one rule, and the reconciliation sweep's.
-    assert len(two_queues.of_type(ALARM)) == 8
+    # The notifier's six, two for its one rule, and the reconciliation sweep's three.
+    assert len(two_queues.of_type(ALARM)) == 11
     assert all(r.aliases == () for r in two_queues.resources)
 
 
@@ -115,7 +115,7 @@ def test_more_queues_than_one_pattern_holds_are_shared_out_over_numbered_rules(m
         assert plan.named(ALARM, f"byo-rule-failed-alarm{suffix}").inputs["dimensions"] == {
             "RuleName": plan.named(RULE, f"byo-completed{suffix}").state["name"]
         }
-    assert len(plan.of_type(ALARM)) == 5 + 2 * len(groups) + 1  # + the reconciliation sweep's
+    assert len(plan.of_type(ALARM)) == 6 + 2 * len(groups) + 3  # + the reconciliation sweep's
     assert plan.one(NOTIFIER).outputs["completion_rule_arns"] == [plan.named(RULE, name).state["arn"] for name in names]
 
 
@@ -228,6 +228,16 @@ def test_the_downstream_function_hears_the_completion_events_of_all_its_queues()
             "job_queue_arns",
             "JOB_QUEUE_ARNS would be",
         ),
+        (
+            {"job_queue_arns": [RENDER], "job_definition_arn_prefixes": [RENDER_FRAMES.replace(REGION, "us-east-1")]},
+            "job_definition_arn_prefixes[0]",
+            "like job_queue_arns[0]",
+        ),
+        (
+            {"job_queue_arns": [RENDER], "job_definition_arn_prefixes": [RENDER_FRAMES.replace("1234", "4321")]},
+            "job_definition_arn_prefixes[0]",
+            "like job_queue_arns[0]",
+        ),
         ({"job_queue_arns": [RENDER], "compute_type": "EC2"}, "compute_type", "unknown argument"),
     ],
     ids=[
@@ -241,6 +251,8 @@ def test_the_downstream_function_hears_the_completion_events_of_all_its_queues()
         "revision of the longest name",
         "too many definitions",
         "too long for the environment",
+        "definition of another region",
+        "definition of another account",
         "compute key",
     ],
 )
@@ -288,3 +300,15 @@ def test_an_arn_known_only_at_deploy_time_does_not_keep_the_ones_after_it_from_b
 
     assert [(error.key, error.value) for error in errors] == [("job_queue_arns[1]", "render")]
     assert plan.resources == []
+
+
+def test_name_prefix_tags_every_taggable_child_of_the_notifier_by_its_part():
+    def program() -> None:
+        ArrayCompletionNotifier("byo", {"job_queue_arns": [RENDER], "name_prefix": "render", "tags": {"team": "vfx"}})
+
+    plan = run_under_mocks(program, "byo", "test", {"aws:region": REGION})
+    tagged = [r for r in plan.resources if "tags" in r.inputs]
+
+    assert plan.named(FUNCTION, "byo-notifier").inputs["tags"] == {"team": "vfx", "Name": "render-notifier"}
+    assert len(tagged) >= 5
+    assert all(r.inputs["tags"]["Name"] == "render-" + r.name.removeprefix("byo-") for r in tagged)

@@ -267,13 +267,20 @@ def test_spot_defaults_to_price_capacity_optimized():
 def test_given_network_and_topic_are_used_instead_of_created():
     topic = "arn:aws:sns:eu-west-1:111122223333:team-alerts"
     plan = plan_pipelines(
-        ("byo", {"subnet_ids": ["subnet-1", "subnet-2"], "security_group_ids": ["sg-9"], "existing_topic_arn": topic})
+        (
+            "byo",
+            {
+                "subnet_ids": ["subnet-11111111", "subnet-22222222"],
+                "security_group_ids": ["sg-99999999"],
+                "existing_topic_arn": topic,
+            },
+        )
     )
 
     assert not plan.of_type(TOPIC)
     assert not plan.of_type(SECURITY_GROUP)
-    assert plan.one(COMPUTE_ENV).inputs["computeResources"]["subnets"] == ["subnet-1", "subnet-2"]
-    assert plan.one(COMPUTE_ENV).inputs["computeResources"]["securityGroupIds"] == ["sg-9"]
+    assert plan.one(COMPUTE_ENV).inputs["computeResources"]["subnets"] == ["subnet-11111111", "subnet-22222222"]
+    assert plan.one(COMPUTE_ENV).inputs["computeResources"]["securityGroupIds"] == ["sg-99999999"]
     assert plan.named(FUNCTION, "byo-notifier").inputs["environment"]["variables"]["TOPIC_ARN"] == topic
     policy = json.loads(plan.named(ROLE_POLICY, "byo-notifier").inputs["policy"])
     assert {"Sid": "PublishCompletion", "Effect": "Allow", "Action": "sns:Publish", "Resource": topic} in policy[

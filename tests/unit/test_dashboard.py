@@ -43,7 +43,13 @@ SEVERAL = dataclasses.replace(
     job_queue_names=("render", "encode", "thumbnails"),
     completion_rule_names=("render-completed-0f1e2d3", "render-completed-2-4a5b6c7"),
 )
-BOTH = pytest.mark.parametrize("sources", [SOURCES, SEVERAL], ids=["one queue", "three queues"])
+#: A notifier with the reconciliation sweep.
+WITH_SWEEP = dataclasses.replace(
+    SEVERAL, sweep_function_name="render-sweep-3b4c5d6", sweep_log_group_name="render-sweep-7e8f9a0"
+)
+BOTH = pytest.mark.parametrize(
+    "sources", [SOURCES, SEVERAL, WITH_SWEEP], ids=["one queue", "three queues", "three queues and the sweep"]
+)
 #: Every option a metric array's last element may carry here (CloudWatch accepts more; we use these).
 METRIC_OPTIONS = {"stat", "label", "color", "yAxis", "period", "visible", "id"}
 DIMENSION_OF_NAMESPACE = {
@@ -117,10 +123,11 @@ def test_every_metric_array_is_well_formed_with_the_options_last(sources):
 @BOTH
 def test_every_resource_the_body_names_is_one_of_this_notifiers(sources):
     body = parsed(sources)
+    sweep = {sources.sweep_function_name, sources.sweep_log_group_name} - {None}
     ours = {
         "jobQueue": set(sources.job_queue_names),
         "stage": {sources.stage},
-        "FunctionName": {sources.notifier_function_name},
+        "FunctionName": {sources.notifier_function_name, sources.sweep_function_name} - {None},
         "RuleName": set(sources.completion_rule_names),
         "QueueName": {sources.dead_letter_queue_name, sources.notifier_failure_queue_name},
     }
@@ -132,7 +139,7 @@ def test_every_resource_the_body_names_is_one_of_this_notifiers(sources):
     assert alarms["properties"]["alarms"] == list(sources.alarm_arns)
     (table,) = [w for w in body["widgets"] if w["type"] == "log"]
     assert table["properties"]["query"].startswith(f"SOURCE '{sources.notifier_log_group_name}' |")
-    assert table["properties"]["query"].count("SOURCE") == 1
+    assert table["properties"]["query"].count("SOURCE") == 1 + len(sweep) // 2
 
 
 @BOTH
@@ -172,9 +179,49 @@ def test_the_completions_table_reads_the_fields_the_handler_logs():
     (table,) = [w for w in parsed()["widgets"] if w["type"] == "log"]
     query = table["properties"]["query"]
 
-    assert "| fields @timestamp, jobId, jobQueue, status, arraySize, failed" in query
-    assert "| filter decision = 'delivered'" in query
+    assert "| fields @timestamp, decision, jobId, jobQueue, status, arraySize, failed" in query
+    assert "| filter decision in ['delivered']" in query
     assert table["properties"]["view"] == "table"
+
+
+def test_with_the_sweep_the_table_has_what_the_sweep_reported_too_and_a_band_shows_the_sweep():
+    """The sweep's log group joins the table (one SOURCE each, as aws-cdk's LogQueryWidget joins
+    `logGroupNames`), its `reconciled` lines beside the notifier's `delivered` ones; and a band graphs its
+    runs, errors and throttles, and what it reconciled and whether it stopped early, on the home queue."""
+    body = parsed(WITH_SWEEP)
+    (table,) = [w for w in body["widgets"] if w["type"] == "log"]
+    query = table["properties"]["query"]
+    assert query.startswith("SOURCE 'render-notifier-9a8b7c6' | SOURCE 'render-sweep-7e8f9a0' | fields ")
+    assert "| filter decision in ['delivered', 'reconciled']" in query
+
+    sweep_widgets = {
+        w["properties"]["title"]: [split_array(a) for a in w["properties"]["metrics"]]
+        for w in body["widgets"]
+        if w["properties"].get("title", "").startswith("Reconciliation sweep")
+    }
+    assert sweep_widgets == {
+        "Reconciliation sweep: runs, errors, throttles": [
+            ("AWS/Lambda", name, {"FunctionName": "render-sweep-3b4c5d6"}, {"stat": "Sum", "label": label})
+            for name, label in (
+                ("Invocations", "runs"),
+                ("Errors", "errors (not retried)"),
+                ("Throttles", "throttled (one at a time)"),
+            )
+        ],
+        "Reconciliation sweep: what it reported": [
+            (
+                "BatchArrayNotify",
+                name,
+                {"stage": "prod", "jobQueue": "render"},
+                {"stat": stat, "label": label},
+            )
+            for name, stat, label in (
+                ("ReconciledCompletions", "Sum", "reconciled (should stay 0)"),
+                ("ReconcileStoppedEarly", "Maximum", "stopped early"),
+            )
+        ],
+    }
+    assert not [w for w in parsed(SEVERAL)["widgets"] if "sweep" in w["properties"].get("title", "")]
 
 
 @pytest.mark.parametrize(
@@ -206,7 +253,7 @@ def test_the_console_url_opens_the_dashboard_in_its_partition(partition, region,
 def test_the_component_s_metric_names_mirror_the_handler_s():
     shared = [name for name in dir(metric_names) if name.isupper()]
 
-    assert len(shared) == 13
+    assert len(shared) == 14
     for name in shared:
         assert getattr(metric_names, name) == getattr(handler_metrics, name), name
     for queue in ("arn:aws:batch:eu-west-1:123456789012:job-queue/render_2", "render"):

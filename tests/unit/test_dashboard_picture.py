@@ -38,11 +38,44 @@ def test_an_alarm_fires_when_its_metric_is_above_the_threshold_and_not_without_d
     states = alarm_states(plan, alarms["properties"]["alarms"], observed)
     by_alarm = {state.name.rpartition("-")[0].removeprefix("batch-array-notify-"): state for state in states}
 
-    assert len(by_alarm) == 8
+    assert len(by_alarm) == 11
     assert by_alarm["ignored-events-alarm"].firing
     assert (by_alarm["notifier-errors-alarm"].firing, by_alarm["notifier-errors-alarm"].value) == (False, 0.0)
-    assert (by_alarm["notifier-throttles-alarm"].firing, by_alarm["notifier-throttles-alarm"].value) == (False, None)
-    assert [name for name, state in by_alarm.items() if state.firing] == ["ignored-events-alarm"]
+    dropped = by_alarm["async-events-dropped-alarm"]
+    assert (dropped.firing, dropped.value) == (False, None)
+    # No sweep finished in these observations: the one alarm whose missing data breaches fires.
+    stopped = by_alarm["sweep-stopped-early-alarm"]
+    assert (stopped.firing, stopped.value) == (True, None)
+    assert [name for name, state in by_alarm.items() if state.firing] == [
+        "ignored-events-alarm",
+        "sweep-stopped-early-alarm",
+    ]
+
+
+def test_a_sweep_that_finished_without_stopping_early_keeps_its_alarm_ok(stage_plans):
+    plan: Plan = stage_plans["dev"]
+    (alarms,) = [w for w in the_dashboard(plan, None)["widgets"] if w["type"] == "alarm"]
+    observed = Observed()
+    dimensions = {"stage": "dev", "jobQueue": plan.outputs["jobQueueName"]}
+    observed.add("BatchArrayNotify", "ReconcileStoppedEarly", dimensions, [0.0])
+
+    states = alarm_states(plan, alarms["properties"]["alarms"], observed)
+
+    assert not [state.name for state in states if state.firing]
+
+
+def test_the_completions_query_reads_several_sources_and_a_list_of_decisions():
+    query = InsightsQuery.parse(
+        "SOURCE 'notifier' | SOURCE 'sweep' | fields @timestamp, decision, jobId\n"
+        "| filter decision in ['delivered', 'reconciled']\n| sort @timestamp desc\n| limit 5"
+    )
+    lines = [
+        {"timestamp": "1", "decision": "delivered", "jobId": "a"},
+        {"timestamp": "2", "decision": "duplicate", "jobId": "a"},
+        {"timestamp": "3", "decision": "reconciled", "jobId": "b"},
+    ]
+
+    assert query.run(lines) == [["3", "reconciled", "b"], ["1", "delivered", "a"]]
 
 
 def test_the_completions_query_runs_on_log_lines_newest_first():

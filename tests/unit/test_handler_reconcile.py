@@ -21,10 +21,13 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 
+from batch_array_notify.args import DEFAULTS
+from batch_array_notify.dashboard import COMPLETION_LOG_FIELDS
 from batch_array_notify.handler import reconcile
 from batch_array_notify.handler.completion import Reported
 from batch_array_notify.handler.reconcile import (
     DESCRIBE_CALLS_PER_QUEUE,
+    LIST_PAGE_SIZE,
     LIST_PAGES_PER_QUEUE,
     MAX_BATCH_CALLS_PER_QUEUE,
     REPORT_BATCH_CALLS,
@@ -50,6 +53,30 @@ def test_the_sweeps_bounds_are_the_ones_the_runbook_states():
     )
 
 
+def list_cost_sentence(jobs_per_hour: int) -> str:
+    """docs/operations.md's statement of what `reconcileMaxArrayRuntimeHours` costs, from the code's figures."""
+    lookback, runtime = DEFAULTS["reconcile_lookback_hours"], DEFAULTS["reconcile_max_array_runtime_hours"]
+    assert isinstance(lookback, int)
+    assert isinstance(runtime, int)
+    calls = reconcile.list_calls_per_sweep(jobs_per_hour, lookback, runtime)
+    calls_without = reconcile.list_calls_per_sweep(jobs_per_hour, lookback, 0)
+    return (
+        f"A ListJobs call lists at most {LIST_PAGE_SIZE} jobs and a sweep makes at most {LIST_PAGES_PER_QUEUE} "
+        "per queue (the next sweep continues below), so each hour of `reconcileMaxArrayRuntimeHours` adds one "
+        f"ListJobs call per pass over the window for every {LIST_PAGE_SIZE} jobs the queue receives an hour. "
+        f"With the defaults ({lookback} + {runtime} hours), a queue that receives {jobs_per_hour} jobs an hour "
+        f"takes {calls} ListJobs calls per pass, over {-(-calls // LIST_PAGES_PER_QUEUE)} sweeps; with "
+        f"`reconcileMaxArrayRuntimeHours` 0, {calls_without} calls over {-(-calls_without // LIST_PAGES_PER_QUEUE)}."
+    )
+
+
+def test_what_each_hour_of_runtime_costs_is_what_the_runbook_states():
+    assert list_cost_sentence(50) in " ".join(OPERATIONS.read_text().split())
+    # One page per 100 jobs created over lookback + runtime; at least the one call that finds nothing.
+    assert [reconcile.list_calls_per_sweep(jobs, 24, 24) for jobs in (0, 1, 50, 51)] == [1, 1, 24, 25]
+    assert reconcile.list_calls_per_sweep(50, 24, 0) == 12
+
+
 # --------------------------------------------------------------------------------------------------
 # The world one sweep sees
 
@@ -62,6 +89,8 @@ RESUME_KEY = f"batch-array-notify.reconcile#{QUEUE_ARN}"
 NOW_S = 1_750_000_000
 LOOKBACK_HOURS = 2
 WINDOW_START_MS = NOW_S * 1000 - LOOKBACK_HOURS * 3_600_000
+#: Without a grace period the window ends now; ListJobs is asked for what was created before its next ms.
+TOP = ("BEFORE_CREATED_AT", NOW_S * 1000 + 1)
 
 
 def parent(
@@ -71,8 +100,11 @@ def parent(
     status: str = "SUCCEEDED",
     definition: str = f"{DEFINITION}:3",
     array: dict[str, Any] | None = None,
+    stopped_ms: int | None = None,
 ) -> dict[str, Any]:
-    """A ListJobs summary; an array parent's unless `array` says otherwise (emulators omit it: `{}`)."""
+    """A ListJobs summary; an array parent's unless `array` says otherwise (emulators omit it: `{}`). Batch's
+    summaries carry `stoppedAt`; without `stopped_ms` this one leaves it to DescribeJobs (a minute after
+    creation), as an emulator's may."""
     summary: dict[str, Any] = {
         "jobId": job_id,
         "jobName": "print-color",
@@ -80,6 +112,8 @@ def parent(
         "createdAt": created_ms,
         "jobDefinition": definition,
     }
+    if stopped_ms is not None:
+        summary["stoppedAt"] = stopped_ms
     if array != {}:
         summary["arrayProperties"] = array or {"size": 2}
     return summary
@@ -90,7 +124,7 @@ def detail(summary: dict[str, Any], *, failed: int = 0) -> dict[str, Any]:
     job: dict[str, Any] = {
         key: summary[key] for key in ("jobId", "jobName", "status", "createdAt", "jobDefinition") if key in summary
     }
-    job.update(jobQueue=QUEUE_ARN, stoppedAt=summary["createdAt"] + 60_000)
+    job.update(jobQueue=QUEUE_ARN, stoppedAt=summary.get("stoppedAt", summary["createdAt"] + 60_000))
     if "size" in summary.get("arrayProperties", {}):
         job["arrayProperties"] = {"size": 2, "statusSummary": {"SUCCEEDED": 2 - failed, "FAILED": failed}}
     return job
@@ -154,6 +188,8 @@ class SentReport:
     status: str
     stage: str = "test"
     job_queue_name: str = "test-queue"
+    array_size: int = 2
+    failed: int = 0
 
 
 class Notifier:
@@ -167,7 +203,7 @@ class Notifier:
         self.delivered_meanwhile: set[tuple[str, str]] = set()
         self.sent: list[tuple[str, str]] = []
 
-    def recorded_everywhere(self, job_id: str, status: str) -> bool:
+    def delivered_to_completion_topic(self, job_id: str, status: str) -> bool:
         return (job_id, status) in self.recorded
 
     def completion_report(self, completion: Any, job: Any) -> SentReport:
@@ -216,6 +252,10 @@ def world(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> 
         "JOB_DEFINITION_ARN_PREFIXES": DEFINITION,
         "RECONCILE_LOOKBACK_HOURS": str(LOOKBACK_HOURS),
         "NOTIFY_STATUSES": "SUCCEEDED,FAILED",
+        # No grace period and no runtime allowance here: the window is the lookback up to now (their tests
+        # are below).
+        "RECONCILE_GRACE_SECONDS": "0",
+        "RECONCILE_MAX_ARRAY_RUNTIME_HOURS": "0",
     }
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
@@ -223,7 +263,7 @@ def world(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> 
     world = World(ResumeTable(), Notifier())
     monkeypatch.setattr(reconcile, "clock", lambda: float(NOW_S))
     monkeypatch.setattr(reconcile, "client", world.client)
-    for name in ("recorded_everywhere", "completion_report", "deliver_once"):
+    for name in ("delivered_to_completion_topic", "completion_report", "deliver_once"):
         monkeypatch.setattr(reconcile, name, getattr(world.notifier, name))
     caplog.set_level(logging.INFO)
     yield world
@@ -264,7 +304,7 @@ def test_a_sweep_reports_the_missed_array_parents_of_its_window_and_nothing_else
 
     result = world.sweep()
 
-    assert batch.list_requests == [first_request("AFTER_CREATED_AT", WINDOW_START_MS)]
+    assert batch.list_requests == [first_request(*TOP)]
     assert batch.described == [["missed-ok", "single", "missed-failed", "first-ms"]]
     sent = [("missed-ok", "SUCCEEDED"), ("missed-failed", "FAILED"), ("first-ms", "SUCCEEDED")]
     assert world.notifier.sent == sent
@@ -292,6 +332,9 @@ def test_a_sweep_reports_the_missed_array_parents_of_its_window_and_nothing_else
         for job, status in sent
     ]
     assert all(r.deliveries == [{"sink": "sns", "duplicate": False}] for r in reported)
+    # What the dashboard's "Latest completions" shows, as for the notifier's own reports.
+    assert all(set(COMPLETION_LOG_FIELDS) <= set(vars(r)) for r in reported)
+    assert [(r.arraySize, r.failed) for r in reported] == [(2, 0)] * 3
     (swept,) = decisions(caplog, "swept")
     assert (swept.levelno, swept.getMessage()) == (logging.INFO, "sweep done")
     assert {name: getattr(swept, name) for name in queue} == queue
@@ -328,7 +371,7 @@ def test_a_sweep_pages_on_until_a_page_reaches_past_the_window_start(world):
 
     result = world.sweep()
 
-    first = first_request("AFTER_CREATED_AT", WINDOW_START_MS)
+    first = first_request(*TOP)
     assert batch.list_requests == [first, {**first, "nextToken": "token-1"}, {**first, "nextToken": "token-2"}]
     assert result["queues"][0]["reconciled"] == [f"p{n}:SUCCEEDED" for n in range(1, 5)]
     assert (result["queues"][0]["listed"], result["queues"][0]["batchCalls"]) == (5, 3 + 3)
@@ -398,7 +441,7 @@ def test_a_resume_point_at_or_before_the_window_start_is_ignored(world, resume_b
 
     world.sweep()
 
-    assert batch.list_requests == [first_request("AFTER_CREATED_AT", WINDOW_START_MS)]
+    assert batch.list_requests == [first_request(*TOP)]
     assert world.table.items == {}
 
 
@@ -434,3 +477,79 @@ def test_a_sweep_makes_at_most_10_describe_calls(world):
     assert (queue["stoppedEarly"], queue["resumeBelowMs"]) == (True, jobs[250]["createdAt"] + 1)
     assert (queue["reconciled"], queue["batchCalls"]) == ([], 3 + DESCRIBE_CALLS_PER_QUEUE)
     assert world.notifier.sent == []
+
+
+# --------------------------------------------------------------------------------------------------
+# The grace period and the longest runtime: the window is on stop time, ListJobs filters on creation
+
+HOUR_MS = 3_600_000
+GRACE_SECONDS = 3 * 3600
+
+
+def sweep_at(world: World, monkeypatch: pytest.MonkeyPatch, now_s: float) -> dict[str, Any]:
+    monkeypatch.setattr(reconcile, "clock", lambda: now_s)
+    return world.sweep()
+
+
+@pytest.mark.parametrize("stop_in", ["summary", "describe"])
+def test_a_job_that_stopped_within_the_grace_period_is_left_alone_and_reported_once_past_it(
+    world, monkeypatch, stop_in
+):
+    """Its event may still be on its way (EventBridge's and Lambda's retries): a sweep then leaves it, and
+    a sweep once the grace period has passed reports it. Whether the summary says when it stopped (Batch's
+    do) or only DescribeJobs does."""
+    monkeypatch.setenv("RECONCILE_GRACE_SECONDS", str(GRACE_SECONDS))
+    reset_handler_caches()
+    stopped_ms = NOW_S * 1000 - 60_000
+    job = parent("late", stopped_ms - HOUR_MS, stopped_ms=stopped_ms if stop_in == "summary" else None)
+    if stop_in == "describe":
+        job["createdAt"] = stopped_ms - 60_000  # detail(): stopped a minute after it was created
+
+    batch = world.queue([[job]], [detail(job)])
+    early = world.sweep()
+
+    assert batch.list_requests == [first_request("BEFORE_CREATED_AT", NOW_S * 1000 - GRACE_SECONDS * 1000 + 1)]
+    assert (early["reconciled"], world.notifier.sent) == (0, [])
+    # A summary's `stoppedAt` rules the job out before any DescribeJobs call.
+    assert batch.described == ([] if stop_in == "summary" else [["late"]])
+
+    world.queue([[job]], [detail(job)])
+    # Exactly the grace period after its stop: no longer "less than the grace period ago".
+    late = sweep_at(world, monkeypatch, stopped_ms / 1000 + GRACE_SECONDS)
+
+    assert (late["reconciled"], world.notifier.sent) == (1, [("late", "SUCCEEDED")])
+
+
+def test_a_job_created_before_the_window_that_stopped_inside_it_is_reported_when_it_ran_no_longer_than_allowed(
+    world, monkeypatch
+):
+    """ListJobs cannot filter on stop time: the sweep lists `RECONCILE_MAX_ARRAY_RUNTIME_HOURS` further back
+    by creation time. A job created 3 h before the window that stopped inside it is reported with a 3 h
+    allowance and not with 2 h (the listing stops below the allowance)."""
+    long_job = parent("long", WINDOW_START_MS - 3 * HOUR_MS, stopped_ms=WINDOW_START_MS + HOUR_MS)
+    older = parent("older", WINDOW_START_MS - 4 * HOUR_MS - 1, stopped_ms=WINDOW_START_MS + HOUR_MS)
+
+    monkeypatch.setenv("RECONCILE_MAX_ARRAY_RUNTIME_HOURS", "2")
+    reset_handler_caches()
+    world.queue([[long_job, older]], [detail(long_job), detail(older)])
+    assert (world.sweep()["reconciled"], world.notifier.sent) == (0, [])
+
+    monkeypatch.setenv("RECONCILE_MAX_ARRAY_RUNTIME_HOURS", "3")
+    reset_handler_caches()
+    world.queue([[long_job, older]], [detail(long_job), detail(older)])
+    assert (world.sweep()["reconciled"], world.notifier.sent) == (1, [("long", "SUCCEEDED")])
+
+
+def test_a_job_that_stopped_before_the_window_is_not_reported_whenever_it_was_created(world, monkeypatch):
+    """Its stop was the business of earlier sweeps, while its idempotency record surely existed; one that
+    stopped at the window's first millisecond is in it."""
+    monkeypatch.setenv("RECONCILE_MAX_ARRAY_RUNTIME_HOURS", "1")
+    reset_handler_caches()
+    first = parent("first", WINDOW_START_MS - 2, stopped_ms=WINDOW_START_MS)
+    before = parent("before", WINDOW_START_MS - 2, stopped_ms=WINDOW_START_MS - 1)
+    batch = world.queue([[first, before]], [detail(first), detail(before)])
+
+    world.sweep()
+
+    assert world.notifier.sent == [("first", "SUCCEEDED")]
+    assert batch.described == [["first"]]

@@ -44,9 +44,8 @@ def test_the_equivalent_column_counts_the_survivors_explained_as_equivalent():
 )
 def test_a_score_is_never_rounded_up_to_the_target(killed, mutants, shown):
     (row,) = mutation_report.module_rows({"m.py": mutants}, [("m.py", "killed")] * killed, {})
-    assert f"| `m.py` | {mutants} | {killed} | {killed} | 0 | 0 | {shown} | {shown} |" in mutation_report.markdown(
-        [row]
-    )
+    line = f"| `m.py` | {mutants} | {mutants} | {killed} | {killed} | 0 | 0 | {shown} | {shown} |"
+    assert line in mutation_report.markdown([row])
 
 
 @pytest.mark.parametrize(
@@ -58,7 +57,7 @@ def test_the_score_leaves_out_the_survivors_explained_as_equivalent(killed, expl
     outcomes = [("m.py", "killed")] * killed + [("m.py", "survived")] * (11 - killed)
     (row,) = mutation_report.module_rows({"m.py": 11}, outcomes, {"m.py": explained})
 
-    line = f"| `m.py` | 11 | 11 | {killed} | {11 - killed} | {explained} | {score} | {killed / 11 * 100:.1f}% |"
+    line = f"| `m.py` | 11 | 11 | 11 | {killed} | {11 - killed} | {explained} | {score} | {killed / 11 * 100:.1f}% |"
     assert line in mutation_report.markdown([row])
     assert mutation_report.passed([row]) is passes
 
@@ -68,6 +67,17 @@ def test_a_module_not_run_to_the_end_does_not_pass():
 
     assert row["score"] >= mutation_report.TARGET_SCORE
     assert mutation_report.passed([row]) is False
+
+
+def test_a_sampled_module_is_scored_over_its_sample_and_passes_only_once_the_whole_sample_ran():
+    """40 of a module's 169 mutants chosen: 36 killed of them is 90%, of the sample, not of all 169."""
+    outcomes = [("m.py", "killed")] * 36 + [("m.py", "survived")] * 4
+    (row,) = mutation_report.module_rows({"m.py": 169}, outcomes, {}, {"m.py": 40})
+
+    assert "| `m.py` | 169 | 40 | 40 | 36 | 4 | 0 | 90.0% | 90.0% |" in mutation_report.markdown([row])
+    assert mutation_report.passed([row]) is True
+    (short,) = mutation_report.module_rows({"m.py": 169}, outcomes[:39], {}, {"m.py": 40})
+    assert mutation_report.passed([short]) is False
 
 
 def test_the_cost_sentence_gives_the_largest_sessions_whole_time():

@@ -12,7 +12,6 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-from batch_array_notify.cli import redrive
 from batch_array_notify.cli.redrive import Invocation, Outcome, Redrive, exit_code, judge, lambda_invoker, main
 from batch_array_notify.handler.settings import IDEMPOTENCY_EXPIRY_SECONDS
 
@@ -146,7 +145,7 @@ def test_without_credentials_it_exits_3_with_one_line(capsys, monkeypatch, tmp_p
     monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", raising=False)
     monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", raising=False)
     # A session made earlier in this process may hold credentials already.
-    monkeypatch.setattr(redrive.boto3, "DEFAULT_SESSION", None)
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
 
     with pytest.raises(SystemExit) as exit_:
         main(["--queue-url", QUEUE_URL, "--function", "notifier"])

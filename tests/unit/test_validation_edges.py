@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from batch_array_notify import BatchArrayPipelineArgs, InvalidArgumentError
+from batch_array_notify.args import DEFAULTS
 from batch_array_notify.cli.plan import main as plan_main
 from batch_array_notify.validation import ResolvedArgs, check_batch_arns_are_local, resolve_args, resolve_notifier_args
 
@@ -98,7 +99,7 @@ def test_fargate_rejects_a_vcpu_count_it_has_no_row_for(vcpus):
 
 @pytest.mark.parametrize("vcpus", [1, 2.0, 96])
 def test_ec2_takes_whole_vcpus(vcpus):
-    assert resolved({"job_vcpus": vcpus}).job.vcpus == vcpus
+    assert resolved({"job_vcpus": vcpus, "max_vcpus": 96}).job.vcpus == vcpus
 
 
 @pytest.mark.parametrize("vcpus", [0, 0.5, 1.5, -1, math.nan, math.inf, -math.inf])
@@ -270,6 +271,7 @@ WHOLE_NUMBERS: dict[str, tuple[int, int | None, Callable[[ResolvedArgs], int]]] 
     "dead_letter_retention_seconds": (21_600, 1_209_600, lambda r: r.reliability.dead_letter_retention_seconds),
     "stuck_job_cancel_after_seconds": (600, 86_400, lambda r: r.reliability.stuck_job_cancel_after_seconds),
     "kms_key_deletion_window_days": (7, 30, lambda r: r.reliability.kms_key_deletion_window_days),
+    "reconcile_batch_calls_per_second": (1, 50, lambda r: r.reconcile.batch_calls_per_second if r.reconcile else 0),
 }
 
 
@@ -468,7 +470,7 @@ RULES: list[tuple[dict[str, Any], str, str]] = [
     (
         {"alerts_topic_arn": "arn:aws:sqs:us-east-1:123456789012:ops"},
         "alerts_topic_arn",
-        "expected an SNS topic ARN, arn:aws:sns:<region>:<account>:<name>",
+        "expected an SNS topic ARN, arn:aws:sns:<region>:<account>:<name> (this ARN is of sqs)",
     ),
     (
         {"stuck_job_reasons": ["MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT"] * 2},
@@ -482,6 +484,12 @@ RULES: list[tuple[dict[str, Any], str, str]] = [
         "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT, MISCONFIGURATION:EC2_INSTANCE_CONFIGURATION_UNSUPPORTED",
     ),
     ({"compute_environments": []}, "compute_environments", "expected 1 to 3 (a job queue's limit)"),
+    # Not a list, though as long as one allowed: refused by name, not left to fail iterating it.
+    (
+        {"compute_environments": {"compute_type": "EC2"}},
+        "compute_environments",
+        "expected 1 to 3 (a job queue's limit)",
+    ),
     (
         {"compute_environments": [{"compute_type": "EC2"}] * 4},
         "compute_environments",
@@ -594,9 +602,9 @@ def test_given_values_are_kept():
     args = resolved(
         {
             "stage": "s" * 32,
-            "subnet_ids": ["subnet-1"],
-            "security_group_ids": ["sg-1"],
-            "vpc_id": "vpc-1",
+            "subnet_ids": ["subnet-11111111"],
+            "security_group_ids": ["sg-11111111"],
+            "vpc_id": "vpc-11111111",
             "existing_topic_arn": "arn:aws:sns:us-east-1:123456789012:done",
             "alerts_topic_arn": "arn:aws-cn:sns:cn-north-1:123456789012:ops-alerts",
             "completion_event_bus": "arn:aws:events:us-east-1:123456789012:event-bus/team",
@@ -611,7 +619,11 @@ def test_given_values_are_kept():
     )
 
     assert args.stage == "s" * 32
-    assert (args.subnet_ids, args.security_group_ids, args.vpc_id) == (["subnet-1"], ["sg-1"], "vpc-1")
+    assert (args.subnet_ids, args.security_group_ids, args.vpc_id) == (
+        ["subnet-11111111"],
+        ["sg-11111111"],
+        "vpc-11111111",
+    )
     assert args.job.assign_public_ip is False
     assert args.existing_topic_arn == "arn:aws:sns:us-east-1:123456789012:done"
     assert args.reliability.alerts_topic_arn == "arn:aws-cn:sns:cn-north-1:123456789012:ops-alerts"
@@ -622,7 +634,7 @@ def test_given_values_are_kept():
     assert args.email_subscriptions == [{"address": "oncall@example.com", "statuses": ["FAILED"]}]
     assert args.compute_environments[0].instance_types == ["c6i", "m6i"]
     assert resolved({"assign_public_ip": False}).job.assign_public_ip is False
-    assert resolved({"subnet_ids": ["subnet-1"], "assign_public_ip": True}).job.assign_public_ip is True
+    assert resolved({"subnet_ids": ["subnet-11111111"], "assign_public_ip": True}).job.assign_public_ip is True
 
 
 def test_a_downstream_function_is_resolved_with_its_defaults():
@@ -653,12 +665,39 @@ def test_several_compute_environments_keep_their_order_and_settings():
 # The reconciliation sweep: off, or every 5 minutes to a day; a lookback of an hour to a week
 
 
-@pytest.mark.parametrize(("every", "lookback"), [(5, 1), (60, 24), (1440, 168)])
-def test_the_sweep_runs_from_every_5_minutes_to_once_a_day_looking_back_an_hour_to_a_week(every, lookback):
+@pytest.mark.parametrize(("every", "lookback"), [(5, 1), (60, 1), (60, 24), (1440, 24), (1440, 137)])
+def test_the_sweep_runs_from_every_5_minutes_to_once_a_day_looking_back_its_interval_to_a_week(every, lookback):
+    """With the default retries the grace period is 30 h 15 min: 137 hours of stops before it end within
+    the idempotency records' week."""
     reconcile = resolved({"reconcile_every_minutes": every, "reconcile_lookback_hours": lookback}).reconcile
 
     assert reconcile is not None
     assert (reconcile.every_minutes, reconcile.lookback_hours) == (every, lookback)
+    assert reconcile.grace_seconds == 86400 + 21600 + 900
+
+
+@pytest.mark.parametrize(("lookback", "accepted"), [(167, True), (168, False)])
+def test_even_the_shortest_grace_period_leaves_a_week_less_an_hour_of_lookback(lookback, accepted):
+    """The shortest retries (60 s each) and the margin: 1,020 s of grace; 168 h on top pass the week."""
+    args = {
+        "rule_max_event_age_seconds": 60,
+        "notifier_max_event_age_seconds": 60,
+        "reconcile_lookback_hours": lookback,
+    }
+    if accepted:
+        reconcile = resolved(args).reconcile
+        assert reconcile is not None
+        assert (reconcile.grace_seconds, reconcile.lookback_hours) == (1020, lookback)
+    else:
+        assert rejected(args).allowed.startswith("at most 167 with this grace period (1020 s:")
+
+
+@pytest.mark.parametrize("hours", [0, 168])
+def test_the_longest_array_runtime_is_from_none_to_a_week(hours):
+    reconcile = resolved({"reconcile_max_array_runtime_hours": hours}).reconcile
+
+    assert reconcile is not None
+    assert reconcile.max_array_runtime_hours == hours
 
 
 def test_a_sweep_every_0_minutes_is_no_sweep():
@@ -674,6 +713,8 @@ def test_a_sweep_every_0_minutes_is_no_sweep():
         ("reconcile_every_minutes", -5),
         ("reconcile_lookback_hours", 0),
         ("reconcile_lookback_hours", 169),
+        ("reconcile_max_array_runtime_hours", -1),
+        ("reconcile_max_array_runtime_hours", 169),
     ],
 )
 def test_other_sweep_timings_are_refused_naming_the_key(key, value):
@@ -767,3 +808,28 @@ def test_a_queue_may_order_as_many_compute_environments_as_batch_allows():
         ("EC2", ["optimal"]),
         ("EC2", ["c7g"]),
     ]
+
+
+@pytest.mark.parametrize(("given", "planned"), [(1, 1), (3, 3), (250, 250), (-1, None)])
+def test_the_notifiers_reserved_concurrency_is_a_positive_count_or_none(given, planned):
+    assert resolved({"notifier_reserved_concurrency": given}).notifier.reserved_concurrency == planned
+
+
+def test_the_default_reserved_concurrency_bounds_the_notifier():
+    assert resolved({}).notifier.reserved_concurrency == DEFAULTS["notifier_reserved_concurrency"] == 3
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        (0, "0 switches the notifier off and Lambda drops its events; use 1 or more, or -1 for no reservation"),
+        (-2, "expected >= -1"),
+        (2.5, "expected a whole number"),
+        (True, "expected a whole number"),
+    ],
+)
+def test_a_reserved_concurrency_lambda_would_misuse_is_refused(given, says):
+    error = rejected({"notifier_reserved_concurrency": given})
+
+    assert error.key == "notifier_reserved_concurrency"
+    assert says in str(error)

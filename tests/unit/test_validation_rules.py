@@ -48,6 +48,22 @@ INVALID = [
     ("dev", {"reconcileEveryMinutes": "-1"}, "reconcileEveryMinutes", "expected 0 to 1440"),
     ("attach", {"reconcileLookbackHours": "169"}, "reconcileLookbackHours", "expected 1 to 168"),
     ("dev", {"reconcileLookbackHours": "0"}, "reconcileLookbackHours", "expected 1 to 168"),
+    # Consecutive sweeps must leave no gap: the lookback covers the interval.
+    (
+        "dev",
+        {"reconcileEveryMinutes": "1440", "reconcileLookbackHours": "1"},
+        "reconcileLookbackHours",
+        f"must cover {P}reconcileEveryMinutes (1440 minutes, 24 h at least)",
+    ),
+    (
+        "dev",
+        {"reconcileEveryMinutes": "61", "reconcileLookbackHours": "1"},
+        "reconcileLookbackHours",
+        f"must cover {P}reconcileEveryMinutes (61 minutes, 2 h at least)",
+    ),
+    # prod's grace period is 86400 + 21600 + 900 s: the oldest stop examined must be within 7 days.
+    ("prod", {"reconcileLookbackHours": "138"}, "reconcileLookbackHours", "at most 137 with this grace period"),
+    ("dev", {"reconcileMaxArrayRuntimeHours": "169"}, "reconcileMaxArrayRuntimeHours", "expected 0 to 168"),
 ]
 
 
@@ -98,8 +114,39 @@ def test_plan_cli_exits_2_with_the_key_on_stderr_and_nothing_on_stdout(override,
     assert f"{P}{key}" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("every", "lookback", "accepted"), [("60", "1", True), ("1440", "24", True), ("1440", "23", False)]
+)
+def test_a_window_leaving_a_gap_exits_2_in_one_line_naming_both_keys(every, lookback, accepted):
+    result = run_tool(
+        plan_main,
+        "--stack",
+        "dev",
+        "--config",
+        f"{P}reconcileEveryMinutes={every}",
+        "--config",
+        f"{P}reconcileLookbackHours={lookback}",
+    )
+
+    if accepted:
+        assert (result.code, result.stderr) == (0, ""), result.stderr
+        return
+    assert result.code == 2
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"error: {P}reconcileLookbackHours: {lookback} is not allowed; must cover ")
+    assert f"{P}reconcileEveryMinutes ({every} minutes" in line
+
+
+def test_the_longest_lookback_with_prods_grace_period_is_accepted():
+    error, plan = attempt("prod", {"reconcileLookbackHours": "137"})
+
+    assert error is None
+    assert plan.resources
+
+
 def test_the_error_the_configuration_docs_show_is_the_programs():
-    """docs/configuration.md shows one refusal as `tools.plan` prints it (`error: ` and the message)."""
+    """docs/configuration.md shows one refusal as `batch-array-notify plan` prints it (`error: ` and the message)."""
     error, _ = attempt("dev", {"jobMemoryMib": "3000"})
 
     assert error is not None
