@@ -5,7 +5,7 @@ STACK ?= dev
 VENV := .venv
 BIN := $(VENV)/bin
 # The strict editable install links each module into build/; a new module needs a reinstall.
-FINGERPRINT := $(shell cat requirements.txt requirements-dev.txt pyproject.toml | cksum | cut -d' ' -f1)-$(shell find components handler -name '*.py' -o -name py.typed | sort | cksum | cut -d' ' -f1)
+FINGERPRINT := $(shell cat requirements.txt requirements-dev.txt pyproject.toml | cksum | cut -d' ' -f1)-$(shell find components handler cli testing -name '*.py' -o -name py.typed | sort | cksum | cut -d' ' -f1)
 INSTALLED := $(VENV)/.installed-$(FINGERPRINT)
 WARMED := $(VENV)/.warmed-$(FINGERPRINT)
 WARM_UP := $(BIN)/python -m tools.warm_bytecode && rm -f $(VENV)/.warmed-* && touch $(WARMED)
@@ -52,15 +52,15 @@ unit: $(WARMED)
 
 ## plan: what `pulumi up --stack $(STACK)` would create, as JSON, without an account
 plan: $(INSTALLED)
-	@$(BIN)/python -m tools.plan --stack $(STACK)
+	@$(BIN)/batch-array-notify plan --stack $(STACK)
 
 ## rehearse: the offline main job: one array job's whole event stream through the stack's rule and handler
 rehearse: $(INSTALLED)
-	$(BIN)/python -m tools.rehearse --stack $(STACK) --size 7 --failures 2 --duplicates 1
+	$(BIN)/batch-array-notify rehearse --stack $(STACK) --size 7 --failures 2 --duplicates 1
 
 ## compare: our rule against the status-only rule and the containerInstanceArn trick (README table)
 compare: $(INSTALLED)
-	$(BIN)/python -m tools.compare_rules --stack $(STACK)
+	$(BIN)/batch-array-notify compare-rules --stack $(STACK)
 
 ## bench: the handler's and the rehearsal's benchmarks (tables on stdout)
 bench: $(INSTALLED)

@@ -1,4 +1,4 @@
-"""The notifier's reserved concurrency against a burst of 1,000 completions (tools/burst.py's model, in
+"""The notifier's reserved concurrency against a burst of 1,000 completions (testing/burst.py's model, in
 simulated time): what each setting costs Batch's account quota and how long the burst takes to drain.
 The default (`notifier_reserved_concurrency`) is `chosen_concurrency` of these rows, which a test keeps
 in step. Run from the repository root:
@@ -12,7 +12,7 @@ arrive evenly within one second, every fifth a FAILED array job.
 from __future__ import annotations
 
 from batch_array_notify.args import DEFAULTS
-from tools.burst import (
+from batch_array_notify.testing.burst import (
     BATCH_RATE,
     FAILED_EVERY,
     NOTIFIER_SHARE_OF_BATCH,

@@ -38,6 +38,8 @@ from batch_array_notify.handler.app import handler, logger
 from batch_array_notify.handler.report import DEFAULT_LOG_GROUP
 from batch_array_notify.handler.settings import DEFAULT_FAILED_LOG_CHILDREN
 from batch_array_notify.notifier import handler_sources
+from batch_array_notify.testing.emf import read_documents
+from batch_array_notify.testing.rehearsal_world import MOTO_CONFIG, reset_handler_caches
 from tests.integration.moto_stack import (
     FAKE_AWS_ENVIRONMENT,
     MotoBatch,
@@ -47,8 +49,6 @@ from tests.integration.moto_stack import (
     make_lambda_context,
     record_aws_calls,
 )
-from tools.emf import read_documents
-from tools.rehearsal_world import MOTO_CONFIG, reset_handler_caches
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = (2, 1_000, 10_000)

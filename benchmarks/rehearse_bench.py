@@ -1,11 +1,11 @@
-"""Rehearsal benchmark: events per second and wall time of `tools.rehearse` for growing arrays.
+"""Rehearsal benchmark: events per second and wall time of `batch-array-notify rehearse` for growing arrays.
 
     .venv/bin/python -m benchmarks.rehearse_bench                 # N in {100, 1000, 10000}, in-process
     .venv/bin/python -m benchmarks.rehearse_bench --acceptance    # the issue's command, per compute type
 
 In-process rows time `rehearse()` alone (fresh moto account, stream generation, EventBridge, settling
 moto's Batch, handler, SNS), the stack planned once beforehand. Acceptance rows time the whole command
-as users run it (interpreter start, imports, plan): `python -m tools.rehearse --stack dev --size 10000
+as users run it (interpreter start, imports, plan): `batch-array-notify rehearse --stack dev --size 10000
 --failures 3 --compute C --duplicates 2 --json`. Target (issue 5): N = 10,000 under 60 s.
 """
 
@@ -17,10 +17,10 @@ import subprocess
 import sys
 import time
 
-from tools.eventgen import Compute
-from tools.program import ROOT, run_program
-from tools.rehearsal_world import StackTarget
-from tools.rehearse import Scenario, rehearse
+from batch_array_notify.cli.rehearse import Scenario, rehearse
+from batch_array_notify.testing.eventgen import Compute
+from batch_array_notify.testing.program import ROOT, run_program
+from batch_array_notify.testing.rehearsal_world import StackTarget
 
 SIZES = (100, 1000, 10_000)
 TARGET_SECONDS = 60
@@ -47,7 +47,8 @@ def acceptance() -> list[str]:
         command = [
             sys.executable,
             "-m",
-            "tools.rehearse",
+            "batch_array_notify.cli",
+            "rehearse",
             "--stack",
             "dev",
             "--size",

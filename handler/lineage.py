@@ -1,4 +1,4 @@
-"""The contract between a resubmission (tools/resubmit.py), the job it runs and the notifier. Pure.
+"""The contract between a resubmission (cli/resubmit.py), the job it runs and the notifier. Pure.
 
 A resubmission runs only the failed children of an array job, so its child `i` is not the original's
 child `i`: its environment carries the map from its own `AWS_BATCH_JOB_ARRAY_INDEX` to the original index
@@ -87,4 +87,4 @@ def resubmission_of(tags: Mapping[str, str], environment: Sequence[Mapping[str, 
 
 def resubmit_command(job_id: str, region: str) -> str:
     """The command that resubmits only the failed children of `job_id`, as a user runs it from a checkout."""
-    return shlex.join([".venv/bin/python", "-m", "tools.resubmit", "--job-id", job_id, "--region", region])
+    return shlex.join([".venv/bin/batch-array-notify", "resubmit", "--job-id", job_id, "--region", region])

@@ -84,7 +84,7 @@ class CompletionReport:
     stopped_at_ms: int | None
     job_url: str
     resubmission_of: str | None = None
-    """The job id this array job retries the failed children of (tools/resubmit.py), else None."""
+    """The job id this array job retries the failed children of (cli/resubmit.py), else None."""
     resubmit_command: str | None = None
     """The command that resubmits this job's failed children; None unless children failed."""
 

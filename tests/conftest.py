@@ -7,8 +7,8 @@ import botocore.loaders
 import botocore.session
 import pytest
 
+from batch_array_notify.testing.program import Plan, run_program
 from tests.support import CHAT_CONFIG
-from tools.program import Plan, run_program
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from batch_array_notify.handler.lineage import INDEX_MAP_VARIABLE, ORIGINAL_INDEX_PY, ORIGINAL_INDEX_SH
-from tools.program import Plan, PlannedResource
+from batch_array_notify.testing.program import Plan, PlannedResource
 
 #: Pulumi type tokens of the resources the tests look up.
 COMPUTE_ENV = "aws:batch/computeEnvironment:ComputeEnvironment"

@@ -1,1 +1,2 @@
-"""Offline tools: plan, rehearse and submit, plus the helpers they share."""
+"""Development tools (mutation testing, report writers, the API snapshot); the deprecated `python -m
+tools.<command>` forms of the `batch-array-notify` commands (batch_array_notify.cli)."""

@@ -3,7 +3,9 @@
 The snapshot (`docs/api-schema.json`) holds what semantic versioning promises for the package's major
 version: each component's type token, inputs and outputs (type and description, as the plugin package's
 schema infers them, which is what other languages are generated from), the nested argument types, the
-completion event's source, detail-type and detail fields, and the SNS message's `schemaVersion`.
+completion event's source, detail-type and detail fields, the SNS message's `schemaVersion`, the testing
+kit (`batch_array_notify.testing`: each public name's signature, a class's public members) and the
+`batch-array-notify` commands with their options.
 `tests/unit/test_api_schema.py` compares the code with it: removing, renaming or retyping anything
 fails while the major version stays the same; additions fail until the snapshot is regenerated.
 Exit codes: 0 written or printed, 2 usage.
@@ -12,6 +14,9 @@ Exit codes: 0 written or printed, 2 usage.
 from __future__ import annotations
 
 import argparse
+import enum
+import importlib
+import inspect
 import json
 import sys
 from collections.abc import Sequence
@@ -19,8 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import batch_array_notify
+import batch_array_notify.testing
+from batch_array_notify.cli.commands import COMMANDS
+from batch_array_notify.cli.exit_codes import tool_parser
 from batch_array_notify.plugin_schema import component_provider
-from tools.exit_codes import tool_parser
 
 SNAPSHOT = Path(__file__).resolve().parent.parent / "docs" / "api-schema.json"
 
@@ -85,6 +92,71 @@ def _paths(value: Any, prefix: str = "") -> list[str]:
     return [prefix[:-1]]
 
 
+def _signature(value: Any) -> list[str]:
+    """The parameters a caller depends on, in order: name, `=` when it has a default, `*`/`**` for the
+    variadic ones, ` (keyword)` for keyword-only ones; annotations and default values are left out."""
+    try:
+        parameters = inspect.signature(value).parameters.values()
+    except ValueError:  # a builtin without a signature
+        return ["..."]
+    variadic: dict[Any, str] = {inspect.Parameter.VAR_POSITIONAL: "*", inspect.Parameter.VAR_KEYWORD: "**"}
+    return [
+        variadic.get(parameter.kind, "")
+        + parameter.name
+        + ("=" if parameter.default is not inspect.Parameter.empty else "")
+        + (" (keyword)" if parameter.kind is inspect.Parameter.KEYWORD_ONLY else "")
+        for parameter in parameters
+        if parameter.name != "self"
+    ]
+
+
+def _public_name(value: Any) -> dict[str, Any]:
+    """What a test that uses `value` depends on: a function's signature; a class's constructor and its
+    public members (methods by signature, the rest by name); an enum's values; a constant's type."""
+    if isinstance(value, type) and issubclass(value, enum.Enum):
+        return {"kind": "enum", "values": sorted(str(member.value) for member in value)}
+    if isinstance(value, type):
+        members = {
+            name: _signature(member) if inspect.isfunction(member) else ["attribute"]
+            for cls in reversed(value.__mro__)
+            if cls.__module__.startswith("batch_array_notify")
+            for name, member in vars(cls).items()
+            if not name.startswith("_")
+        }
+        fields = getattr(value, "__dataclass_fields__", {})
+        members |= {name: ["attribute"] for name in fields if not name.startswith("_")}
+        return {"kind": "class", "signature": _signature(value), "members": dict(sorted(members.items()))}
+    if callable(value):
+        return {"kind": "function", "signature": _signature(value)}
+    return {"kind": "constant", "type": type(value).__name__}
+
+
+def testing_kit() -> dict[str, Any]:
+    """Every name `batch_array_notify.testing` exports."""
+    kit = batch_array_notify.testing
+    return {name: _public_name(getattr(kit, name)) for name in sorted(kit.__all__)}
+
+
+def _option(action: argparse.Action) -> dict[str, Any]:
+    return {"required": action.required, "takesValue": action.nargs != 0}
+
+
+def cli_commands() -> dict[str, Any]:
+    """Each `batch-array-notify` command and its options (what a script that calls it depends on)."""
+    commands = {}
+    for name, command in COMMANDS.items():
+        parser: argparse.ArgumentParser = importlib.import_module(f"batch_array_notify.cli.{command.module}").parser()
+        commands[name] = {
+            "options": {
+                option: _option(action)
+                for action in parser._actions  # argparse keeps its arguments here, and nowhere public
+                for option in action.option_strings
+            },
+            "positionals": [action.dest for action in parser._actions if not action.option_strings],
+        }
+    return commands
+
+
 def current_api() -> dict[str, Any]:
     """The API as the code defines it now."""
     schema = json.loads(component_provider(batch_array_notify.__version__).schema or "{}")
@@ -110,6 +182,8 @@ def current_api() -> dict[str, Any]:
         "resources": resources,
         "types": types,
         "completionEvent": completion_event_contract(),
+        "testing": testing_kit(),
+        "cli": cli_commands(),
     }
 
 

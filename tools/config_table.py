@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tools.exit_codes import DONE, tool_parser
-from tools.program import ROOT, load_project
+from batch_array_notify.cli.exit_codes import DONE, tool_parser
+from batch_array_notify.testing.program import ROOT, load_project
 
 
 def _default(schema: dict[str, Any]) -> str:

@@ -36,13 +36,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from tools.eventgen import Compute
-from tools.exit_codes import USAGE_ERROR, tool_parser
-from tools.plan import add_program_arguments, plan_or_exit
-from tools.program import ROOT, Plan
-from tools.progress import progress_for
-from tools.rehearsal_world import StackTarget, WorldMismatchError
-from tools.rehearse import Scenario, rehearse
+from batch_array_notify.cli.exit_codes import USAGE_ERROR, tool_parser
+from batch_array_notify.cli.plan import add_program_arguments, plan_or_exit
+from batch_array_notify.cli.progress import progress_for
+from batch_array_notify.cli.rehearse import Scenario, rehearse
+from batch_array_notify.testing.eventgen import Compute
+from batch_array_notify.testing.program import ROOT, Plan
+from batch_array_notify.testing.rehearsal_world import StackTarget, WorldMismatchError
 
 DASHBOARD: Final = "aws:cloudwatch/dashboard:Dashboard"
 ALARM: Final = "aws:cloudwatch/metricAlarm:MetricAlarm"

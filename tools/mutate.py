@@ -56,10 +56,10 @@ from typing import Any, Final
 
 import pytest
 
+from batch_array_notify.cli.arguments import bounded_number, whole_number
+from batch_array_notify.cli.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
+from batch_array_notify.testing.program import forget_plans
 from tools import mutation_report
-from tools.arguments import bounded_number, whole_number
-from tools.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
-from tools.program import forget_plans
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 WORK: Final = ROOT / "build" / "mutate"
@@ -721,8 +721,9 @@ def _sources_digest() -> str:
     tests = ROOT / "tests"
     helpers = [path for path in tests.rglob("*.py") if not path.name.startswith("test_")]
     # The driver and its report are not code the tests run: editing them keeps the measured coverage.
-    tools = [path for path in (ROOT / "tools").glob("*.py") if path.name not in ("mutate.py", "mutation_report.py")]
-    return f"{TEST_MAP_FORMAT}-" + _digest([*(ROOT / "components").glob("*.py"), *TARGETS.values(), *tools, *helpers])
+    tools = [path for path in (ROOT / "tools").rglob("*.py") if path.name not in ("mutate.py", "mutation_report.py")]
+    shipped = [path for folder in ("components", "cli", "testing") for path in (ROOT / folder).glob("*.py")]
+    return f"{TEST_MAP_FORMAT}-" + _digest([*shipped, *TARGETS.values(), *tools, *helpers])
 
 
 #: Bumped when what the coverage run records changes, so an older build/mutate/tests.json is measured again.
@@ -907,7 +908,13 @@ def _preload() -> None:
 
     for service in ("batch", "cloudwatch", "dynamodb", "ec2", "iam", "kms", "lambda_", "scheduler", "sns", "sqs"):
         getattr(pulumi_aws, service)
-    for module in [*TARGETS, "batch_array_notify", "tools.program", "tools.rehearsal_world", "tools.rehearse"]:
+    for module in [
+        *TARGETS,
+        "batch_array_notify",
+        "batch_array_notify.testing.program",
+        "batch_array_notify.testing.rehearsal_world",
+        "batch_array_notify.cli.rehearse",
+    ]:
         importlib.import_module(module)
 
 

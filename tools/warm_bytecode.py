@@ -14,14 +14,14 @@ import warnings
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
-from tools.exit_codes import tool_parser
+from batch_array_notify.cli.exit_codes import tool_parser
 
 #: Libraries only tests import (the rehearsal below loads the handler's and moto's own).
 TEST_LIBRARIES = ("hypothesis", "matplotlib.pyplot", "PIL.Image", "parliament", "jsonschema", "xdist", "pytest")
 
 
 def plan_every_stage() -> None:
-    from tools.program import ROOT, run_program  # noqa: PLC0415 (imported in the worker process)
+    from batch_array_notify.testing.program import ROOT, run_program  # noqa: PLC0415 (imported in the worker process)
 
     for path in sorted(ROOT.glob("Pulumi.*.yaml")):
         run_program(ROOT, path.name.split(".")[1])
@@ -33,9 +33,9 @@ def rehearse_and_load_test_libraries() -> None:
         warnings.simplefilter("ignore")
         for library in TEST_LIBRARIES:
             importlib.import_module(library)
-    from tools.program import ROOT, run_program  # noqa: PLC0415
-    from tools.rehearsal_world import StackTarget  # noqa: PLC0415
-    from tools.rehearse import Scenario, rehearse  # noqa: PLC0415
+    from batch_array_notify.cli.rehearse import Scenario, rehearse  # noqa: PLC0415
+    from batch_array_notify.testing.program import ROOT, run_program  # noqa: PLC0415
+    from batch_array_notify.testing.rehearsal_world import StackTarget  # noqa: PLC0415
 
     rehearse(StackTarget.from_plan(run_program(ROOT, "dev")), Scenario(size=2, failures=1))
 

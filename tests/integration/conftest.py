@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 from moto import mock_aws
 
+from batch_array_notify.testing.rehearsal_world import MOTO_CONFIG, LambdaContext, reset_handler_caches
 from tests.integration.moto_stack import (
     FAKE_AWS_ENVIRONMENT,
     BatchStack,
@@ -25,7 +26,6 @@ from tests.integration.moto_stack import (
     make_lambda_context,
     record_aws_calls,
 )
-from tools.rehearsal_world import MOTO_CONFIG, LambdaContext, reset_handler_caches
 
 
 @pytest.fixture(scope="module")

@@ -20,18 +20,18 @@ import boto3
 from moto.batch.models import batch_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 
+from batch_array_notify.cli.redrive import Invocation, Invoker
 from batch_array_notify.handler import aws
 from batch_array_notify.handler.app import handler
 from batch_array_notify.handler.report import DEFAULT_LOG_GROUP
-from tests.support import notifier_environment
-from tools.redrive import Invocation, Invoker
-from tools.rehearsal_world import (
+from batch_array_notify.testing.rehearsal_world import (
     FAKE_CREDENTIALS,
     LambdaContext,
     create_idempotency_table,
     subscribe_queue,
 )
-from tools.rule_harness import drain_queue
+from batch_array_notify.testing.rule_harness import drain_queue
+from tests.support import notifier_environment
 
 REGION = "eu-west-1"
 STAGE = "test"

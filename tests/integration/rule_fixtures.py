@@ -9,7 +9,7 @@ from typing import Any
 
 from moto import mock_aws
 
-from tools.rule_harness import Delivery, RuleHarness
+from batch_array_notify.testing.rule_harness import Delivery, RuleHarness
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account, so ARNs look like the ones moto would mint

@@ -15,10 +15,10 @@ from botocore.exceptions import ClientError
 from batch_array_notify.handler import aws
 from batch_array_notify.handler.app import handler
 from batch_array_notify.handler.delivery import SINKS, active_sinks, publish_to_chat
+from batch_array_notify.testing.rehearsal_world import reset_handler_caches, subscribe_queue
+from batch_array_notify.testing.rule_harness import drain_queue
 from tests.chat_schema import CUSTOM_NOTIFICATION_SCHEMA
 from tests.integration.moto_stack import REGION, BatchStack
-from tools.rehearsal_world import reset_handler_caches, subscribe_queue
-from tools.rule_harness import drain_queue
 
 
 @pytest.fixture(scope="module")

@@ -19,9 +19,9 @@ from batch_array_notify.completion_bus import (
 )
 from batch_array_notify.handler import aws, delivery
 from batch_array_notify.handler.app import handler
+from batch_array_notify.testing.rehearsal_world import reset_handler_caches
+from batch_array_notify.testing.rule_harness import drain_queue
 from tests.integration.moto_stack import REGION, BatchStack
-from tools.rehearsal_world import reset_handler_caches
-from tools.rule_harness import drain_queue
 
 BUS = "analytics"
 

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from batch_array_notify.event_pattern import completion_event_pattern
+from batch_array_notify.testing.eventgen import ArrayJobSpec, Compute, array_job_events, noise_events
+from batch_array_notify.testing.rule_harness import Delivery, RuleHarness
 from tests.integration.rule_fixtures import (
     BLOG_PATTERN,
     JOB_DEFINITION_ARN,
@@ -18,8 +20,6 @@ from tests.integration.rule_fixtures import (
     QUEUE_ARN,
     rule_under_test,
 )
-from tools.eventgen import ArrayJobSpec, Compute, array_job_events, noise_events
-from tools.rule_harness import Delivery, RuleHarness
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "events"
 PATTERN = completion_event_pattern(QUEUE_ARN, JOB_DEFINITION_ARN_PREFIX)

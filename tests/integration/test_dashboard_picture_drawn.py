@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from batch_array_notify.cli.rehearse import Scenario
 from tools.dashboard_picture import caption, draw, observe, the_dashboard
-from tools.rehearse import Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 PICTURE = ROOT / "docs" / "dashboard.png"

@@ -17,12 +17,12 @@ from typing import Any
 import boto3
 import pytest
 
+from batch_array_notify.cli.chat_preview import example_report
 from batch_array_notify.handler import delivery
 from batch_array_notify.handler.report import CompletionReport
+from batch_array_notify.testing.eventgen import Compute
+from batch_array_notify.testing.rehearsal_world import create_idempotency_table, reset_handler_caches
 from tests.integration.moto_stack import REGION
-from tools.chat_preview import example_report
-from tools.eventgen import Compute
-from tools.rehearsal_world import create_idempotency_table, reset_handler_caches
 
 WEEK_SECONDS = 7 * 24 * 3600
 _tables = itertools.count()

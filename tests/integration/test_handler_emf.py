@@ -10,7 +10,7 @@ import pytest
 
 from batch_array_notify.dashboard import COMPLETION_DECISION, COMPLETION_LOG_FIELDS
 from batch_array_notify.handler.app import handler
-from tools.emf import EmfDocument, read_documents
+from batch_array_notify.testing.emf import EmfDocument, read_documents
 
 
 def emitted(capsys: pytest.CaptureFixture[str]) -> list[EmfDocument]:

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from batch_array_notify.handler.app import handler
-from tools.eventgen import (
+from batch_array_notify.testing.eventgen import (
     ArrayJobSpec,
     Compute,
     array_job_events,

@@ -26,10 +26,10 @@ from botocore.exceptions import ClientError
 
 from batch_array_notify.handler import aws
 from batch_array_notify.handler.app import handler
+from batch_array_notify.testing.program import Plan, PlannedResource
+from batch_array_notify.testing.rehearsal_world import reset_handler_caches
 from tests.integration.moto_stack import REGION, BatchStack, MotoBatch, TopicSubscriber, make_lambda_context
 from tests.support import ROLE_POLICY
-from tools.program import Plan, PlannedResource
-from tools.rehearsal_world import reset_handler_caches
 
 LAMBDA = "aws:lambda/function:Function"
 #: Item-level operations Powertools idempotency may make on its table (GetItem is its fallback read).

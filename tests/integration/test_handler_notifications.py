@@ -14,8 +14,8 @@ from batch_array_notify.handler import aws
 from batch_array_notify.handler.app import handler
 from batch_array_notify.handler.batch_jobs import MAX_LIST_PAGES
 from batch_array_notify.handler.delivery import active_sinks
+from batch_array_notify.testing.eventgen import ArrayJobSpec, Compute, array_job_events
 from tests.integration.moto_stack import REGION
-from tools.eventgen import ArrayJobSpec, Compute, array_job_events
 
 
 def _report_document(notification: dict[str, Any]) -> dict[str, Any]:

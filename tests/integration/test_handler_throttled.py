@@ -20,7 +20,7 @@ from batch_array_notify.handler import aws
 from batch_array_notify.handler.app import handler
 from batch_array_notify.handler.delivery import active_sinks, delivered_to_completion_topic
 from batch_array_notify.handler.metrics import BATCH_CALLS_THROTTLED
-from tools.emf import read_documents
+from batch_array_notify.testing.emf import read_documents
 
 
 class Throttling:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from batch_array_notify.cli.rehearse import Scenario
 from batch_array_notify.handler.app import handler
+from batch_array_notify.testing.eventgen import array_job_events
+from batch_array_notify.testing.program import ROOT, run_program
+from batch_array_notify.testing.rehearsal_world import BatchLedger, StackTarget, rehearsal_account
 from tests.support import FUNCTION
-from tools.eventgen import array_job_events
-from tools.program import ROOT, run_program
-from tools.rehearsal_world import BatchLedger, StackTarget, rehearsal_account
-from tools.rehearse import Scenario
 
 
 @pytest.mark.parametrize("limit", [1, 100])

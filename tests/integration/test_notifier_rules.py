@@ -11,11 +11,11 @@ import pytest
 from moto import mock_aws
 
 from batch_array_notify import ArrayCompletionNotifier
+from batch_array_notify.testing.eventgen import ArrayJobSpec, Compute, array_job_events, noise_events, single_job_events
+from batch_array_notify.testing.program import Plan, run_under_mocks
+from batch_array_notify.testing.rule_harness import RuleHarness
 from tests.integration.rule_fixtures import ACCOUNT, REGION
 from tests.support import RULE
-from tools.eventgen import ArrayJobSpec, Compute, array_job_events, noise_events, single_job_events
-from tools.program import Plan, run_under_mocks
-from tools.rule_harness import RuleHarness
 
 RENDER = f"arn:aws:batch:{REGION}:{ACCOUNT}:job-queue/render"
 ENCODE = f"arn:aws:batch:{REGION}:{ACCOUNT}:job-queue/encode"

@@ -3,79 +3,61 @@
 `make wheel` (setuptools, through uv) builds exactly one wheel; installed as the README prints it (a line
 of a program's requirements.txt next to the checkout), with `--no-deps --target` into an empty directory
 (the only path besides the interpreter's own packages), the program planned from a working directory
-outside the repository registers the same resources as `tools.plan --stack dev` and ships the same Lambda
-code. The checkout's own line installs too.
+outside the repository registers the same resources as `batch-array-notify plan --stack dev` and ships the
+same Lambda code. The checkout's own line installs too. Installed with its `testing` extra into a fresh
+virtualenv, as a user installs it, it runs docs/embedding.md's test recipe and its console script plans
+examples/two_pipelines.
 """
 
 import hashlib
 import importlib.metadata
 import json
 import os
+import re
 import runpy
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 import batch_array_notify
+from batch_array_notify.cli.commands import COMMANDS
 from batch_array_notify.notifier import handler_sources
-from batch_array_notify.pipeline import TYPE_TOKEN
-from tools.program import Plan, stack_config
+from batch_array_notify.testing import Plan, run_program, stack_config
 
 ROOT = Path(__file__).resolve().parents[2]
 #: uv, which `make venv` installs beside the interpreter that runs the tests.
 UV = str(Path(sys.executable).with_name("uv"))
+PYTHON = ("--python", sys.executable)
 #: What a wheel is built from (everything else in the repository is not part of the package).
-PACKAGE_SOURCES = ("pyproject.toml", "README.md", "LICENSE", "components", "handler")
+PACKAGE_SOURCES = ("pyproject.toml", "README.md", "LICENSE", "components", "handler", "cli", "testing")
 
-#: An outside program's own offline check: minimal mocks, no repository code on the path.
+#: An outside program's own offline check: the installed package's testing kit, no repository code on the path.
 PROBE = r"""
-import asyncio, hashlib, importlib.metadata, json, runpy, sys
+import hashlib, importlib.metadata, json, runpy, sys
 from pathlib import Path
 
-import pulumi
+import batch_array_notify
+from batch_array_notify.testing import program as planner
 
 config, program, report = json.loads(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
-registered, assets = [], {}
-
-
-class Mocks(pulumi.runtime.Mocks):
-    def new_resource(self, args):
-        if args.typ == "aws:lambda/function:Function":
-            assets.update({
-                name: {"path": asset.path, "sha256": hashlib.sha256(Path(asset.path).read_bytes()).hexdigest()}
-                for name, asset in args.inputs["code"].assets.items()
-            })
-        registered.append(args.typ)
-        arn = f"arn:aws:batch:us-east-1:123456789012:job-definition/{args.name}"
-        return f"{args.name}-id", {**args.inputs, "name": args.name, "arn": f"{arn}:1", "arnPrefix": arn,
-                                   "url": f"https://sqs.us-east-1.amazonaws.com/123456789012/{args.name}"}
-
-    def call(self, args):
-        return {"region": "us-east-1", "partition": "aws", "accountId": "123456789012", "id": "vpc-1",
-                "ids": ["subnet-1", "subnet-2"], "vpcId": "vpc-1"}, []
-
-
-asyncio.set_event_loop(asyncio.new_event_loop())
-pulumi.runtime.set_all_config(config)
-pulumi.runtime.set_mocks(Mocks(), project="batch-array-notify", stack="dev", preview=False)
-
-
-@pulumi.runtime.test
-def run():
-    runpy.run_path(program, run_name="__main__")
-    return pulumi.Output.from_input(None)
-
-
-run()
-import batch_array_notify
+plan = planner.run_under_mocks(
+    lambda: runpy.run_path(program, run_name="__main__"), "batch-array-notify", "dev", config
+)
+assets = {}
+for function in plan.of_type("aws:lambda/function:Function"):
+    for name, asset in function.inputs["code"]["assetArchive"].items():
+        path = planner.ROOT / asset["file"]
+        assets[name] = {"path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
 report.write_text(json.dumps({
-    "registered": registered,
+    "registered": [resource.type for resource in plan.resources],
     "assets": assets,
     "module": batch_array_notify.__file__,
+    "kit": planner.__file__,
     "version": batch_array_notify.__version__,
     "metadata_version": importlib.metadata.version("batch-array-notify"),
 }))
@@ -122,6 +104,13 @@ def installed(checkout: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return install_requirement(wheel_line, checkout, tmp_path_factory)
 
 
+@pytest.fixture(scope="module")
+def wheel(checkout: Path) -> Path:
+    """The wheel `make wheel` built in the copied checkout's dist/."""
+    (built,) = (checkout / "dist").glob("*.whl")
+    return built
+
+
 def install_requirement(line: str, checkout: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`line` as the one requirement of a program in a folder next to `checkout`, installed (no
     dependencies, nothing downloaded) into an empty target directory."""
@@ -165,27 +154,28 @@ def test_the_checkout_as_printed_installs_the_package(checkout, tmp_path_factory
     assert (target / f"batch_array_notify-{batch_array_notify.__version__}.dist-info").is_dir()
 
 
-def test_the_wheel_installs_one_package_and_no_generic_top_level_names(installed):
+def test_the_wheel_installs_one_package_its_console_script_and_no_generic_top_level_names(installed):
     top_level = sorted(path.name for path in installed.iterdir())
 
-    assert top_level == ["batch_array_notify", f"batch_array_notify-{batch_array_notify.__version__}.dist-info"]
+    assert top_level == ["batch_array_notify", f"batch_array_notify-{batch_array_notify.__version__}.dist-info", "bin"]
+    assert [path.name for path in (installed / "bin").iterdir()] == ["batch-array-notify"]
     assert (installed / "batch_array_notify" / "handler" / "app.py").is_file()
+    assert (installed / "batch_array_notify" / "cli" / "commands.py").is_file()
+    assert (installed / "batch_array_notify" / "testing" / "program.py").is_file()
     assert (installed / "batch_array_notify" / "py.typed").is_file()
 
 
 def test_an_outside_program_imports_the_installed_package(installed, outside_program):
     assert Path(outside_program["module"]).is_relative_to(installed)
+    assert Path(outside_program["kit"]).is_relative_to(installed)
     assert outside_program["version"] == outside_program["metadata_version"] == batch_array_notify.__version__
 
 
 def test_an_outside_program_plans_the_same_resources_as_the_dev_stack(outside_program, stage_plans):
     planned: Plan = stage_plans["dev"]
-    expected = Counter(resource.type for resource in planned.resources if resource.type != TYPE_TOKEN)
-    # The mocks of a component-only registration (no provider call) differ between harnesses; resources do not.
-    registered = Counter(typ for typ in outside_program["registered"] if typ != TYPE_TOKEN)
 
-    assert sum(expected.values()) > 25
-    assert registered == expected
+    assert len(planned.resources) > 25
+    assert Counter(outside_program["registered"]) == Counter(resource.type for resource in planned.resources)
 
 
 def test_the_lambda_asset_is_the_same_from_the_wheel_and_from_the_checkout(installed, outside_program):
@@ -226,3 +216,121 @@ def test_examples_install_the_package_by_path_and_never_edit_the_import_path():
         if not skipped & set(path.relative_to(ROOT).parts) and needle in path.read_text()
     ]
     assert offenders == []
+
+
+# --------------------------------------------------------------------------------------------------
+# As a user installs it: a fresh virtualenv with the wheel and its `testing` extra
+
+
+#: The recipe's broken twin: the completion rule without its `arrayProperties` clause (the status-only rule).
+STATUS_ONLY_RULE = """
+import pytest
+
+import batch_array_notify.completion_rule as rule_module
+
+
+@pytest.fixture(autouse=True)
+def status_only_rule(monkeypatch):
+    original = rule_module.completion_event_pattern
+
+    def without_array_properties(*args, **kwargs):
+        pattern = original(*args, **kwargs)
+        del pattern["detail"]["arrayProperties"]
+        return pattern
+
+    monkeypatch.setattr(rule_module, "completion_event_pattern", without_array_properties)
+"""
+
+
+def docs_recipe() -> str:
+    """The first ```python block of docs/embedding.md's testing section: the user's test."""
+    section = (ROOT / "docs" / "embedding.md").read_text().split("\n## Testing your program\n", 1)[1]
+    return section.split("```python\n", 1)[1].split("\n```", 1)[0] + "\n"
+
+
+def user_environment() -> dict[str, str]:
+    """This environment without what points into this checkout or its virtualenv."""
+    return {name: value for name, value in os.environ.items() if name not in {"PYTHONPATH", "VIRTUAL_ENV"}}
+
+
+@pytest.fixture(scope="module")
+def fresh_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A new virtualenv with the wheel, its `testing` extra and pytest, from uv's cache (which `make venv`
+    filled): nothing is downloaded and nothing of the checkout is on the path."""
+    venv = tmp_path_factory.mktemp("user") / "venv"
+    run([UV, "venv", "--quiet", *PYTHON, str(venv)], wheel.parent)
+    python = ("--python", str(venv / "bin" / "python"))
+    run([UV, "pip", "install", "--quiet", "--offline", *python, f"{wheel}[testing]", "pytest"], wheel.parent)
+    return venv
+
+
+def test_the_docs_recipe_passes_in_a_fresh_virtualenv_and_fails_on_a_broken_rule(fresh_venv, tmp_path):
+    """One pytest run outside the repository: the recipe as printed, and beside it the same test with the
+    rule's `arrayProperties` clause removed, which must fail on the rule's assertion."""
+    for folder in ("recipe", "broken"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "test_my_program.py").write_text(docs_recipe())
+    (tmp_path / "broken" / "conftest.py").write_text(STATUS_ONLY_RULE)
+    finished = subprocess.run(
+        [
+            str(fresh_venv / "bin" / "python"),
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--import-mode=importlib",
+            "-rf",
+            "recipe",
+            "broken",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=user_environment(),
+        check=False,
+    )
+    failed = [line.split(" - ")[0] for line in finished.stdout.splitlines() if line.startswith("FAILED ")]
+
+    assert "1 failed, 1 passed" in finished.stdout, finished.stdout + finished.stderr
+    assert failed == ["FAILED broken/test_my_program.py::test_one_notification_per_array_job_with_least_privilege"]
+    # The line pytest marks with ">" is the assertion on what the rule caught.
+    assert (
+        '>       assert [(event["detail"]["jobId"], event["detail"]["status"]) for event in caught]' in finished.stdout
+    )
+
+
+def test_the_console_script_lists_its_commands_and_plans_a_copied_example(fresh_venv, tmp_path):
+    script = str(fresh_venv / "bin" / "batch-array-notify")
+    listed = subprocess.run([script, "--help"], capture_output=True, text=True, env=user_environment(), check=False)
+    example = shutil.copytree(ROOT / "examples" / "two_pipelines", tmp_path / "two_pipelines")
+    planned = subprocess.run(
+        [script, "plan", "--stack", "dev"],
+        cwd=example,
+        capture_output=True,
+        text=True,
+        env=user_environment(),
+        check=False,
+    )
+
+    assert listed.returncode == 0
+    listing = listed.stdout.split("\ncommands:\n", 1)[1]
+    assert re.findall(r"^    ([a-z][a-z-]*)", listing, re.M) == list(COMMANDS)
+    assert planned.returncode == 0, planned.stderr
+    plan = json.loads(planned.stdout)
+    in_checkout = run_program(ROOT / "examples" / "two_pipelines", "dev")
+    assert (plan["project"], plan["stack"]) == ("two-pipelines", "dev")
+    assert sorted(resource["urn"] for resource in plan["resources"]) == sorted(r.urn for r in in_checkout.resources)
+
+
+def test_the_extras_pin_what_the_checkout_installs():
+    """The `testing` and `cli` extras give users the ranges `make venv` installs and the suite runs with."""
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    installed_here = {
+        line.split("#")[0].strip()
+        for name in ("requirements.txt", "requirements-dev.txt")
+        for line in (ROOT / name).read_text().splitlines()
+    }
+
+    assert set(extras) == {"testing", "cli"}
+    assert [wanted for extra in extras.values() for wanted in extra if wanted not in installed_here] == []

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tools.compare_rules import main as compare_rules_main
-from tools.rehearse import main as rehearse_main
+from batch_array_notify.cli.compare_rules import main as compare_rules_main
+from batch_array_notify.cli.rehearse import main as rehearse_main
 
 BOGUS = '{"source": [{"bogus": 1}]}'
 EXISTS_ON_OBJECT = '{"source": ["aws.batch"], "detail": {"arrayProperties": [{"exists": true}]}}'

@@ -23,9 +23,8 @@ import pytest
 from botocore.config import Config
 from botocore.stub import Stubber
 
-from batch_array_notify.notifier import POWERTOOLS_VERSION, powertools_layer_arn, powertools_parameter_name
-from tools import preflight
-from tools.preflight import (
+from batch_array_notify.cli import preflight
+from batch_array_notify.cli.preflight import (
     Channel,
     Check,
     Client,
@@ -37,7 +36,8 @@ from tools.preflight import (
     run_checks,
     session_client,
 )
-from tools.program import ROOT, powertools_parameter_answer, stack_config
+from batch_array_notify.notifier import POWERTOOLS_VERSION, powertools_layer_arn, powertools_parameter_name
+from batch_array_notify.testing.program import ROOT, powertools_parameter_answer, stack_config
 
 REGION = "us-east-1"  # the region of every stack file in the repository
 PROJECT = "batch-array-notify"

@@ -1,6 +1,6 @@
 """The README's rule comparison is what `make compare` prints today.
 
-The README shows four rows of `tools.compare_rules`' table; this recomputes exactly those rows with the
+The README shows four rows of `batch-array-notify compare-rules`' table; this recomputes exactly those rows with the
 tool's own `table()` (narrowed to one rule and one scenario at a time), rather than the whole table, which
 costs twelve rehearsals."""
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tools import compare_rules
-from tools.program import Plan
-from tools.rehearsal_world import StackTarget
+from batch_array_notify.cli import compare_rules
+from batch_array_notify.testing.program import Plan
+from batch_array_notify.testing.rehearsal_world import StackTarget
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 SIZE, FAILURES = 7, 2

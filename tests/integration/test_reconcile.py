@@ -29,6 +29,9 @@ from batch_array_notify.handler.reconcile import (
     MAX_BATCH_CALLS_PER_QUEUE,
     REPORTS_PER_QUEUE,
 )
+from batch_array_notify.testing.emf import read_documents, totals
+from batch_array_notify.testing.rehearsal_world import reset_handler_caches
+from batch_array_notify.testing.rule_harness import drain_queue
 from tests.integration.moto_stack import REGION, BatchStack, create_queue_beside, make_lambda_context
 
 # The chat topic and its SQS subscriber, as the chat sink's tests build them.
@@ -37,9 +40,6 @@ from tests.integration.test_chat_delivery import chat_topic  # noqa: F401 (a fix
 # The completion bus's consumer (a rule on the bus with an SQS target), as that module builds it.
 from tests.integration.test_completion_event import consumer, consumer_queue  # noqa: F401 (fixtures)
 from tests.support import SimulatedTime
-from tools.emf import read_documents, totals
-from tools.rehearsal_world import reset_handler_caches
-from tools.rule_harness import drain_queue
 
 
 def run_sweep(capsys: pytest.CaptureFixture[str]) -> tuple[dict[str, Any], dict[str, float]]:

@@ -20,6 +20,8 @@ from botocore.exceptions import ClientError
 from batch_array_notify.handler import aws
 from batch_array_notify.handler import reconcile as sweep_module
 from batch_array_notify.handler.reconcile import REPORTS_PER_QUEUE
+from batch_array_notify.testing.program import Plan
+from batch_array_notify.testing.rehearsal_world import reset_handler_caches
 from tests.integration.moto_stack import BatchStack, MotoBatch, TopicSubscriber, make_lambda_context
 from tests.integration.test_handler_least_privilege import (
     TABLE_ACTIONS,
@@ -32,8 +34,6 @@ from tests.integration.test_handler_least_privilege import (
 )
 from tests.integration.test_reconcile import ListJobsAsBatchDoes
 from tests.support import FUNCTION, ROLE_POLICY
-from tools.program import Plan
-from tools.rehearsal_world import reset_handler_caches
 
 EXPECTED_ACTIONS = {
     "batch:ListJobs",

@@ -25,6 +25,7 @@ from typing import Any
 import boto3
 import pytest
 
+from batch_array_notify.cli.redrive import Invocation, main
 from tests.integration.moto_stack import (
     REGION,
     BatchStack,
@@ -34,7 +35,6 @@ from tests.integration.moto_stack import (
     keep_undelivered,
 )
 from tests.support import SimulatedTime
-from tools.redrive import Invocation, main
 
 FUNCTION = "batch-array-notify-test"
 RULE_ARN = f"arn:aws:events:{REGION}:123456789012:rule/batch-array-notify-completion"

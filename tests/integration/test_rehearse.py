@@ -1,6 +1,6 @@
-"""The offline rehearsal (`python -m tools.rehearse`): the dev stack's real rule and handler, moto underneath.
+"""The offline rehearsal (`batch-array-notify rehearse`): the dev stack's real rule and handler, moto underneath.
 
-Every number here is counted by hand from the stream `tools/eventgen.py` generates:
+Every number here is counted by hand from the stream `testing/eventgen.py` generates:
 - array job of N children, F failing of which B before placement: 2 + 4N - 2B events;
 - noise (`noise_events`): a single job SUCCEEDED and one FAILED (4 events each), an array job of 3 on
   another queue with 1 child failing after placement (2 + 12), one queue-blocked event: 23 events;
@@ -13,12 +13,12 @@ import json
 
 import pytest
 
+from batch_array_notify.cli.compare_rules import main as compare_rules_main
+from batch_array_notify.cli.rehearse import Scenario, main, rehearse, render
 from batch_array_notify.handler.log_tails import NO_STREAM, mask_secrets
-from tools.compare_rules import main as compare_rules_main
-from tools.eventgen import FAILED_CHILD_LOG, Compute
-from tools.program import ROOT, run_program
-from tools.rehearsal_world import StackTarget
-from tools.rehearse import Scenario, main, rehearse, render
+from batch_array_notify.testing.eventgen import FAILED_CHILD_LOG, Compute
+from batch_array_notify.testing.program import ROOT, run_program
+from batch_array_notify.testing.rehearsal_world import StackTarget
 
 NOISE_EVENTS = 23
 FIXTURES = ROOT / "tests" / "fixtures" / "events"
@@ -304,7 +304,7 @@ def test_lost_parent_events_are_recovered_by_the_sweep_exactly_once(target):
     assert (document["lostEvents"], document["sweepRecovered"], document["exact"]) == (1, 1, True)
     rendered = render(result, target, "the stack's rule").replace(job_id, "...")
     docs = (ROOT / "docs" / "rehearsal.md").read_text()
-    shown = docs[docs.index("$ .venv/bin/python -m tools.rehearse --stack dev --size 7 --lose-parent-events 1") :]
+    shown = docs[docs.index("$ batch-array-notify rehearse --stack dev --size 7 --lose-parent-events 1") :]
     for line in shown.split("```", 1)[0].splitlines()[1:]:
         assert line in rendered, line
 

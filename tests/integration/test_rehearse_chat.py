@@ -6,11 +6,11 @@ from __future__ import annotations
 import jsonschema
 import pytest
 
+from batch_array_notify.cli.chat_preview import channel_view
+from batch_array_notify.cli.rehearse import Scenario, rehearse, render
+from batch_array_notify.testing.eventgen import Compute
+from batch_array_notify.testing.rehearsal_world import StackTarget
 from tests.chat_schema import CUSTOM_NOTIFICATION_SCHEMA
-from tools.chat_preview import channel_view
-from tools.eventgen import Compute
-from tools.rehearsal_world import StackTarget
-from tools.rehearse import Scenario, rehearse, render
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""`tools.rehearse --resubmit`: the FAILED notification's resubmit command, run by tools/resubmit.py against
+"""`tools.rehearse --resubmit`: the FAILED notification's resubmit command, run by cli/resubmit.py against
 the rehearsal's moto account, and the second completion through the dev stack's real rule and notifier."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ import json
 
 import pytest
 
+from batch_array_notify.cli.rehearse import Scenario, main, rehearse, render
+from batch_array_notify.testing.program import Plan
+from batch_array_notify.testing.rehearsal_world import StackTarget
 from tests.support import run_tool
-from tools.program import Plan
-from tools.rehearsal_world import StackTarget
-from tools.rehearse import Scenario, main, rehearse, render
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tools import submit
-from tools.submit import Progress, bar, main, watch
+from batch_array_notify.cli import submit
+from batch_array_notify.cli.submit import Progress, bar, main, watch
 
 
 @pytest.fixture(autouse=True)
@@ -65,7 +65,7 @@ def test_queue_and_definition_come_from_the_stack_outputs(batch_stack, capsys):
     code, out, _ = run(capsys, "--stack", "dev", "--size", "2", "--region", batch_stack.region, outputs=outputs)
 
     assert code == 0
-    assert asked == [("dev", submit.ROOT)]
+    assert asked == [("dev", Path())]
     assert out.startswith("submitted ")
     assert "to test-queue with print-color" in out
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tools import preflight, resubmit, submit
+from batch_array_notify.cli import preflight, resubmit, submit
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "tools.md"
 SUBMIT = ["--stack", "dev", "--size", "3", "--queue", "q", "--job-definition", "d"]
@@ -77,4 +77,4 @@ def test_an_unreachable_endpoint_is_one_line_and_exit_3(name, nowhere, capsys):
 def test_the_docs_show_submits_own_line_without_credentials(nowhere, capsys):
     _, _, err = run("submit", capsys)
 
-    assert f"$ .venv/bin/python -m tools.submit {' '.join(SUBMIT)}\n{err}" in DOCS.read_text()
+    assert f"$ .venv/bin/batch-array-notify submit {' '.join(SUBMIT)}\n{err}" in DOCS.read_text()

@@ -27,8 +27,8 @@ from typing import Any
 
 import pytest
 
-from tools.compare_rules import RULES, scenarios
-from tools.rehearse import Scenario
+from batch_array_notify.cli.compare_rules import RULES, scenarios
+from batch_array_notify.cli.rehearse import Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS_DOC = (ROOT / "docs" / "tools.md").read_text()

@@ -1,5 +1,5 @@
 """The notifier-only stack (`Pulumi.attach.yaml`, `existingJobQueueArns`): the program, its rule through
-moto, its config errors, and `tools.plan` / `tools.rehearse` on it."""
+moto, its config errors, and `batch-array-notify plan` / `batch-array-notify rehearse` on it."""
 
 import json
 from pathlib import Path
@@ -9,12 +9,12 @@ import yaml
 from moto import mock_aws
 
 from batch_array_notify import InvalidArgumentError
+from batch_array_notify.cli.plan import main as plan_main
+from batch_array_notify.cli.rehearse import main as rehearse_main
+from batch_array_notify.testing.eventgen import ArrayJobSpec, Compute, array_job_events, noise_events
+from batch_array_notify.testing.program import run_program
+from batch_array_notify.testing.rule_harness import RuleHarness
 from tests.support import FUNCTION, NOTIFIER, RULE, descendants
-from tools.eventgen import ArrayJobSpec, Compute, array_job_events, noise_events
-from tools.plan import main as plan_main
-from tools.program import run_program
-from tools.rehearse import main as rehearse_main
-from tools.rule_harness import RuleHarness
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = yaml.safe_load((ROOT / "Pulumi.attach.yaml").read_text())["config"]

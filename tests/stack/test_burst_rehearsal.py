@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tools.burst import (
+from batch_array_notify.testing.burst import (
     BATCH_RATE,
     BurstRehearsal,
     LambdaSettings,
@@ -17,7 +17,7 @@ from tools.burst import (
     render_burst,
     simulate,
 )
-from tools.rehearsal_world import StackTarget
+from batch_array_notify.testing.rehearsal_world import StackTarget
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTED_BURST = 1_000

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from batch_array_notify.testing.program import ROOT, Plan, run_program
 from tests.support import (
     CHAT_CONFIG,
     FUNCTION,
@@ -18,7 +19,6 @@ from tests.support import (
     TEAMS_CHANNEL,
     TOPIC,
 )
-from tools.program import ROOT, Plan, run_program
 
 STAGES = ("dev", "prod")
 CHANNELS = (SLACK_CHANNEL, TEAMS_CHANNEL)

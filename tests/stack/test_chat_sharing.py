@@ -8,8 +8,8 @@ import json
 import pytest
 
 from batch_array_notify import BatchArrayPipeline, InvalidArgumentError
+from batch_array_notify.testing.program import ROOT, Plan, run_program, run_under_mocks
 from tests.support import SLACK_CHANNEL, TEAMS_CHANNEL, TOPIC
-from tools.program import ROOT, Plan, run_program, run_under_mocks
 
 EXAMPLE = ROOT / "examples" / "two_pipelines"
 SLACK = {"slackWorkspaceId": "T07EA123LEP", "slackChannelId": "C07EZ1ABC23"}

@@ -37,6 +37,7 @@ import pytest
 import yaml
 from botocore import xform_name
 
+from batch_array_notify.cli.exit_codes import DONE
 from batch_array_notify.runbook import REPOSITORY_URL
 from tests.stack.test_readme_commands import (
     PULUMI_COMMANDS,
@@ -46,7 +47,6 @@ from tests.stack.test_readme_commands import (
     shell_lines,
     simple_commands,
 )
-from tools.exit_codes import DONE
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = {f"docs/{page.name}": page.read_text() for page in sorted((ROOT / "docs").glob("*.md"))}
@@ -347,13 +347,13 @@ def test_the_commands_are_found_in_every_place_the_docs_print_them():
     found = documented_commands()
     texts = {source: {command.text for command in commands} for source, commands in found.items()}
 
-    assert ".venv/bin/python -m tools.preflight --stack dev" in texts["docs/deploy.md"]  # a shell block
+    assert ".venv/bin/batch-array-notify preflight --stack dev" in texts["docs/deploy.md"]  # a shell block
     assert any(text.startswith("pulumi stack output") for text in texts["docs/operations.md"])  # in $(...)
-    assert ".venv/bin/python -m tools.redrive --stack dev" in texts["docs/operations.md"]  # inline
+    assert ".venv/bin/batch-array-notify redrive --stack dev" in texts["docs/operations.md"]  # inline
     transcripts = [command for command in found["docs/tools.md"] if command.transcript]
     assert len(transcripts) >= 3
     assert (
-        ".venv/bin/python -m tools.plan --program examples/two_pipelines --stack dev"
+        ".venv/bin/batch-array-notify plan --program examples/two_pipelines --stack dev"
         in texts["examples/two_pipelines/Pulumi.yaml"]
     )
     assert sum(len(commands) for commands in found.values()) > 100
@@ -364,9 +364,9 @@ def test_the_checks_refuse_what_a_fresh_shell_cannot_run(exported):
     broken = [
         "python -m tools.redrive --stack dev",
         "python3 -m tools.plan --stack dev",
-        ".venv/bin/python -m tools.rehearse --stack dev --size 7 --bogus",
-        ".venv/bin/python -m tools.plan --stack nosuchstage",
-        ".venv/bin/python -m tools.rehearse --stack dev --size 7 --pattern examples/patterns/none.json",
+        ".venv/bin/batch-array-notify rehearse --stack dev --size 7 --bogus",
+        ".venv/bin/batch-array-notify plan --stack nosuchstage",
+        ".venv/bin/batch-array-notify rehearse --stack dev --size 7 --pattern examples/patterns/none.json",
         ".venv/bin/python -m tools.nosuchtool",
         "make nosuchtarget",
         "make plan STACK=nosuchstage",

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from batch_array_notify.pipeline import TYPE_TOKEN
+from batch_array_notify.testing.program import Plan, engine_urn
 from tests.support import ALARM, DASHBOARD, FUNCTION, LOG_GROUP, NOTIFIER, ROLE, ROLE_POLICY, RULE, SCHEDULE, TOPIC
-from tools.program import Plan, engine_urn
 
 ROOT = Path(__file__).resolve().parents[2]
 BEFORE = json.loads((ROOT / "tests" / "fixtures" / "urns-before-notifier.json").read_text())

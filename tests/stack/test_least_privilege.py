@@ -10,8 +10,8 @@ from pathlib import Path
 import parliament
 import pytest
 
+from batch_array_notify.testing.program import MOCK_ACCOUNT, Plan
 from tests.support import IDENTITY_POLICIES, POLICY_INPUTS, ROLE, policy_documents
-from tools.program import MOCK_ACCOUNT, Plan
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The stages, and dev with a Slack and a Teams channel (its chat role and the notifier's chat grant).

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 import batch_array_notify
-from tools.program import ROOT, Plan
+from batch_array_notify.testing.program import ROOT, Plan
 
 #: Spelled apart, so this file does not contain what it looks for.
 OWNER = "<" + "owner>"

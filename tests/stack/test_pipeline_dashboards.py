@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from batch_array_notify.testing.program import Plan, PlannedResource, run_program
 from tests.support import ALARM, DASHBOARD, FUNCTION, LOG_GROUP, NOTIFIER, QUEUE, RULE, SQS_QUEUE, descendants
-from tools.program import Plan, PlannedResource, run_program
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGES = ("dev", "prod", "attach")

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from batch_array_notify.testing.program import MOCK_ACCOUNT
 from tests.policy_grammar import document_problems, key_administration_problems
 from tests.support import KEY, POLICY_INPUTS, ROLE, ROLE_POLICY, policy_documents
-from tools.program import MOCK_ACCOUNT
 
 STAGES = ("dev", "prod")
 

@@ -4,11 +4,12 @@ A fresh shell here: the repository root as working directory, no virtualenv acti
 `PATH`), no AWS credentials or config, nothing inherited from an outer `make`. Each command is one of:
 
 - offline, so it is run for real (with a timeout): `make plan`, `make rehearse`, `.venv/bin/python -m` any
-  tool that needs no AWS, stdlib modules under the system `python3`, and pipelines of these;
+  tool and `.venv/bin/batch-array-notify` any command that needs no AWS, stdlib modules under the system
+  `python3`, and pipelines of these;
 - a make target too slow or recursive to run inside the suite (`make test` would run this very test):
   `make -n TARGET` must succeed, i.e. the target exists and its prerequisites resolve;
-- a tool that talks to AWS (`tools.submit`, `tools.preflight`): `--help` exits 0 and the README's arguments
-  parse with the tool's own parser;
+- a command that talks to AWS (`batch-array-notify submit`, `preflight`): `--help` exits 0 and the README's
+  arguments parse with the command's own parser;
 - the Pulumi CLI (not installed here): the subcommand is one the CLI has, every `--stack` names a stack
   file, every key given to `pulumi config set` is declared in `Pulumi.yaml`.
 
@@ -32,13 +33,16 @@ from pathlib import Path
 import pytest
 import yaml
 
+from batch_array_notify.cli.commands import COMMANDS
+
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 VENV_PYTHON = ".venv/bin/python"
+VENV_CLI = ".venv/bin/batch-array-notify"
 #: Make targets cheap and offline enough to run inside the suite.
 RUN_TARGETS = {"plan", "rehearse"}
 #: Tools that need AWS credentials (or the Pulumi CLI's stack outputs): only their help and arguments are checked.
-AWS_TOOLS = {"tools.submit", "tools.preflight"}
+AWS_TOOLS = {"submit", "preflight"}
 #: The Pulumi CLI's commands the README may use, with the subcommands of the command groups.
 PULUMI_COMMANDS = {
     "login": set(),
@@ -111,7 +115,14 @@ class Command:
 
     @property
     def module(self) -> str:
+        """The command's module: `batch_array_notify.cli.<module>`, or the tool's (`tools.<name>`)."""
+        if self.words[0] == VENV_CLI:
+            return f"batch_array_notify.cli.{COMMANDS[self.words[1]].module}"
         return self.words[2]
+
+    @property
+    def arguments(self) -> tuple[str, ...]:
+        return self.words[2:] if self.words[0] == VENV_CLI else self.words[3:]
 
 
 def make_target(words: list[str]) -> str:
@@ -124,8 +135,10 @@ def classify(words: list[str]) -> str:
         return "run" if make_target(words) in RUN_TARGETS else "make-dry"
     if words[0] == "pulumi":
         return "pulumi"
-    if words[:2] == [VENV_PYTHON, "-m"] and len(words) > 2:
-        return "aws-tool" if words[2] in AWS_TOOLS else "run"
+    if words[:2] == [VENV_PYTHON, "-m"] and len(words) > 2 and words[2].startswith("tools."):
+        return "run"
+    if words[0] == VENV_CLI and len(words) > 1 and words[1] in COMMANDS:
+        return "aws-tool" if words[1] in AWS_TOOLS else "run"
     # The system Python has none of the project's requirements: only the standard library runs under it.
     if words[:2] == ["python3", "-m"] and len(words) > 2 and words[2].split(".")[0] in sys.stdlib_module_names:
         return "run"
@@ -180,7 +193,7 @@ def shell_checks() -> dict[str, str]:
             if command.kind == "make-dry":
                 checks[f"make -n {make_target(list(command.words))}"] = shlex.join(["make", "-n", *command.words[1:]])
             elif command.kind == "aws-tool":
-                checks[f"{command.module} --help"] = shlex.join([VENV_PYTHON, "-m", command.module, "--help"])
+                checks[f"{command.words[1]} --help"] = shlex.join([VENV_CLI, command.words[1], "--help"])
     return checks
 
 
@@ -222,7 +235,7 @@ def test_the_readme_has_the_commands_a_new_user_needs():
     assert lines[1] == "make venv && pulumi up --stack dev"
     assert "make plan | python3 -m json.tool" in lines
     assert "make test" in lines
-    assert [command.module for command in commands_of("aws-tool")] == ["tools.preflight", "tools.submit"]
+    assert [command.words[1] for command in commands_of("aws-tool")] == ["preflight", "submit"]
 
 
 def test_every_readme_command_is_one_this_test_knows_how_to_check():
@@ -233,8 +246,10 @@ def test_every_readme_command_is_one_this_test_knows_how_to_check():
 
 def test_the_classification_tells_a_fresh_shell_from_an_activated_venv():
     """Guard for the checks above: what would fail in a fresh shell is not classified as runnable."""
-    assert classify(["python", "-m", "tools.plan", "--stack", "dev"]) == "unknown"
-    assert classify(["python3", "-m", "tools.rehearse"]) == "unknown"
+    assert classify(["python", "-m", "tools.mutate"]) == "unknown"
+    assert classify(["python3", "-m", "tools.mutate"]) == "unknown"
+    assert classify(["batch-array-notify", "plan", "--stack", "dev"]) == "unknown"
+    assert classify([VENV_CLI, "replan"]) == "unknown"
     assert classify(["aws", "batch", "submit-job"]) == "unknown"
     assert classify(["python3", "-m", "json.tool"]) == "run"
     assert shell_lines("```sh\n$ make plan \\\n  STACK=prod  # the prod stage\n# a comment\n```\n") == [
@@ -256,7 +271,7 @@ def test_the_readmes_commands_work_in_a_fresh_shell():
         if outcome.returncode != 0
     ]
     for command in commands_of("aws-tool"):
-        help_text = outcomes[f"{command.module} --help"].stdout
+        help_text = outcomes[f"{command.words[1]} --help"].stdout
         tool = importlib.import_module(command.module)
         if not help_text.startswith("usage:"):
             problems.append(f"{command.module} --help printed no usage")
@@ -264,12 +279,12 @@ def test_the_readmes_commands_work_in_a_fresh_shell():
             problems.append(f"{command.module} exposes no parser() to check the README's arguments with")
             continue
         try:
-            tool.parser().parse_args(list(command.words[3:]))
+            tool.parser().parse_args(list(command.arguments))
         except SystemExit:
             problems.append(f"{shlex.join(command.words)}: the tool refuses the README's arguments")
 
     assert problems == []
-    assert set(outcomes) >= {"make rehearse", "make plan | python3 -m json.tool", "make -n test", "tools.submit --help"}
+    assert set(outcomes) >= {"make rehearse", "make plan | python3 -m json.tool", "make -n test", "submit --help"}
     plan = json.loads(outcomes["make plan | python3 -m json.tool"].stdout)
     assert (plan["project"], plan["stack"]) == ("batch-array-notify", "dev")
     assert plan["resources"]
@@ -310,7 +325,7 @@ def test_pulumi_commands_name_real_subcommands_stacks_and_keys(command):
 
 
 DEPLOY_GUIDE = (ROOT / "docs" / "deploy.md").read_text()
-#: Tools docs/deploy.md may name before the branch that adds them lands; once one exists, the test below
+#: Commands docs/deploy.md may name before the branch that adds them lands; once one exists, the test below
 #: fails until it is taken off this list (and its arguments are then checked like the others').
 PENDING_TOOLS: set[str] = set()
 
@@ -325,8 +340,8 @@ def test_the_deploy_guide_covers_credentials_preflight_deploy_and_submit():
     assert lines[0] == "export AWS_PROFILE=my-profile"
     assert "aws sso login --profile my-profile" in lines
     steps = [line.split(" --", 1)[0] for line in lines]
-    assert steps.index("make venv") < steps.index(".venv/bin/python -m tools.preflight") < steps.index("pulumi up")
-    assert steps.index("pulumi up") < steps.index(".venv/bin/python -m tools.submit")
+    assert steps.index("make venv") < steps.index(".venv/bin/batch-array-notify preflight") < steps.index("pulumi up")
+    assert steps.index("pulumi up") < steps.index(".venv/bin/batch-array-notify submit")
 
 
 @pytest.mark.parametrize("words", deploy_guide_commands(), ids=shlex.join)
@@ -343,10 +358,11 @@ def test_the_deploy_guides_commands_name_what_exists(words):
         assert re.search(rf"^{make_target(words)}:", (ROOT / "Makefile").read_text(), re.M)
     elif kind == "pulumi":
         test_pulumi_commands_name_real_subcommands_stacks_and_keys(Command(tuple(words), kind))
-    elif words[2] in PENDING_TOOLS:
-        assert importlib.util.find_spec(words[2]) is None, f"{words[2]} exists: take it off PENDING_TOOLS"
+    elif words[1] in PENDING_TOOLS:
+        assert words[1] not in COMMANDS, f"{words[1]} exists: take it off PENDING_TOOLS"
     else:
         assert kind in {"run", "aws-tool"}
-        importlib.import_module(words[2]).parser().parse_args(words[3:])
+        command = Command(tuple(words), kind)
+        importlib.import_module(command.module).parser().parse_args(list(command.arguments))
         stack = words[words.index("--stack") + 1]
         assert (ROOT / f"Pulumi.{stack}.yaml").exists()

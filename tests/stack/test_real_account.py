@@ -5,8 +5,8 @@ import json
 
 import pytest
 
+from batch_array_notify.testing.program import Plan
 from tests.support import KEY
-from tools.program import Plan
 
 STAGES = ("dev", "prod", "attach")
 SOURCE_CONDITION_KEYS = {"aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid"}

@@ -9,11 +9,11 @@ import pytest
 import yaml
 
 from batch_array_notify.args import DEFAULTS
+from batch_array_notify.cli.plan import main as plan_main
 from batch_array_notify.event_pattern import queue_blocked_event_pattern
+from batch_array_notify.testing.program import Plan, PlannedResource, run_program
 from batch_array_notify.validation import LOG_RETENTION_DAYS
 from tests.support import ALARM, INVOKE_CONFIG, KEY, RULE, TARGET, TOPIC
-from tools.plan import main as plan_main
-from tools.program import Plan, PlannedResource, run_program
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGES = ("dev", "prod")

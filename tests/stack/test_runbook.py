@@ -19,9 +19,9 @@ from batch_array_notify.reconcile import (
     SWEEP_TIMEOUT_SECONDS,
 )
 from batch_array_notify.reliability import ALARM_PERIOD_SECONDS
+from batch_array_notify.testing.program import run_program
 from batch_array_notify.validation import MAX_RUNBOOK_URL_CHARS, InvalidArgumentError
 from tests.support import ALARM, DASHBOARD, FUNCTION, RULE
-from tools.program import run_program
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNBOOK = ROOT / "docs" / "operations.md"

@@ -8,12 +8,12 @@ import yaml
 from moto import mock_aws
 
 from batch_array_notify.args import DEFAULTS
+from batch_array_notify.cli.plan import main as plan_main
 from batch_array_notify.pipeline import TYPE_TOKEN
+from batch_array_notify.testing.eventgen import ArrayJobSpec, Compute, array_job_events, noise_events, single_job_events
+from batch_array_notify.testing.program import Plan
+from batch_array_notify.testing.rule_harness import RuleHarness
 from tests.support import NOTIFIER, RULE, ToolRun, descendants, run_tool
-from tools.eventgen import ArrayJobSpec, Compute, array_job_events, noise_events, single_job_events
-from tools.plan import main as plan_main
-from tools.program import Plan
-from tools.rule_harness import RuleHarness
 
 REQUIRED_TYPES = (
     "aws:batch/computeEnvironment:ComputeEnvironment",

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 import batch_array_notify
+import batch_array_notify.testing
+from batch_array_notify.cli.commands import COMMANDS
 from batch_array_notify.pipeline import TYPE_TOKEN
 from tools.api_schema import SNAPSHOT, current_api
 
@@ -70,7 +72,80 @@ def compare(snapshot: dict, current: dict) -> tuple[list[str], list[str]]:
     breaking += [f"completion event detail field `{field}` was removed or renamed" for field in removed]
     added = sorted(set(new_event["detailFields"]) - set(old_event["detailFields"]))
     additive += [f"completion event detail field `{field}` is new" for field in added]
+    _compare_testing_kit(snapshot.get("testing", {}), current["testing"], breaking, additive)
+    _compare_commands(snapshot.get("cli", {}), current["cli"], breaking, additive)
     return breaking, additive
+
+
+def _compare_signature(where: str, old: list[str], new: list[str], breaking: list[str], additive: list[str]) -> None:
+    """A caller's call still works when every old parameter keeps its place, name and kind (a default may
+    be added, not taken away) and every new one has a default."""
+    broken = [
+        f"{where} parameter `{parameter}` was removed, renamed, moved or made required"
+        for index, parameter in enumerate(old)
+        if index >= len(new)
+        or new[index].replace("=", "") != parameter.replace("=", "")
+        or ("=" in parameter and "=" not in new[index])
+    ]
+    broken += [
+        f"{where} has a new required parameter `{parameter}`"
+        for parameter in new[len(old) :]
+        if "=" not in parameter and not parameter.startswith("*")
+    ]
+    breaking += broken
+    if old != new and not broken:
+        additive.append(f"{where} parameters changed: {old} -> {new}")
+
+
+def _compare_testing_kit(old: dict, new: dict, breaking: list[str], additive: list[str]) -> None:
+    for name, entry in old.items():
+        where = f"batch_array_notify.testing.{name}"
+        if name not in new or new[name]["kind"] != entry["kind"]:
+            breaking.append(f"{where} was removed, renamed or is no longer a {entry['kind']}")
+            continue
+        if "signature" in entry:
+            _compare_signature(where, entry["signature"], new[name]["signature"], breaking, additive)
+        for member, signature in entry.get("members", {}).items():
+            if member not in new[name]["members"]:
+                breaking.append(f"{where}.{member} was removed or renamed")
+            else:
+                _compare_signature(f"{where}.{member}", signature, new[name]["members"][member], breaking, additive)
+        additive += [
+            f"{where}.{member} is new" for member in new[name].get("members", {}) if member not in entry["members"]
+        ]
+        removed_values = sorted(set(entry.get("values", [])) - set(new[name].get("values", [])))
+        breaking += [f"{where} value `{value}` was removed" for value in removed_values]
+        additive += [
+            f"{where} value `{value}` is new"
+            for value in new[name].get("values", [])
+            if value not in entry.get("values", [])
+        ]
+    additive += [f"batch_array_notify.testing.{name} is new" for name in new if name not in old]
+
+
+def _compare_commands(old: dict, new: dict, breaking: list[str], additive: list[str]) -> None:
+    for name, command in old.items():
+        where = f"`batch-array-notify {name}`"
+        if name not in new:
+            breaking.append(f"{where} was removed or renamed")
+            continue
+        options = new[name]["options"]
+        for option, shape in command["options"].items():
+            if option not in options:
+                breaking.append(f"{where} option {option} was removed or renamed")
+            elif options[option]["takesValue"] != shape["takesValue"]:
+                breaking.append(f"{where} option {option} changed whether it takes a value")
+            elif options[option]["required"] and not shape["required"]:
+                breaking.append(f"{where} option {option} is now required")
+        breaking += [
+            f"{where} has a new required option {option}"
+            for option, shape in options.items()
+            if option not in command["options"] and shape["required"]
+        ]
+        additive += [f"{where} option {option} is new" for option in options if option not in command["options"]]
+        if new[name]["positionals"] != command["positionals"]:
+            breaking.append(f"{where} positionals changed: {command['positionals']} -> {new[name]['positionals']}")
+    additive += [f"`batch-array-notify {name}` is new" for name in new if name not in old]
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +185,15 @@ def test_the_snapshot_covers_every_component_output_and_the_completion_event(sna
     )
 
 
+def test_the_snapshot_covers_the_testing_kit_and_every_command(snapshot):
+    assert set(snapshot["testing"]) == set(batch_array_notify.testing.__all__)
+    assert {"run_under_mocks", "completion_rule", "matches", "array_job_events", "PlanMocks"} <= set(
+        snapshot["testing"]
+    )
+    assert set(snapshot["cli"]) == set(COMMANDS)
+    assert snapshot["cli"]["plan"]["options"]["--stack"] == {"required": True, "takesValue": True}
+
+
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
@@ -134,6 +218,27 @@ def test_the_snapshot_covers_every_component_output_and_the_completion_event(sna
         ),
         (lambda api: api["completionEvent"].update(schemaVersion=2), "schemaVersion changed"),
         (lambda api: api["resources"].pop(TYPE_TOKEN), f"{TYPE_TOKEN} was removed"),
+        (lambda api: api["testing"].pop("matches"), "batch_array_notify.testing.matches was removed"),
+        (
+            lambda api: api["testing"]["run_under_mocks"]["signature"].insert(0, "plan"),
+            "run_under_mocks parameter `program` was removed, renamed, moved or made required",
+        ),
+        (
+            lambda api: api["testing"]["completion_rule"]["signature"].append("strict"),
+            "completion_rule has a new required parameter `strict`",
+        ),
+        (lambda api: api["testing"]["Plan"]["members"].pop("children"), "testing.Plan.children was removed"),
+        (lambda api: api["testing"]["Compute"]["values"].remove("eks"), "Compute value `eks` was removed"),
+        (lambda api: api["cli"].pop("submit"), "`batch-array-notify submit` was removed"),
+        (lambda api: api["cli"]["plan"]["options"].pop("--program"), "plan` option --program was removed"),
+        (
+            lambda api: api["cli"]["submit"]["options"]["--wait"].update(takesValue=True),
+            "option --wait changed whether it takes a value",
+        ),
+        (
+            lambda api: api["cli"]["redrive"]["options"]["--stack"].update(required=True),
+            "option --stack is now required",
+        ),
     ],
     ids=[
         "renamed output",
@@ -143,6 +248,15 @@ def test_the_snapshot_covers_every_component_output_and_the_completion_event(sna
         "detail field",
         "schema version",
         "component",
+        "kit name",
+        "kit parameter",
+        "kit required parameter",
+        "kit member",
+        "kit enum value",
+        "command",
+        "option",
+        "option value",
+        "option required",
     ],
 )
 def test_breaking_changes_are_caught_and_named(current, change, expected):
@@ -158,6 +272,8 @@ def test_additions_are_not_breaking_but_must_be_recorded(current):
     changed = copy.deepcopy(current)
     changed["resources"][TYPE_TOKEN]["inputs"]["newKnob"] = {"type": "integer", "description": "new"}
     changed["completionEvent"]["detailFields"].append("links.dashboard")
+    changed["testing"]["completion_rule"]["signature"].append("queue=")
+    changed["cli"]["plan"]["options"]["--json"] = {"required": False, "takesValue": False}
 
     breaking, additive = compare(current, changed)
 
@@ -165,4 +281,7 @@ def test_additions_are_not_breaking_but_must_be_recorded(current):
     assert additive == [
         f"{TYPE_TOKEN} input `newKnob` is new",
         "completion event detail field `links.dashboard` is new",
+        "batch_array_notify.testing.completion_rule parameters changed: ['plan', 'notifier='] -> "
+        "['plan', 'notifier=', 'queue=']",
+        "`batch-array-notify plan` option --json is new",
     ]

@@ -1,4 +1,4 @@
-"""tools/aws_errors.py: each environmental botocore error becomes one line naming the cause and the fix
+"""cli/aws_errors.py: each environmental botocore error becomes one line naming the cause and the fix
 and exit 3; an AWS refusal of the caller's input becomes one line and exit 2; anything else propagates."""
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from botocore.exceptions import (
 )
 from botocore.parsers import ResponseParserError
 
-from tools.aws_errors import exit_on_aws_environment_errors
-from tools.exit_codes import AWS_UNREACHABLE, USAGE_ERROR
+from batch_array_notify.cli.aws_errors import exit_on_aws_environment_errors
+from batch_array_notify.cli.exit_codes import AWS_UNREACHABLE, USAGE_ERROR
 
 
 def client_error(code: str, operation: str = "SubmitJob", message: str = "refused") -> ClientError:

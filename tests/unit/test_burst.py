@@ -1,4 +1,4 @@
-"""tools/burst.py: the model of Lambda's queue and Batch's token bucket, and the default concurrency it chose."""
+"""testing/burst.py: the model of Lambda's queue and Batch's token bucket, and the default concurrency it chose."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from batch_array_notify.args import DEFAULTS
+from batch_array_notify.cli.rehearse import main as rehearse_main
 from batch_array_notify.handler.aws import MAX_ATTEMPTS
-from benchmarks import burst_bench
-from tools.burst import (
+from batch_array_notify.testing.burst import (
     BATCH_RATE,
     BurstResult,
     Completion,
@@ -20,7 +20,7 @@ from tools.burst import (
     chosen_concurrency,
     simulate,
 )
-from tools.rehearse import main as rehearse_main
+from benchmarks import burst_bench
 
 ROOT = Path(__file__).resolve().parents[2]
 RELIABILITY = (ROOT / "docs" / "reliability.md").read_text()

@@ -11,10 +11,10 @@ import pytest
 
 from batch_array_notify import BatchArrayPipeline, validation
 from batch_array_notify.chat import ChatSettings, SlackChannel, TeamsChannel, chat_delivery, configuration_name
+from batch_array_notify.cli.plan import main as plan_main
+from batch_array_notify.testing.program import run_under_mocks
 from batch_array_notify.validation import InvalidArgumentError, resolve_args
 from tests.support import SLACK_CHANNEL, TEAMS_CHANNEL, TOPIC
-from tools.plan import main as plan_main
-from tools.program import run_under_mocks
 
 ROOT = Path(__file__).resolve().parents[2]
 SLACK = {"slack_workspace_id": "T07EA123LEP", "slack_channel_id": "C07EZ1ABC23"}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.exit_codes import AWS_UNREACHABLE, USAGE_ERROR
+from batch_array_notify.cli.exit_codes import AWS_UNREACHABLE, USAGE_ERROR
 
 QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/kept"
 SWEEP_OFF = "batch-array-notify:reconcileEveryMinutes=0"

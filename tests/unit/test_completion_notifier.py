@@ -8,10 +8,10 @@ import pulumi
 import pytest
 
 from batch_array_notify import ArrayCompletionNotifier, ArrayCompletionNotifierArgs, InvalidArgumentError, runbook
+from batch_array_notify.cli.plan import invalid_argument_in
 from batch_array_notify.event_pattern import completion_rule_queue_groups
+from batch_array_notify.testing.program import Plan, run_under_mocks
 from tests.support import ALARM, DASHBOARD, FUNCTION, NOTIFIER, PERMISSION, RULE, TARGET, descendants
-from tools.plan import invalid_argument_in
-from tools.program import Plan, run_under_mocks
 
 REGION = "eu-west-1"
 RENDER = f"arn:aws:batch:{REGION}:123456789012:job-queue/render"

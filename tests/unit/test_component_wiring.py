@@ -8,6 +8,7 @@ import pytest
 from batch_array_notify import BatchArrayPipeline, BatchArrayPipelineArgs, InvalidArgumentError
 from batch_array_notify.notifier import POWERTOOLS_VERSION
 from batch_array_notify.pipeline import TYPE_TOKEN
+from batch_array_notify.testing.program import Plan, powertools_parameter_answer, run_under_mocks
 from tests.support import (
     ATTACHMENT,
     COMPUTE_ENV,
@@ -28,7 +29,6 @@ from tests.support import (
     TOPIC,
     descendants,
 )
-from tools.program import Plan, powertools_parameter_answer, run_under_mocks
 
 HANDLER_DIR = Path(__file__).resolve().parents[2] / "handler"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tools import plan
-from tools.program import ROOT, UnknownConfigKeyError, stack_config
+from batch_array_notify.cli import plan
+from batch_array_notify.testing.program import ROOT, UnknownConfigKeyError, stack_config
 
 STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))
 PROJECT = "batch-array-notify"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from batch_array_notify.testing.program import ROOT, Plan, run_program
 from tests.support import ALARM
 from tools.dashboard_picture import InsightsQuery, Observed, alarm_states, main, statistic, the_dashboard
-from tools.program import ROOT, Plan, run_program
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from batch_array_notify import (
     InvalidArgumentError,
 )
 from batch_array_notify.pipeline import TYPE_TOKEN
+from batch_array_notify.testing.program import MOCK_ACCOUNT, Plan, run_under_mocks
 from tests.support import (
     COMPUTE_ENV,
     FUNCTION,
@@ -32,7 +33,6 @@ from tests.support import (
     descendants,
     queued_compute_types,
 )
-from tools.program import MOCK_ACCOUNT, Plan, run_under_mocks
 
 REGION = "eu-west-1"
 

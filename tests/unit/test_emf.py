@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tools.emf import EmfError, read_documents, totals
+from batch_array_notify.testing.emf import EmfError, read_documents, totals
 
 
 def _document(**overrides):

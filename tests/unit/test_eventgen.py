@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tools.eventgen import (
+from batch_array_notify.testing.eventgen import (
     MAX_ARRAY_SIZE,
     QUEUE_BLOCKED,
     STATUS_SUMMARY_KEYS,

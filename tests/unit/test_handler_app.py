@@ -14,10 +14,10 @@ from batch_array_notify.handler.app import handler
 from batch_array_notify.handler.completion import Reported
 from batch_array_notify.handler.report import build_report
 from batch_array_notify.handler.scope import Completion, decide
+from batch_array_notify.testing.emf import read_documents
+from batch_array_notify.testing.eventgen import ArrayJobSpec, array_job_events
+from batch_array_notify.testing.rehearsal_world import reset_handler_caches
 from tests.support import notifier_environment
-from tools.emf import read_documents
-from tools.eventgen import ArrayJobSpec, array_job_events
-from tools.rehearsal_world import reset_handler_caches
 
 QUEUE_ARN = "arn:aws:batch:eu-west-1:123456789012:job-queue/test-queue"
 DEFINITION_ARN = "arn:aws:batch:eu-west-1:123456789012:job-definition/print-color:3"

@@ -19,8 +19,8 @@ from batch_array_notify.handler import aws
 from batch_array_notify.handler.app import _report
 from batch_array_notify.handler.batch_jobs import MAX_DESCRIBE_IDS, describe_job, first_failed_children
 from batch_array_notify.handler.scope import Completion, decide
-from tools.eventgen import ArrayJobSpec, Compute, array_job_events
-from tools.rehearsal_world import FAKE_CREDENTIALS, LambdaContext, reset_handler_caches
+from batch_array_notify.testing.eventgen import ArrayJobSpec, Compute, array_job_events
+from batch_array_notify.testing.rehearsal_world import FAKE_CREDENTIALS, LambdaContext, reset_handler_caches
 
 REGION = "eu-west-1"
 QUEUE_ARN = f"arn:aws:batch:{REGION}:123456789012:job-queue/test-queue"

@@ -10,14 +10,14 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from batch_array_notify.cli.chat_preview import EXAMPLES, channel_view, example_report, plain
 from batch_array_notify.handler.chat import CHAT_REASON_CHARS, LIMITS, chat_message
 from batch_array_notify.handler.models import ChildJobDetail
 from batch_array_notify.handler.report import MAX_REASON_CHARS, LogTail, build_report
 from batch_array_notify.handler.scope import Completion, decide
 from batch_array_notify.handler.settings import MAX_FAILED_LOG_BYTES, MAX_FAILED_LOG_CHILDREN, MAX_FAILED_LOG_LINES
+from batch_array_notify.testing.eventgen import ArrayJobSpec, Compute, array_job_events
 from tests.chat_schema import CUSTOM_NOTIFICATION_SCHEMA, SOURCED_LIMITS
-from tools.chat_preview import EXAMPLES, channel_view, example_report, plain
-from tools.eventgen import ArrayJobSpec, Compute, array_job_events
 
 ROOT = Path(__file__).resolve().parents[2]
 VALIDATOR = jsonschema.Draft202012Validator(CUSTOM_NOTIFICATION_SCHEMA)
@@ -154,7 +154,7 @@ def test_a_failure_says_what_failed_and_what_to_do():
     assert f"<{report.job_url}|Open the array job in the AWS Batch console>" in content["description"]
     assert content["nextSteps"][0].startswith("Where to look:")
     assert content["nextSteps"][1] == (
-        "Resubmit only the failed children once the cause is fixed: `.venv/bin/python -m tools.resubmit "
+        "Resubmit only the failed children once the cause is fixed: `.venv/bin/batch-array-notify resubmit "
         f"--job-id {report.job_id} --region eu-west-1`"
     )
     assert content["keywords"] == ["dev", "print-color-queue", "FAILED"]

@@ -10,9 +10,9 @@ from botocore.stub import Stubber
 
 from batch_array_notify.completion_bus import COMPLETION_EVENT_DETAIL_TYPE, COMPLETION_EVENT_SOURCE
 from batch_array_notify.handler import aws, delivery
+from batch_array_notify.testing.rehearsal_world import reset_handler_caches
 from tests.support import notifier_environment
 from tests.unit.test_handler_metrics import QUEUE_ARN, SUCCEEDED
-from tools.rehearsal_world import reset_handler_caches
 
 BUS = "analytics"
 

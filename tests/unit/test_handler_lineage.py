@@ -104,7 +104,7 @@ def test_lineage_comes_from_the_tag_else_from_the_environment():
 
 def test_the_resubmit_command_runs_from_a_checkout_as_printed():
     assert resubmit_command("a1b2", "eu-west-1") == (
-        ".venv/bin/python -m tools.resubmit --job-id a1b2 --region eu-west-1"
+        ".venv/bin/batch-array-notify resubmit --job-id a1b2 --region eu-west-1"
     )
 
 

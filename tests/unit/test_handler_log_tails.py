@@ -33,7 +33,7 @@ from batch_array_notify.handler.settings import (
     MAX_FAILED_LOG_LINES,
     TailSettings,
 )
-from tools.rehearsal_world import FAKE_CREDENTIALS, reset_handler_caches
+from batch_array_notify.testing.rehearsal_world import FAKE_CREDENTIALS, reset_handler_caches
 
 PARENT = "11111111-2222-4333-8444-555555555555"
 SETTINGS = TailSettings(children=3, lines=20, bytes_per_child=2048, readable_groups=(DEFAULT_LOG_GROUP,))

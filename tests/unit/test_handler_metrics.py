@@ -13,8 +13,8 @@ from batch_array_notify.handler.metrics import (
 )
 from batch_array_notify.handler.report import CompletionReport, build_report
 from batch_array_notify.handler.scope import Completion, decide
-from tools.emf import read_documents
-from tools.eventgen import ArrayJobSpec, Compute, array_job_events
+from batch_array_notify.testing.emf import read_documents
+from batch_array_notify.testing.eventgen import ArrayJobSpec, Compute, array_job_events
 
 QUEUE_ARN = "arn:aws:batch:eu-west-1:123456789012:job-queue/render-queue"
 DEFINITION_ARN = "arn:aws:batch:eu-west-1:123456789012:job-definition/print-color:3"

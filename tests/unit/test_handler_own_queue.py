@@ -11,8 +11,8 @@ import pytest
 from batch_array_notify.handler.app import handler
 from batch_array_notify.handler.scope import Completion, Skip, decide, on_own_queue
 from batch_array_notify.handler.settings import settings
+from batch_array_notify.testing.eventgen import ArrayJobSpec, array_job_events
 from tests.unit.test_handler_app import Context
-from tools.eventgen import ArrayJobSpec, array_job_events
 
 OURS = "arn:aws:batch:eu-west-1:123456789012:job-queue/render"
 ALSO_OURS = "arn:aws:batch:eu-west-1:123456789012:job-queue/encode"

@@ -33,7 +33,7 @@ from batch_array_notify.handler.reconcile import (
     REPORT_BATCH_CALLS,
     REPORTS_PER_QUEUE,
 )
-from tools.rehearsal_world import LambdaContext, reset_handler_caches
+from batch_array_notify.testing.rehearsal_world import LambdaContext, reset_handler_caches
 
 OPERATIONS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 

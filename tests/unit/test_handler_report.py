@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from batch_array_notify.cli.chat_preview import EXAMPLES, example_report
 from batch_array_notify.handler.models import ChildJobDetail, JobDetail
 from batch_array_notify.handler.report import (
     MAX_SUBJECT_CHARS,
@@ -16,8 +17,7 @@ from batch_array_notify.handler.report import (
     subject,
 )
 from batch_array_notify.handler.scope import Completion, decide
-from tools.chat_preview import EXAMPLES, example_report
-from tools.eventgen import ArrayJobSpec, Compute, array_job_events
+from batch_array_notify.testing.eventgen import ArrayJobSpec, Compute, array_job_events
 
 QUEUE_ARN = "arn:aws:batch:eu-west-1:123456789012:job-queue/test-queue"
 DEFINITION_ARN = "arn:aws:batch:eu-west-1:123456789012:job-definition/print-color:3"
@@ -191,7 +191,7 @@ def test_long_reasons_are_clipped_to_bound_the_message_size():
 
 @pytest.mark.parametrize(("failures", "unplaced", "compute"), EXAMPLES)
 def test_the_documented_examples_are_what_the_code_produces(failures, unplaced, compute):
-    # The same two array jobs as the chat examples (docs/chat.md): tools/chat_preview.py builds both.
+    # The same two array jobs as the chat examples (docs/chat.md): cli/chat_preview.py builds both.
     message = sns_message(example_report(failures, unplaced, compute))
 
     documentation = (Path(__file__).resolve().parents[2] / "docs" / "message-format.md").read_text()

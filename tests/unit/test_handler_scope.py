@@ -13,7 +13,7 @@ import pytest
 from batch_array_notify import event_pattern
 from batch_array_notify.handler import scope
 from batch_array_notify.handler.scope import Completion, Skip, decide
-from tools.eventgen import ArrayJobSpec, Compute, array_job_events
+from batch_array_notify.testing.eventgen import ArrayJobSpec, Compute, array_job_events
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "events"
 QUEUE_ARN = "arn:aws:batch:eu-west-1:123456789012:job-queue/test-queue"

@@ -20,9 +20,9 @@ from batch_array_notify.iam import (
     scheduler_policy,
     sweep_encrypt_statement,
 )
+from batch_array_notify.testing.program import run_under_mocks
 from tests.policy_grammar import document_problems, key_administration_problems
 from tests.support import KEY, ROLE, ROLE_POLICY
-from tools.program import run_under_mocks
 
 SQS_QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
 SNS_TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tools.kept_failures import KeptEvent, Unreplayable, age_seconds, read_kept
+from batch_array_notify.cli.kept_failures import KeptEvent, Unreplayable, age_seconds, read_kept
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC).timestamp()
 EVENT_TIME = "2026-12-01T12:00:00Z"  # one day before NOW

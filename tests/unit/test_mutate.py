@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from batch_array_notify.cli.exit_codes import USAGE_ERROR
 from tools import mutate, mutation_report
-from tools.exit_codes import USAGE_ERROR
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,4 @@
-"""tools/pattern_rules.py against the rule syntax EventBridge documents (content filtering and comparison
+"""testing/pattern_rules.py against the rule syntax EventBridge documents (content filtering and comparison
 operators: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html):
 valid patterns covering every operator pass, invalid ones are refused with a reason naming their path.
 
@@ -13,8 +13,14 @@ from pathlib import Path
 import pytest
 
 from batch_array_notify.event_pattern import completion_event_pattern
-from tools.eventgen import ArrayJobSpec, Compute, array_job_events
-from tools.pattern_rules import PatternError, check_pattern, exists_on_objects, object_paths, pattern_problems
+from batch_array_notify.testing.eventgen import ArrayJobSpec, Compute, array_job_events
+from batch_array_notify.testing.pattern_rules import (
+    PatternError,
+    check_pattern,
+    exists_on_objects,
+    object_paths,
+    pattern_problems,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "patterns"
 QUEUE = "arn:aws:batch:us-east-1:123456789012:job-queue/render"

@@ -10,9 +10,9 @@ import pytest
 
 from batch_array_notify import InvalidArgumentError
 from batch_array_notify.notifier import POWERTOOLS_VERSION, powertools_layer_arn, powertools_parameter_name
+from batch_array_notify.testing.program import ROOT, ProgramError, powertools_parameter_answer, run_program
 from batch_array_notify.validation import resolve_args
 from tests.support import FUNCTION
-from tools.program import ROOT, ProgramError, powertools_parameter_answer, run_program
 
 
 def test_the_default_release_is_the_one_the_tests_run_with():

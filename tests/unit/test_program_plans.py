@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from tools.program import run_program
+from batch_array_notify.testing.program import run_program
 
 ROOT = Path(__file__).resolve().parents[2]
 

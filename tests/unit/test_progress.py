@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tools.progress import Progress, progress_for
+from batch_array_notify.cli.progress import Progress, progress_for
 
 
 class Terminal(io.StringIO):

@@ -14,11 +14,12 @@ import yaml
 
 import batch_array_notify
 from batch_array_notify import BatchArrayPipeline, BatchArrayPipelineArgs
+from batch_array_notify.cli.commands import COMMANDS
 from batch_array_notify.event_pattern import MAX_PATTERN_CHARS, completion_event_pattern
 from batch_array_notify.handler.report import MAX_SUBJECT_CHARS
 from batch_array_notify.pipeline import TYPE_TOKEN
+from batch_array_notify.testing.program import run_under_mocks
 from tools.config_table import config_table
-from tools.program import run_under_mocks
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
@@ -83,12 +84,20 @@ PENDING_MODULES: set[str] = set()
 
 
 def test_every_python_module_the_readme_and_the_docs_run_exists():
-    modules = {module for text in PAGES.values() for module in re.findall(r"python3? -m ([\w.]+)", text)}
+    modules = {module for text in PAGES.values() for module in re.findall(r"python3? -m ([\w.]*\w)", text)}
 
-    assert {"tools.plan", "tools.rehearse", "tools.submit", "tools.compare_rules"} <= modules
-    assert "tools.submit" in re.findall(r"python -m ([\w.]+)", README)
+    assert {"tools.mutate", "tools.config_table", "tools.dashboard_picture"} <= modules
     missing = {module for module in modules if importlib.util.find_spec(module) is None}
     assert missing == PENDING_MODULES & modules
+
+
+def test_every_command_the_readme_and_the_docs_run_exists():
+    pattern = r"(?:\.venv/bin/|`)batch-array-notify ([a-z][\w-]*)"
+    commands = {command for text in PAGES.values() for command in re.findall(pattern, text)}
+
+    assert {"plan", "rehearse", "submit", "compare-rules", "chat-preview", "preflight", "redrive"} <= commands
+    assert "submit" in re.findall(pattern, README)
+    assert commands - set(COMMANDS) == PENDING_MODULES & commands
 
 
 def test_every_make_target_the_readme_and_the_docs_name_exists():

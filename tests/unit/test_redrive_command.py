@@ -12,8 +12,8 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
+from batch_array_notify.cli.redrive import Invocation, Outcome, Redrive, exit_code, judge, lambda_invoker, main
 from batch_array_notify.handler.settings import IDEMPOTENCY_EXPIRY_SECONDS
-from tools.redrive import Invocation, Outcome, Redrive, exit_code, judge, lambda_invoker, main
 
 EVENT = {"source": "aws.batch", "detail-type": "Batch Job State Change", "detail": {"jobId": "job-1"}}
 QUEUE_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/undelivered"

@@ -1,4 +1,4 @@
-"""tools/resubmit.py against botocore's Stubber: what it reads of the original array job, the one request
+"""cli/resubmit.py against botocore's Stubber: what it reads of the original array job, the one request
 (or the split requests) it submits, its pacing and its exit codes.
 
 Stubber, not moto: moto's ListJobs ignores `maxResults` and `nextToken` (and its DescribeJobs drops
@@ -22,6 +22,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from batch_array_notify.cli import resubmit
+from batch_array_notify.cli.resubmit import MAX_SUBMIT_PAYLOAD_BYTES, PAUSE_SECONDS, payload_bytes
 from batch_array_notify.handler.lineage import (
     INDEX_MAP_VARIABLE,
     RESUBMISSION_OF_TAG,
@@ -29,8 +31,6 @@ from batch_array_notify.handler.lineage import (
     compact_ranges,
 )
 from tests.support import ToolRun, original_indices_by_python, original_indices_by_shell, run_tool
-from tools import resubmit
-from tools.resubmit import MAX_SUBMIT_PAYLOAD_BYTES, PAUSE_SECONDS, payload_bytes
 
 REGION = "eu-west-1"
 PARENT = "4c7e2a31-0d5f-4c53-9d0b-5a1f8e2b9c10"
@@ -395,7 +395,7 @@ def test_the_dry_run_the_docs_show_is_the_tools_own_output(monkeypatch):
 
     result = batch.run("--region", REGION, "--dry-run")
 
-    command = f"$ .venv/bin/python -m tools.resubmit --job-id {PARENT} --region {REGION} --dry-run"
+    command = f"$ .venv/bin/batch-array-notify resubmit --job-id {PARENT} --region {REGION} --dry-run"
     assert f"```text\n{command}\n{result.stdout}```" in DOCS.read_text()
 
 

@@ -1,10 +1,10 @@
-"""The stack-file mistakes corpus: broken copies of a stack file, each refused by `tools.plan` with exit code 2
-and one line naming the file and line or the key, none with a traceback, none accepted.
+"""The stack-file mistakes corpus: broken copies of a stack file, each refused by `batch-array-notify plan`
+with exit code 2 and one line naming the file and line or the key, none with a traceback, none accepted.
 
-Each row runs `tools.plan` in-process (its `main`, the code a shell runs) on a stack of its own in one scratch
-copy of the program; two rows also run as a real subprocess, as printed in the issue. A few rows are given to
-the program alone, without the tools' reading of the file, as `pulumi up` would hand them over.
-"""
+Each row runs `batch-array-notify plan` in-process (its `main`, the code a shell runs) on a stack of its own
+in one scratch copy of the program; two rows also run as a real subprocess, as printed in the issue. A few
+rows are given to the program alone, without the tools' reading of the file, as `pulumi up` would hand them
+over."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from batch_array_notify.cli import plan
 from batch_array_notify.stack_checks import StackConfigError
+from batch_array_notify.testing.program import ROOT, load_project, run_under_mocks
 from batch_array_notify.validation import InvalidArgumentError
-from tools import plan
-from tools.program import ROOT, load_project, run_under_mocks
 
 P = "batch-array-notify:"
 QUEUE = "arn:aws:batch:us-east-1:123456789012:job-queue/render"
@@ -367,7 +367,7 @@ def test_the_program_refuses_a_stack_file_key_the_cli_ignores(program):
 
 
 def test_the_issues_reproduction_prints_the_file_and_line(tmp_path):
-    """The malformed file of the issue, as a shell runs `tools.plan` on it (in a scratch program)."""
+    """The malformed file of the issue, as a shell runs `batch-array-notify plan` on it (in a scratch program)."""
     for name in ("Pulumi.yaml", "__main__.py"):
         shutil.copy(ROOT / name, tmp_path / name)
     (tmp_path / "Pulumi.x.yaml").write_text(f"config:\n  {P}maxVcpus: [4\n")

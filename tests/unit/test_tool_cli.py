@@ -1,4 +1,4 @@
-"""Every tool's command line speaks the one exit-code language (tools/exit_codes.py) in its --help, and
+"""Every command and tool speaks the one exit-code language (cli/exit_codes.py) in its --help, and
 states the array-size rule in the same words."""
 
 from __future__ import annotations
@@ -6,17 +6,19 @@ from __future__ import annotations
 import importlib
 import re
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
-from tools.exit_codes import AWS_UNREACHABLE, exit_codes_epilog
+from batch_array_notify.cli.commands import COMMANDS
+from batch_array_notify.cli.exit_codes import AWS_UNREACHABLE, exit_codes_epilog
 
 TOOLS = Path(__file__).resolve().parents[2] / "tools"
-#: Tool -> whether it calls AWS (then its --help also lists exit 3).
+#: Command or development tool -> whether it calls AWS (then its --help also lists exit 3).
 RUNNABLE = {
     "api_schema": False,
-    "chat_preview": False,
-    "compare_rules": False,
+    "chat-preview": False,
+    "compare-rules": False,
     "config_table": False,
     "dashboard_picture": False,
     "plan": False,
@@ -30,16 +32,24 @@ RUNNABLE = {
 }
 
 
+def module_of(name: str) -> ModuleType:
+    """A `batch-array-notify` command's module, or a development tool's under tools/."""
+    if name in COMMANDS:
+        return importlib.import_module(f"batch_array_notify.cli.{COMMANDS[name].module}")
+    return importlib.import_module(f"tools.{name}")
+
+
 def help_text(module: str, capsys: pytest.CaptureFixture[str]) -> str:
     with pytest.raises(SystemExit) as exited:
-        importlib.import_module(f"tools.{module}").main(["--help"])
+        module_of(module).main(["--help"])
     assert exited.value.code == 0
     return capsys.readouterr().out
 
 
-def test_the_list_names_every_tool_a_user_runs():
-    runnable = {path.stem for path in TOOLS.glob("*.py") if 'if __name__ == "__main__":' in path.read_text()}
-    assert runnable == set(RUNNABLE)
+def test_the_list_names_every_command_and_tool_a_user_runs():
+    tools = {path.stem for path in TOOLS.glob("*.py") if 'if __name__ == "__main__":' in path.read_text()}
+    assert tools | set(COMMANDS) == set(RUNNABLE)
+    assert not tools & set(COMMANDS)
 
 
 @pytest.mark.parametrize(("module", "uses_aws"), sorted(RUNNABLE.items()))
@@ -58,7 +68,7 @@ def test_the_table_omits_exit_1_for_a_tool_without_a_bad_outcome():
     assert "  1  the job FAILED" in exit_codes_epilog("the job FAILED", uses_aws=True)
 
 
-SIZED = ("submit", "rehearse", "compare_rules")
+SIZED = ("submit", "rehearse", "compare-rules")
 REQUIRED = {"submit": ["--queue", "q", "--job-definition", "d"]}
 
 
@@ -66,7 +76,7 @@ REQUIRED = {"submit": ["--queue", "q", "--job-definition", "d"]}
 @pytest.mark.parametrize("size", ["0", "1", "10001"])
 def test_every_tool_states_the_array_size_rule_in_the_same_words(module, size, capsys):
     with pytest.raises(SystemExit) as exited:
-        importlib.import_module(f"tools.{module}").main(["--stack", "dev", "--size", size, *REQUIRED.get(module, [])])
+        module_of(module).main(["--stack", "dev", "--size", size, *REQUIRED.get(module, [])])
 
     assert exited.value.code == 2
     assert capsys.readouterr().err == (
@@ -85,14 +95,15 @@ def test_docs_have_a_section_and_the_exit_code_table_of_every_tool(module, capsy
 
     assert f"\n## {module}\n" in docs
     section = docs.split(f"\n## {module}\n", 1)[1].split("\n## ", 1)[0]
-    assert f".venv/bin/python -m tools.{module}" in section
+    runs_as = f".venv/bin/batch-array-notify {module}" if module in COMMANDS else f".venv/bin/python -m tools.{module}"
+    assert runs_as in section
     table = text[text.index("exit codes:") :].rstrip("\n")
     assert f"```text\n{table}\n```" in section
 
 
 @pytest.mark.parametrize("module", ["preflight", "resubmit", "submit"])
 def test_docs_and_help_list_the_iam_actions_of_the_tools_that_call_aws(module, capsys):
-    actions = importlib.import_module(f"tools.{module}").IAM_ACTIONS
+    actions = module_of(module).IAM_ACTIONS
     section = DOCS.read_text().split(f"\n## {module}\n", 1)[1].split("\n## ", 1)[0]
     text = " ".join(help_text(module, capsys).split())
 
@@ -110,14 +121,14 @@ def test_docs_and_help_list_the_iam_actions_of_the_tools_that_call_aws(module, c
 )
 def test_the_error_lines_the_docs_show_are_the_tools_own(module, argv, capsys):
     try:
-        code = importlib.import_module(f"tools.{module}").main(argv)
+        code = module_of(module).main(argv)
     except SystemExit as exited:
         code = exited.code
     err = capsys.readouterr().err
 
     assert code == 2
     command = (
-        ".venv/bin/python -m tools."
+        ".venv/bin/batch-array-notify "
         + module
         + " "
         + " ".join(f"'{arg}'" if arg.startswith("{") else arg for arg in argv)

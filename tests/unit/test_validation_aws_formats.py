@@ -11,9 +11,9 @@ import pytest
 
 from batch_array_notify import ArrayCompletionNotifier, BatchArrayPipeline, InvalidArgumentError
 from batch_array_notify.aws_formats import instance_families, instance_types, parse_arn, partition_of, regions
+from batch_array_notify.cli.plan import invalid_argument_in
+from batch_array_notify.testing.program import run_under_mocks
 from batch_array_notify.validation import resolve_args
-from tools.plan import invalid_argument_in
-from tools.program import run_under_mocks
 
 REGION = "eu-west-1"
 QUEUE = f"arn:aws:batch:{REGION}:123456789012:job-queue/render"

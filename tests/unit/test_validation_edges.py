@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 
 from batch_array_notify import BatchArrayPipelineArgs, InvalidArgumentError
 from batch_array_notify.args import DEFAULTS
+from batch_array_notify.cli.plan import main as plan_main
 from batch_array_notify.notifier import POWERTOOLS_VERSION
 from batch_array_notify.validation import ResolvedArgs, check_batch_arns_are_local, resolve_args, resolve_notifier_args
-from tools.plan import main as plan_main
 
 
 def rejected(args: dict[str, Any]) -> InvalidArgumentError:
@@ -341,7 +341,7 @@ def test_any_value_of_any_argument_is_accepted_or_rejected_by_name(key, value):
 
 
 # --------------------------------------------------------------------------------------------------
-# The same rules through the stack program and `python -m tools.plan`: exit 2, one line, the config key
+# The same rules through the stack program and `batch-array-notify plan`: exit 2, one line, the config key
 
 P = "batch-array-notify:"
 

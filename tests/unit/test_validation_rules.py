@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from batch_array_notify.cli.plan import main as plan_main
+from batch_array_notify.testing.program import Plan, load_project, run_under_mocks, stack_config
 from batch_array_notify.validation import InvalidArgumentError
 from tests.support import run_tool
-from tools.plan import main as plan_main
-from tools.program import Plan, load_project, run_under_mocks, stack_config
 
 ROOT = Path(__file__).resolve().parents[2]
 P = "batch-array-notify:"
@@ -146,7 +146,7 @@ def test_the_longest_lookback_with_prods_grace_period_is_accepted():
 
 
 def test_the_error_the_configuration_docs_show_is_the_programs():
-    """docs/configuration.md shows one refusal as `tools.plan` prints it (`error: ` and the message)."""
+    """docs/configuration.md shows one refusal as `batch-array-notify plan` prints it (`error: ` and the message)."""
     error, _ = attempt("dev", {"jobMemoryMib": "3000"})
 
     assert error is not None

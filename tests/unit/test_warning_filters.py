@@ -10,7 +10,7 @@ import pytest
     ("category", "module"),
     [
         (DeprecationWarning, "batch_array_notify.validation"),
-        (DeprecationWarning, "tools.program"),
+        (DeprecationWarning, "batch_array_notify.testing.program"),
         (DeprecationWarning, "pulumi.runtime.settings"),
         (DeprecationWarning, "pulumi_aws.batch.job_definition"),
         (DeprecationWarning, "botocore.client"),

@@ -107,6 +107,10 @@ class Plan:
             urn = _parent_urn(urn, by_urn[urn].parent)
         return chain
 
+    def children(self, resource: PlannedResource) -> list[PlannedResource]:
+        """The resources whose parent is `resource` (a component's own resources, not their children)."""
+        return [child for child in self.resources if _parent_urn(child.urn, child.parent) == resource.urn]
+
     def named(self, type_token: str, name: str) -> PlannedResource:
         """The one resource of `type_token` with logical name `name`."""
         found = [resource for resource in self.of_type(type_token) if resource.name == name]

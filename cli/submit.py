@@ -1,7 +1,7 @@
 """Submit an array job to a stack's queue and, with `--wait`, watch it until the parent ends.
 
-    .venv/bin/python -m tools.submit --stack dev --size 7 [--wait]
-    .venv/bin/python -m tools.submit --stack dev --size 7 --queue QUEUE --job-definition DEF --wait
+    .venv/bin/batch-array-notify submit --stack dev --size 7 [--wait]
+    .venv/bin/batch-array-notify submit --stack dev --size 7 --queue QUEUE --job-definition DEF --wait
 
 The queue and job definition come from `pulumi stack output --json` (outputs `jobQueueName` and
 `jobDefinitionName`) when the Pulumi CLI is installed, or from `--queue`/`--job-definition`, which
@@ -26,13 +26,12 @@ from typing import Any, TextIO
 
 import yaml
 
+from batch_array_notify.cli.arguments import ARRAY_SIZE_HELP, array_size, seconds, stack_name
+from batch_array_notify.cli.aws_errors import exit_on_aws_environment_errors
+from batch_array_notify.cli.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
+from batch_array_notify.cli.stack_outputs import UsageError, stack_outputs
 from batch_array_notify.handler.aws import new_client
-from tools.arguments import ARRAY_SIZE_HELP, array_size, seconds, stack_name
-from tools.aws_errors import exit_on_aws_environment_errors
-from tools.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
-from tools.stack_outputs import UsageError, stack_outputs
 
-ROOT = Path(__file__).resolve().parent.parent
 #: What the caller's IAM policy must allow (docs/tools.md lists the same).
 IAM_ACTIONS = ("batch:SubmitJob", "batch:DescribeJobs")
 IAM_HELP = f"AWS: needs credentials whose policy allows {', '.join(IAM_ACTIONS)} (DescribeJobs only with --wait)."
@@ -68,7 +67,7 @@ class Progress:
 
 def parser() -> argparse.ArgumentParser:
     arguments = tool_parser(
-        ".venv/bin/python -m tools.submit",
+        ".venv/bin/batch-array-notify submit",
         (__doc__.split("\n\n", 1)[0] if __doc__ else "") + "\n\n" + IAM_HELP,
         bad_outcome="the array job FAILED (with --wait)",
         uses_aws=True,
@@ -84,7 +83,7 @@ def parser() -> argparse.ArgumentParser:
     )
     arguments.add_argument("--job-name", type=job_name, default="array-job", help="job name (default: array-job)")
     arguments.add_argument("--region", help="AWS region (default: the stack's aws:region, else boto3's default)")
-    arguments.add_argument("--program", type=Path, default=ROOT, help="Pulumi program folder (default: this project)")
+    arguments.add_argument("--program", type=Path, default=Path(), help="Pulumi program folder (default: .)")
     arguments.add_argument(
         "--poll-seconds",
         type=seconds(*POLL_SECONDS, "each poll is a DescribeJobs call, which Batch throttles per account"),

@@ -42,9 +42,9 @@ from batch_array_notify.handler import aws as handler_aws
 from batch_array_notify.handler import delivery as handler_delivery
 from batch_array_notify.handler import settings as handler_settings
 from batch_array_notify.handler.aws import new_client
-from tools.eventgen import FAILED_CHILD_LOG, JOB_STATE_CHANGE, Compute
-from tools.program import Plan, PlannedResource
-from tools.rule_harness import drain_queue
+from batch_array_notify.testing.eventgen import FAILED_CHILD_LOG, JOB_STATE_CHANGE, Compute
+from batch_array_notify.testing.program import Plan, PlannedResource
+from batch_array_notify.testing.rule_harness import drain_queue
 
 Event = dict[str, Any]
 

@@ -1,8 +1,8 @@
 """Replay the events the failure queues kept into the notifier, and delete each one it took.
 
-    .venv/bin/python -m tools.redrive --stack dev [--dry-run] [--max N] [--json] [--force]
-    .venv/bin/python -m tools.redrive --queue-url URL [--queue-url URL ...] --function NAME [--region REGION]
-    .venv/bin/python -m tools.redrive --stack dev --batch-calls-per-second 20   # replay faster (default 5)
+    .venv/bin/batch-array-notify redrive --stack dev [--dry-run] [--max N] [--json] [--force]
+    .venv/bin/batch-array-notify redrive --queue-url URL [--queue-url URL ...] --function NAME [--region REGION]
+    .venv/bin/batch-array-notify redrive --stack dev --batch-calls-per-second 20   # replay faster (default 5)
 
 Failures are kept, not lost: the completion rules' dead-letter queue keeps events EventBridge could not
 deliver (the body is the event), the notifier's on-failure queue keeps Lambda's record of events the
@@ -60,6 +60,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Final, TextIO
 
+from batch_array_notify.cli.arguments import stack_name, whole_number
+from batch_array_notify.cli.aws_errors import exit_on_aws_environment_errors
+from batch_array_notify.cli.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
+from batch_array_notify.cli.kept_failures import KeptEvent, Unreplayable, read_kept
+from batch_array_notify.cli.progress import progress_for
+from batch_array_notify.cli.stack_outputs import UsageError, stack_outputs
 from batch_array_notify.handler.aws import new_client
 from batch_array_notify.handler.batch_jobs import MAX_BATCH_CALLS_PER_NOTIFICATION
 from batch_array_notify.handler.pacing import Pacer
@@ -68,14 +74,7 @@ from batch_array_notify.handler.settings import (
     IDEMPOTENCY_EXPIRY_SECONDS,
     MAX_SWEEP_BATCH_CALLS_PER_SECOND,
 )
-from tools.arguments import stack_name, whole_number
-from tools.aws_errors import exit_on_aws_environment_errors
-from tools.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
-from tools.kept_failures import KeptEvent, Unreplayable, read_kept
-from tools.progress import progress_for
-from tools.stack_outputs import UsageError, stack_outputs
 
-ROOT = Path(__file__).resolve().parent.parent
 QUEUE_OUTPUTS: Final = ("deadLetterQueueUrl", "notifierFailureQueueUrl")
 FUNCTION_OUTPUT: Final = "notifierFunctionName"
 #: The notifier's 60 s timeout plus margin: a received message stays hidden while it is replayed.
@@ -333,7 +332,7 @@ def queued_messages(sqs: Any, queue_urls: Sequence[str]) -> int:
 
 def parser() -> argparse.ArgumentParser:
     arguments = tool_parser(
-        ".venv/bin/python -m tools.redrive",
+        ".venv/bin/batch-array-notify redrive",
         __doc__,
         bad_outcome="a message failed again or was skipped (it stays in its queue)",
         uses_aws=True,
@@ -364,7 +363,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="R",
         help="pace replays to R of the account's Batch calls a second (default %(default)s)",
     )
-    arguments.add_argument("--program", type=Path, default=ROOT, help="Pulumi program folder (default: this project)")
+    arguments.add_argument("--program", type=Path, default=Path(), help="Pulumi program folder (default: .)")
     return arguments
 
 

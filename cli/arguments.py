@@ -2,7 +2,7 @@
 
 Every numeric option has a stated bound, and the message past it gives the reason (an AWS limit, or what
 the run would cost). An array job has 2 to 10,000 children (SubmitJob's `arrayProperties.size`;
-tools/eventgen.py states the bounds): `--size` of submit, rehearse and compare_rules all parse with
+testing/eventgen.py states the bounds): `--size` of submit, rehearse and compare_rules all parse with
 `array_size` and say so in the same words.
 """
 
@@ -12,7 +12,7 @@ import argparse
 import re
 from collections.abc import Callable
 
-from tools.eventgen import MAX_ARRAY_SIZE, MIN_ARRAY_SIZE
+from batch_array_notify.testing.eventgen import MAX_ARRAY_SIZE, MIN_ARRAY_SIZE
 
 ARRAY_SIZE_HELP = f"children of the array job ({MIN_ARRAY_SIZE}-{MAX_ARRAY_SIZE})"
 #: The Pulumi CLI's rule for a stack name (its backends' validateStackName, `^[a-zA-Z0-9-_.]{1,100}$`),

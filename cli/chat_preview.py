@@ -1,4 +1,4 @@
-"""How a chat message reads in the channel, and the documented examples: `.venv/bin/python -m tools.chat_preview`.
+"""How a chat message reads in the channel, and the documented examples: `batch-array-notify chat-preview`.
 
 `channel_view(message)` turns the custom notification the handler publishes (handler/chat.py) into the
 text a channel member reads: the title, the description, the next steps as bullets, the keywords. Slack
@@ -19,14 +19,14 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from batch_array_notify.cli.exit_codes import tool_parser
 from batch_array_notify.handler.chat import chat_message
 from batch_array_notify.handler.log_tails import NO_STREAM, fit, mask_secrets
 from batch_array_notify.handler.models import ChildJobDetail
 from batch_array_notify.handler.report import CompletionReport, FailedChild, LogTail, build_report
 from batch_array_notify.handler.scope import Completion, decide
 from batch_array_notify.handler.settings import DEFAULT_FAILED_LOG_BYTES
-from tools.eventgen import FAILED_CHILD_LOG, ArrayJobSpec, Compute, array_job_events
-from tools.exit_codes import tool_parser
+from batch_array_notify.testing.eventgen import FAILED_CHILD_LOG, ArrayJobSpec, Compute, array_job_events
 
 #: The queue and definition of the documented examples (docs/message-format.md uses the same).
 EXAMPLE_QUEUE = "arn:aws:batch:eu-west-1:123456789012:job-queue/print-color-queue"
@@ -42,7 +42,7 @@ _ITALIC = re.compile(r"(?<![\w*])_([^_\n]+)_(?![\w*])")
 
 
 def example_report(failures: int, unplaced: int, compute: Compute) -> CompletionReport:
-    """A 7-child array job from tools/eventgen.py, rendered by the handler's own `build_report`."""
+    """A 7-child array job from testing/eventgen.py, rendered by the handler's own `build_report`."""
     spec = ArrayJobSpec(
         EXAMPLE_QUEUE,
         EXAMPLE_DEFINITION,
@@ -98,7 +98,7 @@ def examples() -> list[dict[str, Any]]:
 
 def parser() -> argparse.ArgumentParser:
     return tool_parser(
-        ".venv/bin/python -m tools.chat_preview",
+        ".venv/bin/batch-array-notify chat-preview",
         __doc__.split("\n\n")[0] if __doc__ else None,
         bad_outcome=None,
         uses_aws=False,

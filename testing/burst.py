@@ -35,10 +35,10 @@ from typing import Any, Final
 from botocore.retries import standard  # type: ignore[import-untyped]  # no type information
 
 from batch_array_notify.handler.aws import MAX_ATTEMPTS
-from tools.eventgen import ArrayJobSpec, array_job_events
-from tools.program import Plan
-from tools.rehearsal_world import StackTarget, rehearsal_account
-from tools.rule_harness import RuleHarness
+from batch_array_notify.testing.eventgen import ArrayJobSpec, array_job_events
+from batch_array_notify.testing.program import Plan
+from batch_array_notify.testing.rehearsal_world import StackTarget, rehearsal_account
+from batch_array_notify.testing.rule_harness import RuleHarness
 
 #: Batch's account-wide API rate: 50 calls a second (AWS Knowledge Center, "Why does my AWS Batch job fail
 #: with a Too Many Requests error?"). The bucket holds one second of it.

@@ -1,15 +1,15 @@
 """Rehearse a stack offline: one array job's whole event stream through the stack's real rule and handler.
 
-    .venv/bin/python -m tools.rehearse --stack dev --size 7 [--failures 2] [--compute fargate] [--duplicates 1]
-    .venv/bin/python -m tools.rehearse --stack dev --events captured.jsonl      # replay your own events
-    .venv/bin/python -m tools.rehearse --stack dev --size 7 --pattern examples/patterns/status-only.json
-    .venv/bin/python -m tools.rehearse --stack dev --size 7 --lose-parent-events 1   # the sweep must recover it
-    .venv/bin/python -m tools.rehearse --stack dev --burst 1000   # N completions at once: concurrency, Batch's quota
-    .venv/bin/python -m tools.rehearse --stack dev --size 7 --failures 2 --resubmit  # then resubmit the failed children
+    batch-array-notify rehearse --stack dev --size 7 [--failures 2] [--compute fargate] [--duplicates 1]
+    batch-array-notify rehearse --stack dev --events captured.jsonl      # replay your own events
+    batch-array-notify rehearse --stack dev --size 7 --pattern examples/patterns/status-only.json
+    batch-array-notify rehearse --stack dev --size 7 --lose-parent-events 1   # the sweep must recover it
+    batch-array-notify rehearse --stack dev --burst 1000   # N completions at once: concurrency, Batch's quota
+    batch-array-notify rehearse --stack dev --size 7 --failures 2 --resubmit  # then resubmit the failed children
 
 The rule pattern and the notifier's environment come from the stack's program run under the mock
-runtime, by the same code path as `.venv/bin/python -m tools.plan` (`--stack`, `--config`, `--program`). The events
-(tools/eventgen.py: the array job, noise on the same and another queue, duplicate deliveries of the
+runtime, by the same code path as `batch-array-notify plan` (`--stack`, `--config`, `--program`). The events
+(testing/eventgen.py: the array job, noise on the same and another queue, duplicate deliveries of the
 parent's terminal event) go through moto's EventBridge with that pattern; every delivered event is
 handed to the real `handler.app.handler`, against moto Batch/SNS/DynamoDB holding the same jobs.
 
@@ -26,11 +26,11 @@ its grace period):
 `exact` then also needs the sweep to have reported each lost completion, once.
 `--burst N` sends N array completions within one second through the stack's rule and drains them through a
 model of Lambda's asynchronous queue and Batch's token bucket, in simulated time, at the stack's planned
-reserved concurrency and unbounded (tools/burst.py says what is real and what is modelled); exit 1 when
+reserved concurrency and unbounded (testing/burst.py says what is real and what is modelled); exit 1 when
 the planned run did not notify each once, sent any to the on-failure queue, or reached Batch's rate.
 
-`--resubmit` then resubmits each FAILED job's failed children with tools/resubmit.py in the same moto
-account and runs the new job's events through the rule and handler (tools/rehearsal_resubmit.py): `exact`
+`--resubmit` then resubmits each FAILED job's failed children with cli/resubmit.py in the same moto
+account and runs the new job's events through the rule and handler (testing/rehearsal_resubmit.py): `exact`
 also needs one notification per new array job, naming the job it retried.
 Exit code 0 when exact, 1 when not, 2 for usage or config errors.
 """
@@ -54,20 +54,20 @@ from typing import IO, TYPE_CHECKING, Any, Final, cast
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]  # no type information
 
+from batch_array_notify.cli.arguments import ARRAY_SIZE_HELP, array_size, whole_number
+from batch_array_notify.cli.chat_preview import channel_view
+from batch_array_notify.cli.exit_codes import USAGE_ERROR, tool_parser
+from batch_array_notify.cli.plan import add_program_arguments, plan_or_exit
+from batch_array_notify.cli.progress import Progress, progress_for
 from batch_array_notify.handler import app as handler_app
 from batch_array_notify.handler import reconcile as handler_reconcile
 from batch_array_notify.handler import settings as handler_settings
-from tools.arguments import ARRAY_SIZE_HELP, array_size, whole_number
-from tools.burst import MAX_BURST, rehearse_burst, render_burst
-from tools.chat_preview import channel_view
-from tools.emf import EmfDocument, read_documents, totals
-from tools.eventgen import MAX_ARRAY_SIZE, ArrayJobSpec, Compute, array_job_events, noise_events
-from tools.exit_codes import USAGE_ERROR, tool_parser
-from tools.pattern_rules import PatternError, check_pattern, exists_on_objects, object_paths
-from tools.plan import add_program_arguments, plan_or_exit
-from tools.progress import Progress, progress_for
-from tools.rehearsal_resubmit import ResubmissionRun, render_runs, resubmit_failed
-from tools.rehearsal_world import (
+from batch_array_notify.testing.burst import MAX_BURST, rehearse_burst, render_burst
+from batch_array_notify.testing.emf import EmfDocument, read_documents, totals
+from batch_array_notify.testing.eventgen import MAX_ARRAY_SIZE, ArrayJobSpec, Compute, array_job_events, noise_events
+from batch_array_notify.testing.pattern_rules import PatternError, check_pattern, exists_on_objects, object_paths
+from batch_array_notify.testing.rehearsal_resubmit import ResubmissionRun, render_runs, resubmit_failed
+from batch_array_notify.testing.rehearsal_world import (
     TERMINAL_STATUSES,
     BatchLedger,
     Notification,
@@ -76,7 +76,7 @@ from tools.rehearsal_world import (
     rehearsal_account,
     sweep_environment,
 )
-from tools.rule_harness import RuleHarness
+from batch_array_notify.testing.rule_harness import RuleHarness
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -247,7 +247,7 @@ def _event_problem(event: Any) -> str | None:
 
 def read_pattern(source: str | Path) -> str:
     """An EventBridge pattern, inline (`{...}`) or from a file, checked as PutRule checks it
-    (tools/pattern_rules.py): moto's matcher accepts patterns EventBridge refuses, and would rehearse them."""
+    (testing/pattern_rules.py): moto's matcher accepts patterns EventBridge refuses, and would rehearse them."""
     text = str(source)
     where = ""
     if isinstance(source, Path) or not _is_json(text):
@@ -579,7 +579,7 @@ def _judge(
 
 def parser() -> argparse.ArgumentParser:
     arguments = tool_parser(
-        ".venv/bin/python -m tools.rehearse",
+        ".venv/bin/batch-array-notify rehearse",
         __doc__.split("\n\n")[0] if __doc__ else None,
         bad_outcome="the rehearsal was not exact (the rule matched or notified other than once per array job)",
         uses_aws=False,
@@ -625,7 +625,7 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument(
         "--resubmit",
         action="store_true",
-        help="then resubmit the failed children with tools.resubmit and show the second notification",
+        help="then resubmit the failed children (batch-array-notify resubmit) and show the second notification",
     )
     arguments.add_argument("--json", action="store_true", help="print one JSON document")
     arguments.add_argument("--handler-logs", action="store_true", help="show the handler's log lines on stderr")

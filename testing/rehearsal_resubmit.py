@@ -1,5 +1,5 @@
 """`tools.rehearse --resubmit`: after the rehearsal's FAILED notification, resubmit its failed children with
-tools/resubmit.py against the same moto account, run the new job's events through the stack's rule and
+cli/resubmit.py against the same moto account, run the new job's events through the stack's rule and
 notifier, and keep the second notification, whose lineage names the first job.
 
 The resubmission is the tool's own (`resubmit_job`: DescribeJobs, ListJobs, DescribeJobDefinitions,
@@ -14,9 +14,9 @@ from typing import Any
 
 import boto3  # type: ignore[import-untyped]  # boto3 ships no type information
 
-from tools.eventgen import ArrayJobSpec, Compute, array_job_events
-from tools.rehearsal_world import Notification, RehearsalWorld
-from tools.resubmit import resubmit_job, retry_config
+from batch_array_notify.cli.resubmit import resubmit_job, retry_config
+from batch_array_notify.testing.eventgen import ArrayJobSpec, Compute, array_job_events
+from batch_array_notify.testing.rehearsal_world import Notification, RehearsalWorld
 
 Event = dict[str, Any]
 

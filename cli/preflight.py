@@ -1,7 +1,7 @@
-"""Check the AWS account the credentials point at before `pulumi up`: `.venv/bin/python -m tools.preflight --stack dev`.
+"""Check the AWS account the credentials point at before `pulumi up`: `batch-array-notify preflight --stack dev`.
 
 Read-only: every call is a Get, Describe or List (a test records them). The stack's config is read the
-way `.venv/bin/python -m tools.plan` reads it (Pulumi.yaml defaults, Pulumi.<stack>.yaml, --config; unknown keys
+way `batch-array-notify plan` reads it (Pulumi.yaml defaults, Pulumi.<stack>.yaml, --config; unknown keys
 refused). Checks, each ok / warn / fail with what to do:
 
   credentials   who the credentials are (STS) and that the region is the stack's aws:region
@@ -39,12 +39,12 @@ import boto3  # type: ignore[import-untyped]  # boto3 ships no type information
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]  # no type information
 
 from batch_array_notify.chat import CHATBOT_API_REGION
+from batch_array_notify.cli.aws_errors import DENIED_CODES, exit_on_aws_environment_errors
+from batch_array_notify.cli.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
+from batch_array_notify.cli.plan import add_program_arguments, plan_or_exit
 from batch_array_notify.handler.aws import new_client
 from batch_array_notify.notifier import POWERTOOLS_VERSION, powertools_layer_arn, powertools_parameter_name
-from tools.aws_errors import DENIED_CODES, exit_on_aws_environment_errors
-from tools.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
-from tools.plan import add_program_arguments, plan_or_exit
-from tools.program import Plan, ProgramError, load_project, stack_config
+from batch_array_notify.testing.program import Plan, ProgramError, load_project, stack_config
 
 IAM_ACTIONS: Final = (
     "sts:GetCallerIdentity",
@@ -573,7 +573,7 @@ def session_client(session: Any) -> Client:
 
 def parser() -> argparse.ArgumentParser:
     arguments = tool_parser(
-        ".venv/bin/python -m tools.preflight",
+        ".venv/bin/batch-array-notify preflight",
         __doc__,
         bad_outcome="a check failed (the table says which and what to do)",
         uses_aws=True,

@@ -28,7 +28,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped]  # botocore sh
 )
 from botocore.parsers import ResponseParserError  # type: ignore[import-untyped]  # no type information
 
-from tools.exit_codes import AWS_UNREACHABLE, USAGE_ERROR
+from batch_array_notify.cli.exit_codes import AWS_UNREACHABLE, USAGE_ERROR
 
 CREDENTIALS_FIX = (
     "set AWS_PROFILE to a profile in ~/.aws/config (run `aws sso login --profile NAME` for SSO) "

@@ -1,7 +1,7 @@
 """Realistic, deterministic streams of AWS Batch "Batch Job State Change" EventBridge events.
 
 This is the one place that knows what Batch emits, so tests, the handler suite and the offline
-rehearsal (`.venv/bin/python -m tools.rehearse`) all push the same shapes through moto. What is fact and what
+rehearsal (`batch-array-notify rehearse`) all push the same shapes through moto. What is fact and what
 is derived (sources in ../shared/notes/batch-events.md and tests/fixtures/events/SOURCES.md):
 
 Captured facts, copied in shape:

@@ -1,12 +1,10 @@
-"""Compare the stack's rule with the usual alternatives by rehearsing each.
-
-    .venv/bin/python -m tools.compare_rules --stack dev
+"""Compare the stack's rule with the usual alternatives by rehearsing each: `batch-array-notify compare-rules`.
 
 Prints a markdown table (the README's): for one array job of `--size` children on EC2 and on Fargate,
 without and with failures, how often each rule fires for that array job (= Lambda runs) and how many
 notifications result; plus what the rule fired for the noise in the stream (single jobs on the same
 queue, an array job on another queue) and whether the rehearsal was exact. Every number comes from
-`tools.rehearse.rehearse`, the same code as `.venv/bin/python -m tools.rehearse`.
+`batch_array_notify.cli.rehearse.rehearse`, the same code as `batch-array-notify rehearse`.
 """
 
 from __future__ import annotations
@@ -18,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from tools.arguments import ARRAY_SIZE_HELP, array_size, whole_number
-from tools.eventgen import MAX_ARRAY_SIZE, MIN_ARRAY_SIZE, Compute
-from tools.exit_codes import USAGE_ERROR, tool_parser
-from tools.plan import add_program_arguments, plan_or_exit
-from tools.progress import progress_for
-from tools.rehearsal_world import StackTarget
-from tools.rehearse import Scenario, UsageError, pattern_on_objects, read_pattern, rehearse
+from batch_array_notify.cli.arguments import ARRAY_SIZE_HELP, array_size, whole_number
+from batch_array_notify.cli.exit_codes import USAGE_ERROR, tool_parser
+from batch_array_notify.cli.plan import add_program_arguments, plan_or_exit
+from batch_array_notify.cli.progress import progress_for
+from batch_array_notify.cli.rehearse import Scenario, UsageError, pattern_on_objects, read_pattern, rehearse
+from batch_array_notify.testing.eventgen import MAX_ARRAY_SIZE, MIN_ARRAY_SIZE, Compute
+from batch_array_notify.testing.rehearsal_world import StackTarget
 
 PATTERNS: Final = Path(__file__).resolve().parent.parent / "examples" / "patterns"
 
@@ -103,7 +101,7 @@ def rows(extra_pattern: str | None) -> int:
 
 def parser() -> argparse.ArgumentParser:
     arguments = tool_parser(
-        "tools.compare_rules",
+        "batch-array-notify compare-rules",
         __doc__,
         bad_outcome=None,
         uses_aws=False,

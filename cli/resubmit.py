@@ -1,6 +1,6 @@
 """Resubmit only the failed children of an array job: one new array job of exactly those children.
 
-    .venv/bin/python -m tools.resubmit --job-id ARRAY_JOB_ID [--region REGION] [--dry-run] [--json]
+    batch-array-notify resubmit --job-id ARRAY_JOB_ID [--region REGION] [--dry-run] [--json]
 
 Everything comes from the original job (DescribeJobs): its queue, its job definition revision, its
 parameters, its container overrides (command, environment, resource requirements, as they differ from
@@ -39,6 +39,9 @@ import botocore.session  # type: ignore[import-untyped]
 from botocore.config import Config  # type: ignore[import-untyped]
 from botocore.serialize import create_serializer  # type: ignore[import-untyped]
 
+from batch_array_notify.cli.aws_errors import exit_on_aws_environment_errors
+from batch_array_notify.cli.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
+from batch_array_notify.cli.progress import Progress, progress_for
 from batch_array_notify.handler.lineage import (
     INDEX_MAP_VARIABLE,
     RESUBMISSION_OF_TAG,
@@ -47,10 +50,7 @@ from batch_array_notify.handler.lineage import (
     expand_ranges,
 )
 from batch_array_notify.handler.settings import TERMINAL_STATUSES
-from tools.aws_errors import exit_on_aws_environment_errors
-from tools.eventgen import MAX_ARRAY_SIZE
-from tools.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
-from tools.progress import Progress, progress_for
+from batch_array_notify.testing.eventgen import MAX_ARRAY_SIZE
 
 #: What the caller's IAM policy must allow (docs/tools.md lists the same). SubmitJob with tags also
 #: authorises batch:TagResource (Service Authorization Reference, "Actions, resources, and condition keys
@@ -339,7 +339,7 @@ def render(job: Mapping[str, Any], failed: Sequence[int], planned: Sequence[Plan
 
 def parser() -> argparse.ArgumentParser:
     arguments = tool_parser(
-        "python -m tools.resubmit",
+        "batch-array-notify resubmit",
         __doc__,
         bad_outcome="nothing to resubmit: the array job has no failed children",
         uses_aws=True,

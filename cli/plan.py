@@ -1,6 +1,6 @@
-"""Show what `pulumi up` would create, without an account: `.venv/bin/python -m tools.plan --stack dev`.
+"""Show what `pulumi up` would create, without an account: `batch-array-notify plan --stack dev`.
 
-Runs the program under the Pulumi mock runtime (see tools/program.py) and prints one JSON document:
+Runs the program under the Pulumi mock runtime (see testing/program.py) and prints one JSON document:
 `{"project", "stack", "resources": [{"type", "name", "parent", "inputs"}], "outputs"}`.
 Invalid config, or a key in the project's namespace that `Pulumi.yaml` does not declare (as the Pulumi CLI
 refuses it): exit code 2, one line on stderr naming the key, nothing on stdout.
@@ -14,10 +14,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from batch_array_notify.cli.arguments import stack_name
+from batch_array_notify.cli.exit_codes import USAGE_ERROR, tool_parser
+from batch_array_notify.testing.program import Plan, ProgramError, run_program
 from batch_array_notify.validation import InvalidArgumentError
-from tools.arguments import stack_name
-from tools.exit_codes import USAGE_ERROR, tool_parser
-from tools.program import ROOT, Plan, ProgramError, run_program
 
 
 def config_override(text: str) -> tuple[str, str]:
@@ -28,7 +28,7 @@ def config_override(text: str) -> tuple[str, str]:
 
 
 def parser(description: str | None = __doc__) -> argparse.ArgumentParser:
-    arguments = tool_parser(".venv/bin/python -m tools.plan", description, bad_outcome=None, uses_aws=False)
+    arguments = tool_parser(".venv/bin/batch-array-notify plan", description, bad_outcome=None, uses_aws=False)
     add_program_arguments(arguments)
     return arguments
 
@@ -44,7 +44,7 @@ def add_program_arguments(arguments: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="override a config value, keys as in stack files (repeatable)",
     )
-    arguments.add_argument("--program", type=Path, default=ROOT, help="Pulumi program folder (default: this project)")
+    arguments.add_argument("--program", type=Path, default=Path(), help="Pulumi program folder (default: .)")
 
 
 def plan_or_exit(options: argparse.Namespace) -> Plan:

@@ -13,6 +13,7 @@ import argparse
 import difflib
 import re
 import sys
+from collections.abc import Callable
 from typing import NoReturn
 
 DONE = 0
@@ -20,8 +21,6 @@ BAD_OUTCOME = 1
 USAGE_ERROR = 2
 AWS_UNREACHABLE = 3
 
-#: How a tool runs from a fresh shell at the repository root (no virtualenv activated).
-RUN_PREFIX = ".venv/bin/python -m "
 _UNRECOGNIZED = re.compile(r"^unrecognized arguments: (.+)$")
 
 
@@ -58,11 +57,27 @@ class ToolParser(argparse.ArgumentParser):
         return f"{message} (did you mean {close[0]}?)" if close else message
 
 
+#: The form the user typed when it is a deprecated one (`batch-array-notify plan`), set by `run_deprecated`.
+_deprecated_form: str | None = None
+
+
+def run_deprecated(form: str, main: Callable[[], int]) -> int:
+    """Run a command reached through its deprecated `form`: its usage line shows that form and its
+    `--help` opens with the command that replaces it; options, output and exit codes are the same."""
+    global _deprecated_form  # noqa: PLW0603 (one process runs one command)
+    _deprecated_form = form
+    try:
+        return main()
+    finally:
+        _deprecated_form = None
+
+
 def tool_parser(prog: str, doc: str | None, *, bad_outcome: str | None, uses_aws: bool) -> argparse.ArgumentParser:
-    """The parser of one tool: its description is the module docstring, its epilog the exit-code table.
-    `prog` is how to run it (`.venv/bin/python -m tools.plan`); a bare `python -m` gets the venv's python."""
-    if not prog.startswith(RUN_PREFIX):
-        prog = RUN_PREFIX + prog.removeprefix("python -m ")
+    """The parser of one command: its description is the module docstring, its epilog the exit-code table,
+    its usage errors one line (`ToolParser`)."""
+    if _deprecated_form is not None:
+        doc = f"DEPRECATED: `{_deprecated_form}` is now `{prog}`, with the same options.\n\n{doc or ''}"
+        prog = _deprecated_form
     return ToolParser(
         prog=prog,
         description=doc,

@@ -1,6 +1,6 @@
 """Push events through one EventBridge rule on moto's default bus and collect what it delivers.
 
-Used by the rule tests, the stack tests and `.venv/bin/python -m tools.rehearse`. The rule's only target is an
+Used by the rule tests, the stack tests and `batch-array-notify rehearse`. The rule's only target is an
 SQS queue, so "delivered" means exactly "matched by moto's EventBridge pattern engine". Must be
 created inside an active `moto.mock_aws()` context (it refuses otherwise, so it can never talk to a
 real account).

@@ -1,0 +1,1 @@
+"""Deprecated: `python -m tools.chat_preview`; see __main__.py."""

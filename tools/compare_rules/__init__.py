@@ -1,0 +1,1 @@
+"""Deprecated: `python -m tools.compare_rules`; see __main__.py."""

@@ -1,0 +1,1 @@
+"""Deprecated: `python -m tools.plan`; see __main__.py."""

@@ -1,0 +1,1 @@
+"""Deprecated: `python -m tools.preflight`; see __main__.py."""

@@ -1,0 +1,1 @@
+"""Deprecated: `python -m tools.redrive`; see __main__.py."""

@@ -1,0 +1,1 @@
+"""Deprecated: `python -m tools.rehearse`; see __main__.py."""

@@ -1,0 +1,1 @@
+"""Deprecated: `python -m tools.resubmit`; see __main__.py."""

@@ -1,0 +1,1 @@
+"""Deprecated: `python -m tools.submit`; see __main__.py."""
