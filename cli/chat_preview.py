@@ -98,7 +98,7 @@ def examples() -> list[dict[str, Any]]:
 
 def parser() -> argparse.ArgumentParser:
     return tool_parser(
-        ".venv/bin/batch-array-notify chat-preview",
+        "batch-array-notify chat-preview",
         __doc__.split("\n\n")[0] if __doc__ else None,
         bad_outcome=None,
         uses_aws=False,

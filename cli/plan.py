@@ -28,7 +28,7 @@ def config_override(text: str) -> tuple[str, str]:
 
 
 def parser(description: str | None = __doc__) -> argparse.ArgumentParser:
-    arguments = tool_parser(".venv/bin/batch-array-notify plan", description, bad_outcome=None, uses_aws=False)
+    arguments = tool_parser("batch-array-notify plan", description, bad_outcome=None, uses_aws=False)
     add_program_arguments(arguments)
     return arguments
 

@@ -573,7 +573,7 @@ def session_client(session: Any) -> Client:
 
 def parser() -> argparse.ArgumentParser:
     arguments = tool_parser(
-        ".venv/bin/batch-array-notify preflight",
+        "batch-array-notify preflight",
         __doc__,
         bad_outcome="a check failed (the table says which and what to do)",
         uses_aws=True,

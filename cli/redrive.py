@@ -1,8 +1,8 @@
 """Replay the events the failure queues kept into the notifier, and delete each one it took.
 
-    .venv/bin/batch-array-notify redrive --stack dev [--dry-run] [--max N] [--json] [--force]
-    .venv/bin/batch-array-notify redrive --queue-url URL [--queue-url URL ...] --function NAME [--region REGION]
-    .venv/bin/batch-array-notify redrive --stack dev --batch-calls-per-second 20   # replay faster (default 5)
+    batch-array-notify redrive --stack dev [--dry-run] [--max N] [--json] [--force]
+    batch-array-notify redrive --queue-url URL [--queue-url URL ...] --function NAME [--region REGION]
+    batch-array-notify redrive --stack dev --batch-calls-per-second 20   # replay faster (default 5)
 
 Failures are kept, not lost: the completion rules' dead-letter queue keeps events EventBridge could not
 deliver (the body is the event), the notifier's on-failure queue keeps Lambda's record of events the
@@ -332,7 +332,7 @@ def queued_messages(sqs: Any, queue_urls: Sequence[str]) -> int:
 
 def parser() -> argparse.ArgumentParser:
     arguments = tool_parser(
-        ".venv/bin/batch-array-notify redrive",
+        "batch-array-notify redrive",
         __doc__,
         bad_outcome="a message failed again or was skipped (it stays in its queue)",
         uses_aws=True,

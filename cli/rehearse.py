@@ -579,7 +579,7 @@ def _judge(
 
 def parser() -> argparse.ArgumentParser:
     arguments = tool_parser(
-        ".venv/bin/batch-array-notify rehearse",
+        "batch-array-notify rehearse",
         __doc__.split("\n\n")[0] if __doc__ else None,
         bad_outcome="the rehearsal was not exact (the rule matched or notified other than once per array job)",
         uses_aws=False,

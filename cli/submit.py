@@ -1,7 +1,7 @@
 """Submit an array job to a stack's queue and, with `--wait`, watch it until the parent ends.
 
-    .venv/bin/batch-array-notify submit --stack dev --size 7 [--wait]
-    .venv/bin/batch-array-notify submit --stack dev --size 7 --queue QUEUE --job-definition DEF --wait
+    batch-array-notify submit --stack dev --size 7 [--wait]
+    batch-array-notify submit --stack dev --size 7 --queue QUEUE --job-definition DEF --wait
 
 The queue and job definition come from `pulumi stack output --json` (outputs `jobQueueName` and
 `jobDefinitionName`) when the Pulumi CLI is installed, or from `--queue`/`--job-definition`, which
@@ -67,7 +67,7 @@ class Progress:
 
 def parser() -> argparse.ArgumentParser:
     arguments = tool_parser(
-        ".venv/bin/batch-array-notify submit",
+        "batch-array-notify submit",
         (__doc__.split("\n\n", 1)[0] if __doc__ else "") + "\n\n" + IAM_HELP,
         bad_outcome="the array job FAILED (with --wait)",
         uses_aws=True,

@@ -56,4 +56,4 @@ def offline_tools(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setattr("tools.stack_outputs.shutil.which", lambda _name: None)
+    monkeypatch.setattr("batch_array_notify.cli.stack_outputs.shutil.which", lambda _name: None)

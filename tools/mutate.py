@@ -1063,7 +1063,7 @@ def build_report(
 
 def parser() -> argparse.ArgumentParser:
     arguments = tool_parser(
-        "python -m tools.mutate",
+        ".venv/bin/python -m tools.mutate",
         __doc__.split("\n\n")[0] if __doc__ else None,
         bad_outcome="some module killed less than 90% of its mutants, or not all were run",
         uses_aws=False,

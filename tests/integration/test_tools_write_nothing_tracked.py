@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 
+from batch_array_notify.cli.commands import COMMANDS
 from batch_array_notify.cli.compare_rules import RULES, scenarios
 from batch_array_notify.cli.rehearse import Scenario
 
@@ -58,12 +59,22 @@ def documented_default(tool: str) -> list[str]:
     section = TOOLS_DOC.split(f"\n## {tool}\n", 1)[1].split("\n## ", 1)[0]
     first = re.search(r"```sh\n(.*?)\n", section)[1]
     words = shlex.split(re.sub(r"\s*\[[^\]]*\]", "", first))
+    if tool in COMMANDS:
+        assert words[:2] == [".venv/bin/batch-array-notify", tool]
+        return words[2:]
     assert words[:3] == [".venv/bin/python", "-m", f"tools.{tool}"]
     return words[3:]
 
 
+def tool_main(tool: str) -> Any:
+    """The `main` of a command (batch_array_notify.cli) or of a development tool (tools/)."""
+    if tool in COMMANDS:
+        return importlib.import_module(f"batch_array_notify.cli.{COMMANDS[tool].module}").main
+    return importlib.import_module(f"tools.{tool}").main
+
+
 def documented_tools() -> list[str]:
-    return [tool for tool in re.findall(r"^## (\w+)$", TOOLS_DOC, re.M) if tool not in LEFT_OUT]
+    return [tool for tool in re.findall(r"^## ([\w-]+)$", TOOLS_DOC, re.M) if tool not in LEFT_OUT]
 
 
 def visible_to_git(paths: list[str]) -> list[str]:
@@ -82,8 +93,10 @@ def visible_to_git(paths: list[str]) -> list[str]:
 
 @pytest.fixture
 def fewer_rehearsals(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("tools.compare_rules.RULES", RULES[:1])
-    monkeypatch.setattr("tools.compare_rules.scenarios", lambda size, failures: scenarios(size, failures)[:1])
+    monkeypatch.setattr("batch_array_notify.cli.compare_rules.RULES", RULES[:1])
+    monkeypatch.setattr(
+        "batch_array_notify.cli.compare_rules.scenarios", lambda size, failures: scenarios(size, failures)[:1]
+    )
     monkeypatch.setattr("tools.dashboard_picture.SCENARIOS", (Scenario(size=2, failures=1),))
 
 
@@ -97,14 +110,14 @@ def recording() -> Iterator[list[str]]:
 
 
 def test_every_tool_a_user_runs_is_run_here_but_the_two_left_out():
-    assert set(documented_tools()) >= {"plan", "rehearse", "compare_rules", "dashboard_picture", "preflight"}
+    assert set(documented_tools()) >= {"plan", "rehearse", "compare-rules", "dashboard_picture", "preflight"}
     assert documented_default("dashboard_picture") == ["--stack", "dev"]
 
 
 @pytest.mark.usefixtures("offline_tools", "fewer_rehearsals")
 @pytest.mark.parametrize("tool", documented_tools())
 def test_a_tool_with_its_documented_defaults_leaves_git_status_clean(tool, recording, capsys):
-    main = importlib.import_module(f"tools.{tool}").main
+    main = tool_main(tool)
     # An AWS tool without credentials or the Pulumi CLI ends with exit 2 or 3, having written nothing.
     with contextlib.suppress(SystemExit):
         main(documented_default(tool))

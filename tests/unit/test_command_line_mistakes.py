@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from batch_array_notify.cli.commands import COMMANDS
 from batch_array_notify.cli.exit_codes import AWS_UNREACHABLE, USAGE_ERROR
 
 QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/kept"
@@ -207,7 +208,8 @@ def test_the_corpus_has_sixty_mistakes_or_more_and_covers_every_tool_a_user_runs
 )
 def test_a_mistake_is_one_line_naming_the_option_with_its_exit_code(tool, argv, code, words, mistake_files, capsys):
     arguments = [argument.replace("{tmp}", str(mistake_files)) for argument in argv]
-    main = importlib.import_module(f"tools.{tool}").main
+    package = "batch_array_notify.cli" if tool in {command.module for command in COMMANDS.values()} else "tools"
+    main = importlib.import_module(f"{package}.{tool}").main
     try:
         exited = main(arguments)
     except SystemExit as exit_:

@@ -81,7 +81,7 @@ def test_every_tool_states_the_array_size_rule_in_the_same_words(module, size, c
     assert exited.value.code == 2
     assert capsys.readouterr().err == (
         f"error: argument --size: an array job has 2 to 10000 children, got {size}; "
-        f"see .venv/bin/python -m tools.{module} --help\n"
+        f"see batch-array-notify {module} --help\n"
     )
 
 
@@ -139,7 +139,7 @@ def test_the_error_lines_the_docs_show_are_the_tools_own(module, argv, capsys):
 #: Arguments each tool needs besides the bounded option, so that only the bound is wrong.
 BOUNDED_BASE = {
     "rehearse": ["--stack", "dev", "--size", "7"],
-    "compare_rules": ["--stack", "dev"],
+    "compare-rules": ["--stack", "dev"],
     "submit": ["--stack", "dev", "--size", "7"],
     "redrive": ["--stack", "dev"],
 }
@@ -147,7 +147,7 @@ BOUNDED_BASE = {
 
 def bounds_table() -> list[tuple[str, str, int, int]]:
     """(tool, option, lowest, highest) of each row of docs/tools.md's bounds table with fixed numbers."""
-    rows = re.findall(r"^\| ([\w, ]+) \| `(--[\w-]+)` \| (\d+) to (\d+) \|", DOCS.read_text(), re.M)
+    rows = re.findall(r"^\| ([\w, -]+) \| `(--[\w-]+)` \| (\d+) to (\d+) \|", DOCS.read_text(), re.M)
     return [(tool, option, int(low), int(high)) for tools, option, low, high in rows for tool in tools.split(", ")]
 
 
@@ -156,13 +156,13 @@ def test_the_bounds_table_lists_the_bounded_options():
         ("rehearse", "--duplicates"),
         ("submit", "--poll-seconds"),
         ("redrive", "--max"),
-        ("compare_rules", "--size"),
+        ("compare-rules", "--size"),
     }
 
 
 @pytest.mark.parametrize(("tool", "option", "lowest", "highest"), bounds_table())
 def test_each_bound_the_docs_state_is_the_tools_own(tool, option, lowest, highest, capsys):
-    parser = importlib.import_module(f"tools.{tool}").parser()
+    parser = module_of(tool).parser()
     for value in (lowest, highest):
         parser.parse_args([*BOUNDED_BASE[tool], option, str(value)])
     for value in (lowest - 1, highest + 1):
