@@ -339,7 +339,8 @@ def check_layer(settings: Settings, client: Client, region: str) -> Check:
             return _missing_release(settings, client, parameter)
         found = f"{arn} exists (Powertools {settings.powertools_version}, from {parameter})"
     try:
-        client("lambda").get_layer_version_by_arn(Arn=arn)
+        # Read, not only called: an answer without the layer's ARN is not the service's (exit 3).
+        client("lambda").get_layer_version_by_arn(Arn=arn)["LayerVersionArn"]
     except ClientError as error:
         # On another account's public layer AWS answers AccessDeniedException, not ResourceNotFound, for a
         # version that does not exist (aws/aws-sdk-pandas#1357): `pulumi up` would fail the same way.
