@@ -146,6 +146,7 @@ def test_a_pipeline_with_a_bogus_topic_arn_declares_nothing():
 
 def test_a_topic_of_another_region_known_only_at_deploy_time_is_refused():
     """An embedder's topic from another resource (an Output) is checked once the provider's region is known."""
+
     def program() -> None:
         other_region = pulumi.Output.from_input(TOPIC.replace(REGION, "us-east-1"))
         BatchArrayPipeline("x", {"existing_topic_arn": other_region})
