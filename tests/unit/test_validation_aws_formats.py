@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from batch_array_notify import BatchArrayPipeline, InvalidArgumentError
+from batch_array_notify import ArrayCompletionNotifier, BatchArrayPipeline, InvalidArgumentError
 from batch_array_notify.aws_formats import instance_families, instance_types, parse_arn, partition_of, regions
 from batch_array_notify.validation import resolve_args
 from tools.plan import invalid_argument_in
@@ -145,11 +145,12 @@ def test_a_pipeline_with_a_bogus_topic_arn_declares_nothing():
 
 
 def test_a_topic_of_another_region_known_only_at_deploy_time_is_refused():
-    """An embedder's topic from another resource (an Output) is checked once the provider's region is known."""
+    """An embedder's topic from another resource (an Output) is checked once the provider's region is known
+    (the notifier, which the pipeline builds on: the smaller plan of the two)."""
 
     def program() -> None:
         other_region = pulumi.Output.from_input(TOPIC.replace(REGION, "us-east-1"))
-        BatchArrayPipeline("x", {"existing_topic_arn": other_region})
+        ArrayCompletionNotifier("x", {"job_queue_arns": [QUEUE], "existing_topic_arn": other_region})
 
     with pytest.raises(ValueError, match="While processing") as raised:
         run_under_mocks(program, "embedder", "test", {"aws:region": REGION})
