@@ -165,13 +165,18 @@ def as_printed(words: tuple[str, ...]) -> tuple[list[str], bool]:
     return kept, kept != list(words)
 
 
-def without_placeholders(words: list[str], known: set[str]) -> tuple[list[str], list[str]]:
-    """The words without each placeholder and the option it is the value of; and the options so taken out
-    that the parser does not know (`known` is its option strings)."""
+def without_placeholders(
+    words: list[str], known: set[str], required: frozenset[str] = frozenset()
+) -> tuple[list[str], list[str]]:
+    """The words without each placeholder and the option it is the value of (a `required` option keeps its
+    placeholder as its value: the command would not parse without it); and the options so taken out that
+    the parser does not know (`known` is its option strings)."""
     kept: list[str] = []
     unknown = []
     for word in words:
-        if placeholders((word,)) and kept and kept[-1].startswith("--"):
+        if placeholders((word,)) and kept and kept[-1] in required:
+            kept.append(word)
+        elif placeholders((word,)) and kept and kept[-1].startswith("--"):
             option = kept.pop()
             unknown += [] if option in known else [option]
         elif not placeholders((word,)):
@@ -202,7 +207,8 @@ def tool_problems(command: DocumentedCommand) -> list[str]:
     if command.inline and not arguments:
         return []  # the tool named in prose, not a command to run
     parser = tool.parser()
-    words, unknown = without_placeholders(as_printed(tuple(arguments))[0], set(parser._option_string_actions))
+    required = frozenset(o for a in parser._actions if a.required for o in a.option_strings)
+    words, unknown = without_placeholders(as_printed(tuple(arguments))[0], set(parser._option_string_actions), required)
     if unknown:
         return [f"{module} has no option {', '.join(unknown)}"]
     if {"--help", "-h"} & set(words):
