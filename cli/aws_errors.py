@@ -87,19 +87,16 @@ def environment_problem(error: BaseException, *, region_option: bool = True) -> 
         code = str(error.response.get("Error", {}).get("Code", ""))
         operation = error.operation_name
         if _status(error) >= SERVER_ERROR_STATUS:
-            # The body may be a proxy's HTML page: the status alone, never the body.
+            # The body may be a proxy's HTML page: the status and AWS's error code, never the body.
             status = _status(error)
-            return f"AWS answered {operation} with HTTP {status}, a fault on its side or a proxy's: try again later"
+            cause = f"HTTP {status}" + (f" ({code})" if code and code != str(status) else "")
+            return f"AWS answered {operation} with {cause}, a fault on its side or a proxy's: try again later"
         if code in DENIED_CODES:
             return f"access denied to {operation}: the caller's IAM policy must allow it (see --help for the list)"
         if code in BAD_CREDENTIAL_CODES:
             return f"AWS rejected the credentials ({code}): they are expired or wrong; {CREDENTIALS_FIX}"
         if code in THROTTLING_CODES:
             return f"AWS throttled {operation} ({code}) after botocore's retries: wait a minute and run again"
-        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-        if status >= 500:
-            cause = f"{code or status}, a server error"
-            return f"AWS failed {operation} ({cause}) after botocore's retries: run again later"
     return None
 
 

@@ -39,8 +39,8 @@ import boto3  # type: ignore[import-untyped]  # boto3 ships no type information
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]  # no type information
 
 from batch_array_notify.chat import CHATBOT_API_REGION
-from batch_array_notify.cli.aws_errors import DENIED_CODES, exit_on_aws_environment_errors
-from batch_array_notify.cli.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
+from batch_array_notify.cli.aws_errors import DENIED_CODES, UNREADABLE_ANSWER, exit_on_aws_environment_errors
+from batch_array_notify.cli.exit_codes import AWS_UNREACHABLE, BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
 from batch_array_notify.cli.plan import add_program_arguments, plan_or_exit
 from batch_array_notify.handler.aws import new_client
 from batch_array_notify.notifier import POWERTOOLS_VERSION, powertools_layer_arn, powertools_parameter_name
@@ -340,7 +340,8 @@ def check_layer(settings: Settings, client: Client, region: str) -> Check:
             return _missing_release(settings, client, parameter)
         found = f"{arn} exists (Powertools {settings.powertools_version}, from {parameter})"
     try:
-        client("lambda").get_layer_version_by_arn(Arn=arn)
+        # Read, not only called: an answer without the layer's ARN is not the service's (exit 3).
+        client("lambda").get_layer_version_by_arn(Arn=arn)["LayerVersionArn"]
     except ClientError as error:
         # On another account's public layer AWS answers AccessDeniedException, not ResourceNotFound, for a
         # version that does not exist (aws/aws-sdk-pandas#1357): `pulumi up` would fail the same way.
@@ -601,7 +602,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     with exit_on_aws_environment_errors(region_option=False):
         session = boto3.Session(region_name=settings.region)
         environment_region = boto3.Session().region_name
-        checks = run_checks(settings, session_client(session), environment_region)
+        try:
+            checks = run_checks(settings, session_client(session), environment_region)
+        except (KeyError, TypeError) as missing:
+            # botocore hands over an empty answer for a body that is not the service's JSON (a proxy's page).
+            print(f"error: {UNREADABLE_ANSWER} (it lacked {missing})", file=sys.stderr)
+            return AWS_UNREACHABLE
     if options.json:
         json.dump({"stack": settings.stack, "checks": [check.to_json() for check in checks]}, sys.stdout, indent=2)
         sys.stdout.write("\n")

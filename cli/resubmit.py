@@ -34,14 +34,13 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Final, TextIO
 
-import boto3  # type: ignore[import-untyped]  # boto3 ships no type information
 import botocore.session  # type: ignore[import-untyped]
-from botocore.config import Config  # type: ignore[import-untyped]
 from botocore.serialize import create_serializer  # type: ignore[import-untyped]
 
 from batch_array_notify.cli.aws_errors import exit_on_aws_environment_errors
 from batch_array_notify.cli.exit_codes import BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
 from batch_array_notify.cli.progress import Progress, progress_for
+from batch_array_notify.handler.aws import new_client
 from batch_array_notify.handler.lineage import (
     INDEX_MAP_VARIABLE,
     RESUBMISSION_OF_TAG,
@@ -77,14 +76,6 @@ UNSUPPORTED_PROPERTIES: Final = {
     "eksProperties": "EKS (eksProperties)",
     "nodeProperties": "multi-node parallel (nodeProperties)",
 }
-
-
-def retry_config() -> Config:
-    """botocore's standard retry mode: backoff with jitter on throttling and 5xx, 3 attempts in all unless
-    AWS_MAX_ATTEMPTS (or the profile's max_attempts) says otherwise. Local, as handler/aws.py has no
-    shared client factory yet; a new Config each time, because botocore writes the resolved attempts
-    into the `retries` dict it is given."""
-    return Config(retries={"mode": "standard"})
 
 
 class UsageError(Exception):
@@ -401,7 +392,7 @@ def main(
         print("error: --job-id must not be empty: give the array job's id", file=errors)
         return USAGE_ERROR
     with exit_on_aws_environment_errors(errors):
-        batch = boto3.client("batch", region_name=options.region, config=retry_config())
+        batch = new_client("batch", region=options.region)
         try:
             outcome = resubmit_job(
                 batch,

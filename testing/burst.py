@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import json
 import math
 import random
 from collections import Counter
@@ -326,20 +327,24 @@ def planned_settings(plan: Plan) -> LambdaSettings:
 
 def burst_events(target: StackTarget, count: int) -> list[dict[str, Any]]:
     """The terminal events of `count` array parents (2 children each) on the stack's first queue; every
-    `FAILED_EVERY`-th FAILED. Job ids `burst-00000`, ... so the burst is the same every time."""
-    events = []
-    for index in range(count):
-        failed = index % FAILED_EVERY == 0
+    `FAILED_EVERY`-th FAILED. Job ids `burst-00000`, ... so the burst is the same every time. One parent of
+    each status is generated (testing/eventgen.py); the others are copies under their own job id."""
+    templates = {}
+    for failed in (False, True):
         spec = ArrayJobSpec(
             target.job_queue_arn,
             target.job_definition_arn,
             size=2,
             failures=1 if failed else 0,
             compute=target.compute,
-            parent_job_id=f"burst-{index:05d}",
+            parent_job_id=f"burst-template-{int(failed)}",
         )
         parent = [event for event in array_job_events(spec) if event["detail"]["jobId"] == spec.job_id]
-        events.append(parent[-1])
+        templates[failed] = (spec.job_id, json.dumps(parent[-1]))
+    events = []
+    for index in range(count):
+        template_id, template = templates[index % FAILED_EVERY == 0]
+        events.append(json.loads(template.replace(template_id, f"burst-{index:05d}")))
     return events
 
 

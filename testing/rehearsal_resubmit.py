@@ -12,9 +12,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3  # type: ignore[import-untyped]  # boto3 ships no type information
-
-from batch_array_notify.cli.resubmit import resubmit_job, retry_config
+from batch_array_notify.cli.resubmit import resubmit_job
+from batch_array_notify.handler.aws import new_client
 from batch_array_notify.testing.eventgen import ArrayJobSpec, Compute, array_job_events
 from batch_array_notify.testing.rehearsal_world import Notification, RehearsalWorld
 
@@ -73,7 +72,7 @@ def resubmit_failed(
 ) -> list[ResubmissionRun]:
     """Resubmit the failed children of every job a notification offers a resubmit command for; each run
     holds the new array jobs' specs, whose events the rehearsal then sends through the rule."""
-    batch = boto3.client("batch", region_name=world.target.region, config=retry_config())
+    batch = new_client("batch", region=world.target.region)
     runs: list[ResubmissionRun] = []
     for notification in notifications:
         command, job_id = notification.document.get("resubmitCommand"), notification.job_id

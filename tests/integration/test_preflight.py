@@ -796,9 +796,21 @@ def test_docs_show_the_table_as_preflight_renders_it():
     assert f"```\n{render(EXAMPLE)}\n```" in docs
 
 
-def test_an_answer_that_is_not_the_services_is_one_line_and_exit_3(main_on_local_lambda, capsys):
-    """A 200 with a proxy's HTML page: botocore hands over an empty answer, which is not a layer."""
-    main_on_local_lambda.answer(200, b"<html><body>Sign in to the proxy</body></html>", **{"Content-Type": "text/html"})
+class ProxyPageLambda:
+    """A Lambda client as botocore hands over a 200 whose body is not the service's JSON (a proxy's sign-in
+    page): an answer without any of the operation's members."""
+
+    def get_layer_version_by_arn(self, **_: Any) -> dict[str, Any]:
+        return {"ResponseMetadata": {"HTTPStatusCode": 200}}
+
+
+def test_an_answer_that_is_not_the_services_is_one_line_and_exit_3(stubbed_main, monkeypatch, capsys):
+    monkeypatch.setattr(
+        preflight,
+        "session_client",
+        lambda _session: lambda s: ProxyPageLambda() if s == "lambda" else stubbed_main.client(s),
+    )
+    stubbed_main.quota("FARGATE_SPOT", 64)
 
     assert preflight.main(PINNED) == 3
 

@@ -38,7 +38,6 @@ import yaml
 from botocore import xform_name
 
 from batch_array_notify.cli.exit_codes import DONE
-from batch_array_notify.runbook import REPOSITORY_URL
 from tests.stack.test_readme_commands import (
     PULUMI_COMMANDS,
     VENV_PYTHON,
@@ -166,13 +165,18 @@ def as_printed(words: tuple[str, ...]) -> tuple[list[str], bool]:
     return kept, kept != list(words)
 
 
-def without_placeholders(words: list[str], known: set[str]) -> tuple[list[str], list[str]]:
-    """The words without each placeholder and the option it is the value of; and the options so taken out
-    that the parser does not know (`known` is its option strings)."""
+def without_placeholders(
+    words: list[str], known: set[str], required: frozenset[str] = frozenset()
+) -> tuple[list[str], list[str]]:
+    """The words without each placeholder and the option it is the value of (a `required` option keeps its
+    placeholder as its value: the command would not parse without it); and the options so taken out that
+    the parser does not know (`known` is its option strings)."""
     kept: list[str] = []
     unknown = []
     for word in words:
-        if placeholders((word,)) and kept and kept[-1].startswith("--"):
+        if placeholders((word,)) and kept and kept[-1] in required:
+            kept.append(word)
+        elif placeholders((word,)) and kept and kept[-1].startswith("--"):
             option = kept.pop()
             unknown += [] if option in known else [option]
         elif not placeholders((word,)):
@@ -203,7 +207,8 @@ def tool_problems(command: DocumentedCommand) -> list[str]:
     if command.inline and not arguments:
         return []  # the tool named in prose, not a command to run
     parser = tool.parser()
-    words, unknown = without_placeholders(as_printed(tuple(arguments))[0], set(parser._option_string_actions))
+    required = frozenset(o for a in parser._actions if a.required for o in a.option_strings)
+    words, unknown = without_placeholders(as_printed(tuple(arguments))[0], set(parser._option_string_actions), required)
     if unknown:
         return [f"{module} has no option {', '.join(unknown)}"]
     if {"--help", "-h"} & set(words):
@@ -266,9 +271,8 @@ def pulumi_problems(words: tuple[str, ...], outputs: set[str]) -> list[str]:
     if positional[:2] == ["stack", "output"] and positional[2:] and positional[2] not in outputs:
         problems.append(f"the stack exports no output {positional[2]}")
     if positional[:2] == ["package", "add"]:
-        # The one placeholder a reader meets: the repository's owner, until it is published.
-        source = positional[2].replace(REPOSITORY_URL, "https://github.com/OWNER/batch-array-notify")
-        problems += [f"{positional[2]}: a placeholder reaches the reader"] if "<" in source else []
+        # No placeholder reaches the reader: the package is added from a checkout's path.
+        problems += [f"{positional[2]}: a placeholder reaches the reader"] if "<" in positional[2] else []
     return problems
 
 

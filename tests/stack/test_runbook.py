@@ -146,7 +146,7 @@ def test_with_runbook_url_every_alarm_the_blocked_rule_and_the_dashboard_link_it
     (dashboard,) = hosted_plan.of_type(DASHBOARD)
     markdown = json.loads(dashboard.inputs["dashboardBody"])["widgets"][0]["properties"]["markdown"]
 
-    assert len(descriptions) == 8
+    assert len(descriptions) == 11
     for description in [*descriptions, blocked]:
         assert re.search(rf"Runbook: {re.escape(HOSTED)}#[a-z0-9-]+$", description), description
     assert f"[runbook]({HOSTED})" in markdown

@@ -60,8 +60,8 @@ ENVIRONMENTAL = [
     (client_error("RequestLimitExceeded", "DescribeSubnets"), "throttled DescribeSubnets", "wait a minute"),
     (
         ClientError({"Error": {"Code": "ServerException"}, "ResponseMetadata": {"HTTPStatusCode": 500}}, "ListJobs"),
-        "AWS failed ListJobs (ServerException, a server error)",
-        "run again later",
+        "AWS answered ListJobs with HTTP 500 (ServerException), a fault on its side or a proxy's: try again later",
+        "try again later",
     ),
 ]
 

@@ -132,5 +132,5 @@ def test_the_body_is_the_named_dashboards_own(pipeline):
 
     assert body["widgets"][0]["properties"]["markdown"].startswith(f"# {pipeline} (dev)\n")
     (alarms,) = [widget for widget in body["widgets"] if widget["type"] == "alarm"]
-    assert len(own_alarms) == 8
+    assert len(own_alarms) == 11
     assert sorted(alarms["properties"]["alarms"]) == own_alarms

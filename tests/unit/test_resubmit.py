@@ -24,6 +24,7 @@ from botocore.stub import Stubber
 
 from batch_array_notify.cli import resubmit
 from batch_array_notify.cli.resubmit import MAX_SUBMIT_PAYLOAD_BYTES, PAUSE_SECONDS, payload_bytes
+from batch_array_notify.handler import aws
 from batch_array_notify.handler.lineage import (
     INDEX_MAP_VARIABLE,
     RESUBMISSION_OF_TAG,
@@ -113,7 +114,7 @@ class Batch:
         self.client.meta.events.register(
             "provide-client-params.batch.SubmitJob", lambda params, **_: self.submitted.append(copy.deepcopy(params))
         )
-        monkeypatch.setattr(resubmit.boto3, "client", lambda *args, **kwargs: self.client)
+        monkeypatch.setattr(resubmit, "new_client", lambda *args, **kwargs: self.client)
 
     def original(self, job: dict[str, Any]) -> Batch:
         self.stubber.add_response("describe_jobs", {"jobs": [job]}, {"jobs": [PARENT]})
@@ -327,7 +328,11 @@ def test_a_job_that_cannot_be_resubmitted_is_one_line_and_exit_2(monkeypatch, jo
     ("code", "status", "expected"),
     [
         ("ThrottlingException", 400, "AWS throttled ListJobs (ThrottlingException) after botocore's retries"),
-        ("ServerException", 500, "AWS failed ListJobs (ServerException, a server error)"),
+        (
+            "ServerException",
+            500,
+            "AWS answered ListJobs with HTTP 500 (ServerException), a fault on its side or a proxy's: try again later",
+        ),
     ],
 )
 def test_throttling_and_server_errors_are_one_line_and_exit_3(monkeypatch, code, status, expected):
@@ -360,7 +365,7 @@ class ServerErrors(BaseHTTPRequestHandler):
         pass
 
 
-def test_server_errors_are_retried_three_times_in_standard_mode_then_one_line_and_exit_3(monkeypatch, tmp_path):
+def test_server_errors_are_retried_up_to_the_factorys_attempts_then_one_line_and_exit_3(monkeypatch, tmp_path):
     server = ThreadingHTTPServer(("127.0.0.1", 0), ServerErrors)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -381,9 +386,10 @@ def test_server_errors_are_retried_three_times_in_standard_mode_then_one_line_an
         server.shutdown()
         server.server_close()
 
-    assert (ServerErrors.requests, result.code) == (3, 3)
+    assert (ServerErrors.requests, result.code) == (aws.MAX_ATTEMPTS, 3)
     assert result.stderr == (
-        "error: AWS failed DescribeJobs (ServerException, a server error) after botocore's retries: run again later\n"
+        "error: AWS answered DescribeJobs with HTTP 500 (ServerException), a fault on its side or a proxy's: "
+        "try again later\n"
     )
 
 
