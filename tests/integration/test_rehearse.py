@@ -304,7 +304,7 @@ def test_lost_parent_events_are_recovered_by_the_sweep_exactly_once(target):
     assert (document["lostEvents"], document["sweepRecovered"], document["exact"]) == (1, 1, True)
     rendered = render(result, target, "the stack's rule").replace(job_id, "...")
     docs = (ROOT / "docs" / "rehearsal.md").read_text()
-    shown = docs[docs.index("$ batch-array-notify rehearse --stack dev --size 7 --lose-parent-events 1") :]
+    shown = docs[docs.index("$ .venv/bin/batch-array-notify rehearse --stack dev --size 7 --lose-parent-events 1") :]
     for line in shown.split("```", 1)[0].splitlines()[1:]:
         assert line in rendered, line
 

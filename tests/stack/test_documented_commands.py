@@ -6,9 +6,11 @@ line of an output block (a transcript), any inline code span that starts with a 
 `.venv/bin/python -m`, `make`, `pulumi`, `aws`), in the docs' prose and in the comments of examples/, and
 every `$(...)` inside those. Each is checked for its shape:
 
+- a bare `batch-array-notify X` fails in a shell block or a transcript (a fresh shell has no virtualenv);
 - a bare `python -m` or `python3 -m` of a project module fails (a fresh shell has no virtualenv), unless
   the module needs nothing but the standard library (`python3 -m benchmarks.fresh_clone`);
-- a tool (`.venv/bin/python -m tools.X`): the module exists and its own parser accepts the arguments; the
+- a command (`.venv/bin/batch-array-notify X`, batch_array_notify.cli) or a development tool
+  (`.venv/bin/python -m tools.X`): the command or module exists and its own parser accepts the arguments; the
   stack file, the `--program` folder and a `--pattern` file exist; `--config` keys are declared;
 - a make target exists in the Makefile, and a `STACK=` names a stack file;
 - the Pulumi CLI (not installed here): the subcommand exists, stacks and config keys exist, and each
@@ -16,13 +18,14 @@ every `$(...)` inside those. Each is checked for its shape:
 - the AWS CLI: the service, the operation and every option exist in botocore's service model (the CLI is
   generated from it), but for the CLI's own customisations (`logs tail`, `sso login`).
 
-Then the cheap offline ones that print no placeholders (`tools.plan`, `tools.rehearse`, ...) actually run,
-in-process, each as its own test, and must exit 0.
+Then the cheap offline ones that print no placeholders (`batch-array-notify plan`, `tools.config_table`,
+...) actually run, in-process, each as its own test, and must exit 0.
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 import importlib
 import importlib.util
@@ -37,6 +40,7 @@ import pytest
 import yaml
 from botocore import xform_name
 
+from batch_array_notify.cli.commands import COMMANDS, CONSOLE_SCRIPT
 from batch_array_notify.cli.exit_codes import DONE
 from tests.stack.test_readme_commands import (
     PULUMI_COMMANDS,
@@ -60,7 +64,14 @@ DECLARED_KEYS = set(yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
 #: rehearsals the docs print are checked for their shape only (a second or so each); `make rehearse` runs
 #: in a fresh shell (tests/stack/test_readme_commands.py), and tests/integration/test_rehearse.py runs the
 #: scenarios docs/rehearsal.md shows.
-RUN_TOOLS = {"tools.plan", "tools.chat_preview", "tools.config_table", "tools.api_schema"}
+RUN_TOOLS = {
+    "batch_array_notify.cli.plan",
+    "batch_array_notify.cli.chat_preview",
+    "tools.config_table",
+    "tools.api_schema",
+}
+#: The console script as a fresh shell at the repository root runs it.
+VENV_SCRIPT = f".venv/bin/{CONSOLE_SCRIPT}"
 #: The Pulumi CLI's package commands (docs/embedding.md), besides the README's.
 PULUMI_GROUPS = PULUMI_COMMANDS | {"package": {"add", "get-schema"}}
 #: AWS CLI commands that are the CLI's own, not in botocore's service models.
@@ -86,7 +97,9 @@ UTILITIES = {"jq", "sed", "date"}
 #: A word that stands for a value the reader fills in: QUEUE, FILE.json, KEY=VALUE, JOB_ID.
 PLACEHOLDER = re.compile(r"[A-Z][A-Z0-9_]*(?:\.[a-z]+)?(?:=[A-Z]+)?")
 SUBSTITUTION = re.compile(r"\$\(([^()]*)\)")
-INLINE_COMMAND = re.compile(r"(?:\.venv/bin/python3?|python3?) -m |make \w|pulumi [a-z]|aws [a-z]")
+INLINE_COMMAND = re.compile(
+    r"\.venv/bin/batch-array-notify |(?:\.venv/bin/python3?|python3?) -m |make \w|pulumi [a-z]|aws [a-z]"
+)
 
 
 @dataclass(frozen=True)
@@ -189,7 +202,9 @@ def stdlib_only(module: str) -> bool:
     spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None:
         return False
-    tree = ast.parse(Path(spec.origin).read_text())
+    # A package runs its __main__.py (the deprecated `tools.<name>` forms are packages).
+    source = Path(spec.origin).with_name("__main__.py") if spec.submodule_search_locations else Path(spec.origin)
+    tree = ast.parse(source.read_text())
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     return {name.split(".")[0] for name in imported} <= set(sys.stdlib_module_names) | {"__future__"}
@@ -199,7 +214,7 @@ def tool_problems(command: DocumentedCommand) -> list[str]:
     module, arguments = command.words[2], list(command.words[3:])
     if importlib.util.find_spec(module) is None:
         return [f"no module {module}"]
-    if not module.startswith("tools."):
+    if not module.startswith(("tools.", "batch_array_notify.cli.")):
         return []
     tool = importlib.import_module(module)
     if not hasattr(tool, "parser"):
@@ -306,8 +321,24 @@ def aws_problems(words: tuple[str, ...]) -> list[str]:
     ]
 
 
+def as_module(command: DocumentedCommand) -> DocumentedCommand:
+    """A `.venv/bin/batch-array-notify COMMAND ...` line as the module that runs it (`.venv/bin/python -m
+    batch_array_notify.cli.X ...`), which the tool checks read; any other line as it is."""
+    words = command.words
+    if words[0] == VENV_SCRIPT and len(words) > 1 and words[1] in COMMANDS:
+        module = f"batch_array_notify.cli.{COMMANDS[words[1]].module}"
+        return dataclasses.replace(command, words=(VENV_PYTHON, "-m", module, *words[2:]))
+    return command
+
+
 def shape_problems(command: DocumentedCommand, outputs: set[str]) -> list[str]:
     words = command.words
+    if words[0] == VENV_SCRIPT:
+        if len(words) == 1 or words[1] in {"--help", "-h"}:
+            return []
+        return tool_problems(as_module(command)) if words[1] in COMMANDS else [f"no command {words[1]}"]
+    if words[0] == CONSOLE_SCRIPT:
+        return [f"a fresh shell has no virtualenv; run {VENV_SCRIPT}"]
     if words[:2] == (VENV_PYTHON, "-m") and len(words) > 2:
         return tool_problems(command)
     if words[0] in {"python", "python3"} and words[1:2] == ("-m",) and len(words) > 2:
@@ -368,6 +399,8 @@ def test_the_checks_refuse_what_a_fresh_shell_cannot_run(exported):
     broken = [
         "python -m tools.redrive --stack dev",
         "python3 -m tools.plan --stack dev",
+        "batch-array-notify plan --stack dev",
+        ".venv/bin/batch-array-notify nosuchcommand",
         ".venv/bin/batch-array-notify rehearse --stack dev --size 7 --bogus",
         ".venv/bin/batch-array-notify plan --stack nosuchstage",
         ".venv/bin/batch-array-notify rehearse --stack dev --size 7 --pattern examples/patterns/none.json",
@@ -382,10 +415,10 @@ def test_the_checks_refuse_what_a_fresh_shell_cannot_run(exported):
     ]
     reported = {line: shape_problems(DocumentedCommand("guard", tuple(shlex.split(line))), exported) for line in broken}
 
-    transcript = DocumentedCommand("guard", (VENV_PYTHON, "-m", "tools.rehearse", "--stack", "dev", "--bogus"), True)
+    transcript = DocumentedCommand("guard", (VENV_SCRIPT, "rehearse", "--stack", "dev", "--bogus"), True)
 
     assert [line for line, problems in reported.items() if not problems] == []
-    assert shape_problems(transcript, exported) == ["tools.rehearse has no option --bogus"]
+    assert shape_problems(transcript, exported) == ["batch_array_notify.cli.rehearse has no option --bogus"]
     assert shape_problems(DocumentedCommand("guard", ("python3", "-m", "benchmarks.fresh_clone")), exported) == []
 
 
@@ -394,7 +427,7 @@ def runnable() -> list[DocumentedCommand]:
     placeholder, once each."""
     unique: dict[tuple[str, ...], DocumentedCommand] = {}
     for commands in documented_commands().values():
-        for command in commands:
+        for command in map(as_module, commands):
             _, synopsis = as_printed(command.words)
             if (
                 command.words[:2] == (VENV_PYTHON, "-m")
