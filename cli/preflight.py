@@ -16,7 +16,7 @@ refused). Checks, each ok / warn / fail with what to do:
   chat          no other configuration of the account has the Slack or Teams channel the stack would
                 configure (AWS allows one per channel); existingChatConfiguration exists
 
-The config is checked first, as `python -m tools.plan` checks it (exit 2), before any AWS call.
+The config is checked first, as `batch-array-notify plan` checks it (exit 2), before any AWS call.
 IAM actions it calls: sts:GetCallerIdentity, ec2:DescribeVpcs, ec2:DescribeSubnets,
 ec2:DescribeSecurityGroups, iam:GetRole, ssm:GetParameter, lambda:GetLayerVersion,
 servicequotas:GetServiceQuota, sns:GetTopicAttributes, batch:DescribeJobQueues,

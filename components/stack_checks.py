@@ -1,7 +1,8 @@
 """Stack files and config keys, read as strictly as AWS and the Pulumi CLI would have them, or stricter.
 
-Shared by the stack program (`__main__.py`, under `pulumi up`) and the offline tools (`tools.program`), so
-a mistake is refused the same way by both: one line, naming the file and line or the key, and the fix.
+Shared by the stack program (`__main__.py`, under `pulumi up`) and the offline commands
+(`batch_array_notify.testing.program`), so a mistake is refused the same way by both: one line, naming the
+file and line or the key, and the fix.
 Pure functions: a path or a mapping in, a `StackConfigError` out.
 """
 

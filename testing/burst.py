@@ -2,7 +2,7 @@
 in front of the notifier and of Batch's account-wide token bucket behind it.
 
 What is real and what is modelled:
-- The N completions are the stack's: `tools.rehearse --burst N` sends them through the stack's rule in
+- The N completions are the stack's: `batch-array-notify rehearse --burst N` sends them through the stack's rule in
   moto's EventBridge and hands this model what the rule delivered.
 - Lambda's asynchronous queue is modelled (not run): an event is offered to the function when it arrives;
   with no free concurrency Lambda throttles it and offers it again after 1 s, doubling up to 5 minutes;

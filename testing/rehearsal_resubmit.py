@@ -1,5 +1,5 @@
-"""`tools.rehearse --resubmit`: after the rehearsal's FAILED notification, resubmit its failed children with
-cli/resubmit.py against the same moto account, run the new job's events through the stack's rule and
+"""`batch-array-notify rehearse --resubmit`: after the rehearsal's FAILED notification, resubmit its failed
+children with cli/resubmit.py against the same moto account, run the new job's events through the stack's rule and
 notifier, and keep the second notification, whose lineage names the first job.
 
 The resubmission is the tool's own (`resubmit_job`: DescribeJobs, ListJobs, DescribeJobDefinitions,

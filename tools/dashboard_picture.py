@@ -4,7 +4,7 @@
     .venv/bin/python -m tools.dashboard_picture --stack dev --output docs/dashboard.png   # the docs' picture
 
 The layout and every widget come from the dashboard body the stack plans (what `pulumi up` would send);
-the numbers come from rehearsals of the same stack (tools.rehearse): the handler's EMF metrics, its
+the numbers come from rehearsals of the same stack (batch-array-notify rehearse): the handler's EMF metrics, its
 invocations, their wall time and errors, the rule's matches and the handler's completion log lines.
 A rehearsal lasts seconds, so each graph shows its statistics over the whole run as bars rather than a
 time series. Where AWS would publish a metric, the rehearsal stands in for it: Lambda `Invocations`,
