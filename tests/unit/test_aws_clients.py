@@ -79,3 +79,25 @@ def test_the_handlers_clients_come_from_the_factory(monkeypatch):
     finally:
         aws.reset()
         settings.cache_clear()
+
+
+def test_a_new_pacer_replaces_the_last_one_on_the_batch_client(monkeypatch):
+    """A warm environment's next sweep paces with its own pacer: the last one's is no longer called."""
+    environment = notifier_environment("arn:aws:batch:eu-west-1:123456789012:job-queue/q", AWS_REGION="eu-west-1")
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    from batch_array_notify.handler.settings import settings  # noqa: PLC0415
+
+    settings.cache_clear()
+    aws.reset()
+    waits: list[str] = []
+    try:
+        aws.pace_batch_calls(lambda: waits.append("first sweep"))
+        aws.pace_batch_calls(lambda: waits.append("next sweep"))
+        # What botocore emits before it sends each request (and each retry) of the client.
+        aws.client("batch").meta.events.emit("before-send.batch.ListJobs", request=None)
+    finally:
+        aws.reset()
+        settings.cache_clear()
+
+    assert waits == ["next sweep"]

@@ -44,6 +44,7 @@ def test_ranges_expand_back_to_the_same_indices():
 
     assert expand_ranges(compact_ranges(picked)) == picked
     assert expand_ranges("3,17-20,99") == [3, 17, 18, 19, 20, 99]
+    assert expand_ranges("0-2,5") == [0, 1, 2, 5]  # the first child is index 0
 
 
 @pytest.mark.parametrize("text", ["5-3", "-1", "a", "1-b"])
