@@ -519,7 +519,7 @@ def run_under_mocks(
         run()
     finally:
         pulumi.runtime.set_all_config({})
-        _close(loop)
+        loop.close()
 
     plan = Plan(project=project, stack=stack, outputs=json_safe(exported))
     states = monitor.get_registered_resources()
@@ -541,20 +541,6 @@ def run_under_mocks(
             )
         )
     return plan
-
-
-def _close(loop: asyncio.AbstractEventLoop) -> None:
-    """Cancel what a run left pending, then close its loop. A program that raised leaves outputs waiting for
-    resources never registered: left pending, asyncio reports each task as it is collected at exit ("Task was
-    destroyed but it is pending!", two lines each, hundreds per test process). The cancelled RPCs' errors are
-    then forgotten, so the next run reports its own."""
-    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
-    for task in pending:
-        task.cancel()
-    if pending:
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-    pulumi_settings._get_rpc_manager().clear()
-    loop.close()
 
 
 #: Plans already made in this process, by program folder, stack and config. Under mocks a program is a
