@@ -200,7 +200,7 @@ def _job_definition_arn_prefixes() -> tuple[str, ...]:
 
 
 def _lookback_hours() -> int:
-    return _whole_hours(
+    return _whole_number(
         "RECONCILE_LOOKBACK_HOURS",
         DEFAULT_RECONCILE_LOOKBACK_HOURS,
         1,
@@ -209,7 +209,7 @@ def _lookback_hours() -> int:
     )
 
 
-def _whole_hours(name: str, default: int, lowest: int, highest: int, why: str) -> int:
+def _whole_number(name: str, default: int, lowest: int, highest: int, why: str) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
@@ -222,16 +222,13 @@ def _whole_hours(name: str, default: int, lowest: int, highest: int, why: str) -
 
 
 def _batch_calls_per_second() -> int:
-    raw = os.environ.get("BATCH_CALLS_PER_SECOND", "").strip()
-    if not raw:
-        return DEFAULT_SWEEP_BATCH_CALLS_PER_SECOND
-    value = int(raw) if raw.isdigit() else 0
-    if not 1 <= value <= MAX_SWEEP_BATCH_CALLS_PER_SECOND:
-        raise SettingsError(
-            "environment variable BATCH_CALLS_PER_SECOND must be a whole number from 1 to "
-            f"{MAX_SWEEP_BATCH_CALLS_PER_SECOND} (the account's Batch calls a second), got {raw!r}"
-        )
-    return value
+    return _whole_number(
+        "BATCH_CALLS_PER_SECOND",
+        DEFAULT_SWEEP_BATCH_CALLS_PER_SECOND,
+        1,
+        MAX_SWEEP_BATCH_CALLS_PER_SECOND,
+        " (the account's Batch calls a second)",
+    )
 
 
 def _grace_seconds() -> int:
@@ -268,7 +265,7 @@ def sweep_settings() -> SweepSettings:
         notify_statuses=_notify_statuses(),
         batch_calls_per_second=_batch_calls_per_second(),
         grace_seconds=_grace_seconds(),
-        max_array_runtime_hours=_whole_hours(
+        max_array_runtime_hours=_whole_number(
             "RECONCILE_MAX_ARRAY_RUNTIME_HOURS", 0, 0, MAX_RECONCILE_ARRAY_RUNTIME_HOURS, ""
         ),
     )
