@@ -86,9 +86,9 @@ def environment_problem(error: BaseException, *, region_option: bool = True) -> 
     if isinstance(error, ClientError):
         code = str(error.response.get("Error", {}).get("Code", ""))
         operation = error.operation_name
-        if _status(error) >= SERVER_ERROR_STATUS:
+        status = _status(error)
+        if status >= SERVER_ERROR_STATUS:
             # The body may be a proxy's HTML page: the status and AWS's error code, never the body.
-            status = _status(error)
             cause = f"HTTP {status}" + (f" ({code})" if code and code != str(status) else "")
             return f"AWS answered {operation} with {cause}, a fault on its side or a proxy's: try again later"
         if code in DENIED_CODES:
