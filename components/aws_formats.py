@@ -78,3 +78,44 @@ def parse_arn(text: str) -> Arn | None:
     if len(parts) != 6 or parts[0] != "arn" or not all(parts[1:3]) or not parts[5]:
         return None
     return Arn(*parts[1:])
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    """A string shape of a botocore service model: its pattern and length bounds, as AWS validates them."""
+
+    service: str
+    shape: str
+
+    @property
+    def _definition(self) -> dict[str, Any]:
+        return _string_shape(self.service, self.shape)
+
+    def problem(self, value: object) -> str | None:
+        """Why `value` is not one of these strings (naming the model's rule), or None if it is one."""
+        definition = self._definition
+        rule = f"botocore's {self.service} model, shape {self.shape}"
+        if not isinstance(value, str):
+            return f"must be a string ({rule})"
+        low, high = definition.get("min", 0), definition.get("max")
+        if len(value) < low or (high is not None and len(value) > high):
+            bounds = f"{low} to {high}" if high is not None else f"at least {low}"
+            return f"must be {bounds} characters long, not {len(value)} ({rule})"
+        pattern = definition.get("pattern")
+        if pattern is not None and re.fullmatch(pattern.removeprefix("^").removesuffix("$"), value) is None:
+            return f"must match {pattern} ({rule}), not {value!r}"
+        return None
+
+
+@cache
+def _string_shape(service: str, shape: str) -> dict[str, Any]:
+    model = cast(dict[str, Any], _loader().load_service_model(service, "service-2"))
+    return dict(model["shapes"][shape])
+
+
+#: A 12-digit AWS account id (Organizations' `AccountId`).
+ACCOUNT_ID = ModelShape("organizations", "AccountId")
+#: An AWS Organizations id, `o-` then 10 to 32 lowercase letters or digits (Organizations' `OrganizationId`).
+ORGANIZATION_ID = ModelShape("organizations", "OrganizationId")
+#: The external id a role's trust may require of whoever assumes it (STS `AssumeRole` `ExternalId`).
+EXTERNAL_ID = ModelShape("sts", "externalIdType")

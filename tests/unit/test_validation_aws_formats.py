@@ -4,13 +4,24 @@ fitting every compute environment. What embedders get, as the stack program does
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pulumi
 import pytest
 
 from batch_array_notify import ArrayCompletionNotifier, BatchArrayPipeline, InvalidArgumentError
-from batch_array_notify.aws_formats import instance_families, instance_types, parse_arn, partition_of, regions
+from batch_array_notify.aws_formats import (
+    ACCOUNT_ID,
+    EXTERNAL_ID,
+    ORGANIZATION_ID,
+    ModelShape,
+    instance_families,
+    instance_types,
+    parse_arn,
+    partition_of,
+    regions,
+)
 from batch_array_notify.cli.plan import invalid_argument_in
 from batch_array_notify.testing.program import run_under_mocks
 from batch_array_notify.validation import resolve_args
@@ -161,3 +172,29 @@ def test_a_topic_of_another_region_known_only_at_deploy_time_is_refused():
         "existing_topic_arn",
         f"expected one in {REGION}, where this stack deploys",
     )
+
+
+@pytest.mark.parametrize(
+    ("shape", "value", "problem"),
+    [
+        (ACCOUNT_ID, "123456789012", None),
+        (ACCOUNT_ID, "12345678901", r"must match \^\\d\{12\}\$ \(botocore's organizations model, shape AccountId\)"),
+        (ACCOUNT_ID, 123456789012, "must be a string"),
+        (ORGANIZATION_ID, "o-a1b2c3d4e5", None),
+        (ORGANIZATION_ID, "o-A1B2C3D4E5", "OrganizationId"),
+        (ORGANIZATION_ID, "r-a1b2c3d4e5", "OrganizationId"),
+        (EXTERNAL_ID, "team-a_42", None),
+        (EXTERNAL_ID, "x", "must be 2 to 1224 characters long, not 1"),
+        (EXTERNAL_ID, "x" * 1225, "must be 2 to 1224 characters long, not 1225"),
+        (EXTERNAL_ID, "two words", "externalIdType"),
+    ],
+)
+def test_account_organization_and_external_ids_follow_the_botocore_models(
+    shape: ModelShape, value: object, problem: str | None
+) -> None:
+    found = shape.problem(value)
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert re.search(problem, found), found
