@@ -122,6 +122,12 @@ def test_the_named_central_roles_with_the_external_id_may_assume_the_read_role()
             id="another central role",
         ),
         pytest.param(
+            f"arn:aws:sts::{CENTRAL}:assumed-role/other-role/notifier-role",
+            {"sts:ExternalId": EXTERNAL_ID},
+            "sts:AssumeRole",
+            id="another central role's session",
+        ),
+        pytest.param(
             f"arn:aws:iam::{CENTRAL}:root",
             {"sts:ExternalId": EXTERNAL_ID},
             "sts:AssumeRole",
@@ -254,6 +260,7 @@ def test_arn_wildcards_stay_within_their_segment():
     assert send(FORWARDER_RULE)
     assert not send(f"arn:aws:events:{REGION}:{STRANGER}:rule/x")
     assert not send(f"arn:aws:events:{REGION}:{MEMBER}:event-bus/rule/x")
+    assert not send(f"arn:aws:events:{REGION}:{STRANGER}:x:{MEMBER}:rule/x")  # no `*` across a colon
     assert not send("rule/x")
 
 
@@ -264,7 +271,7 @@ def test_string_like_and_case_sensitive_values():
             "Effect": "Allow",
             "Principal": {"AWS": CENTRAL},
             "Action": "sts:*",
-            "Condition": {"StringLike": {"sts:ExternalId": "team-?-*"}},
+            "Condition": {"StringLike": {"sts:ExternalId": ["team-?-*", "ops"]}},
         },
     }
 
@@ -274,6 +281,7 @@ def test_string_like_and_case_sensitive_values():
     assert assume_with("team-a-42")
     assert not assume_with("team-ab-42")
     assert not assume_with("TEAM-a-42")
+    assert assume_with("ops")  # any one of a key's values
 
 
 def test_why_names_the_statement_that_allowed_or_what_each_missed():
