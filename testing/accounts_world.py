@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 from unittest import mock
 
-import boto3
-from botocore.exceptions import ClientError
+import boto3  # type: ignore[import-untyped]  # no type information
+from botocore.exceptions import ClientError  # type: ignore[import-untyped]  # no type information
 from moto import mock_aws
 
 from batch_array_notify.handler.aws import new_client
