@@ -31,6 +31,7 @@ import boto3  # type: ignore[import-untyped]  # no type information
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]  # no type information
 from moto import mock_aws
 
+from batch_array_notify.cli.submit import Target, submit
 from batch_array_notify.handler.aws import new_client
 from batch_array_notify.testing.policy_evaluation import evaluate
 from batch_array_notify.testing.rehearsal_world import FAKE_CREDENTIALS, MOTO_CONFIG
@@ -71,14 +72,7 @@ class Member:
 
     def submit_array_job(self, job_name: str, size: int) -> str:
         """An array job on the member's queue; moto's Docker-free Batch finishes its children at once."""
-        batch = self.account.client("batch")
-        answer = batch.submit_job(
-            jobName=job_name,
-            jobQueue=self.job_queue_arn,
-            jobDefinition=self.job_definition_arn,
-            arrayProperties={"size": size},
-        )
-        return str(answer["jobId"])
+        return submit(self.account.client("batch"), Target(self.job_queue_arn, self.job_definition_arn), size, job_name)
 
 
 class AccountsWorld:
