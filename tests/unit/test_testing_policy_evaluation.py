@@ -62,7 +62,18 @@ EVENTS_ROLE_TRUST: Document = {
         "Effect": "Allow",
         "Principal": {"Service": "events.amazonaws.com"},
         "Action": "sts:AssumeRole",
-        "Condition": {"StringEquals": {"aws:SourceAccount": MEMBER}, "ArnLike": {"aws:SourceArn": FORWARDER_RULE}},
+        "Condition": {"StringEquals": {"aws:SourceAccount": MEMBER}},
+    },
+}
+DEAD_LETTER_QUEUE = f"arn:aws:sqs:{REGION}:{MEMBER}:batch-array-forwarder-dlq"
+DEAD_LETTER_QUEUE_POLICY: Document = {
+    "Version": "2012-10-17",
+    "Statement": {
+        "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Action": "sqs:SendMessage",
+        "Resource": DEAD_LETTER_QUEUE,
+        "Condition": {"ArnEquals": {"aws:SourceArn": FORWARDER_RULE}},
     },
 }
 READ_ROLE_POLICY: Document = {
@@ -211,17 +222,32 @@ def test_an_organization_bus_refuses_another_organization_and_a_caller_outside_a
 # The forwarder's events role and the read role's permissions
 
 
-def test_only_eventbridge_for_the_members_rule_may_assume_the_events_role():
+def test_only_eventbridge_for_the_member_may_assume_the_events_role():
     def events_role(principal: str, context: dict[str, str]) -> bool:
         return allows(EVENTS_ROLE_TRUST, principal=principal, action="sts:AssumeRole", context=context)
 
-    rule = {"aws:SourceAccount": MEMBER, "aws:SourceArn": FORWARDER_RULE}
+    assert events_role("events.amazonaws.com", {"aws:SourceAccount": MEMBER})
+    assert not events_role("lambda.amazonaws.com", {"aws:SourceAccount": MEMBER})
+    assert not events_role("events.amazonaws.com", {"aws:SourceAccount": STRANGER})
+    assert not events_role("events.amazonaws.com", {})
+    assert not events_role(NOTIFIER_ROLE, {"aws:SourceAccount": MEMBER})
 
-    assert events_role("events.amazonaws.com", rule)
-    assert not events_role("lambda.amazonaws.com", rule)
-    assert not events_role("events.amazonaws.com", rule | {"aws:SourceAccount": STRANGER})
-    assert not events_role("events.amazonaws.com", rule | {"aws:SourceArn": f"{FORWARDER_RULE}-2"})
-    assert not events_role(NOTIFIER_ROLE, rule)
+
+def test_only_the_forwarder_rule_may_send_to_its_dead_letter_queue():
+    def send(source_arn: str, queue: str = DEAD_LETTER_QUEUE) -> bool:
+        context = {"aws:SourceArn": source_arn}
+        return allows(
+            DEAD_LETTER_QUEUE_POLICY,
+            principal="events.amazonaws.com",
+            action="sqs:SendMessage",
+            resource=queue,
+            context=context,
+        )
+
+    assert send(FORWARDER_RULE)
+    assert not send(f"{FORWARDER_RULE}-2")
+    assert not send(FORWARDER_RULE.replace(MEMBER, STRANGER))
+    assert not send(FORWARDER_RULE, queue=f"{DEAD_LETTER_QUEUE}-2")
 
 
 def test_the_read_role_grants_the_batch_reads_and_the_job_logs_only():
