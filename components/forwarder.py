@@ -233,12 +233,15 @@ def _read_role(
 
     role = aws.iam.Role(
         f"{name}-read",
+        # Named, not auto-named: one per account (IAM is global), and the central stack names its ARN in
+        # `memberAccounts` before or after this stack deploys. A rename deletes the old one first.
+        name=f"{name}-read",
         description="batch-array-notify: the central notifier reads this account's Batch jobs and job log tails",
         assume_role_policy=pulumi.Output.all(located.apply(lambda found: found["roles"]), settings.external_id).apply(
             trust
         ),
         tags=tags,
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=pulumi.ResourceOptions(parent=parent, delete_before_replace=True),
     )
     aws.iam.RolePolicy(
         f"{name}-read",

@@ -160,6 +160,8 @@ def trust_with(conditions: dict[str, str]) -> dict[str, Any]:
 
 
 def test_the_read_role_trusts_only_the_central_roles_with_the_external_id_and_from_the_organisation(member):
+    # Its name is fixed (one per account): the central stack's memberAccounts names it.
+    assert member.named(ROLE, "member-read").inputs["name"] == "member-read"
     assert read_trust(member) == trust_with({"sts:ExternalId": EXTERNAL_ID, "aws:PrincipalOrgID": ORG})
 
 
