@@ -255,7 +255,7 @@ def _declared_default(key: str) -> Any:
     """The default Pulumi.yaml declares for `key`, as the program reads it (the component's, a test keeps
     them equal), or None."""
     arg = _snake(key)
-    if arg == "notification_emails" or arg == "failure_emails":
+    if arg in {"notification_emails", "failure_emails"}:
         return []
     default = DEFAULTS.get(arg)
     if isinstance(default, dict):

@@ -555,7 +555,8 @@ def run_checks(
     member = settings.member
     if member is not None:
         in_region = regional or (lambda service, _region: client(service))
-        return checks + [
+        return [
+            *checks,
             _member_check("central bus", lambda: check_central_bus(member, client, in_region)),
             _member_check("read role", lambda: check_read_role(member, client)),
         ]

@@ -50,7 +50,10 @@ class BatchEventForwarder(pulumi.ComponentResource):
     """The alarms: events waiting in the dead-letter queue, and the rule failing to deliver."""
 
     def __init__(
-        self, name: str, args: BatchEventForwarderArgs, opts: Optional[pulumi.ResourceOptions] = None  # noqa: UP045
+        self,
+        name: str,
+        args: BatchEventForwarderArgs,
+        opts: Optional[pulumi.ResourceOptions] = None,  # noqa: UP045
     ) -> None:
         # Validate before registering anything, so bad input declares no resource at all.
         settings = resolve_forwarder_args(args)
@@ -73,7 +76,7 @@ class BatchEventForwarder(pulumi.ComponentResource):
         queue = aws.sqs.Queue(
             f"{name}-undelivered",
             sqs_managed_sse_enabled=True,
-            message_retention_seconds=DEFAULTS["dead_letter_retention_seconds"],
+            message_retention_seconds=_default("dead_letter_retention_seconds"),
             tags=tags,
             opts=child,
         )
@@ -103,8 +106,8 @@ class BatchEventForwarder(pulumi.ComponentResource):
             arn=bus_arn,
             role_arn=events_role.arn,
             retry_policy={
-                "maximum_event_age_in_seconds": DEFAULTS["rule_max_event_age_seconds"],
-                "maximum_retry_attempts": DEFAULTS["rule_retry_attempts"],
+                "maximum_event_age_in_seconds": _default("rule_max_event_age_seconds"),
+                "maximum_retry_attempts": _default("rule_retry_attempts"),
             },
             dead_letter_config={"arn": queue.arn},
             # Without the role's policy and the queue's, the first deliveries fail, and their dead-lettering too.
@@ -129,6 +132,13 @@ class BatchEventForwarder(pulumi.ComponentResource):
         """Every output by its attribute name (the read role's only when declared)."""
         names = BatchEventForwarder.__annotations__
         return {key: getattr(self, key) for key in names if getattr(self, key) is not None}
+
+
+def _default(key: str) -> int:
+    """The notifier's default for its own rules' retries and dead-letter queue: the forwarder's are the same."""
+    value = DEFAULTS[key]
+    assert isinstance(value, int)
+    return value
 
 
 def _located(

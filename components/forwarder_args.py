@@ -9,7 +9,7 @@ notifier's in the same program) are checked again once known (`check_deploy_time
 # annotations as live types (see components/args.py).
 import re
 from dataclasses import dataclass
-from typing import Any, NotRequired, Required, TypedDict, cast
+from typing import NotRequired, Required, TypedDict, cast
 
 import pulumi
 
@@ -19,6 +19,7 @@ from .validation import (
     JOB_QUEUE_ARN,
     InvalidArgumentError,
     _batch_arns,
+    _given,
     _log_group_names,
     check_batch_arns_are_local,
     check_topic_arn,
@@ -190,11 +191,7 @@ def _tags(value: object) -> dict[str, str]:
 
 def resolve_forwarder_args(args: BatchEventForwarderArgs) -> ForwarderSettings:
     """Check every argument, then apply the defaults. Raises InvalidArgumentError on the first problem."""
-    given: dict[str, Any] = dict(args)
-    known = BatchEventForwarderArgs.__annotations__
-    for key in given:
-        if key not in known:
-            raise InvalidArgumentError(key, given[key], f"unknown argument; known: {', '.join(sorted(known))}")
+    given, _ = _given(args, BatchEventForwarderArgs.__annotations__)
     bus = given.get("central_bus_arn")
     if bus is None:
         raise InvalidArgumentError("central_bus_arn", bus, f"required: {BUS_SHAPE}")

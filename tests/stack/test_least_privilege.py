@@ -1,5 +1,6 @@
-"""Least privilege, proven from the plan: every IAM statement of both stages, of a member account's forwarder,
-and of dev with chat channels (role trust and inline policies, queue, topic and key policies), names its actions one by one;
+"""Least privilege, proven from the plan: every IAM statement of both stages, of a member account's
+forwarder, and of dev with chat channels (role trust and inline policies, queue, topic and key policies),
+names its actions one by one;
 `Resource: "*"` appears only where IAM allows nothing narrower, and the code says why next to it;
 parliament finds nothing."""
 

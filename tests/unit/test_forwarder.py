@@ -12,6 +12,7 @@ from batch_array_notify import BatchEventForwarder, BatchEventForwarderArgs, Inv
 from batch_array_notify.cli.plan import invalid_argument_in
 from batch_array_notify.event_pattern import completion_event_pattern
 from batch_array_notify.testing.program import MOCK_ACCOUNT, Plan, run_under_mocks
+from tests.policy_grammar import document_problems
 from tests.support import ALARM, ROLE, ROLE_POLICY, RULE, SQS_QUEUE, TARGET
 
 REGION = "eu-west-1"
@@ -163,6 +164,8 @@ def test_the_read_role_trusts_only_the_central_roles_with_the_external_id_and_fr
     # Its name is fixed (one per account): the central stack's memberAccounts names it.
     assert member.named(ROLE, "member-read").inputs["name"] == "member-read"
     assert read_trust(member) == trust_with({"sts:ExternalId": EXTERNAL_ID, "aws:PrincipalOrgID": ORG})
+    # Both condition keys are ones IAM knows for a trust (sts's own, and the global one).
+    assert document_problems(ROLE, read_trust(member)) == []
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,10 @@ PROJECT = "batch-array-notify"
 MEMBER = "123456789012"
 CENTRAL = "210987654321"
 BUS = f"arn:aws:events:us-east-1:{CENTRAL}:event-bus/batch-array-notify-intake"
-ROLES = (f"arn:aws:iam::{CENTRAL}:role/batch-array-notify-notifier", f"arn:aws:iam::{CENTRAL}:role/batch-array-notify-sweep")
+ROLES = (
+    f"arn:aws:iam::{CENTRAL}:role/batch-array-notify-notifier",
+    f"arn:aws:iam::{CENTRAL}:role/batch-array-notify-sweep",
+)
 ORG = "o-a1b2c3d4e5"
 EXTERNAL_ID = "batch-array-notify-7f3a"
 
@@ -122,7 +125,10 @@ def test_a_bus_naming_this_account_admits_it(member, clients):
 
     found = check_central_bus(member, clients.client, clients.regional)
 
-    assert (found.status, found.detail) == ("ok", f"{BUS} admits this account's Batch events: account {MEMBER} is named")
+    assert (found.status, found.detail) == (
+        "ok",
+        f"{BUS} admits this account's Batch events: account {MEMBER} is named",
+    )
 
 
 def test_a_bus_admitting_this_accounts_organisation_admits_it(member, clients):
@@ -193,7 +199,9 @@ def role_answer(trust: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_the_planned_trust_passes(member, member_plan, clients):
-    (planned,) = [r for r in member_plan.resources if r.name == "batch-array-notify-read" and r.type.endswith("/role:Role")]
+    (planned,) = [
+        r for r in member_plan.resources if r.name == "batch-array-notify-read" and r.type.endswith("/role:Role")
+    ]
     # The plan hides the secret: the same document, from the function that built it.
     trust = iam.member_read_trust_policy(ROLES, EXTERNAL_ID, ORG)
     assert planned.inputs["assumeRolePolicy"] == "[secret]"
@@ -224,13 +232,17 @@ def test_a_trust_other_than_the_configured_one_fails(member, clients, trust, pro
 
 def test_a_trust_without_any_guard_fails_even_with_an_encrypted_external_id(member, clients):
     encrypted = replace(member, external_id=ENCRYPTED, organization_id=None)
-    unguarded = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": list(ROLES)}, "Action": "sts:AssumeRole"}]}
+    unguarded = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": list(ROLES)}, "Action": "sts:AssumeRole"}],
+    }
     clients.stub("iam").add_response("get_role", role_answer(unguarded), {"RoleName": "batch-array-notify-read"})
 
     found = check_read_role(encrypted, clients.client)
 
     assert found.status == "fail"
-    assert "requires no external id" in found.detail and "confused deputy" in found.detail
+    assert "requires no external id" in found.detail
+    assert "confused deputy" in found.detail
 
 
 def test_a_read_role_not_deployed_yet_is_a_warn(member, clients):
