@@ -331,8 +331,19 @@ def test_the_external_id_never_appears_in_its_refusal():
             "central_bus_arn",
             "partition aws",
         ),
+        (
+            {"central_bus_arn": "stack:busArn", "central_notifier_role_arns": [f"arn:aws:iam::{MOCK_ACCOUNT}:role/x"]},
+            "central_notifier_role_arns[0]",
+            f"account {CENTRAL}",
+        ),
     ],
-    ids=["queue-of-another-account", "queue-of-another-region", "topic-of-another-region", "bus-other-partition"],
+    ids=[
+        "queue-of-another-account",
+        "queue-of-another-region",
+        "topic-of-another-region",
+        "bus-other-partition",
+        "role-of-another-account-than-a-bus-output",
+    ],
 )
 def test_what_only_the_provider_knows_is_checked_at_deploy_time(change, key, fix):
     with pytest.raises(ValueError, match="While processing") as raised:
