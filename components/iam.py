@@ -260,14 +260,17 @@ def sweep_encrypt_statement(key_arn: str, region: str) -> Statement:
     }
 
 
-def scheduler_policy(function_arn: str) -> PolicyDocument:
-    """What EventBridge Scheduler may do with the sweep's schedule role: invoke the sweep, nothing else."""
+def one_grant_policy(sid: str, action: str, resource: str) -> PolicyDocument:
+    """A policy of one statement: one action on one resource."""
     return {
         "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "InvokeSweep", "Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": function_arn}
-        ],
+        "Statement": [{"Sid": sid, "Effect": "Allow", "Action": action, "Resource": resource}],
     }
+
+
+def scheduler_policy(function_arn: str) -> PolicyDocument:
+    """What EventBridge Scheduler may do with the sweep's schedule role: invoke the sweep, nothing else."""
+    return one_grant_policy("InvokeSweep", "lambda:InvokeFunction", function_arn)
 
 
 def notifier_reliability_statements(
@@ -392,12 +395,7 @@ MEMBER_BATCH_READ_ACTIONS: tuple[str, ...] = ("batch:DescribeJobs", "batch:ListJ
 
 def forward_events_policy(central_bus_arn: str) -> PolicyDocument:
     """What EventBridge may do with the forwarder's target role: put events on the central bus, no other."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "ForwardToCentralBus", "Effect": "Allow", "Action": "events:PutEvents", "Resource": central_bus_arn}
-        ],
-    }
+    return one_grant_policy("ForwardToCentralBus", "events:PutEvents", central_bus_arn)
 
 
 def member_read_trust_policy(
