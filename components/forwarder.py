@@ -128,10 +128,14 @@ class BatchEventForwarder(pulumi.ComponentResource):
         # Last, so the engine knows the component is complete and saves these outputs in state.
         self.register_outputs(self.outputs())
 
+    @classmethod
+    def output_names(cls) -> list[str]:
+        """Every output attribute, in declaration order."""
+        return list(cls.__annotations__)
+
     def outputs(self) -> dict[str, pulumi.Output[Any]]:
         """Every output by its attribute name (the read role's only when declared)."""
-        names = BatchEventForwarder.__annotations__
-        return {key: getattr(self, key) for key in names if getattr(self, key) is not None}
+        return {key: getattr(self, key) for key in self.output_names() if getattr(self, key) is not None}
 
 
 def _default(key: str) -> int:
