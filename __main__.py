@@ -1,5 +1,6 @@
 """The batch-array-notify stack: read and check the stack's config, build one BatchArrayPipeline, export it;
-or, with `existingJobQueueArns`, one ArrayCompletionNotifier on queues the account already has.
+or, with `existingJobQueueArns`, one ArrayCompletionNotifier on queues the account already has; or, with
+`centralBusArn`, one BatchEventForwarder in a member account of an organisation.
 
 This is the only module that reads `pulumi.Config`; the components take plain arguments, so larger
 programs can embed them with values of their own.
@@ -21,9 +22,12 @@ from batch_array_notify import (
     ArrayCompletionNotifierArgs,
     BatchArrayPipeline,
     BatchArrayPipelineArgs,
+    BatchEventForwarder,
+    BatchEventForwarderArgs,
     InvalidArgumentError,
 )
 from batch_array_notify.args import DEFAULTS
+from batch_array_notify.forwarder_args import check_external_id
 from batch_array_notify.stack_checks import check_config_keys, check_region, read_stack_file
 from batch_array_notify.validation import check_batch_arns_are_local, check_topic_arn
 
@@ -125,6 +129,13 @@ READERS: dict[str, Callable[[pulumi.Config, str], Any]] = {
     "existingJobQueueArns": pulumi.Config.get_object,
     "existingJobDefinitionArnPrefixes": pulumi.Config.get_object,
     "existingJobLogGroupNames": pulumi.Config.get_object,
+    "centralBusArn": pulumi.Config.get,
+    "centralNotifierRoleArns": pulumi.Config.get_object,
+    # A secret (`pulumi config set --secret`) stays one: an Output, known to the trust policy alone.
+    "externalId": pulumi.Config.get_secret,
+    "organizationId": pulumi.Config.get,
+    "jobQueueArns": pulumi.Config.get_object,
+    "readRole": pulumi.Config.get_bool,
 }
 #: Config keys of the notifier-only stack whose argument is named differently.
 ATTACH_ARGS: dict[str, str] = {
@@ -134,6 +145,20 @@ ATTACH_ARGS: dict[str, str] = {
 }
 #: The config keys of the notifier-only stack that hold Batch ARNs (checked against the stack's region).
 ATTACH_ARN_KEYS = ("existingJobQueueArns", "existingJobDefinitionArnPrefixes")
+#: Keys every kind of stack reads (the member stack among them).
+READERS_OF_EVERY_STACK = ("alertsTopicArn", "existingJobLogGroupNames", "tags")
+#: The member stack's keys (`centralBusArn` makes a stack one) -> the forwarder's arguments.
+MEMBER_ARGS: dict[str, str] = {
+    "centralBusArn": "central_bus_arn",
+    "centralNotifierRoleArns": "central_notifier_role_arns",
+    "externalId": "external_id",
+    "organizationId": "organization_id",
+    "jobQueueArns": "job_queue_arns",
+    "readRole": "read_role",
+    "alertsTopicArn": "alarm_topic_arn",
+    "existingJobLogGroupNames": "job_log_group_names",
+    "tags": "tags",
+}
 
 
 _TYPE_NAMES: dict[Callable[[pulumi.Config, str], Any], str] = {
@@ -209,6 +234,42 @@ def notifier_args(values: dict[str, Any], stage: str) -> ArrayCompletionNotifier
     return ArrayCompletionNotifierArgs(**args)  # type: ignore[typeddict-item]
 
 
+def member_args(values: dict[str, Any]) -> BatchEventForwarderArgs:
+    """The member stack: a forwarder and nothing else. Any other key set (the CLI hands the program
+    Pulumi.yaml's defaults as if set: a default counts as unset) is an error naming it."""
+    for key, value in values.items():
+        if key not in MEMBER_ARGS and value != _declared_default(key):
+            raise InvalidArgumentError(
+                f"{PROJECT}:{key}",
+                value,
+                "not with centralBusArn: a member stack only forwards its Batch events to the central notifier "
+                f"(remove the key; a member stack takes {', '.join(MEMBER_ARGS)})",
+            )
+    args: dict[str, Any] = {MEMBER_ARGS[key]: value for key, value in values.items() if key in MEMBER_ARGS}
+    if "tags" in args:
+        args["tags"] = _pairs("tags", args["tags"])
+    return BatchEventForwarderArgs(**args)  # type: ignore[typeddict-item]
+
+
+def _declared_default(key: str) -> Any:
+    """The default Pulumi.yaml declares for `key`, as the program reads it (the component's, a test keeps
+    them equal), or None."""
+    arg = _snake(key)
+    if arg in {"notification_emails", "failure_emails"}:
+        return []
+    default = DEFAULTS.get(arg)
+    if isinstance(default, dict):
+        return [f"{name}={value}" for name, value in default.items()]
+    return default
+
+
+def member_config_key(arg: str) -> str:
+    """The member stack's config key for a forwarder argument the component rejected (`job_queue_arns[1]`)."""
+    name, bracket, index = arg.partition("[")
+    keys = {argument: key for key, argument in MEMBER_ARGS.items()}
+    return f"{PROJECT}:{keys.get(name, _camel(name))}" + (f"{bracket}{index}" if bracket else "")
+
+
 def config_key_for(arg: str, notification_count: int) -> str:
     """Name the config key a user wrote for an argument the component rejected."""
     subscription = re.match(r"email_subscriptions\[(\d+)\]", arg)
@@ -263,10 +324,49 @@ def check_arns_are_local(values: dict[str, Any], region: str | None) -> None:
         check_batch_arns_are_local(named, region, account=None, where="the stack's aws:region")
 
 
+def _checked_external_id(value: str) -> str:
+    """The secret external id, checked once the engine decrypts it, and named as the config key."""
+    try:
+        return check_external_id(value)
+    except InvalidArgumentError as error:
+        raise error.renamed(f"{PROJECT}:externalId") from None
+
+
+def forwarder(values: dict[str, Any], region: str | None) -> None:
+    """A member stack: one BatchEventForwarder, its outputs exported."""
+    if region is not None:
+        arns = values.get("jobQueueArns") or []
+        named = {f"{PROJECT}:jobQueueArns[{i}]": arn for i, arn in enumerate(arns) if isinstance(arn, str)}
+        check_batch_arns_are_local(named, region, account=None, where="the stack's aws:region")
+    secret = values.get("externalId")
+    if isinstance(secret, pulumi.Output):
+        values = {**values, "externalId": secret.apply(_checked_external_id)}
+    try:
+        component = BatchEventForwarder(PROJECT, member_args(values))
+    except InvalidArgumentError as error:
+        key = error.key if error.key.startswith(f"{PROJECT}:") else member_config_key(error.key)
+        allowed = re.sub(
+            r"\b[a-z]+(?:_[a-z]+)+(?:\[\d+\])?", lambda argument: member_config_key(argument.group()), error.allowed
+        )
+        raise error.renamed(key, allowed) from None
+    for attribute, output in component.outputs().items():
+        pulumi.export(_camel(attribute), output)
+
+
 def main() -> None:
     region = check_stack_settings()
     values = read_config()
     check_arns_are_local(values, region)
+    if "centralBusArn" in values:
+        forwarder(values, region)
+        return
+    for key in MEMBER_ARGS:
+        if key in values and key not in READERS_OF_EVERY_STACK and values[key] != _declared_default(key):
+            raise InvalidArgumentError(
+                f"{PROJECT}:{key}",
+                "(set)" if key == "externalId" else values[key],
+                "only in a member stack, with centralBusArn (docs/configuration.md, Member accounts)",
+            )
     notification_count = len(values.get("notificationEmails", []))
     attach = "existingJobQueueArns" in values
     if not attach and "existingJobDefinitionArnPrefixes" in values:

@@ -16,11 +16,16 @@ refused). Checks, each ok / warn / fail with what to do:
   chat          no other configuration of the account has the Slack or Teams channel the stack would
                 configure (AWS allows one per channel); existingChatConfiguration exists
 
+A member stack (`centralBusArn`: a forwarder, no compute) has credentials and its own two checks instead:
+central bus (its policy admits this account, when readable) and read role (its trust); see
+cli/preflight_member.py.
+
 The config is checked first, as `batch-array-notify plan` checks it (exit 2), before any AWS call.
 IAM actions it calls: sts:GetCallerIdentity, ec2:DescribeVpcs, ec2:DescribeSubnets,
 ec2:DescribeSecurityGroups, iam:GetRole, ssm:GetParameter, lambda:GetLayerVersion,
 servicequotas:GetServiceQuota, sns:GetTopicAttributes, batch:DescribeJobQueues,
-chatbot:DescribeSlackChannelConfigurations, chatbot:ListMicrosoftTeamsChannelConfigurations. A check the
+chatbot:DescribeSlackChannelConfigurations, chatbot:ListMicrosoftTeamsChannelConfigurations, and for a member
+stack events:DescribeEventBus, organizations:DescribeOrganization. A check the
 policy does not allow is a warn, not a fail (but the public Powertools layer: see check_layer).
 """
 
@@ -42,6 +47,13 @@ from batch_array_notify.chat import CHATBOT_API_REGION
 from batch_array_notify.cli.aws_errors import DENIED_CODES, UNREADABLE_ANSWER, exit_on_aws_environment_errors
 from batch_array_notify.cli.exit_codes import AWS_UNREACHABLE, BAD_OUTCOME, DONE, USAGE_ERROR, tool_parser
 from batch_array_notify.cli.plan import add_program_arguments, plan_or_exit
+from batch_array_notify.cli.preflight_member import (
+    Finding,
+    MemberSettings,
+    RegionalClient,
+    check_central_bus,
+    check_read_role,
+)
 from batch_array_notify.handler.aws import new_client
 from batch_array_notify.notifier import POWERTOOLS_VERSION, powertools_layer_arn, powertools_parameter_name
 from batch_array_notify.testing.program import Plan, ProgramError, load_project, stack_config
@@ -59,6 +71,8 @@ IAM_ACTIONS: Final = (
     "batch:DescribeJobQueues",
     "chatbot:DescribeSlackChannelConfigurations",
     "chatbot:ListMicrosoftTeamsChannelConfigurations",
+    "events:DescribeEventBus",
+    "organizations:DescribeOrganization",
 )
 SLACK_CONFIGURATION: Final = "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration"
 TEAMS_CONFIGURATION: Final = "aws:chatbot/teamsChannelConfiguration:TeamsChannelConfiguration"
@@ -144,6 +158,8 @@ class Settings:
     existing_chat_configuration: str | None = None
     channels: tuple[Channel, ...] = field(default=())
     """The channel configurations the stack would create (from its plan, `planned_channels`)."""
+    member: MemberSettings | None = None
+    """A member stack's forwarder settings (`MemberSettings.from_config`); None for any other stack."""
 
     @classmethod
     def from_config(cls, stack: str, config: dict[str, str], project: str) -> Settings:
@@ -511,8 +527,19 @@ def check_chat(settings: Settings, client: Client) -> Check:
     return Check("chat", Status.OK, f"no other configuration has {channels}")
 
 
-def run_checks(settings: Settings, client: Client, environment_region: str | None) -> list[Check]:
-    """Every check, in table order. Environmental errors propagate (the caller turns them into exit 3)."""
+def _member_check(name: str, finding: Callable[[], Finding]) -> Check:
+    def check() -> Check:
+        found = finding()
+        return Check(name, Status(found.status), found.detail, found.fix)
+
+    return guarded(name, check)
+
+
+def run_checks(
+    settings: Settings, client: Client, environment_region: str | None, regional: RegionalClient | None = None
+) -> list[Check]:
+    """Every check, in table order. Environmental errors propagate (the caller turns them into exit 3).
+    `regional`: clients of other regions (a member's central bus may be in another)."""
     region = settings.region or environment_region
     if region is None:
         # No region, no call: STS itself needs one. A failed check (exit 1), as docs/tools.md says.
@@ -525,6 +552,14 @@ def run_checks(settings: Settings, client: Client, environment_region: str | Non
             )
         ]
     checks = [guarded("credentials", lambda: check_credentials(settings, client, environment_region))]
+    member = settings.member
+    if member is not None:
+        in_region = regional or (lambda service, _region: client(service))
+        return [
+            *checks,
+            _member_check("central bus", lambda: check_central_bus(member, client, in_region)),
+            _member_check("read role", lambda: check_read_role(member, client)),
+        ]
     checks += [
         guarded("network", lambda: check_network(settings, client)),
         guarded("batch role", lambda: check_batch_role(settings, client)),
@@ -572,6 +607,11 @@ def session_client(session: Any) -> Client:
     return client
 
 
+def regional_client(session: Any) -> RegionalClient:
+    """A client of a service in any region, with `session`'s credentials."""
+    return lambda service, region: new_client(service, region=region, session=session)
+
+
 def parser() -> argparse.ArgumentParser:
     arguments = tool_parser(
         "batch-array-notify preflight",
@@ -595,7 +635,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         project = str(load_project(options.program.resolve())["name"])
         config = stack_config(options.program.resolve(), options.stack, dict(options.config))
-        settings = replace(Settings.from_config(options.stack, config, project), channels=planned_channels(plan))
+        settings = replace(
+            Settings.from_config(options.stack, config, project),
+            channels=planned_channels(plan),
+            member=MemberSettings.from_config(config, project, plan),
+        )
     except ProgramError as error:
         print(f"error: {error}", file=sys.stderr)
         return USAGE_ERROR
@@ -603,7 +647,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         session = boto3.Session(region_name=settings.region)
         environment_region = boto3.Session().region_name
         try:
-            checks = run_checks(settings, session_client(session), environment_region)
+            checks = run_checks(settings, session_client(session), environment_region, regional_client(session))
         except (KeyError, TypeError) as missing:
             # botocore hands over an empty answer for a body that is not the service's JSON (a proxy's page).
             print(f"error: {UNREADABLE_ANSWER} (it lacked {missing})", file=sys.stderr)

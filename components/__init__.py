@@ -1,6 +1,8 @@
 """batch-array-notify: a Pulumi component for an AWS Batch pipeline that says, exactly once, when a whole
 array job has finished. `from batch_array_notify import BatchArrayPipeline, BatchArrayPipelineArgs`; for job
-queues you already have, `from batch_array_notify import ArrayCompletionNotifier, ArrayCompletionNotifierArgs`.
+queues you already have, `from batch_array_notify import ArrayCompletionNotifier, ArrayCompletionNotifierArgs`;
+in each member account of an organisation, `from batch_array_notify import BatchEventForwarder,
+BatchEventForwarderArgs`.
 
 The public API follows semantic versioning (CHANGELOG.md): the components' type tokens, their arguments
 and outputs (snapshot in docs/api-schema.json), the completion event's detail and the SNS message's
@@ -18,6 +20,8 @@ from .args import (
 from .chat import chat_configuration_name
 from .completion_bus import COMPLETION_EVENT_DETAIL_TYPE, COMPLETION_EVENT_SOURCE, completion_event_pattern
 from .completion_notifier import ArrayCompletionNotifier
+from .forwarder import BatchEventForwarder
+from .forwarder_args import BatchEventForwarderArgs
 from .pipeline import BatchArrayPipeline
 from .validation import InvalidArgumentError
 
@@ -31,6 +35,8 @@ __all__ = [
     "ArrayCompletionNotifierArgs",
     "BatchArrayPipeline",
     "BatchArrayPipelineArgs",
+    "BatchEventForwarder",
+    "BatchEventForwarderArgs",
     "ComputeEnvironment",
     "DownstreamFunction",
     "EmailSubscription",

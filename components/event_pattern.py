@@ -105,8 +105,18 @@ def _checked(
     return queues, definitions
 
 
-def _completion_pattern(queues: list[str], definitions: list[str] | None, statuses: Sequence[str]) -> dict[str, Any]:
-    detail: dict[str, Any] = {"jobQueue": queues}
+def any_queue_completion_event_pattern(statuses: Sequence[str] = TERMINAL_STATUSES) -> dict[str, Any]:
+    """The completion pattern for every queue of the account (a member account's forwarder without named
+    queues): no `detail.jobQueue` clause, since Batch sends a job's events only to its own account's and
+    region's default bus, where the rule lives. Every other clause is `completion_event_pattern`'s."""
+    _checked(["any"], None, statuses)
+    return _completion_pattern(None, None, statuses)
+
+
+def _completion_pattern(
+    queues: list[str] | None, definitions: list[str] | None, statuses: Sequence[str]
+) -> dict[str, Any]:
+    detail: dict[str, Any] = {} if queues is None else {"jobQueue": queues}
     if definitions is not None:
         detail["jobDefinition"] = [{"prefix": job_definition_revision_prefix(each)} for each in definitions]
     detail["status"] = list(dict.fromkeys(statuses))

@@ -260,14 +260,17 @@ def sweep_encrypt_statement(key_arn: str, region: str) -> Statement:
     }
 
 
-def scheduler_policy(function_arn: str) -> PolicyDocument:
-    """What EventBridge Scheduler may do with the sweep's schedule role: invoke the sweep, nothing else."""
+def one_grant_policy(sid: str, action: str, resource: str) -> PolicyDocument:
+    """A policy of one statement: one action on one resource."""
     return {
         "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "InvokeSweep", "Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": function_arn}
-        ],
+        "Statement": [{"Sid": sid, "Effect": "Allow", "Action": action, "Resource": resource}],
     }
+
+
+def scheduler_policy(function_arn: str) -> PolicyDocument:
+    """What EventBridge Scheduler may do with the sweep's schedule role: invoke the sweep, nothing else."""
+    return one_grant_policy("InvokeSweep", "lambda:InvokeFunction", function_arn)
 
 
 def notifier_reliability_statements(
@@ -380,3 +383,61 @@ def chat_channel_policy(partition: str, region: str, account_id: str) -> PolicyD
 def chat_publish_statement(chat_topic_arn: str) -> Statement:
     """The notifier publishes custom notifications to the chat topic (the key: notifier_reliability_statements)."""
     return {"Sid": "PublishChatNotification", "Effect": "Allow", "Action": "sns:Publish", "Resource": chat_topic_arn}
+
+
+# --------------------------------------------------------------------------------------------------
+# Member accounts (issue 23): the forwarder's target role, and the read role the central notifier assumes.
+
+#: What the central notifier reads of a member's Batch jobs. None of the three supports resource-level
+#: permissions (Service Authorization Reference, AWS Batch): IAM accepts only "*" for them.
+MEMBER_BATCH_READ_ACTIONS: tuple[str, ...] = ("batch:DescribeJobs", "batch:ListJobs", "batch:DescribeJobQueues")
+
+
+def forward_events_policy(central_bus_arn: str) -> PolicyDocument:
+    """What EventBridge may do with the forwarder's target role: put events on the central bus, no other."""
+    return one_grant_policy("ForwardToCentralBus", "events:PutEvents", central_bus_arn)
+
+
+def member_read_trust_policy(
+    central_role_arns: Sequence[str], external_id: str | None, organization_id: str | None
+) -> PolicyDocument:
+    """Only the central notifier's roles may assume the read role, and only with the external id and/or
+    from the organisation: a role ARN alone would let any service the central account runs under that
+    role act here (the confused deputy), so at least one condition is required."""
+    conditions = {
+        key: value
+        for key, value in (("sts:ExternalId", external_id), ("aws:PrincipalOrgID", organization_id))
+        if value is not None
+    }
+    if not conditions:
+        raise ValueError("the read role's trust needs an external id, an organization id or both")
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "CentralNotifierReads",
+                "Effect": "Allow",
+                "Principal": {"AWS": list(central_role_arns)},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": conditions},
+            }
+        ],
+    }
+
+
+def member_read_policy(partition: str, account_id: str, group_names: Sequence[str]) -> PolicyDocument:
+    """What the central notifier may do in a member account: read its Batch jobs and queues, and the log
+    tails of its job log groups. The role is global (one per account) and serves the forwarders of every
+    region, so the log groups are named in any region of this account."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ReadBatchJobs",
+                "Effect": "Allow",
+                "Action": list(MEMBER_BATCH_READ_ACTIONS),
+                "Resource": "*",  # IAM accepts only "*" for these three actions
+            },
+            read_job_logs_statement(partition, "*", account_id, group_names),
+        ],
+    }

@@ -19,10 +19,11 @@ from contextlib import contextmanager
 from pulumi.provider.experimental import analyzer, component
 
 from .completion_notifier import ArrayCompletionNotifier
+from .forwarder import BatchEventForwarder
 from .pipeline import TYPE_TOKEN, BatchArrayPipeline
 
 #: The components the plugin package hosts.
-COMPONENTS: tuple[type, ...] = (BatchArrayPipeline, ArrayCompletionNotifier)
+COMPONENTS: tuple[type, ...] = (BatchArrayPipeline, ArrayCompletionNotifier, BatchEventForwarder)
 #: The consumers' SDK name; must equal the first part of the components' type tokens.
 PACKAGE_NAME = TYPE_TOKEN.split(":", 1)[0]
 

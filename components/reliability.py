@@ -243,7 +243,7 @@ def metric_alarm(
     metric: str,
     statistic: str,
     dimensions: dict[str, pulumi.Input[str]],
-    alerts_topic_arn: pulumi.Input[str],
+    alerts_topic_arn: pulumi.Input[str] | None,
     tags: dict[str, str],
     parent: pulumi.Resource,
     threshold: float = 0,
@@ -254,7 +254,7 @@ def metric_alarm(
 ) -> aws.cloudwatch.MetricAlarm:
     """Alarm as soon as `evaluation_periods` periods in a row are above `threshold` (zero: any); by default
     no data (an idle pipeline) is not an alarm, with `missing_data_breaches` it is (a metric that must keep
-    coming)."""
+    coming). Without `alerts_topic_arn` the alarm has no action: its state is still on the console and the API."""
     return aws.cloudwatch.MetricAlarm(
         name,
         alarm_description=description,
@@ -268,7 +268,7 @@ def metric_alarm(
         threshold=threshold,
         comparison_operator="GreaterThanThreshold",
         treat_missing_data="breaching" if missing_data_breaches else "notBreaching",
-        alarm_actions=[alerts_topic_arn],
+        alarm_actions=[alerts_topic_arn] if alerts_topic_arn is not None else [],
         tags=tags,
         opts=pulumi.ResourceOptions(parent=parent),
     )

@@ -265,8 +265,11 @@ def test_every_call_is_a_read(account, service_linked_role, attached_queues):
     assert [operation for operation in operations if not re.match(r"(Get|Describe|List)[A-Z]", operation)] == []
     services = {call.split(":")[0] for call in account.calls}
     assert services == {"sts", "ec2", "iam", "ssm", "lambda", "service-quotas", "sns", "batch", "chatbot"}
+    # A member stack's two checks read EventBridge and Organizations (tests/unit/test_preflight_member.py).
     assert {action.split(":")[0] for action in preflight.IAM_ACTIONS} == services - {"service-quotas"} | {
-        "servicequotas"
+        "servicequotas",
+        "events",
+        "organizations",
     }
 
 

@@ -1,5 +1,6 @@
-"""Least privilege, proven from the plan: every IAM statement of both stages, and of dev with chat
-channels (role trust and inline policies, queue, topic and key policies), names its actions one by one;
+"""Least privilege, proven from the plan: every IAM statement of both stages, of a member account's
+forwarder, and of dev with chat channels (role trust and inline policies, queue, topic and key policies),
+names its actions one by one;
 `Resource: "*"` appears only where IAM allows nothing narrower, and the code says why next to it;
 parliament finds nothing."""
 
@@ -15,11 +16,15 @@ from tests.support import IDENTITY_POLICIES, POLICY_INPUTS, ROLE, policy_documen
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The stages, and dev with a Slack and a Teams channel (its chat role and the notifier's chat grant).
-STAGES = ("dev", "prod", "attach", "dev-chat")
+STAGES = ("dev", "prod", "attach", "dev-chat", "member")
+#: The kinds of policy document a member account's forwarder has: its two roles and the dead-letter queue's.
+MEMBER_KINDS = {ROLE, "aws:iam/rolePolicy:RolePolicy", "aws:sqs/queuePolicy:QueuePolicy"}
 #: Actions that support no resource-level permissions: IAM accepts only "*" for them.
 NO_RESOURCE_LEVEL = {
     "batch:DescribeJobs",
     "batch:ListJobs",
+    # The central notifier reads a member account's queues through its read role.
+    "batch:DescribeJobQueues",
     # The chat channels' role draws alarm charts.
     "cloudwatch:GetMetricData",
     "cloudwatch:GetMetricWidgetImage",
@@ -38,6 +43,9 @@ def listed(value) -> list[str]:
 @pytest.mark.parametrize("stage", STAGES)
 def test_every_kind_of_policy_is_checked(plans, stage):
     kinds = {kind for kind, _, _ in policy_documents(plans[stage])}
+    if stage == "member":
+        assert kinds == MEMBER_KINDS
+        return
     assert kinds >= set(POLICY_INPUTS) - {"aws:iam/policy:Policy"}
 
 

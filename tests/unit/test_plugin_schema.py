@@ -16,9 +16,12 @@ from batch_array_notify import (
     ArrayCompletionNotifierArgs,
     BatchArrayPipeline,
     BatchArrayPipelineArgs,
+    BatchEventForwarder,
+    BatchEventForwarderArgs,
 )
 from batch_array_notify.args import NotifierOptions
 from batch_array_notify.completion_notifier import TYPE_TOKEN as NOTIFIER_TOKEN
+from batch_array_notify.forwarder import TYPE_TOKEN as FORWARDER_TOKEN
 from batch_array_notify.pipeline import TYPE_TOKEN
 from batch_array_notify.plugin_schema import inherited_descriptions
 
@@ -27,6 +30,7 @@ COMPONENTS = Path(__file__).resolve().parents[2] / "components"
 HOSTED = {
     TYPE_TOKEN: (BatchArrayPipeline, BatchArrayPipelineArgs),
     NOTIFIER_TOKEN: (ArrayCompletionNotifier, ArrayCompletionNotifierArgs),
+    FORWARDER_TOKEN: (BatchEventForwarder, BatchEventForwarderArgs),
 }
 
 
@@ -55,11 +59,11 @@ def schema(entry) -> dict[str, typing.Any]:
         return infer_schema(entry)
 
 
-def test_plugin_manifest_names_python_and_the_entry_hosts_both_components(entry):
+def test_plugin_manifest_names_python_and_the_entry_hosts_every_component(entry):
     manifest = yaml.safe_load((COMPONENTS / "PulumiPlugin.yaml").read_text())
 
     assert manifest["runtime"] == "python"
-    assert list(entry["COMPONENTS"]) == [BatchArrayPipeline, ArrayCompletionNotifier]
+    assert list(entry["COMPONENTS"]) == [BatchArrayPipeline, ArrayCompletionNotifier, BatchEventForwarder]
     assert entry["PACKAGE_NAME"] == TYPE_TOKEN.split(":")[0] == NOTIFIER_TOKEN.split(":")[0] == "batcharray"
     assert "with inherited_descriptions():" in (COMPONENTS / "__main__.py").read_text()
     # The CLI installs the plugin's requirements from `components/`: the one package, from the repository root.
@@ -136,8 +140,10 @@ def test_every_output_is_in_the_schema_with_a_description(schema, token):
     resource = schema["resources"][token]
     outputs = resource["properties"]
     component, _ = HOSTED[token]
-    # Outputs of opt-in parts: the downstream function, and the sweep (off with reconcile_every_minutes 0).
-    optional = {camel(key) for key in component.output_names() if key.startswith(("downstream_", "sweep_", "chat_"))}
+    # Outputs of opt-in parts: the downstream function, and the sweep (off with reconcile_every_minutes 0);
+    # a forwarder's read role (off with read_role false).
+    opt_in = ("downstream_", "sweep_", "chat_", "read_role_")
+    optional = {camel(key) for key in component.output_names() if key.startswith(opt_in)}
 
     assert set(outputs) == {camel(key) for key in component.output_names()}
     assert not [key for key, prop in outputs.items() if not prop.get("description")]
