@@ -1,8 +1,12 @@
 """tools.program plans each (program, stack, config) once per process and hands out copies."""
 
+import gc
+import logging
 from pathlib import Path
 
+from batch_array_notify.cli.plan import main as plan_main
 from batch_array_notify.testing.program import run_program
+from tests.support import run_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,3 +32,20 @@ def test_other_config_is_another_plan():
 
     assert max_vcpus(smaller) == 3
     assert max_vcpus(default) != 3
+
+
+def test_refused_runs_leave_nothing_that_formats_a_traceback_later(caplog):
+    """The tasks and futures refused runs leave behind are finalised whenever the collector finds them, perhaps
+    inside a later `ast.parse`; asyncio's default handler logs them there, and in CPython 3.11.7 that broke
+    every later parse of the process ("AST constructor recursion depth mismatch", gh-106905)."""
+    refusals = [
+        "batch-array-notify:maxVcpus=8",  # refused by the member branch of the program
+        "batch-array-notify:externalId=x",  # refused by the forwarder's validation
+        'batch-array-notify:jobQueueArns=["arn:aws:batch:us-east-1:123456789012:job-queue/a"]',  # at deploy time
+    ]
+    with caplog.at_level(logging.DEBUG, logger="asyncio"):
+        for config in refusals:
+            assert run_tool(plan_main, "--stack", "member", "--config", config).code == 2
+        gc.collect()
+
+    assert not [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
