@@ -208,7 +208,7 @@ def _pace(origin: Origin | None) -> None:
     large window never takes the account's Batch quota from the user's orchestrator."""
     rate = sweep_settings().batch_calls_per_second
     pacer = Pacer(rate=rate, burst=rate, clock=pacer_clock, sleep=pacer_sleep)
-    pace_batch_calls(pacer.wait, client_for("batch", origin))
+    pace_batch_calls(pacer.wait, client_for("batch", origin) if origin else None)
 
 
 def sweep_member(member: MemberAccount, window: Window, context: LambdaContext | None) -> list[QueueSweep]:
