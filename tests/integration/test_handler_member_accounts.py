@@ -37,7 +37,9 @@ def member_batches(batch_stack: BatchStack) -> list[MotoBatch]:
 
 
 @pytest.fixture
-def central(handler_env: BatchStack, member_batches: list[MotoBatch], monkeypatch: pytest.MonkeyPatch) -> list[MotoBatch]:
+def central(
+    handler_env: BatchStack, member_batches: list[MotoBatch], monkeypatch: pytest.MonkeyPatch
+) -> list[MotoBatch]:
     """The notifier in central mode: its own queue, and the two members, each listing its queue."""
     for name, value in central_environment(member_batches).items():
         monkeypatch.setenv(name, value)
@@ -67,7 +69,9 @@ def test_each_member_s_array_job_is_read_in_its_account_and_reported_once_naming
     parents = {FIRST: first.submit_array_job(size=3), SECOND: second.submit_array_job(size=4)}
     first.fail_children(parents[FIRST], [1], "Essential container in task exited")
 
-    results = [handler(_without_counts(member.completion_event(parents[member.account_id])), CONTEXT) for member in central]
+    results = [
+        handler(_without_counts(member.completion_event(parents[member.account_id])), CONTEXT) for member in central
+    ]
 
     assert [result["outcome"] for result in results] == ["delivered", "delivered"]
     notifications = subscriber.notifications()

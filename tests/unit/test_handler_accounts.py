@@ -77,7 +77,11 @@ def test_each_member_s_role_is_assumed_once_with_the_external_id_and_its_clients
     logs = member_client("logs", FIRST, "us-east-1")
     second = client_for("batch", Origin(SECOND, REGION))
 
-    assert (access_key(batch), access_key(logs), access_key(second)) == ("ASIAFIRSTFIRSTFIRST0", "ASIAFIRSTFIRSTFIRST0", "ASIASECONDSECONDSEC0")
+    assert (access_key(batch), access_key(logs), access_key(second)) == (
+        "ASIAFIRSTFIRSTFIRST0",
+        "ASIAFIRSTFIRSTFIRST0",
+        "ASIASECONDSECONDSEC0",
+    )
     assert client_for("batch", Origin(FIRST, REGION)) is batch
     assert logs.meta.region_name == "us-east-1"
     assert batch.meta.config.retries == {"mode": aws.RETRY_MODE, "total_max_attempts": aws.MAX_ATTEMPTS}
