@@ -58,8 +58,12 @@ def test_a_member_s_completion_is_keyed_by_account_region_and_job_id():
 def test_the_same_job_id_in_two_accounts_or_regions_gives_two_keys():
     keys = {
         hashed_key(IDEMPOTENCY_KEY_JMESPATH, dataclasses.asdict(report(origin)))
-        for origin in (None, Origin("111111111111", "eu-west-1"), Origin("222222222222", "eu-west-1"))
-        + (Origin("111111111111", "us-east-1"),)
+        for origin in (
+            None,
+            Origin("111111111111", "eu-west-1"),
+            Origin("222222222222", "eu-west-1"),
+            Origin("111111111111", "us-east-1"),
+        )
     }
 
     assert len(keys) == 4
