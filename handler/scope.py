@@ -110,7 +110,7 @@ def in_scope(
     member = members.get(account) if members and account else None
     if member is None:
         own = on_own_queue(completion, job_queue_arns)
-        if isinstance(own, Skip) and members is not None:
+        if isinstance(own, Skip) and members is not None and account:
             return replace(own, reason=f"account {account} is not a member account of this notifier, and {own.reason}")
         return own
     account = member.account_id

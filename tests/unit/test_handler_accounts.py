@@ -97,14 +97,20 @@ def test_credentials_are_renewed_a_few_minutes_before_they_expire_and_not_earlie
     expect_assume(sts, FIRST, "ASIAFIRSTFIRSTFIRST0", expires)
     batch = member_client("batch", FIRST, REGION)
     assert access_key(batch) == "ASIAFIRSTFIRSTFIRST0"
+    # botocore swallows a failed early renewal and keeps the old credentials: count the attempts instead.
+    attempts: list[str] = []
+    assume = accounts._assume
+    monkeypatch.setattr(accounts, "_assume", lambda member: attempts.append(member.account_id) or assume(member))
 
     just_before = expires - timedelta(seconds=REFRESH_BEFORE_EXPIRY_SECONDS + 1)
     monkeypatch.setattr(accounts, "clock", just_before.timestamp)
     assert access_key(batch) == "ASIAFIRSTFIRSTFIRST0"
+    assert attempts == []
 
     expect_assume(sts, FIRST, "ASIARENEWEDRENEWED00", expires + timedelta(hours=1))
     monkeypatch.setattr(accounts, "clock", (expires - timedelta(seconds=REFRESH_BEFORE_EXPIRY_SECONDS - 1)).timestamp)
     assert access_key(batch) == "ASIARENEWEDRENEWED00"
+    assert attempts == [FIRST]
     assert member_client("batch", FIRST, REGION) is batch, "the client stays; its credentials are renewed"
 
 
