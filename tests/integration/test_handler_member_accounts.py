@@ -12,6 +12,8 @@ import pytest
 
 from batch_array_notify.handler import reconcile
 from batch_array_notify.handler.app import handler
+from batch_array_notify.handler.delivery import delivered_to_completion_topic
+from batch_array_notify.handler.scope import Origin
 from batch_array_notify.testing.rehearsal_world import reset_handler_caches
 from tests.integration.moto_stack import (
     MEMBER_ACCOUNT_IDS,
@@ -185,6 +187,10 @@ def test_the_sweep_reports_each_member_s_missed_completions_through_its_role(cen
     seen = first.submit_array_job(size=2)
     assert handler(first.completion_event(seen), CONTEXT)["outcome"] == "delivered"
     subscriber.notifications()
+    # What the sweep asks before spending Batch calls on a job: the record under the member's key only.
+    assert delivered_to_completion_topic(seen, "SUCCEEDED", Origin(first.account_id, REGION))
+    assert not delivered_to_completion_topic(seen, "SUCCEEDED", Origin(second.account_id, REGION))
+    assert not delivered_to_completion_topic(seen, "SUCCEEDED")
 
     result = reconcile.handler({}, CONTEXT)
 
