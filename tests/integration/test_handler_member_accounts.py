@@ -4,22 +4,27 @@ wrong account finds no job), reported once, naming its account, and another acco
 
 from __future__ import annotations
 
+import contextlib
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from batch_array_notify.handler import reconcile
+from batch_array_notify.handler import accounts, reconcile
 from batch_array_notify.handler.app import handler
 from batch_array_notify.handler.delivery import delivered_to_completion_topic
+from batch_array_notify.handler.report import DEFAULT_LOG_GROUP
 from batch_array_notify.handler.scope import Origin
+from batch_array_notify.testing.emf import read_documents
 from batch_array_notify.testing.rehearsal_world import reset_handler_caches
 from tests.integration.moto_stack import (
     MEMBER_ACCOUNT_IDS,
     REGION,
     BatchStack,
     MotoBatch,
+    account_session,
     central_environment,
     create_member_stacks,
     make_lambda_context,
@@ -49,6 +54,17 @@ def central(
     return member_batches
 
 
+def _log_in_member(member: MotoBatch, child_id: str, line: str) -> None:
+    """A line in the child's stream of the member's default job log group (the central account has none)."""
+    logs = account_session(member.account_id).client("logs", region_name=REGION)
+    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+        logs.create_log_group(logGroupName=DEFAULT_LOG_GROUP)
+    stream = member.describe_job(child_id)["container"]["logStreamName"]
+    logs.create_log_stream(logGroupName=DEFAULT_LOG_GROUP, logStreamName=stream)
+    events = [{"timestamp": int(time.time() * 1000) - 1_000, "message": line}]
+    logs.put_log_events(logGroupName=DEFAULT_LOG_GROUP, logStreamName=stream, logEvents=events)
+
+
 def _without_counts(event: dict[str, Any]) -> dict[str, Any]:
     """The event with the array's size only: the counts must come from DescribeJobs."""
     size = event["detail"]["arrayProperties"]["size"]
@@ -65,11 +81,14 @@ def _by_account(notifications: list[dict[str, Any]]) -> dict[str | None, dict[st
     return {document.get("account"): document for document in documents}
 
 
-def test_each_member_s_array_job_is_read_in_its_account_and_reported_once_naming_it(central, subscriber):
+def test_each_member_s_array_job_is_read_in_its_account_and_reported_once_naming_it(central, subscriber, capsys):
+    """Counts, failed children, log tails and metrics: all from and about the member's account."""
     first, second = central
     calls = record_aws_calls()
     parents = {FIRST: first.submit_array_job(size=3), SECOND: second.submit_array_job(size=4)}
     first.fail_children(parents[FIRST], [1], "Essential container in task exited")
+    _log_in_member(first, f"{parents[FIRST]}:1", "read in the member's own logs")
+    capsys.readouterr()
 
     results = [
         handler(_without_counts(member.completion_event(parents[member.account_id])), CONTEXT) for member in central
@@ -90,6 +109,13 @@ def test_each_member_s_array_job_is_read_in_its_account_and_reported_once_naming
         assert f"Account, region: {account}, {REGION}" in notification["Message"]
     assert calls["sts:AssumeRole"] == 2, "one AssumeRole per member account"
     assert "batch:DescribeJobs" not in calls, "no Batch call in the central account"
+    assert documents[FIRST]["failedChildren"][0]["logTail"]["lines"] == ["read in the member's own logs"]
+    emf = {
+        (document.dimensions.get("account"), name)
+        for document in read_documents(capsys.readouterr().out.splitlines())
+        for name in document.metrics
+    }
+    assert {(FIRST, "ArrayJobsFailed"), (SECOND, "ArrayJobsSucceeded")} <= emf
 
 
 def test_member_credentials_are_kept_for_the_next_completions_of_the_account(central, subscriber):
@@ -204,3 +230,23 @@ def test_the_sweep_reports_each_member_s_missed_completions_through_its_role(cen
     # A second sweep finds every record: nothing is sent twice.
     assert reconcile.handler({}, CONTEXT)["reconciled"] == 0
     assert subscriber.notifications() == []
+
+
+def test_a_member_whose_role_refuses_does_not_keep_the_sweep_from_the_others(central_sweep, subscriber, monkeypatch):
+    """The first member refuses: the second is swept all the same, and the sweep then fails (Lambda's
+    errors, and the sweep-errors alarm, see it)."""
+    first, second = central_sweep
+    missed = second.submit_array_job(size=2)
+    assume = accounts._assume
+
+    def refuse_first(member: Any) -> dict[str, Any]:
+        if member.account_id == first.account_id:
+            raise accounts.MemberAccessError(f"cannot assume {member.role_arn}")
+        return assume(member)
+
+    monkeypatch.setattr(accounts, "_assume", refuse_first)
+
+    with pytest.raises(accounts.MemberAccessError, match=first.account_id):
+        reconcile.handler({}, CONTEXT)
+
+    assert missed in {_document(notification)["jobId"] for notification in subscriber.notifications()}
