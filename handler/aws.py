@@ -13,9 +13,9 @@ before any sink runs, so nothing is sent, no idempotency record is written, and 
 The handler's calls in its own account go through `client()`, all made from one boto3 session, so a test
 can observe every call by registering a botocore hook on `session().events` before the first client is
 made (clients copy the session's event hooks when they are created); a member account's (central mode)
-come from that account's session (accounts.py), made by `counted_session` like this one. Throttled Batch answers, retried or not, are counted
-(`take_throttled_calls()`) for the `BatchCallsThrottled` metric. boto3 is imported on first use, not at
-module import: ignored events never pay for it.
+come from that account's session (accounts.py), made by `counted_session` like this one. Throttled Batch
+answers, retried or not, are counted (`take_throttled_calls()`) for the `BatchCallsThrottled` metric. boto3
+is imported on first use, not at module import: ignored events never pay for it.
 """
 
 from __future__ import annotations
