@@ -17,9 +17,9 @@ from aws_lambda_powertools import Logger
 from .batch_jobs import describe_job
 from .completion import completion_report, deliver_once
 from .log_tails import tail_deadline
-from .metrics import emit, ignored_metrics, queue_name, throttles_counted
+from .metrics import emit, home_queue, ignored_metrics, throttles_counted
 from .report import CompletionReport
-from .scope import Completion, Skip, decide, on_own_queue
+from .scope import Completion, Skip, decide, in_scope
 from .settings import settings
 
 if TYPE_CHECKING:
@@ -40,20 +40,22 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
 def _handle(event: Any, context: LambdaContext) -> dict[str, Any]:
     decision = decide(event)
     if isinstance(decision, Completion):
-        decision = on_own_queue(decision, settings().job_queue_arns)
+        decision = in_scope(decision, settings().job_queue_arns, settings().member_accounts)
     if isinstance(decision, Skip):
         return _skip(decision, event)
 
     reported = deliver_once(_report(decision, context), context, clock)
     report, results, duplicate = reported.report, reported.deliveries, reported.duplicate
     outcome = "duplicate" if duplicate else "delivered"
-    emit(reported.metrics, stage=report.stage, job_queue=report.job_queue_name)
+    account = report.origin.account if report.origin else None
+    emit(reported.metrics, stage=report.stage, job_queue=report.job_queue_name, account=account)
     logger.info(
         "completion already reported, nothing sent" if duplicate else "completion reported",
         extra={
             "decision": outcome,
             "jobId": report.job_id,
             "jobQueue": report.job_queue_name,
+            **({"account": account, "region": report.origin.region} if report.origin else {}),
             "status": report.status,
             "arraySize": report.array_size,
             "failed": report.failed,
@@ -68,13 +70,12 @@ def _handle(event: Any, context: LambdaContext) -> dict[str, Any]:
 def _report(completion: Completion, context: LambdaContext) -> CompletionReport:
     # The tails' deadline leaves the sinks their share of the Lambda's remaining time (log_tails.py).
     deadline = tail_deadline(context.get_remaining_time_in_millis(), time.monotonic())
-    return completion_report(completion, describe_job(completion.job.job_id), deadline)
+    return completion_report(completion, describe_job(completion.job.job_id, completion.origin), deadline)
 
 
 def _skip(skip: Skip, event: Any) -> dict[str, Any]:
-    config = settings()
     # Under the home queue whatever queue the event names, if any: the notifier's one alarm watches it.
-    emit(ignored_metrics(), stage=config.stage, job_queue=queue_name(config.home_job_queue_arn))
+    emit(ignored_metrics(), stage=settings().stage, job_queue=home_queue())
     fields = {"jobId": skip.job_id, "status": skip.status, "reason": skip.reason}
     if skip.malformed:
         logger.error("malformed event rejected, not retried", extra={"decision": "rejected", **fields, "event": event})

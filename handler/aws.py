@@ -10,11 +10,12 @@ throttled answers in a row within at most 1 + 2 + 4 + 8 = 15 s; botocore's defau
 second) gave up during a burst. A throttle that outlasts them raises: the handler makes its Batch calls
 before any sink runs, so nothing is sent, no idempotency record is written, and Lambda retries.
 
-The handler's calls go through `client()`, all made from one boto3 session, so a test can observe every
-call by registering a botocore hook on `session().events` before the first client is made (clients copy
-the session's event hooks when they are created). Throttled Batch answers, retried or not, are counted
-(`take_throttled_calls()`) for the `BatchCallsThrottled` metric. boto3 is imported on first use, not at
-module import: ignored events never pay for it.
+The handler's calls in its own account go through `client()`, all made from one boto3 session, so a test
+can observe every call by registering a botocore hook on `session().events` before the first client is
+made (clients copy the session's event hooks when they are created); a member account's (central mode)
+come from that account's session (accounts.py), made by `counted_session` like this one. Throttled Batch
+answers, retried or not, are counted (`take_throttled_calls()`) for the `BatchCallsThrottled` metric. boto3
+is imported on first use, not at module import: ignored events never pay for it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any, Final, Literal
 
 from .settings import settings
 
-ServiceName = Literal["batch", "sns", "dynamodb", "events", "logs"]
+ServiceName = Literal["batch", "sns", "dynamodb", "events", "logs", "sts"]
 #: Per-service client settings. Log tails are optional extras: one attempt (no retries of a throttled or
 #: failed call) and short socket timeouts, so reading them can never hold a notification back for long
 #: (handler/log_tails.py: CALL_TIMEOUT_SECONDS is their sum).
@@ -61,9 +62,15 @@ def new_client(
 @functools.cache
 def session() -> Any:
     """The handler's boto3 session (typed `Any`: boto3 ships no type information)."""
+    return counted_session(region=settings().region)
+
+
+def counted_session(*, region: str, botocore_session: Any = None) -> Any:
+    """A boto3 session whose Batch answers are counted (`take_throttled_calls`): the handler's, and each
+    member account's (accounts.py, over a botocore session holding that account's credentials)."""
     # Imported on first use: boto3 costs ~200 ms to import.
     boto3 = importlib.import_module("boto3")
-    made = boto3.session.Session(region_name=settings().region)
+    made = boto3.session.Session(region_name=region, botocore_session=botocore_session)
     made.events.register_first("needs-retry.batch", _count_throttle)
     return made
 
@@ -72,7 +79,12 @@ def session() -> Any:
 def client(service: ServiceName) -> Any:
     """A cached client of the handler's session for `service`: the project's retries, except where
     `_CLIENT_SETTINGS` says otherwise."""
-    return new_client(service, region=settings().region, session=session(), **_CLIENT_SETTINGS.get(service, {}))
+    return service_client(service, region=settings().region, session=session())
+
+
+def service_client(service: ServiceName, *, region: str, session: Any) -> Any:
+    """A client of `session` for `service` in `region` with the settings every handler client has."""
+    return new_client(service, region=region, session=session, **_CLIENT_SETTINGS.get(service, {}))
 
 
 def _count_throttle(**attempt: Any) -> None:
@@ -95,14 +107,15 @@ def take_throttled_calls() -> int:
     return taken
 
 
-def pace_batch_calls(wait: Callable[[], object]) -> None:
-    """Call `wait` before every Batch request the handler's client sends, retries included (the sweep's
-    pacer). One pacer per client: a warm environment's next invocation replaces the last one's."""
+def pace_batch_calls(wait: Callable[[], object], batch_client: Any = None) -> None:
+    """Call `wait` before every Batch request `batch_client` (default: the handler's) sends, retries
+    included (the sweep's pacer). One pacer per client: a warm environment's next invocation replaces the
+    last one's."""
 
     def before_send(**_: Any) -> None:
         wait()  # returns None: a before-send hook that returned a value would stand in for the response
 
-    events = client("batch").meta.events
+    events = (batch_client or client("batch")).meta.events
     events.unregister("before-send.batch", unique_id="pace-batch-calls")
     events.register("before-send.batch", before_send, unique_id="pace-batch-calls")
 

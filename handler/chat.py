@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from .log_tails import fit
-from .report import CompletionReport, FailedChild, LogTail, human_duration, subject
+from .report import CompletionReport, FailedChild, LogTail, human_duration, resubmit_advice, subject
 
 MESSAGE_VERSION: Final = "1.0"
 MESSAGE_SOURCE: Final = "custom"
@@ -66,19 +66,17 @@ def chat_message(report: CompletionReport) -> dict[str, Any]:
     return {
         "version": MESSAGE_VERSION,
         "source": MESSAGE_SOURCE,
-        "id": _fit(f"{report.job_id}:{report.status}", "id"),
+        "id": _fit(f"{report.completion_key}:{report.status}", "id"),
         "content": {
             "textType": TEXT_TYPE,
             "title": _fit(f"{STATUS_EMOJI.get(report.status, '')} {subject(report)}".strip(), "title"),
             "description": description(report),
             "nextSteps": [_fit(step, "nextSteps") for step in next_steps(report)][: LIMITS["nextSteps"].items],
-            "keywords": [_fit(keyword, "keywords") for keyword in (report.stage, report.job_queue_name, report.status)][
-                : LIMITS["keywords"].items
-            ],
+            "keywords": [_fit(keyword, "keywords") for keyword in _keywords(report)][: LIMITS["keywords"].items],
         },
         "metadata": {
             # One thread per array job: anything said later about the same job lands under this message.
-            "threadId": _fit(report.job_id, "threadId"),
+            "threadId": _fit(report.completion_key, "threadId"),
             "summary": _fit(subject(report), "summary"),
             "eventType": EVENT_TYPE,
             "relatedResources": [
@@ -96,10 +94,16 @@ def chat_message(report: CompletionReport) -> dict[str, Any]:
                     "arraySize": str(report.array_size),
                     "succeeded": str(report.succeeded),
                     "failed": str(report.failed),
+                    **({"account": report.origin.account, "region": report.origin.region} if report.origin else {}),
                 }.items()
             },
         },
     }
+
+
+def _keywords(report: CompletionReport) -> tuple[str, ...]:
+    account = (report.origin.account,) if report.origin else ()
+    return (report.stage, report.job_queue_name, report.status, *account)
 
 
 def description(report: CompletionReport) -> str:
@@ -112,6 +116,8 @@ def description(report: CompletionReport) -> str:
         f"Array job {_code(report.job_name)} ({_code(report.job_id)}) on queue {_code(report.job_queue_name)}, "
         f"definition {_code(report.job_definition)}",
     ]
+    if report.origin:
+        head.append(f"Account {_code(report.origin.account)}, region {_code(report.origin.region)}")
     if report.lineage:
         head.append(f"This is a {_code(report.lineage)}.")
     if report.status_reason:
@@ -183,11 +189,7 @@ def next_steps(report: CompletionReport) -> list[str]:
         ]
     return [
         f"Where to look: the failed children's logs (links above), then {console} for every child and attempt.",
-        *(
-            [f"Resubmit only the failed children once the cause is fixed: {_code(report.resubmit_command)}"]
-            if report.resubmit_command
-            else []
-        ),
+        *([f"{resubmit_advice(report)}: {_code(report.resubmit_command)}"] if report.resubmit_command else []),
     ]
 
 

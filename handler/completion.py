@@ -1,6 +1,7 @@
 """Report one array parent's completion through every sink, once: the one path the notifier (an event
 arrived) and the reconciliation sweep (no event ever arrived) share, so both build the same report and
-deliver it under the same idempotency key (parent jobId, status) to the same sinks. Whichever comes
+deliver it under the same idempotency key (parent jobId, or `<account>/<region>/<jobId>` for a member
+account's, and status) to the same sinks. Whichever comes
 first sends; the other finds the records and sends nothing.
 """
 
@@ -43,7 +44,7 @@ def completion_report(
     first ones' logs when `log_tails_until` (a `time.monotonic()` deadline) is given."""
     config = settings()
     failed_children = (
-        first_failed_children(completion.job.job_id, config.max_failed_details)
+        first_failed_children(completion.job.job_id, config.max_failed_details, completion.origin)
         if needs_failed_children(completion, current)
         else []
     )

@@ -1,4 +1,5 @@
-"""Deliver a report to each sink exactly once per parent completion (jobId + status).
+"""Deliver a report to each sink exactly once per parent completion (jobId + status; for a member
+account's completion, `<account>/<region>/<jobId>` + status).
 
 Each sink is wrapped by the Powertools idempotency utility on its own key, so when one sink fails
 and the invocation is retried, sinks that already delivered are not repeated. The key is the parent's
@@ -18,11 +19,13 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from .aws import client
 from .chat import chat_message
 from .report import CompletionReport, sns_message
+from .scope import Origin
 from .settings import IDEMPOTENCY_EXPIRY_SECONDS, settings
 
 if TYPE_CHECKING:
@@ -32,8 +35,11 @@ if TYPE_CHECKING:
 
 Sink = Callable[[CompletionReport], dict[str, Any]]
 
-#: Fields of the report (as `dataclasses.asdict`) that identify a completion.
-IDEMPOTENCY_KEY_JMESPATH = "[job_id, status]"
+#: Fields of the report (as `dataclasses.asdict`) that identify a completion: `[jobId, status]` in the
+#: notifier's own account (the key it always had: an upgrade re-sends nothing in flight), and
+#: `[<account>/<region>/<jobId>, status]` for a member account's (`CompletionReport.completion_key`): job ids
+#: are unique within one account and region only. JMESPath's `&&` binds tighter than `||`.
+IDEMPOTENCY_KEY_JMESPATH = "[origin && join('/', [origin.account, origin.region, job_id]) || job_id, status]"
 
 
 def publish_to_sns(report: CompletionReport) -> dict[str, Any]:
@@ -132,7 +138,7 @@ def reported_before(results: Sequence[dict[str, Any]]) -> bool:
     return bool(results[-1].get("duplicate"))
 
 
-def delivered_to_completion_topic(job_id: str, status: str) -> bool:
+def delivered_to_completion_topic(job_id: str, status: str, origin: Origin | None = None) -> bool:
     """Whether the completion topic's sink has an idempotency record for this completion, whatever its
     state: a completed one was delivered, an in-progress one is being delivered right now. The
     reconciliation sweep asks this before spending Batch calls on a job; the record is `deliver`'s own."""
@@ -144,7 +150,7 @@ def delivered_to_completion_topic(job_id: str, status: str) -> bool:
     persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=client("dynamodb"))
     persistence.configure(_idempotency_config(), key_prefix=_key_prefix(publish_to_sns))
     try:
-        record = persistence.get_record({"job_id": job_id, "status": status})
+        record = persistence.get_record({"job_id": job_id, "status": status, "origin": origin and asdict(origin)})
     except IdempotencyItemNotFoundError:
         return False
     return record is not None and not record.is_expired

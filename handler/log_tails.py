@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Final
 
-from .aws import client
+from .accounts import client_for
 from .report import CompletionReport, FailedChild, LogTail
 from .settings import TailSettings
 
@@ -119,12 +119,14 @@ def with_log_tails(
     if not settings.enabled or not report.failed_children:
         return report
     shown = report.failed_children[: settings.children]
-    tails = [_tail(child, settings, deadline, clock) for child in shown]
+    tails = [_tail(child, report, settings, deadline, clock) for child in shown]
     children = [replace(child, log_tail=tail) for child, tail in zip(shown, tails, strict=True)]
     return replace(report, failed_children=(*children, *report.failed_children[settings.children :]))
 
 
-def _tail(child: FailedChild, settings: TailSettings, deadline: float, clock: Callable[[], float]) -> LogTail:
+def _tail(
+    child: FailedChild, report: CompletionReport, settings: TailSettings, deadline: float, clock: Callable[[], float]
+) -> LogTail:
     if child.log_group is None or child.log_stream is None:
         return LogTail(unavailable=NO_STREAM)
     if child.log_group not in settings.readable_groups:
@@ -135,7 +137,8 @@ def _tail(child: FailedChild, settings: TailSettings, deadline: float, clock: Ca
     from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]  # noqa: PLC0415
 
     try:
-        answer = client("logs").get_log_events(
+        # A member's child logged in the member's account: read through its read role (accounts.py).
+        answer = client_for("logs", report.origin).get_log_events(
             logGroupName=child.log_group, logStreamName=child.log_stream, startFromHead=False, limit=settings.lines
         )
     except ClientError as error:

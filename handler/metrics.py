@@ -3,10 +3,12 @@
 Metrics leave as embedded metric format (EMF) documents on stdout, written by Powertools Metrics'
 CloudWatch EMF provider: CloudWatch Logs extracts them from the log line, so there is no
 PutMetricData call, no permission and no latency. Namespace `BatchArrayNotify`; dimensions `stage`
-and `jobQueue` (the queue's name) and nothing else: a job id would make one metric per array job.
+and `jobQueue` (the queue's name), plus `account` on a member account's completion (central mode), and
+nothing else: a job id would make one metric per array job.
 
 Ignored events (the scope check's skips: irrelevant, malformed, another queue's) are all counted under
-the notifier's home queue, the first of `JOB_QUEUE_ARNS`: an ignored event may name no queue, or one
+the notifier's home queue, the first of `JOB_QUEUE_ARNS` (`organization` for a central notifier without
+one): an ignored event may name no queue, or one
 that is not the notifier's, and one alarm per notifier (stage + home queue) must see every one of them.
 The completions a notifier reports are counted under their own queue, one of the notifier's.
 
@@ -33,6 +35,10 @@ from .settings import settings
 NAMESPACE = "BatchArrayNotify"
 STAGE_DIMENSION = "stage"
 QUEUE_DIMENSION = "jobQueue"
+#: A member account's completions (central mode) carry a third dimension: the account they ran in.
+ACCOUNT_DIMENSION = "account"
+#: The home queue's `jobQueue` value of a central notifier without queues of its own.
+ORGANIZATION_HOME_QUEUE = "organization"
 
 ARRAY_JOBS_SUCCEEDED = "ArrayJobsSucceeded"
 ARRAY_JOBS_FAILED = "ArrayJobsFailed"
@@ -111,7 +117,14 @@ def queue_name(queue: str) -> str:
     return queue.rpartition("/")[2] or queue
 
 
-def emf_provider(stage: str, job_queue: str) -> AmazonCloudWatchEMFProvider:
+def home_queue() -> str:
+    """The `jobQueue` value of the metrics of no one queue (IgnoredEvents, the sweep's, throttles): the
+    first of the notifier's queues, or `ORGANIZATION_HOME_QUEUE` for a central notifier without one."""
+    home = settings().home_job_queue_arn
+    return queue_name(home) if home else ORGANIZATION_HOME_QUEUE
+
+
+def emf_provider(stage: str, job_queue: str, account: str | None = None) -> AmazonCloudWatchEMFProvider:
     """A provider of its own per document: Powertools' `Metrics` shares its metric set between all
     instances of the process, so two writers (handler and sweep) would mix their dimensions.
     `service=""` keeps out the `service` dimension Powertools adds from POWERTOOLS_SERVICE_NAME."""
@@ -120,14 +133,17 @@ def emf_provider(stage: str, job_queue: str) -> AmazonCloudWatchEMFProvider:
     )
     provider.add_dimension(STAGE_DIMENSION, stage)
     provider.add_dimension(QUEUE_DIMENSION, job_queue)
+    if account is not None:
+        provider.add_dimension(ACCOUNT_DIMENSION, account)
     return provider
 
 
-def emit(metrics: Sequence[Metric], *, stage: str, job_queue: str) -> None:
-    """Write `metrics` as one EMF document (one stdout line); nothing for an empty list."""
+def emit(metrics: Sequence[Metric], *, stage: str, job_queue: str, account: str | None = None) -> None:
+    """Write `metrics` as one EMF document (one stdout line); nothing for an empty list. `account`: a
+    member account's completion (its third dimension)."""
     if not metrics:
         return
-    provider = emf_provider(stage, job_queue)
+    provider = emf_provider(stage, job_queue, account)
     for metric in metrics:
         provider.add_metric(name=metric.name, unit=metric.unit, value=metric.value)
     provider.flush_metrics(raise_on_empty_metrics=True)
@@ -144,5 +160,4 @@ def throttles_counted() -> Iterator[None]:
     finally:
         throttled = take_throttled_calls()
         if throttled:
-            config = settings()
-            emit(throttle_metrics(throttled), stage=config.stage, job_queue=queue_name(config.home_job_queue_arn))
+            emit(throttle_metrics(throttled), stage=settings().stage, job_queue=home_queue())

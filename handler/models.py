@@ -27,6 +27,9 @@ class EventEnvelope(_AwsDocument):
     source: str
     detail_type: str = Field(alias="detail-type")
     time: str | None = None
+    account: str | None = None
+    """The account the event happened in: kept when a member's forwarder sends it to a central bus."""
+    region: str | None = None
     detail: dict[str, Any]
 
 

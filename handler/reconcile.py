@@ -24,6 +24,10 @@ DescribeJobs calls and `REPORTS_PER_QUEUE` reports (each at most `REPORT_BATCH_C
 failed children), whatever the queue holds: `MAX_BATCH_CALLS_PER_QUEUE` in all. Stopping early is logged
 per queue and counted (`ReconcileStoppedEarly`); `ReconciledCompletions` counts what the event path had
 missed. Both are counted under the notifier's home queue, like `IgnoredEvents`, so one alarm sees them all.
+
+A central notifier (`MEMBER_ACCOUNTS`) sweeps each member account the same way, in each of its regions, the
+queues it lists (else every queue DescribeJobQueues shows there), through its read role (accounts.py), with a
+pacer of its own per account and region: the same budget per queue, the same key as the notifier's.
 """
 
 from __future__ import annotations
@@ -35,16 +39,25 @@ from typing import TYPE_CHECKING, Any, Final
 
 from aws_lambda_powertools import Logger
 
+from .accounts import MemberAccessError, client_for
 from .aws import client, pace_batch_calls
 from .batch_jobs import MAX_DESCRIBE_IDS, MAX_LIST_PAGES
 from .completion import completion_report, deliver_once
 from .delivery import delivered_to_completion_topic
-from .metrics import RECONCILE_STOPPED_EARLY, RECONCILED_COMPLETIONS, count, emit, queue_name, throttles_counted
+from .metrics import (
+    RECONCILE_STOPPED_EARLY,
+    RECONCILED_COMPLETIONS,
+    count,
+    emit,
+    home_queue,
+    queue_name,
+    throttles_counted,
+)
 from .models import JobDetail
 from .pacing import Pacer
 from .report import needs_failed_children
-from .scope import Completion, is_finished_parent
-from .settings import settings, sweep_settings
+from .scope import Completion, Origin, is_finished_parent
+from .settings import MemberAccount, settings, sweep_settings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -67,6 +80,9 @@ REPORT_BATCH_CALLS: Final = MAX_LIST_PAGES + 1
 MAX_BATCH_CALLS_PER_QUEUE: Final = (
     LIST_PAGES_PER_QUEUE + DESCRIBE_CALLS_PER_QUEUE + REPORTS_PER_QUEUE * REPORT_BATCH_CALLS
 )
+#: DescribeJobQueues pages read to find a member's queues when it lists none (100 queues a page; Batch
+#: allows an account 50 queues per region by default, Service Quotas "AWS Batch").
+QUEUE_LIST_PAGES: Final = 3
 #: The resume point's item in the idempotency table (apart from Powertools' `batch-array-notify.<sink>#...`).
 CURSOR_KEY_PREFIX: Final = "batch-array-notify.reconcile#"
 _HOUR_MS: Final = 3_600_000
@@ -117,6 +133,8 @@ class QueueSweep:
 
     job_queue_arn: str
     resumed_below_ms: int | None
+    origin: Origin | None = None
+    """The member account and region of the queue (central mode); None for the notifier's own."""
     listed: int = 0
     candidates: int = 0
     reconciled: list[str] = field(default_factory=list)
@@ -129,6 +147,7 @@ class QueueSweep:
     def to_json(self) -> dict[str, Any]:
         return {
             "jobQueue": queue_name(self.job_queue_arn),
+            **({"account": self.origin.account, "region": self.origin.region} if self.origin else {}),
             "listed": self.listed,
             "candidates": self.candidates,
             "reconciled": self.reconciled,
@@ -156,32 +175,76 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
 
 def _sweep(context: LambdaContext | None) -> dict[str, Any]:
     config, sweep_config = settings(), sweep_settings()
-    # Paced: a sweep over a large window never takes the account's Batch quota from the user's orchestrator.
-    rate = sweep_config.batch_calls_per_second
-    pace_batch_calls(Pacer(rate=rate, burst=rate, clock=pacer_clock, sleep=pacer_sleep).wait)
     window = Window.at(
         int(clock() * 1000),
         sweep_config.grace_seconds,
         sweep_config.lookback_hours,
         sweep_config.max_array_runtime_hours,
     )
+    _pace(None)
     sweeps = [sweep_queue(queue, window, context) for queue in config.job_queue_arns]
+    refused: list[str] = []
+    for member in (config.member_accounts or {}).values():
+        try:
+            sweeps += sweep_member(member, window, context)
+        except MemberAccessError as error:
+            # Logged by accounts.py; the other members are swept all the same, and the sweep fails at the end.
+            refused.append(str(error))
     reconciled = sum(len(sweep.reconciled) for sweep in sweeps)
     stopped_early = any(sweep.stopped_early for sweep in sweeps)
     # Under the home queue, like IgnoredEvents: the notifier's one alarm sees every queue's (the log says which).
     emit(
         [count(RECONCILED_COMPLETIONS, reconciled), count(RECONCILE_STOPPED_EARLY, int(stopped_early))],
         stage=config.stage,
-        job_queue=queue_name(config.home_job_queue_arn),
+        job_queue=home_queue(),
     )
+    if refused:
+        raise MemberAccessError("; ".join(refused))
     return {"reconciled": reconciled, "stoppedEarly": stopped_early, "queues": [sweep.to_json() for sweep in sweeps]}
 
 
-def sweep_queue(job_queue_arn: str, window: Window, context: LambdaContext | None) -> QueueSweep:
-    """Report the queue's missed completions that stopped within `window`, within the budget."""
+def _pace(origin: Origin | None) -> None:
+    """Pace the Batch calls of `origin`'s client (each account and region has its own quota): a sweep over a
+    large window never takes the account's Batch quota from the user's orchestrator."""
+    rate = sweep_settings().batch_calls_per_second
+    pacer = Pacer(rate=rate, burst=rate, clock=pacer_clock, sleep=pacer_sleep)
+    pace_batch_calls(pacer.wait, client_for("batch", origin) if origin else None)
+
+
+def sweep_member(member: MemberAccount, window: Window, context: LambdaContext | None) -> list[QueueSweep]:
+    """Sweep a member account's queues in each of its regions, through its read role: the queues it lists
+    there, else every queue Batch has there (DescribeJobQueues)."""
+    sweeps: list[QueueSweep] = []
+    for region in member.regions:
+        origin = Origin(member.account_id, region)
+        _pace(origin)
+        listed = [arn for arn in member.job_queue_arns if arn.split(":")[3] == region]
+        queues = listed if member.job_queue_arns else _job_queues(origin)
+        sweeps += [sweep_queue(queue, window, context, origin) for queue in queues]
+    return sweeps
+
+
+def _job_queues(origin: Origin) -> list[str]:
+    """Every job queue of the member's account in its region, at most QUEUE_LIST_PAGES pages of them."""
+    queues: list[str] = []
+    request: dict[str, Any] = {"maxResults": 100}
+    for _ in range(QUEUE_LIST_PAGES):
+        page = client_for("batch", origin).describe_job_queues(**request)
+        queues += [str(queue["jobQueueArn"]) for queue in page.get("jobQueues", [])]
+        if not page.get("nextToken"):
+            break
+        request["nextToken"] = page["nextToken"]
+    return queues
+
+
+def sweep_queue(
+    job_queue_arn: str, window: Window, context: LambdaContext | None, origin: Origin | None = None
+) -> QueueSweep:
+    """Report the queue's missed completions that stopped within `window`, within the budget; `origin`: the
+    member account and region the queue is in (None: the notifier's own)."""
     resume = _load_cursor(job_queue_arn)
     in_window = resume is not None and window.created_from_ms < resume <= window.end_ms
-    sweep = QueueSweep(job_queue_arn, resume if in_window else None)
+    sweep = QueueSweep(job_queue_arn, resume if in_window else None, origin)
     try:
         for summaries in _pages(sweep, window):
             _sweep_page(sweep, summaries, window, context)
@@ -210,7 +273,7 @@ def _pages(sweep: QueueSweep, window: Window) -> Iterator[list[dict[str, Any]]]:
             raise _StoppedEarlyError(None if oldest_seen is None else oldest_seen + 1)
         sweep.budget.list_pages -= 1
         sweep.budget.batch_calls += 1
-        page = client("batch").list_jobs(**request)
+        page = client_for("batch", sweep.origin).list_jobs(**request)
         summaries = list(page.get("jobSummaryList", []))
         sweep.listed += len(summaries)
         yield summaries
@@ -233,7 +296,7 @@ def _sweep_page(
         if not _worth_describing(summary, window):
             continue
         sweep.candidates += 1
-        if delivered_to_completion_topic(str(summary["jobId"]), str(summary["status"])):
+        if delivered_to_completion_topic(str(summary["jobId"]), str(summary["status"]), sweep.origin):
             sweep.already_reported += 1
             continue
         pending.append(summary)
@@ -251,18 +314,20 @@ def _report_pending(
         raise _StoppedEarlyError(_created_ms(pending[0]) + 1)
     sweep.budget.describe_calls -= 1
     sweep.budget.batch_calls += 1
-    described = client("batch").describe_jobs(jobs=[str(summary["jobId"]) for summary in pending]).get("jobs", [])
+    job_ids = [str(summary["jobId"]) for summary in pending]
+    described = client_for("batch", sweep.origin).describe_jobs(jobs=job_ids).get("jobs", [])
     jobs = {job.job_id: job for job in (JobDetail.model_validate(item) for item in described)}
     for summary in pending:
         job = jobs.get(str(summary["jobId"]))
         if job is None or not _reportable(job, sweep.job_queue_arn, window):
             continue
-        completion = Completion(job=job, event_id=None, event_time=None)
+        completion = Completion(job=job, event_id=None, event_time=None, origin=sweep.origin)
         # Never more than `reports` pending (see _sweep_page), so the report budget cannot go below 0.
         sweep.budget.reports -= 1
         sweep.budget.batch_calls += REPORT_BATCH_CALLS if needs_failed_children(completion, job) else 0
         if _report(sweep, completion, job, context):
-            sweep.reconciled.append(f"{job.job_id}:{job.status}")
+            key = sweep.origin.job_key(job.job_id) if sweep.origin else job.job_id
+            sweep.reconciled.append(f"{key}:{job.status}")
         else:
             sweep.already_reported += 1
 
@@ -279,7 +344,8 @@ def _report(sweep: QueueSweep, completion: Completion, job: JobDetail, context: 
     except IdempotencyAlreadyInProgressError:
         # The notifier is delivering this very completion right now: it is not missed.
         return False
-    emit(reported.metrics, stage=reported.report.stage, job_queue=reported.report.job_queue_name)
+    account = sweep.origin.account if sweep.origin else None
+    emit(reported.metrics, stage=reported.report.stage, job_queue=reported.report.job_queue_name, account=account)
     if not reported.duplicate:
         logger.warning(
             "completion reported by the sweep: its event never reached the notifier",
@@ -287,6 +353,7 @@ def _report(sweep: QueueSweep, completion: Completion, job: JobDetail, context: 
                 "decision": "reconciled",
                 "jobId": job.job_id,
                 "jobQueue": queue_name(sweep.job_queue_arn),
+                **({"account": account, "region": sweep.origin.region} if sweep.origin else {}),
                 "status": job.status,
                 # The fields the dashboard's "Latest completions" shows for the notifier's reports too.
                 "arraySize": reported.report.array_size,

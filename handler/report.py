@@ -15,7 +15,7 @@ from typing import Any
 from .console import batch_job_url, log_stream_url
 from .lineage import resubmission_of, resubmit_command
 from .models import ChildJobDetail, ContainerRun, JobDetail
-from .scope import Completion
+from .scope import Completion, Origin
 
 SCHEMA_VERSION = 1
 #: SNS requires subjects "less than 100 characters", printable ASCII, no line breaks.
@@ -87,6 +87,14 @@ class CompletionReport:
     """The job id this array job retries the failed children of (cli/resubmit.py), else None."""
     resubmit_command: str | None = None
     """The command that resubmits this job's failed children; None unless children failed."""
+    origin: Origin | None = None
+    """The member account and region the job ran in (a central notifier's); None in the notifier's own."""
+
+    @property
+    def completion_key(self) -> str:
+        """What names this array job wherever the notifier reports from: its jobId in the notifier's own
+        account, `<account>/<region>/<jobId>` in a member's (delivery.py keys its records the same way)."""
+        return self.origin.job_key(self.job_id) if self.origin else self.job_id
 
     @property
     def lineage(self) -> str | None:
@@ -142,6 +150,8 @@ class CompletionReport:
             "links": {"job": self.job_url},
             "resubmissionOf": self.resubmission_of,
             "resubmitCommand": self.resubmit_command,
+            # A member's completion names where it ran; the notifier's own keep the document they always had.
+            **({"account": self.origin.account, "region": self.origin.region} if self.origin else {}),
         }
 
 
@@ -193,6 +203,7 @@ def build_report(
         job_url=batch_job_url(partition, region, event_job.job_id),
         resubmission_of=resubmission_of(parent.tags, parent.container.environment if parent.container else []),
         resubmit_command=resubmit_command(event_job.job_id, region) if failed else None,
+        origin=completion.origin,
     )
 
 
@@ -200,7 +211,12 @@ def sns_message(report: CompletionReport) -> SnsMessage:
     return SnsMessage(
         subject=subject(report),
         body=f"{summary_text(report)}\nMachine-readable report (JSON):\n{json.dumps(report.document(), indent=2)}\n",
-        attributes={"status": report.status, "stage": report.stage, "jobQueue": report.job_queue_name},
+        attributes={
+            "status": report.status,
+            "stage": report.stage,
+            "jobQueue": report.job_queue_name,
+            **({"account": report.origin.account} if report.origin else {}),
+        },
     )
 
 
@@ -228,6 +244,7 @@ def summary_text(report: CompletionReport) -> str:
         + (f", {report.not_final} not yet counted." if report.not_final else "."),
         f"Job id:          {report.job_id}",
         f"Job queue:       {report.job_queue_name}",
+        *([f"Account, region: {report.origin.account}, {report.origin.region}"] if report.origin else []),
         f"Job definition:  {report.job_definition}",
         f"Created:         {_iso(report.created_at_ms) or 'unknown'}",
         f"Stopped:         {_iso(report.stopped_at_ms) or 'unknown'}",
@@ -248,8 +265,14 @@ def summary_text(report: CompletionReport) -> str:
                 lines.append(f"  logs: {child.logs_url}")
             lines += tail_text(child.log_tail)
     if report.resubmit_command:
-        lines += ["", "Resubmit only the failed children once the cause is fixed:", f"  {report.resubmit_command}"]
+        lines += ["", f"{resubmit_advice(report)}:", f"  {report.resubmit_command}"]
     return "\n".join(lines) + "\n"
+
+
+def resubmit_advice(report: CompletionReport) -> str:
+    """What precedes the resubmit command; a member's job is resubmitted in its own account."""
+    where = f" (with credentials of account {report.origin.account})" if report.origin else ""
+    return f"Resubmit only the failed children once the cause is fixed{where}"
 
 
 def tail_text(tail: LogTail | None) -> list[str]:

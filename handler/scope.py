@@ -7,13 +7,13 @@ Pure: no AWS, no logging. Nothing here raises for bad input.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
 
 from pydantic import ValidationError
 
 from .models import EventEnvelope, JobDetail
-from .settings import TERMINAL_STATUSES
+from .settings import TERMINAL_STATUSES, MemberAccount
 
 # Mirrors components/event_pattern.py (the code asset ships without components/); a unit test keeps
 # the two in step.
@@ -24,12 +24,29 @@ _MAX_ERRORS_IN_REASON = 5
 
 
 @dataclass(frozen=True)
+class Origin:
+    """The member account and region an array job ran in (a central notifier's completion)."""
+
+    account: str
+    region: str
+
+    def job_key(self, job_id: str) -> str:
+        """`<account>/<region>/<jobId>`: job ids (and names) are unique in one account and region only."""
+        return f"{self.account}/{self.region}/{job_id}"
+
+
+@dataclass(frozen=True)
 class Completion:
     """An array parent reached a terminal status; `job` is the event's (possibly lagging) view of it."""
 
     job: JobDetail
     event_id: str | None
     event_time: str | None
+    account: str | None = None
+    """The envelope's `account` and `region` (None when the event names none)."""
+    region: str | None = None
+    origin: Origin | None = None
+    """The member account and region whose Batch the notifier reads for it (`in_scope`); None: its own."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +79,9 @@ def decide(event: object) -> Completion | Skip:
     reason = _not_a_finished_parent(job)
     if reason:
         return Skip(reason, malformed=False, job_id=job.job_id, status=job.status)
-    return Completion(job=job, event_id=envelope.id, event_time=envelope.time)
+    return Completion(
+        job=job, event_id=envelope.id, event_time=envelope.time, account=envelope.account, region=envelope.region
+    )
 
 
 def on_own_queue(completion: Completion, job_queue_arns: Collection[str]) -> Completion | Skip:
@@ -79,6 +98,31 @@ def on_own_queue(completion: Completion, job_queue_arns: Collection[str]) -> Com
         job_id=job.job_id,
         status=job.status,
     )
+
+
+def in_scope(
+    completion: Completion, job_queue_arns: Collection[str], members: Mapping[str, MemberAccount] | None
+) -> Completion | Skip:
+    """`on_own_queue`, and in central mode (`members`) the member path first: a member account's completion
+    on one of the queues it lists (or any, when it lists none) comes back with its `origin`; another
+    account's that is not on one of the notifier's own queues is a Skip naming the account."""
+    job, account = completion.job, completion.account
+    member = members.get(account) if members and account else None
+    if member is None:
+        own = on_own_queue(completion, job_queue_arns)
+        if isinstance(own, Skip) and members is not None and account:
+            return replace(own, reason=f"account {account} is not a member account of this notifier, and {own.reason}")
+        return own
+    account = member.account_id
+    queue_account = job.job_queue.split(":")[4] if job.job_queue.count(":") >= 5 else None
+    if queue_account != account:
+        reason = f"job queue {job.job_queue} is not a queue of member account {account}, the event's account"
+    elif member.job_queue_arns and job.job_queue not in member.job_queue_arns:
+        listed = len(member.job_queue_arns)
+        reason = f"job queue {job.job_queue} is not one of member account {account}'s {listed} queue(s)"
+    else:
+        return replace(completion, origin=Origin(account, completion.region or job.job_queue.split(":")[3]))
+    return Skip(reason, malformed=False, job_id=job.job_id, status=job.status)
 
 
 def is_finished_parent(job: JobDetail) -> bool:

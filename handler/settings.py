@@ -7,12 +7,19 @@ bad value fails the invocation with a message naming the variable instead of bre
 from __future__ import annotations
 
 import functools
+import importlib
+import json
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 DEFAULT_MAX_FAILED_DETAILS = 20
 _JOB_QUEUE_ARN = re.compile(r"^arn:aws[a-z-]*:batch:[a-z0-9-]+:\d{12}:job-queue/[\w-]{1,128}$")
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+#: IAM role ARNs (IAM User Guide, "IAM identifiers": path and name of [\w+=,.@-], name at most 64).
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
 _JOB_DEFINITION_ARN_PREFIX = re.compile(r"^arn:aws[a-z-]*:batch:[a-z0-9-]+:\d{12}:job-definition/[\w-]{1,128}$")
 #: How long a completion's idempotency record lives. Batch retries event delivery for 24 h and Lambda
 #: keeps async events for up to 6 h; a week leaves a wide margin (one small item per array job) before a
@@ -55,6 +62,17 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class MemberAccount:
+    """One member account of a central notifier (`MEMBER_ACCOUNTS`): the read role it assumes there, the
+    queues it reports (empty: every queue of the account) and the regions the sweep looks in."""
+
+    account_id: str
+    role_arn: str
+    job_queue_arns: tuple[str, ...]
+    regions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class TailSettings:
     """How many failed children get a log tail, how many lines and bytes each, and the log groups the
     notifier may read (`FAILED_LOG_GROUPS`, the groups its role grants `logs:GetLogEvents` on)."""
@@ -85,12 +103,18 @@ class Settings:
     """Topic of the chat channels (custom notifications); None when no chat channel is configured."""
     log_tails: TailSettings = TailSettings()
     """The failed children's log tails; off (`enabled` False) when any count is 0 or no group is readable."""
+    member_accounts: Mapping[str, MemberAccount] | None = None
+    """Central mode (`MEMBER_ACCOUNTS`): the member accounts by id, whose completions this notifier reports
+    through their read roles (accounts.py); None for a notifier of its own account only."""
+    member_external_id: str | None = None
+    """`MEMBER_EXTERNAL_ID`: the external id AssumeRole passes to every member's read role, if any."""
 
     @property
-    def home_job_queue_arn(self) -> str:
+    def home_job_queue_arn(self) -> str | None:
         """The first of `JOB_QUEUE_ARNS`: the queue whose `IgnoredEvents` metric counts every event this
-        notifier ignores, so the notifier's one alarm on it sees them all (metrics.py)."""
-        return self.job_queue_arns[0]
+        notifier ignores, so the notifier's one alarm on it sees them all (metrics.py). None for a central
+        notifier without queues of its own (metrics.py counts those under `ORGANIZATION_HOME_QUEUE`)."""
+        return self.job_queue_arns[0] if self.job_queue_arns else None
 
 
 def _required(name: str) -> str:
@@ -140,9 +164,68 @@ def _tail_settings() -> TailSettings:
     )
 
 
-def _job_queue_arns() -> tuple[str, ...]:
-    # Ordered: the first is the home queue (home_job_queue_arn).
-    return _arns("JOB_QUEUE_ARNS", _required("JOB_QUEUE_ARNS"), _JOB_QUEUE_ARN, "job-queue ARNs", "job-queue/<name>")
+def _job_queue_arns(central: bool) -> tuple[str, ...]:
+    # Ordered: the first is the home queue (home_job_queue_arn). A central notifier may have none of its own.
+    name = "JOB_QUEUE_ARNS"
+    raw = os.environ.get(name, "").strip() if central else _required(name)
+    return _arns(name, raw, _JOB_QUEUE_ARN, "job-queue ARNs", "job-queue/<name>")
+
+
+_MEMBER_SHAPE = (
+    'a JSON object {"<12-digit account id>": {"roleArn": "arn:aws:iam::<account>:role/<name>", '
+    '"jobQueueArns": [...], "regions": ["<region>", ...]}}'
+)
+
+
+def _member_accounts(default_region: str) -> dict[str, MemberAccount] | None:
+    """`MEMBER_ACCOUNTS` (central mode), each value checked; None when unset. An error names the variable,
+    the account and the fix in one line."""
+    name = "MEMBER_ACCOUNTS"
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        document = None
+    if not isinstance(document, dict) or not document:
+        raise SettingsError(f"environment variable {name} must be {_MEMBER_SHAPE}, got {raw[:80]!r}")
+    return {account: _member(name, account, entry, default_region) for account, entry in document.items()}
+
+
+def _member(name: str, account: str, entry: Any, default_region: str) -> MemberAccount:
+    def refuse(problem: str) -> SettingsError:
+        return SettingsError(f"environment variable {name}: account {account!r}: {problem}")
+
+    if not _ACCOUNT_ID.match(account):
+        raise refuse("the key must be a 12-digit AWS account id")
+    if not isinstance(entry, dict) or set(entry) - {"roleArn", "jobQueueArns", "regions"}:
+        raise refuse(f"the value must be {_MEMBER_SHAPE.partition(': ')[2][:-1]} with no other keys")
+    role = _ROLE_ARN.match(str(entry.get("roleArn", "")))
+    if not isinstance(entry.get("roleArn"), str) or role is None or role.group(1) != account:
+        raise refuse(f"roleArn must be a role ARN of that account (arn:aws:iam::{account}:role/<name>)")
+    queues, regions = entry.get("jobQueueArns", []), entry.get("regions", [default_region])
+    if not isinstance(queues, list) or not all(isinstance(queue, str) for queue in queues):
+        raise refuse("jobQueueArns must be a list of job-queue ARNs (empty: every queue of the account)")
+    arns = _arns(f"{name} ({account} jobQueueArns)", ",".join(queues), _JOB_QUEUE_ARN, "ARNs", "job-queue/<name>")
+    if any(arn.split(":")[4] != account for arn in arns):
+        raise refuse(f"jobQueueArns must be queues of that account (arn:aws:batch:<region>:{account}:job-queue/...)")
+    if not isinstance(regions, list) or not regions or not all(region in _known_regions() for region in regions):
+        raise refuse(f"regions must be a non-empty list of AWS regions (botocore's endpoint data), got {regions!r}")
+    return MemberAccount(account, role.group(0), arns, tuple(dict.fromkeys(regions)))
+
+
+@functools.cache
+def _loader() -> Any:
+    """botocore's data loader: it comes with boto3 in the Lambda runtime; only a central notifier imports it."""
+    return importlib.import_module("botocore.loaders").create_loader()
+
+
+@functools.cache
+def _known_regions() -> frozenset[str]:
+    """Every region of every partition, from botocore's endpoint data (never a hand-typed list)."""
+    partitions = _loader().load_data("endpoints")["partitions"]
+    return frozenset(region for partition in partitions for region in partition["regions"])
 
 
 def _arns(name: str, raw: str, pattern: re.Pattern[str], what: str, shape: str) -> tuple[str, ...]:
@@ -160,17 +243,35 @@ def _arns(name: str, raw: str, pattern: re.Pattern[str], what: str, shape: str) 
 @functools.cache
 def settings() -> Settings:
     """The validated settings, read once per execution environment."""
+    region = _required("AWS_REGION")
+    members = _member_accounts(region)
     return Settings(
         topic_arn=_required("TOPIC_ARN"),
         stage=_required("STAGE"),
         idempotency_table=_required("IDEMPOTENCY_TABLE"),
         max_failed_details=_max_failed_details(),
-        region=_required("AWS_REGION"),
-        job_queue_arns=_job_queue_arns(),
+        region=region,
+        job_queue_arns=_job_queue_arns(central=members is not None),
         event_bus_name=os.environ.get("EVENT_BUS_NAME", "").strip() or "default",
         chat_topic_arn=os.environ.get("CHAT_TOPIC_ARN", "").strip() or None,
         log_tails=_tail_settings(),
+        member_accounts=members,
+        member_external_id=_member_external_id() if members is not None else None,
     )
+
+
+def _member_external_id() -> str | None:
+    """`MEMBER_EXTERNAL_ID`, checked against STS's own definition (botocore's `externalIdType`)."""
+    raw = os.environ.get("MEMBER_EXTERNAL_ID", "").strip()
+    if not raw:
+        return None
+    shape = _loader().load_service_model("sts", "service-2")["shapes"]["externalIdType"]
+    if not shape["min"] <= len(raw) <= shape["max"] or not re.fullmatch(shape["pattern"], raw):
+        raise SettingsError(
+            f"environment variable MEMBER_EXTERNAL_ID must be {shape['min']} to {shape['max']} characters "
+            f"matching {shape['pattern']} (STS AssumeRole ExternalId)"
+        )
+    return raw
 
 
 @dataclass(frozen=True)

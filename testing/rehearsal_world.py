@@ -38,6 +38,7 @@ from moto.batch.models import batch_backends
 from moto.batch.utils import make_arn_for_job
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
+from batch_array_notify.handler import accounts as handler_accounts
 from batch_array_notify.handler import aws as handler_aws
 from batch_array_notify.handler import delivery as handler_delivery
 from batch_array_notify.handler import settings as handler_settings
@@ -564,6 +565,7 @@ def reset_handler_caches() -> None:
     handler_settings.settings.cache_clear()
     handler_settings.sweep_settings.cache_clear()
     handler_aws.reset()
+    handler_accounts.reset()
     handler_delivery.reset()
 
 

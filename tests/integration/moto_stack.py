@@ -12,7 +12,7 @@ import json
 import uuid
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,10 +63,38 @@ def create_batch_stack() -> BatchStack:
     """Inside an active moto mock: Batch compute environment, queue and job definition; a topic with an
     SQS subscriber; the idempotency table (Powertools defaults: partition key `id`, TTL attribute
     `expiration`). Also used by benchmarks/handler_bench.py."""
-    iam = boto3.client("iam", region_name=REGION)
-    ec2 = boto3.client("ec2", region_name=REGION)
-    batch = boto3.client("batch", region_name=REGION)
+    job_queue_arn, job_definition_arn = create_batch_queue(boto3.session.Session(region_name=REGION))
     sns = boto3.client("sns", region_name=REGION)
+    topic_arn = sns.create_topic(Name="batch-array-notify")["TopicArn"]
+    queue_url = subscribe_queue(topic_arn, "subscriber", REGION)
+    table = "batch-array-notify-idempotency"
+    create_idempotency_table(table, REGION)
+
+    return BatchStack(REGION, STAGE, job_queue_arn, job_definition_arn, topic_arn, queue_url, table)
+
+
+def account_session(account_id: str) -> boto3.session.Session:
+    """A session of `account_id` in moto: the default account's, or a role's assumed there (moto keeps the
+    accounts of assumed-role credentials apart)."""
+    if account_id == DEFAULT_ACCOUNT_ID:
+        return boto3.session.Session(region_name=REGION)
+    credentials = boto3.client("sts", region_name=REGION).assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/test-setup", RoleSessionName="test-setup"
+    )["Credentials"]
+    return boto3.session.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=REGION,
+    )
+
+
+def create_batch_queue(session: boto3.session.Session) -> tuple[str, str]:
+    """Batch compute environment, job queue `test-queue` and job definition `print-color` in the session's
+    account: the queue's and the definition's ARNs."""
+    iam = session.client("iam", region_name=REGION)
+    ec2 = session.client("ec2", region_name=REGION)
+    batch = session.client("batch", region_name=REGION)
     role_arn = iam.create_role(
         RoleName="batch-service",
         AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
@@ -103,13 +131,7 @@ def create_batch_stack() -> BatchStack:
             "executionRoleArn": role_arn,
         },
     )["jobDefinitionArn"]
-
-    topic_arn = sns.create_topic(Name="batch-array-notify")["TopicArn"]
-    queue_url = subscribe_queue(topic_arn, "subscriber", REGION)
-    table = "batch-array-notify-idempotency"
-    create_idempotency_table(table, REGION)
-
-    return BatchStack(REGION, STAGE, job_queue_arn, job_definition_arn, topic_arn, queue_url, table)
+    return str(job_queue_arn), str(job_definition_arn)
 
 
 def create_queue_beside(stack: BatchStack, name: str) -> str:
@@ -149,15 +171,17 @@ def record_aws_calls() -> Counter[str]:
 
 
 def state_change_event(
-    detail: dict[str, Any], event_id: str = "6a7e8feb-b491-4cf7-a9f1-bf3703467718"
+    detail: dict[str, Any],
+    event_id: str = "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+    account_id: str = DEFAULT_ACCOUNT_ID,
 ) -> dict[str, Any]:
-    """Wrap a job detail in the EventBridge envelope Batch sends."""
+    """Wrap a job detail in the EventBridge envelope Batch sends (in `account_id`)."""
     return {
         "version": "0",
         "id": event_id,
         "detail-type": "Batch Job State Change",
         "source": "aws.batch",
-        "account": DEFAULT_ACCOUNT_ID,
+        "account": account_id,
         "time": "2026-01-05T10:00:00Z",
         "region": REGION,
         "resources": [detail.get("jobArn", "")],
@@ -167,16 +191,20 @@ def state_change_event(
 
 @dataclass(frozen=True)
 class MotoBatch:
-    """Drives moto's Docker-free Batch backend, which finishes every job the moment it is submitted."""
+    """Drives moto's Docker-free Batch backend, which finishes every job the moment it is submitted, in
+    `account_id` (the stack's queue and job definition are that account's)."""
 
     stack: BatchStack
+    account_id: str = DEFAULT_ACCOUNT_ID
+
+    def _batch(self) -> Any:
+        return account_session(self.account_id).client("batch", region_name=REGION)
 
     def submit_array_job(self, size: int, name: str = "print-color") -> str:
         """Submit an array job; all children end SUCCEEDED, or FAILED when the environment has
         MOTO_SIMPLE_BATCH_FAIL_AFTER=0."""
-        batch = boto3.client("batch", region_name=REGION)
         return str(
-            batch.submit_job(
+            self._batch().submit_job(
                 jobName=name,
                 jobQueue=self.stack.job_queue_arn,
                 jobDefinition=self.stack.job_definition_arn,
@@ -187,7 +215,7 @@ class MotoBatch:
     def fail_children(self, parent_job_id: str, indexes: list[int], reason: str) -> None:
         """Turn some finished children FAILED, and the parent with them (moto has no API for a mixed
         outcome and would leave the parent SUCCEEDED, unlike real Batch)."""
-        jobs = batch_backends[DEFAULT_ACCOUNT_ID][REGION]._jobs
+        jobs = batch_backends[self.account_id][REGION]._jobs
         for index in indexes:
             child = jobs[f"{parent_job_id}:{index}"]
             child.status = "FAILED"
@@ -195,7 +223,7 @@ class MotoBatch:
         jobs[parent_job_id].status = "FAILED"
 
     def describe_job(self, job_id: str) -> dict[str, Any]:
-        jobs = boto3.client("batch", region_name=REGION).describe_jobs(jobs=[job_id])["jobs"]
+        jobs = self._batch().describe_jobs(jobs=[job_id])["jobs"]
         assert len(jobs) == 1, f"moto does not know job {job_id}"
         return dict(jobs[0])
 
@@ -203,7 +231,7 @@ class MotoBatch:
         self, parent_job_id: str, event_id: str = "6a7e8feb-b491-4cf7-a9f1-bf3703467718"
     ) -> dict[str, Any]:
         """The parent's terminal `Batch Job State Change` event, its detail as DescribeJobs shows it."""
-        return state_change_event(self.describe_job(parent_job_id), event_id)
+        return state_change_event(self.describe_job(parent_job_id), event_id, self.account_id)
 
 
 @dataclass(frozen=True)
@@ -280,3 +308,36 @@ def keep_undelivered(event: Mapping[str, Any], dead_letter_queue_url: str, rule_
         MessageBody=json.dumps(event),
         MessageAttributes={name: {"DataType": "String", "StringValue": value} for name, value in attributes.items()},
     )
+
+
+#: The member accounts of a central notifier's tests (central mode, handler/accounts.py), and its external id.
+MEMBER_ACCOUNT_IDS = ("111111111111", "222222222222")
+MEMBER_EXTERNAL_ID = "batch-array-notify-test"
+
+
+def read_role_arn(account_id: str) -> str:
+    return f"arn:aws:iam::{account_id}:role/batch-array-notify-read"
+
+
+def create_member_stacks(central: BatchStack, account_ids: tuple[str, ...] = MEMBER_ACCOUNT_IDS) -> list[MotoBatch]:
+    """Inside an active moto mock: a Batch queue and job definition in each member account, driven through
+    that account's credentials; the topic and table stay the central stack's."""
+    members = []
+    for account_id in account_ids:
+        queue, definition = create_batch_queue(account_session(account_id))
+        members.append(MotoBatch(replace(central, job_queue_arn=queue, job_definition_arn=definition), account_id))
+    return members
+
+
+def central_environment(members: list[MotoBatch], *, list_queues: bool = True) -> dict[str, str]:
+    """`MEMBER_ACCOUNTS` and `MEMBER_EXTERNAL_ID` as the component sets them for `members` (each listing its
+    queue, or none when not `list_queues`)."""
+    accounts = {
+        member.account_id: {
+            "roleArn": read_role_arn(member.account_id),
+            "jobQueueArns": [member.stack.job_queue_arn] if list_queues else [],
+            "regions": [REGION],
+        }
+        for member in members
+    }
+    return {"MEMBER_ACCOUNTS": json.dumps(accounts), "MEMBER_EXTERNAL_ID": MEMBER_EXTERNAL_ID}

@@ -14,7 +14,7 @@ from batch_array_notify.cli.chat_preview import EXAMPLES, channel_view, example_
 from batch_array_notify.handler.chat import CHAT_REASON_CHARS, LIMITS, chat_message
 from batch_array_notify.handler.models import ChildJobDetail
 from batch_array_notify.handler.report import MAX_REASON_CHARS, LogTail, build_report
-from batch_array_notify.handler.scope import Completion, decide
+from batch_array_notify.handler.scope import Completion, Origin, decide
 from batch_array_notify.handler.settings import MAX_FAILED_LOG_BYTES, MAX_FAILED_LOG_CHILDREN, MAX_FAILED_LOG_LINES
 from batch_array_notify.testing.eventgen import ArrayJobSpec, Compute, array_job_events
 from tests.chat_schema import CUSTOM_NOTIFICATION_SCHEMA, SOURCED_LIMITS
@@ -344,3 +344,21 @@ def test_the_description_lists_children_up_to_the_last_character_of_its_budget(w
         assert len(description) + len(following) + 1 > budget, pad
         lengths.add(len(description))
     assert budget in lengths, "no length of the first line filled the budget exactly"
+
+
+def test_a_member_account_s_message_names_its_account_and_region_and_threads_by_account():
+    own = example_report(2, 1, Compute.EC2)
+    member = replace(own, origin=Origin("111111111111", "eu-central-1"))
+
+    message = chat_message(member)
+
+    assert _errors(message) == []
+    content, metadata = message["content"], message["metadata"]
+    assert "Account `111111111111`, region `eu-central-1`" in content["description"]
+    assert content["keywords"] == ["dev", "print-color-queue", "FAILED", "111111111111"]
+    assert content["nextSteps"][1].startswith("Resubmit only the failed children once the cause is fixed (with ")
+    assert metadata["threadId"] == f"111111111111/eu-central-1/{own.job_id}"
+    assert message["id"] == f"111111111111/eu-central-1/{own.job_id}:FAILED"
+    assert metadata["additionalContext"]["account"] == "111111111111"
+    assert metadata["additionalContext"]["region"] == "eu-central-1"
+    assert "Account" not in chat_message(own)["content"]["description"]

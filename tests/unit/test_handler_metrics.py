@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 from batch_array_notify.handler import metrics
 from batch_array_notify.handler.metrics import (
@@ -13,8 +14,10 @@ from batch_array_notify.handler.metrics import (
 )
 from batch_array_notify.handler.report import CompletionReport, build_report
 from batch_array_notify.handler.scope import Completion, decide
+from batch_array_notify.handler.settings import settings
 from batch_array_notify.testing.emf import read_documents
 from batch_array_notify.testing.eventgen import ArrayJobSpec, Compute, array_job_events
+from tests.support import notifier_environment
 
 QUEUE_ARN = "arn:aws:batch:eu-west-1:123456789012:job-queue/render-queue"
 DEFINITION_ARN = "arn:aws:batch:eu-west-1:123456789012:job-definition/print-color:3"
@@ -99,3 +102,28 @@ def test_two_writers_in_one_process_do_not_mix_their_documents(capsys):
     assert (first.dimensions["jobQueue"], list(first.metrics)) == ("a", ["IgnoredEvents"])
     assert (second.dimensions["jobQueue"], list(second.metrics)) == ("b", ["ReconciledCompletions"])
     assert second.value("ReconciledCompletions") == 2
+
+
+def test_a_member_account_s_completion_carries_the_account_as_a_third_dimension(capsys):
+    emit([count("ArraySize", 3)], stage="prod", job_queue="nightly", account="111111111111")
+
+    (document,) = read_documents(capsys.readouterr().out.splitlines())
+    assert document.dimension_sets == ((metrics.STAGE_DIMENSION, metrics.QUEUE_DIMENSION, metrics.ACCOUNT_DIMENSION),)
+    assert document.dimensions == {"stage": "prod", "jobQueue": "nightly", "account": "111111111111"}
+
+
+def test_the_home_queue_is_the_first_own_queue_or_organization_without_one(monkeypatch):
+    monkeypatch.setenv("JOB_QUEUE_ARNS", f"{QUEUE_ARN},arn:aws:batch:eu-west-1:123456789012:job-queue/other")
+    for name, value in notifier_environment(QUEUE_ARN, AWS_REGION="eu-west-1").items():
+        monkeypatch.setenv(name, value)
+    settings.cache_clear()
+    assert metrics.home_queue() == "render-queue"
+
+    members = {"111111111111": {"roleArn": "arn:aws:iam::111111111111:role/read"}}
+    monkeypatch.setenv("MEMBER_ACCOUNTS", json.dumps(members))
+    monkeypatch.setenv("JOB_QUEUE_ARNS", "")
+    settings.cache_clear()
+    try:
+        assert metrics.home_queue() == metrics.ORGANIZATION_HOME_QUEUE == "organization"
+    finally:
+        settings.cache_clear()

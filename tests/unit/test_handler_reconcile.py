@@ -203,7 +203,7 @@ class Notifier:
         self.delivered_meanwhile: set[tuple[str, str]] = set()
         self.sent: list[tuple[str, str]] = []
 
-    def delivered_to_completion_topic(self, job_id: str, status: str) -> bool:
+    def delivered_to_completion_topic(self, job_id: str, status: str, origin: Any = None) -> bool:
         return (job_id, status) in self.recorded
 
     def completion_report(self, completion: Any, job: Any) -> SentReport:
@@ -236,6 +236,10 @@ class World:
     def client(self, service: str) -> Any:
         return {"batch": self.batch, "dynamodb": self.table}[service]
 
+    def client_for(self, service: str, origin: Any) -> Any:
+        assert origin is None, "this notifier has no member accounts"
+        return self.client(service)
+
     def sweep(self) -> dict[str, Any]:
         return reconcile.handler({}, LambdaContext.of_function("batch-array-notify-sweep", REGION))
 
@@ -263,6 +267,7 @@ def world(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> 
     world = World(ResumeTable(), Notifier())
     monkeypatch.setattr(reconcile, "clock", lambda: float(NOW_S))
     monkeypatch.setattr(reconcile, "client", world.client)
+    monkeypatch.setattr(reconcile, "client_for", world.client_for)
     for name in ("delivered_to_completion_topic", "completion_report", "deliver_once"):
         monkeypatch.setattr(reconcile, name, getattr(world.notifier, name))
     caplog.set_level(logging.INFO)

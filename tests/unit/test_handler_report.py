@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from batch_array_notify.handler.report import (
     sns_message,
     subject,
 )
-from batch_array_notify.handler.scope import Completion, decide
+from batch_array_notify.handler.scope import Completion, Origin, decide
 from batch_array_notify.testing.eventgen import ArrayJobSpec, Compute, array_job_events
 
 QUEUE_ARN = "arn:aws:batch:eu-west-1:123456789012:job-queue/test-queue"
@@ -339,3 +340,24 @@ def test_a_container_without_a_stream_takes_its_latest_attempts_stream():
     (child,) = _report(completion, [ChildJobDetail.model_validate(detail)]).failed_children
 
     assert (child.log_group, child.log_stream) == ("/aws/batch/job", "print-color/default/second")
+
+
+def test_a_member_account_s_report_names_its_account_and_region_and_the_own_account_s_does_not():
+    _, completion, failed = _array_job(Compute.EC2)
+    own = _report(completion, failed)
+    member = _report(replace(completion, origin=Origin("111111111111", "eu-central-1")), failed)
+
+    assert "account" not in own.document()
+    assert "Account, region:" not in sns_message(own).body
+    assert "account" not in sns_message(own).attributes
+    assert {key: member.document()[key] for key in ("account", "region")} == {
+        "account": "111111111111",
+        "region": "eu-central-1",
+    }
+    message = sns_message(member)
+    assert "Account, region: 111111111111, eu-central-1\n" in message.body
+    assert "fixed (with credentials of account 111111111111):" in message.body
+    assert message.attributes["account"] == "111111111111"
+    assert {key: value for key, value in member.document().items() if key not in ("account", "region")} == (
+        own.document()
+    )

@@ -12,7 +12,8 @@ import pytest
 
 from batch_array_notify import event_pattern
 from batch_array_notify.handler import scope
-from batch_array_notify.handler.scope import Completion, Skip, decide
+from batch_array_notify.handler.scope import Completion, Origin, Skip, decide, in_scope
+from batch_array_notify.handler.settings import MemberAccount
 from batch_array_notify.testing.eventgen import ArrayJobSpec, Compute, array_job_events
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "events"
@@ -224,3 +225,63 @@ def test_zero_counts_and_times_at_the_epoch_are_valid():
 
     assert isinstance(decision, Completion)
     assert decision.job.created_at == 0
+
+
+# --------------------------------------------------------------------------------------------------
+# Central mode: in_scope admits the member accounts' completions, and refuses every other account's
+
+MEMBER = "111111111111"
+MEMBER_QUEUE = f"arn:aws:batch:eu-central-1:{MEMBER}:job-queue/nightly"
+MEMBERS = {
+    MEMBER: MemberAccount(MEMBER, f"arn:aws:iam::{MEMBER}:role/read", (MEMBER_QUEUE,), ("eu-central-1",)),
+    "222222222222": MemberAccount("222222222222", "arn:aws:iam::222222222222:role/read", (), ("eu-west-1",)),
+}
+
+
+def _completion_in(account: str, queue: str, region: str = "eu-central-1") -> Completion:
+    event = {**_parent_completion(Compute.EC2), "account": account, "region": region}
+    completion = decide({**event, "detail": {**event["detail"], "jobQueue": queue}})
+    assert isinstance(completion, Completion)
+    return completion
+
+
+def test_a_member_s_completion_on_a_listed_queue_is_read_in_its_account_and_region():
+    decision = in_scope(_completion_in(MEMBER, MEMBER_QUEUE), [QUEUE_ARN], MEMBERS)
+
+    assert isinstance(decision, Completion)
+    assert decision.origin == Origin(MEMBER, "eu-central-1")
+    assert decision.origin.job_key("abc") == f"{MEMBER}/eu-central-1/abc"
+
+
+def test_a_member_that_lists_no_queue_admits_any_queue_of_its_own_account():
+    queue = "arn:aws:batch:eu-west-1:222222222222:job-queue/anything"
+
+    decision = in_scope(_completion_in("222222222222", queue, "eu-west-1"), [], MEMBERS)
+
+    assert isinstance(decision, Completion)
+    assert decision.origin == Origin("222222222222", "eu-west-1")
+
+
+@pytest.mark.parametrize(
+    ("account", "queue", "reason"),
+    [
+        (MEMBER, MEMBER_QUEUE.replace("nightly", "other"), f"not one of member account {MEMBER}'s 1 queue(s)"),
+        (MEMBER, QUEUE_ARN, f"is not a queue of member account {MEMBER}, the event's account"),
+        ("333333333333", MEMBER_QUEUE, "account 333333333333 is not a member account of this notifier"),
+    ],
+)
+def test_another_queue_or_account_is_skipped_with_a_reason_naming_it(account, queue, reason):
+    decision = in_scope(_completion_in(account, queue), [QUEUE_ARN], MEMBERS)
+
+    assert isinstance(decision, Skip)
+    assert reason in decision.reason
+    assert not decision.malformed
+
+
+def test_the_notifier_s_own_queue_stays_its_own_in_central_mode_and_without_members():
+    own = _completion_in("123456789012", QUEUE_ARN)
+
+    for members in (MEMBERS, None):
+        decision = in_scope(own, [QUEUE_ARN], members)
+        assert isinstance(decision, Completion)
+        assert decision.origin is None

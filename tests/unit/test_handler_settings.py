@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from batch_array_notify.handler.settings import Settings, SettingsError, TailSettings, settings
+from batch_array_notify.handler.settings import MemberAccount, Settings, SettingsError, TailSettings, settings
 
 CONTRACT = {
     "TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:done",
@@ -177,4 +179,75 @@ def test_rejects_log_tail_settings_out_of_bounds_naming_the_variable(environment
     environment.setenv(name, value)
 
     with pytest.raises(SettingsError, match=rf"{name} must be a whole number, {allowed}, got '{value}'"):
+        settings()
+
+
+# --------------------------------------------------------------------------------------------------
+# Central mode: MEMBER_ACCOUNTS and MEMBER_EXTERNAL_ID
+
+MEMBER = "111111111111"
+MEMBER_QUEUE = f"arn:aws:batch:eu-west-1:{MEMBER}:job-queue/nightly"
+MEMBER_ROLE = f"arn:aws:iam::{MEMBER}:role/batch-array-notify-read"
+
+
+def _members(**entry: object) -> str:
+    return json.dumps({MEMBER: {"roleArn": MEMBER_ROLE, **entry}})
+
+
+def test_member_accounts_are_read_with_their_queues_and_regions_the_stack_s_region_by_default(environment):
+    environment.setenv("MEMBER_ACCOUNTS", _members(jobQueueArns=[MEMBER_QUEUE, MEMBER_QUEUE]))
+    environment.setenv("MEMBER_EXTERNAL_ID", "org-notifier-7")
+    environment.setenv("JOB_QUEUE_ARNS", "")
+
+    read = settings()
+
+    assert read.member_accounts == {MEMBER: MemberAccount(MEMBER, MEMBER_ROLE, (MEMBER_QUEUE,), ("eu-west-1",))}
+    assert read.member_external_id == "org-notifier-7"
+    assert read.job_queue_arns == ()
+    assert read.home_job_queue_arn is None
+
+
+def test_without_member_accounts_the_notifier_is_its_own_account_s_and_needs_its_queues(environment):
+    environment.setenv("MEMBER_EXTERNAL_ID", "ignored-without-members")
+
+    assert (settings().member_accounts, settings().member_external_id) == (None, None)
+    settings.cache_clear()
+    environment.setenv("JOB_QUEUE_ARNS", "")
+    with pytest.raises(SettingsError, match="environment variable JOB_QUEUE_ARNS must be set"):
+        settings()
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("not json", "must be a JSON object"),
+        ("[]", "must be a JSON object"),
+        ("{}", "must be a JSON object"),
+        (json.dumps({"11111111111": {"roleArn": MEMBER_ROLE}}), "the key must be a 12-digit AWS account id"),
+        (json.dumps({MEMBER: MEMBER_ROLE}), "the value must be"),
+        (_members(queues=[]), "with no other keys"),
+        (json.dumps({MEMBER: {}}), "roleArn must be a role ARN of that account"),
+        (json.dumps({MEMBER: {"roleArn": "arn:aws:iam::222222222222:role/read"}}), "roleArn must be a role ARN"),
+        (_members(jobQueueArns=MEMBER_QUEUE), "jobQueueArns must be a list"),
+        (_members(jobQueueArns=["render"]), "must be comma-separated ARNs"),
+        (_members(jobQueueArns=[MEMBER_QUEUE.replace(MEMBER, "222222222222")]), "must be queues of that account"),
+        (_members(regions=[]), "regions must be a non-empty list of AWS regions"),
+        (_members(regions=["eu-westeros-1"]), "regions must be a non-empty list of AWS regions"),
+    ],
+)
+def test_member_accounts_mistakes_are_one_line_naming_the_variable(environment, value, problem):
+    environment.setenv("MEMBER_ACCOUNTS", value)
+
+    with pytest.raises(SettingsError, match=r"^environment variable MEMBER_ACCOUNTS") as raised:
+        settings()
+    assert problem in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize("value", ["x", "has space", "a" * 1225])
+def test_member_external_ids_sts_refuses_are_refused_naming_the_variable(environment, value):
+    environment.setenv("MEMBER_ACCOUNTS", _members())
+    environment.setenv("MEMBER_EXTERNAL_ID", value)
+
+    with pytest.raises(SettingsError, match=r"^environment variable MEMBER_EXTERNAL_ID must be 2 to 1224 characters"):
         settings()
