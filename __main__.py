@@ -1,5 +1,6 @@
 """The batch-array-notify stack: read and check the stack's config, build one BatchArrayPipeline, export it;
-or, with `existingJobQueueArns`, one ArrayCompletionNotifier on queues the account already has.
+or, with `existingJobQueueArns`, one ArrayCompletionNotifier on queues the account already has; or, with
+`memberAccounts` (Pulumi.org.yaml), one central ArrayCompletionNotifier for the organisation's accounts.
 
 This is the only module that reads `pulumi.Config`; the components take plain arguments, so larger
 programs can embed them with values of their own.
@@ -24,6 +25,7 @@ from batch_array_notify import (
     InvalidArgumentError,
 )
 from batch_array_notify.args import DEFAULTS
+from batch_array_notify.member_accounts import checked_external_id
 from batch_array_notify.stack_checks import check_config_keys, check_region, read_stack_file
 from batch_array_notify.validation import check_batch_arns_are_local, check_topic_arn
 
@@ -125,12 +127,23 @@ READERS: dict[str, Callable[[pulumi.Config, str], Any]] = {
     "existingJobQueueArns": pulumi.Config.get_object,
     "existingJobDefinitionArnPrefixes": pulumi.Config.get_object,
     "existingJobLogGroupNames": pulumi.Config.get_object,
+    "memberAccounts": pulumi.Config.get_object,
+    "organizationId": pulumi.Config.get,
+    # A secret Output: the external id never reaches a log, a plan or the state in plain text.
+    "memberExternalId": pulumi.Config.get_secret,
 }
 #: Config keys of the notifier-only stack whose argument is named differently.
 ATTACH_ARGS: dict[str, str] = {
     "existingJobQueueArns": "job_queue_arns",
     "existingJobDefinitionArnPrefixes": "job_definition_arn_prefixes",
     "existingJobLogGroupNames": "job_log_group_names",
+}
+#: The keys of a `memberAccounts` entry, as written in the stack file -> the component's.
+MEMBER_KEYS: dict[str, str] = {
+    "accountId": "account_id",
+    "readRoleArn": "read_role_arn",
+    "jobQueueArns": "job_queue_arns",
+    "regions": "regions",
 }
 #: The config keys of the notifier-only stack that hold Batch ARNs (checked against the stack's region).
 ATTACH_ARN_KEYS = ("existingJobQueueArns", "existingJobDefinitionArnPrefixes")
@@ -209,6 +222,28 @@ def notifier_args(values: dict[str, Any], stage: str) -> ArrayCompletionNotifier
     return ArrayCompletionNotifierArgs(**args)  # type: ignore[typeddict-item]
 
 
+def central_args(values: dict[str, Any], stage: str) -> ArrayCompletionNotifierArgs:
+    """The central stack (Pulumi.org.yaml): a notifier for the members' queues, and its own, if any."""
+    values = {"existingJobQueueArns": [], **values}
+    if "memberExternalId" in values:
+        values["memberExternalId"] = values["memberExternalId"].apply(_external_id)
+    members = values["memberAccounts"]
+    if isinstance(members, list):
+        values["memberAccounts"] = [
+            {MEMBER_KEYS.get(key, key): value for key, value in entry.items()} if isinstance(entry, dict) else entry
+            for entry in members
+        ]
+    return notifier_args(values, stage)
+
+
+def _external_id(value: str) -> str:
+    """Checked as soon as the secret resolves, said with its config key (never its value)."""
+    try:
+        return checked_external_id(value)
+    except InvalidArgumentError as error:
+        raise error.renamed(_config_key("member_external_id")) from None
+
+
 def config_key_for(arg: str, notification_count: int) -> str:
     """Name the config key a user wrote for an argument the component rejected."""
     subscription = re.match(r"email_subscriptions\[(\d+)\]", arg)
@@ -221,7 +256,19 @@ def config_key_for(arg: str, notification_count: int) -> str:
     name, bracket, index = head.partition("[")
     config_names = {arg_name: key for key, arg_name in ATTACH_ARGS.items()}
     key = f"{PROJECT}:{config_names[name]}" if name in config_names else _config_key(name)
+    if name == "member_accounts":
+        field_name, field_bracket, field_index = field.partition("[")
+        field = {arg_name: key for key, arg_name in MEMBER_KEYS.items()}.get(field_name, field_name)
+        field += f"{field_bracket}{field_index}"
     return key + (f"{bracket}{index}" if bracket else "") + (f".{field}" if field else "")
+
+
+def _in_member_words(error: InvalidArgumentError) -> str:
+    """A memberAccounts entry's message names the entry's own keys (one shares job_queue_arns' name)."""
+    if not error.key.startswith("member_accounts"):
+        return error.allowed
+    names = {arg_name: key for key, arg_name in MEMBER_KEYS.items()}
+    return re.sub(r"\b(?:" + "|".join(names) + r")\b", lambda found: names[found.group()], error.allowed)
 
 
 def _in_config_words(argument: re.Match[str], notification_count: int) -> str:
@@ -268,7 +315,8 @@ def main() -> None:
     values = read_config()
     check_arns_are_local(values, region)
     notification_count = len(values.get("notificationEmails", []))
-    attach = "existingJobQueueArns" in values
+    central = "memberAccounts" in values
+    attach = "existingJobQueueArns" in values or central
     if not attach and "existingJobDefinitionArnPrefixes" in values:
         raise InvalidArgumentError(
             _config_key("existing_job_definition_arn_prefixes"),
@@ -283,7 +331,9 @@ def main() -> None:
         )
     try:
         component: BatchArrayPipeline | ArrayCompletionNotifier
-        if attach:
+        if central:
+            component = ArrayCompletionNotifier(PROJECT, central_args(values, pulumi.get_stack()))
+        elif attach:
             component = ArrayCompletionNotifier(PROJECT, notifier_args(values, pulumi.get_stack()))
         else:
             component = BatchArrayPipeline(PROJECT, pipeline_args(values, pulumi.get_stack()))
@@ -292,7 +342,7 @@ def main() -> None:
         allowed = re.sub(
             r"\b[a-z]+(?:_[a-z]+)+(?:\[\d+\])?",
             lambda argument: _in_config_words(argument, notification_count),
-            error.allowed,
+            _in_member_words(error),
         )
         key = error.key if error.key.startswith(f"{PROJECT}:") else config_key_for(error.key, notification_count)
         raise error.renamed(key, allowed) from None

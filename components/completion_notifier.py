@@ -159,6 +159,9 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
     """Central mode: ARN of that bus, each member stack's `centralBusArn`."""
     member_account_ids: Optional[pulumi.Output[list[str]]]  # noqa: UP045
     """Central mode: the member accounts the intake bus admits and the notifier reports."""
+    intake_bus_account_capacity: Optional[pulumi.Output[int]]  # noqa: UP045
+    """Central mode: how many accounts the intake bus's policy can name within EventBridge's 10,240-character
+    quota (counted on the policy itself); beyond that, give `organization_id`."""
 
     def __init__(
         self,
@@ -356,11 +359,12 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
         self.downstream_log_group_name = self.downstream_rule_arns = None
         self.sweep_function_name = self.sweep_log_group_name = self.sweep_schedule_name = None
         self.chat_topic_arns = self.chat_configuration_arns = None
-        self.intake_bus_name = self.intake_bus_arn = self.member_account_ids = None
+        self.intake_bus_name = self.intake_bus_arn = self.member_account_ids = self.intake_bus_account_capacity = None
         if intake is not None and organization is not None:
             self.intake_bus_name = intake.bus.name
             self.intake_bus_arn = intake.bus.arn
             self.member_account_ids = pulumi.Output.from_input(organization.account_ids)
+            self.intake_bus_account_capacity = intake.account_capacity
         if chat is not None:
             self.chat_topic_arns = chat.topic_arns
             self.chat_configuration_arns = pulumi.Output.all(

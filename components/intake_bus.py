@@ -91,6 +91,8 @@ class IntakeBus:
     bus: aws.cloudwatch.EventBus
     policy: aws.cloudwatch.EventBusPolicy
     rules: list[aws.cloudwatch.EventRule]
+    account_capacity: pulumi.Output[int]
+    """How many accounts this bus's policy can name before `organization_id` is needed."""
 
 
 def intake_bus(
@@ -142,14 +144,17 @@ def intake_bus(
             dead_letter_arn=dead_letter_arn,
         )
         rules.append(rule)
-    # Said at every plan, so the limit is met before a member is added, not at `pulumi up`.
+    # Said at every plan (and exported), so the limit is met before a member is added, not at `pulumi up`.
+    capacity = pulumi.Output.all(bus.arn, partition).apply(lambda values: accounts_fitting_policy(*values))
     if organization.organization_id is None:
-        pulumi.log.info(
-            f"intake bus policy names {len(organization.members)} of at most {accounts_fitting_policy()} accounts "
-            "(EventBridge's 10,240-character policy quota); beyond that, set organization_id",
-            resource=parent,
+        capacity.apply(
+            lambda most: pulumi.log.info(
+                f"intake bus policy names {len(organization.members)} of at most {most} accounts (EventBridge's "
+                f"{MAX_BUS_POLICY_CHARS}-character policy quota); beyond that, set organization_id",
+                resource=parent,
+            )
         )
-    return IntakeBus(bus, policy, rules)
+    return IntakeBus(bus, policy, rules, capacity)
 
 
 def assume_member_roles_policy(read_role_arns: Sequence[str]) -> dict[str, Any]:

@@ -33,6 +33,10 @@ from .settings import settings
 NAMESPACE = "BatchArrayNotify"
 STAGE_DIMENSION = "stage"
 QUEUE_DIMENSION = "jobQueue"
+#: A member account's completions (central mode) carry a third dimension: the account they ran in.
+ACCOUNT_DIMENSION = "account"
+#: The home queue's `jobQueue` value of a central notifier without queues of its own.
+ORGANIZATION_HOME_QUEUE = "organization"
 
 ARRAY_JOBS_SUCCEEDED = "ArrayJobsSucceeded"
 ARRAY_JOBS_FAILED = "ArrayJobsFailed"

@@ -86,8 +86,10 @@ def test_the_notifier_requires_only_its_queues_and_shares_every_other_input_with
     notifier = schema["resources"][NOTIFIER_TOKEN]["inputProperties"]
 
     assert schema["resources"][NOTIFIER_TOKEN]["requiredInputs"] == ["jobQueueArns"]
-    # The pipeline knows its own job definition and log group; the notifier is told them.
-    assert set(notifier) - set(pipeline) == {"jobQueueArns", "jobDefinitionArnPrefixes", "jobLogGroupNames"}
+    # The pipeline knows its own job definition and log group; the notifier is told them, and (central
+    # mode) the member accounts it reports.
+    central = {"memberAccounts", "organizationId", "memberExternalId"}
+    assert set(notifier) - set(pipeline) == {"jobQueueArns", "jobDefinitionArnPrefixes", "jobLogGroupNames", *central}
     shared = set(notifier) & set(pipeline)
     assert shared == {camel(key) for key in NotifierOptions.__annotations__}
     assert all(notifier[key] == pipeline[key] for key in shared)
@@ -136,8 +138,10 @@ def test_every_output_is_in_the_schema_with_a_description(schema, token):
     resource = schema["resources"][token]
     outputs = resource["properties"]
     component, _ = HOSTED[token]
-    # Outputs of opt-in parts: the downstream function, and the sweep (off with reconcile_every_minutes 0).
-    optional = {camel(key) for key in component.output_names() if key.startswith(("downstream_", "sweep_", "chat_"))}
+    # Outputs of opt-in parts: the downstream function, the sweep (off with reconcile_every_minutes 0), chat,
+    # and central mode's intake bus and members.
+    opt_in = ("downstream_", "sweep_", "chat_", "intake_bus_", "member_")
+    optional = {camel(key) for key in component.output_names() if key.startswith(opt_in)}
 
     assert set(outputs) == {camel(key) for key in component.output_names()}
     assert not [key for key, prop in outputs.items() if not prop.get("description")]
