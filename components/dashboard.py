@@ -46,9 +46,9 @@ from .metric_names import (
     IGNORED_EVENTS,
     NAMESPACE,
     NOTIFICATION_LAG,
+    ORGANIZATION_HOME_QUEUE,
     RECONCILE_STOPPED_EARLY,
     RECONCILED_COMPLETIONS,
-    ORGANIZATION_HOME_QUEUE,
     member_dimensions,
     pipeline_dimensions,
     queue_name,
@@ -287,7 +287,17 @@ def dashboard_body(sources: DashboardSources) -> dict[str, Any]:
                     _graphs(
                         "Batch calls throttled inside the notifier and the sweep",
                         region,
-                        [[_custom(sources.stage, sources.home_queue_name, BATCH_CALLS_THROTTLED, "Sum", "throttled (retried)")]],
+                        [
+                            [
+                                _custom(
+                                    sources.stage,
+                                    sources.home_queue_name,
+                                    BATCH_CALLS_THROTTLED,
+                                    "Sum",
+                                    "throttled (retried)",
+                                )
+                            ]
+                        ],
                     ),
                 ),
             ],
@@ -464,7 +474,8 @@ def _introduction(sources: DashboardSources) -> str:
         members = ", ".join(
             f"`{account}`" + ("" if account in listed else " (any queue)") for account in sources.member_accounts
         )
-        queues = f"{queues + ' and ' if queues else ''}member account{'s' if len(sources.member_accounts) > 1 else ''} {members}"
+        plural = "s" if len(sources.member_accounts) > 1 else ""
+        queues = f"{queues + ' and ' if queues else ''}member account{plural} {members}"
         queues += f" (in {sources.region} unless their forwarders' regions say otherwise)"
     # A link only to where the team hosts the runbook; else its file in the package, named, not linked.
     hosted = sources.runbook_url.startswith("https://")

@@ -161,7 +161,12 @@ def assume_member_roles_policy(read_role_arns: Sequence[str]) -> dict[str, Any]:
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {"Sid": "ReadMemberAccounts", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": list(read_role_arns)}
+            {
+                "Sid": "ReadMemberAccounts",
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Resource": list(read_role_arns),
+            }
         ],
     }
 

@@ -161,7 +161,9 @@ def _queues(key: str, value: object, account: str, regions: Sequence[str]) -> li
         if match["account"] != account:
             raise InvalidArgumentError(item, arn, f"expected a queue of account {account}, the entry's account_id")
         if regions and match["region"] not in regions:
-            raise InvalidArgumentError(item, arn, f"expected a queue in one of the entry's regions: {', '.join(regions)}")
+            raise InvalidArgumentError(
+                item, arn, f"expected a queue in one of the entry's regions: {', '.join(regions)}"
+            )
         if value.index(arn) != index:
             raise InvalidArgumentError(item, arn, f"already given as {key}[{value.index(arn)}]")
     return value

@@ -425,9 +425,11 @@ def rule_dimensions(rule: aws.cloudwatch.EventRule) -> pulumi.Output[dict[str, s
     """A rule's metric dimensions: its name, and its bus's name when that is not the default bus (EventBridge
     user guide, "Monitoring Amazon EventBridge": only RuleName refers to the default bus)."""
     return pulumi.Output.all(rule.name, rule.event_bus_name).apply(
-        lambda values: {"RuleName": values[0]}
-        if values[1] in (None, "", "default")
-        else {"EventBusName": values[1], "RuleName": values[0]}
+        lambda values: (
+            {"RuleName": values[0]}
+            if values[1] in (None, "", "default")
+            else {"EventBusName": values[1], "RuleName": values[0]}
+        )
     )
 
 
