@@ -11,11 +11,11 @@ import parliament
 import pytest
 
 from batch_array_notify.testing.program import MOCK_ACCOUNT, Plan
-from tests.support import IDENTITY_POLICIES, POLICY_INPUTS, ROLE, policy_documents
+from tests.support import BUS_POLICY, IDENTITY_POLICIES, POLICY_INPUTS, ROLE, policy_documents
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The stages, and dev with a Slack and a Teams channel (its chat role and the notifier's chat grant).
-STAGES = ("dev", "prod", "attach", "dev-chat")
+STAGES = ("dev", "prod", "attach", "dev-chat", "org")
 #: Actions that support no resource-level permissions: IAM accepts only "*" for them.
 NO_RESOURCE_LEVEL = {
     "batch:DescribeJobs",
@@ -38,7 +38,8 @@ def listed(value) -> list[str]:
 @pytest.mark.parametrize("stage", STAGES)
 def test_every_kind_of_policy_is_checked(plans, stage):
     kinds = {kind for kind, _, _ in policy_documents(plans[stage])}
-    assert kinds >= set(POLICY_INPUTS) - {"aws:iam/policy:Policy"}
+    assert kinds >= set(POLICY_INPUTS) - {"aws:iam/policy:Policy", BUS_POLICY}
+    assert (BUS_POLICY in kinds) == (stage == "org"), "only the central notifier has an intake bus"
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -112,7 +113,7 @@ def test_the_chat_plan_has_the_chat_role_in_the_checked_documents(plans):
     assert ("aws:iam/rolePolicy:RolePolicy", "batch-array-notify-chat") in names
 
 
-@pytest.mark.parametrize("stage", ["dev", "prod", "attach"])
+@pytest.mark.parametrize("stage", ["dev", "prod", "attach", "org"])
 def test_only_this_accounts_schedules_may_use_the_sweeps_schedule_role(plans, stage):
     """EventBridge Scheduler acts for whichever account names the role: the trust policy says which."""
     (role,) = [
