@@ -188,9 +188,8 @@ def test_the_worst_case_capacity_is_where_the_longest_bus_arn_s_policy_stops_fit
 
 
 def test_the_intake_rules_alarms_and_dashboard_lines_carry_the_bus_and_the_account(central):
-    dimensions = [
-        alarm.inputs["dimensions"] for alarm in central.of_type(ALARM) if "RuleName" in alarm.inputs["dimensions"]
-    ]
+    alarms = central.of_type(ALARM)
+    dimensions = [alarm.inputs["dimensions"] for alarm in alarms if "RuleName" in alarm.inputs["dimensions"]]
     body = json.loads(central.one(DASHBOARD).inputs["dashboardBody"])
     lines = [line for widget in body["widgets"] for line in widget["properties"].get("metrics", [])]
 
@@ -206,6 +205,11 @@ def test_the_intake_rules_alarms_and_dashboard_lines_carry_the_bus_and_the_accou
     assert home_lines
     assert all(line[line.index(QUEUE_DIMENSION) + 1] == ORGANIZATION_HOME_QUEUE for line in home_lines)
     assert ANY_QUEUE in body["widgets"][0]["properties"]["markdown"]
+    home_alarms = [
+        alarm for alarm in alarms if alarm.inputs["metricName"] in ("IgnoredEvents", "ReconciledCompletions")
+    ]
+    assert len(home_alarms) == 2
+    assert all(alarm.inputs["dimensions"][QUEUE_DIMENSION] == ORGANIZATION_HOME_QUEUE for alarm in home_alarms)
 
 
 def member(**changes: Any) -> dict[str, Any]:
@@ -242,6 +246,12 @@ def member(**changes: Any) -> dict[str, Any]:
             "one of the entry's regions",
         ),
         ({"member_accounts": [member(regions=["eu-west-9"])]}, "member_accounts[0].regions[0]", "endpoint data"),
+        ({"member_accounts": [member(regions=[REGION, REGION])]}, "member_accounts[0].regions[1]", "regions[0]"),
+        (
+            {"member_accounts": [member(job_queue_arns=[RENDER, RENDER])]},
+            "member_accounts[0].job_queue_arns[1]",
+            "job_queue_arns[0]",
+        ),
         ({"member_accounts": [member(region=[REGION])]}, "member_accounts[0].region", "known: account_id"),
         ({"member_accounts": [MEMBERS[1], member()]}, "member_accounts[1].account_id", "member_accounts[0]"),
         ({"member_accounts": []}, "member_accounts", "non-empty"),
@@ -273,6 +283,8 @@ def member(**changes: Any) -> dict[str, Any]:
         "queue of another account",
         "queue outside the regions",
         "unknown region",
+        "region twice",
+        "queue twice",
         "unknown member key",
         "account twice",
         "no member",
