@@ -27,12 +27,13 @@ REQUIRED_TYPES = (
 )
 ROOT = Path(__file__).resolve().parents[2]
 STAGES = sorted(path.name.split(".")[1] for path in ROOT.glob("Pulumi.*.yaml"))
-#: Stages that build the whole pipeline (the others attach a notifier to existing queues: test_attach.py).
+#: Stages that build the whole pipeline (the others attach a notifier to existing queues, test_attach.py, or
+#: are an organisation's central notifier, tests/unit/test_central_notifier.py).
+NOTIFIER_ONLY_KEYS = {"batch-array-notify:existingJobQueueArns", "batch-array-notify:memberAccounts"}
 PIPELINE_STAGES = [
     stage
     for stage in STAGES
-    if "batch-array-notify:existingJobQueueArns"
-    not in yaml.safe_load((ROOT / f"Pulumi.{stage}.yaml").read_text())["config"]
+    if not NOTIFIER_ONLY_KEYS & set(yaml.safe_load((ROOT / f"Pulumi.{stage}.yaml").read_text())["config"])
 ]
 
 
