@@ -1,6 +1,7 @@
 """The batch-array-notify stack: read and check the stack's config, build one BatchArrayPipeline, export it;
 or, with `existingJobQueueArns`, one ArrayCompletionNotifier on queues the account already has; or, with
-`centralBusArn`, one BatchEventForwarder in a member account of an organisation.
+`centralBusArn`, one BatchEventForwarder in a member account of an organisation; or, with
+`memberAccounts` (Pulumi.org.yaml), one central ArrayCompletionNotifier for the organisation's accounts.
 
 This is the only module that reads `pulumi.Config`; the components take plain arguments, so larger
 programs can embed them with values of their own.
@@ -28,6 +29,7 @@ from batch_array_notify import (
 )
 from batch_array_notify.args import DEFAULTS
 from batch_array_notify.forwarder_args import check_external_id
+from batch_array_notify.member_accounts import checked_external_id
 from batch_array_notify.stack_checks import check_config_keys, check_region, read_stack_file
 from batch_array_notify.validation import check_batch_arns_are_local, check_topic_arn
 
@@ -136,12 +138,22 @@ READERS: dict[str, Callable[[pulumi.Config, str], Any]] = {
     "organizationId": pulumi.Config.get,
     "jobQueueArns": pulumi.Config.get_object,
     "readRole": pulumi.Config.get_bool,
+    "memberAccounts": pulumi.Config.get_object,
+    # A secret Output: the external id never reaches a log, a plan or the state in plain text.
+    "memberExternalId": pulumi.Config.get_secret,
 }
 #: Config keys of the notifier-only stack whose argument is named differently.
 ATTACH_ARGS: dict[str, str] = {
     "existingJobQueueArns": "job_queue_arns",
     "existingJobDefinitionArnPrefixes": "job_definition_arn_prefixes",
     "existingJobLogGroupNames": "job_log_group_names",
+}
+#: The keys of a `memberAccounts` entry, as written in the stack file -> the component's.
+MEMBER_KEYS: dict[str, str] = {
+    "accountId": "account_id",
+    "readRoleArn": "read_role_arn",
+    "jobQueueArns": "job_queue_arns",
+    "regions": "regions",
 }
 #: The config keys of the notifier-only stack that hold Batch ARNs (checked against the stack's region).
 ATTACH_ARN_KEYS = ("existingJobQueueArns", "existingJobDefinitionArnPrefixes")
@@ -270,6 +282,28 @@ def member_config_key(arg: str) -> str:
     return f"{PROJECT}:{keys.get(name, _camel(name))}" + (f"{bracket}{index}" if bracket else "")
 
 
+def central_args(values: dict[str, Any], stage: str) -> ArrayCompletionNotifierArgs:
+    """The central stack (Pulumi.org.yaml): a notifier for the members' queues, and its own, if any."""
+    values = {"existingJobQueueArns": [], **values}
+    if "memberExternalId" in values:
+        values["memberExternalId"] = values["memberExternalId"].apply(_external_id)
+    members = values["memberAccounts"]
+    if isinstance(members, list):
+        values["memberAccounts"] = [
+            {MEMBER_KEYS.get(key, key): value for key, value in entry.items()} if isinstance(entry, dict) else entry
+            for entry in members
+        ]
+    return notifier_args(values, stage)
+
+
+def _external_id(value: str) -> str:
+    """Checked as soon as the secret resolves, said with its config key (never its value)."""
+    try:
+        return checked_external_id(value)
+    except InvalidArgumentError as error:
+        raise error.renamed(_config_key("member_external_id")) from None
+
+
 def config_key_for(arg: str, notification_count: int) -> str:
     """Name the config key a user wrote for an argument the component rejected."""
     subscription = re.match(r"email_subscriptions\[(\d+)\]", arg)
@@ -282,7 +316,19 @@ def config_key_for(arg: str, notification_count: int) -> str:
     name, bracket, index = head.partition("[")
     config_names = {arg_name: key for key, arg_name in ATTACH_ARGS.items()}
     key = f"{PROJECT}:{config_names[name]}" if name in config_names else _config_key(name)
+    if name == "member_accounts":
+        field_name, field_bracket, field_index = field.partition("[")
+        field = {arg_name: key for key, arg_name in MEMBER_KEYS.items()}.get(field_name, field_name)
+        field += f"{field_bracket}{field_index}"
     return key + (f"{bracket}{index}" if bracket else "") + (f".{field}" if field else "")
+
+
+def _in_member_words(error: InvalidArgumentError) -> str:
+    """A memberAccounts entry's message names the entry's own keys (one shares job_queue_arns' name)."""
+    if not error.key.startswith("member_accounts"):
+        return error.allowed
+    names = {arg_name: key for key, arg_name in MEMBER_KEYS.items()}
+    return re.sub(r"\b(?:" + "|".join(names) + r")\b", lambda found: names[found.group()], error.allowed)
 
 
 def _in_config_words(argument: re.Match[str], notification_count: int) -> str:
@@ -360,15 +406,18 @@ def main() -> None:
     if "centralBusArn" in values:
         forwarder(values, region)
         return
+    # `organizationId` is also the central stack's (its bus admits the organisation).
+    shared = READERS_OF_EVERY_STACK + (("organizationId",) if "memberAccounts" in values else ())
     for key in MEMBER_ARGS:
-        if key in values and key not in READERS_OF_EVERY_STACK and values[key] != _declared_default(key):
+        if key in values and key not in shared and values[key] != _declared_default(key):
             raise InvalidArgumentError(
                 f"{PROJECT}:{key}",
                 "(set)" if key == "externalId" else values[key],
                 "only in a member stack, with centralBusArn (docs/configuration.md, Member accounts)",
             )
     notification_count = len(values.get("notificationEmails", []))
-    attach = "existingJobQueueArns" in values
+    central = "memberAccounts" in values
+    attach = "existingJobQueueArns" in values or central
     if not attach and "existingJobDefinitionArnPrefixes" in values:
         raise InvalidArgumentError(
             _config_key("existing_job_definition_arn_prefixes"),
@@ -383,7 +432,9 @@ def main() -> None:
         )
     try:
         component: BatchArrayPipeline | ArrayCompletionNotifier
-        if attach:
+        if central:
+            component = ArrayCompletionNotifier(PROJECT, central_args(values, pulumi.get_stack()))
+        elif attach:
             component = ArrayCompletionNotifier(PROJECT, notifier_args(values, pulumi.get_stack()))
         else:
             component = BatchArrayPipeline(PROJECT, pipeline_args(values, pulumi.get_stack()))
@@ -392,7 +443,7 @@ def main() -> None:
         allowed = re.sub(
             r"\b[a-z]+(?:_[a-z]+)+(?:\[\d+\])?",
             lambda argument: _in_config_words(argument, notification_count),
-            error.allowed,
+            _in_member_words(error),
         )
         key = error.key if error.key.startswith(f"{PROJECT}:") else config_key_for(error.key, notification_count)
         raise error.renamed(key, allowed) from None

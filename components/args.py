@@ -73,6 +73,24 @@ class DownstreamFunction(TypedDict):
     """Environment variables of the function. Default: none."""
 
 
+class MemberAccount(TypedDict):
+    """One member account whose array jobs a central notifier reports (docs/organization.md): its Batch
+    events reach the notifier's intake bus through the account's `BatchEventForwarder`."""
+
+    account_id: str
+    """The member's 12-digit AWS account id."""
+
+    read_role_arn: str
+    """The read role its forwarder declared (`arn:aws:iam::<account_id>:role/...`): the notifier and the
+    sweep assume it to read Batch and the job logs there, and may assume no other role."""
+
+    job_queue_arns: NotRequired[list[str]]
+    """Only array jobs of these queues of the account count. Default: any of its queues."""
+
+    regions: NotRequired[list[str]]
+    """The regions whose forwarders send here, where the sweep looks. Default: the notifier's region."""
+
+
 class NotifierOptions(TypedDict, total=False):
     """What both components take for everything after the job queue: notification, reliability and the
     completion event. Declared once here; `BatchArrayPipelineArgs` and `ArrayCompletionNotifierArgs` extend it."""
@@ -306,6 +324,17 @@ class ArrayCompletionNotifierArgs(NotifierOptions, total=False):
     """The CloudWatch Logs groups your job definitions log to (their `awslogs-group`, same account and
     region): the notifier may read failed children's log tails there and nowhere else (1-5 groups).
     Default: `["/aws/batch/job"]`, where Batch logs when a job definition names no group."""
+
+    member_accounts: list[MemberAccount]
+    """Central mode: also report the array jobs of these accounts, whose forwarders send their Batch events
+    to an intake bus this notifier declares (then `job_queue_arns` may be empty). Default: none."""
+
+    organization_id: str
+    """Central mode: the AWS Organizations id (`o-...`): the intake bus admits the organisation's accounts
+    instead of naming each member, which keeps its policy within EventBridge's 10 KB."""
+
+    member_external_id: pulumi.Input[str]
+    """Central mode: the external id the members' read roles require of the notifier (pass a secret)."""
 
 
 COMPUTE_TYPES: Final = ("EC2", "SPOT", "FARGATE", "FARGATE_SPOT")

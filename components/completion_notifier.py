@@ -8,6 +8,8 @@ existing Batch queues ──(every child's and parent's state change)──▶ E
     ──(one `Batch Array Job Completed` event)──▶ completion bus ──▶ your rules (and a downstream Lambda)
 plus the failure handling of docs/reliability.md: retries, two encrypted failure queues, alarms, a
 blocked-queue alert, the key. `BatchArrayPipeline` is Batch resources plus one of these on its queue.
+Central mode (`member_accounts`): also an intake bus the members' forwarders send to, its rules, and the
+right to assume each member's read role (components/intake_bus.py, docs/organization.md).
 """
 
 # No `from __future__ import annotations`: the component provider (components/__main__.py) infers the
@@ -30,7 +32,9 @@ from .completion_rule import completion_rule
 from .dashboard import notifier_dashboard
 from .downstream import downstream_function
 from .identity import children_moved_from
-from .metric_names import queue_name
+from .intake_bus import check_policy_fits, grant_assume_member_roles, intake_bus, member_environment
+from .member_accounts import resolve_organization
+from .metric_names import ORGANIZATION_HOME_QUEUE, queue_name
 from .naming import name_tag_transformation
 from .notifier import completion_topic, notifier, notifier_role
 from .reconcile import sweep, sweep_role
@@ -149,6 +153,15 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
     """ARNs of the rules that forward these queues' `Batch Job Queue Blocked` events to the alerts topic."""
     downstream_rule_arns: Optional[pulumi.Output[list[str]]]  # noqa: UP045
     """ARNs of the rules on the completion bus that invoke the downstream Lambda, when given."""
+    intake_bus_name: Optional[pulumi.Output[str]]  # noqa: UP045
+    """Central mode: name of the bus the members' forwarders send their Batch events to."""
+    intake_bus_arn: Optional[pulumi.Output[str]]  # noqa: UP045
+    """Central mode: ARN of that bus, each member stack's `centralBusArn`."""
+    member_account_ids: Optional[pulumi.Output[list[str]]]  # noqa: UP045
+    """Central mode: the member accounts the intake bus admits and the notifier reports."""
+    intake_bus_account_capacity: Optional[pulumi.Output[int]]  # noqa: UP045
+    """Central mode: how many accounts the intake bus's policy can name within EventBridge's 10,240-character
+    quota (counted on the policy itself); beyond that, give `organization_id`."""
 
     def __init__(
         self,
@@ -162,6 +175,9 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
         0.1): each child gets an alias to its old URN, so the next `pulumi up` keeps it (components/identity.py)."""
         # Validate before registering anything, so bad input declares no resource at all.
         settings = resolve_notifier_args(args)
+        organization = resolve_organization(args)
+        if organization is not None:
+            check_policy_fits(organization)
         claim_chat_channels(name, settings.chat)
         transformations = []
         if settings.name_prefix is not None:
@@ -203,7 +219,10 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
             event_bus=bus.reference,
             role=role,
             extra_statements=notifier_grants(chat, notifier_statements(shield, owns_topic or chat is not None, self)),
-            extra_environment=notifier_environment(chat),
+            extra_environment={
+                **notifier_environment(chat),
+                **(member_environment(organization, self) if organization is not None else {}),
+            },
             job_queue_arns=queue_arns,
             job_log_group_names=pulumi.Output.all(*settings.job_log_group_names),
         )
@@ -223,6 +242,23 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
             ).rule
             for index, group_arns in enumerate(queue_groups)
         ]
+        intake = None
+        every_rule = list(rules)
+        if organization is not None:
+            intake = intake_bus(
+                name,
+                organization,
+                settings.notify_statuses,
+                handler.function,
+                tags,
+                self,
+                retry_policy=retry_policy(failures),
+                dead_letter_arn=shield.event_dead_letter_queue.arn,
+            )
+            every_rule += intake.rules
+            grant_assume_member_roles(f"{name}-notifier-members", handler.role, organization, self)
+            if reconcile_role is not None:
+                grant_assume_member_roles(f"{name}-sweep-members", reconcile_role, organization, self)
         downstream = None
         if settings.downstream_function is not None:
             downstream = downstream_function(
@@ -236,8 +272,9 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
                 retry_policy=retry_policy(failures),
                 dead_letter_arn=shield.event_dead_letter_queue.arn,
             )
-        # The handler counts every event it ignores, and the sweep what it reconciled, under its first queue.
-        home_queue_name = queue_arns.apply(lambda arns: queue_name(arns[0]))
+        # The handler counts every event it ignores, and the sweep what it reconciled, under its first queue
+        # (a central notifier without queues of its own: under `organization`).
+        home_queue_name = queue_arns.apply(lambda arns: queue_name(arns[0]) if arns else ORGANIZATION_HOME_QUEUE)
         swept = None
         if settings.reconcile is not None and reconcile_role is not None:
             swept = sweep(
@@ -266,7 +303,7 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
             owns_topic,
             queue_groups,
             handler.function,
-            rules,
+            every_rule,
             tags,
             self,
             other_dead_lettering_rules=downstream.rules if downstream else [],
@@ -286,12 +323,17 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
             self,
             sweep=(swept.function, swept.log_group) if swept is not None else None,
             runbook_url=failures.runbook_url,
+            member_accounts=organization.account_ids if organization is not None else (),
+            member_queue_arns=[arn for member in organization.members for arn in member.job_queue_arns]
+            if organization is not None
+            else (),
+            intake=(intake.bus.name, intake.rules) if intake is not None else None,
         )
 
         self.job_queue_arns = queue_arns
         self.job_definition_arn_prefixes = definitions if definitions is not None else pulumi.Output.from_input([])
-        self.completion_rule_arns = pulumi.Output.all(*(rule.arn for rule in rules))
-        self.completion_rule_names = pulumi.Output.all(*(rule.name for rule in rules))
+        self.completion_rule_arns = pulumi.Output.all(*(rule.arn for rule in every_rule))
+        self.completion_rule_names = pulumi.Output.all(*(rule.name for rule in every_rule))
         self.queue_blocked_rule_arns = pulumi.Output.all(*(rule.arn for rule in alerts.blocked_rules))
         self.notifier_function_arn = handler.function.arn
         self.notifier_function_name = handler.function.name
@@ -317,6 +359,12 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
         self.downstream_log_group_name = self.downstream_rule_arns = None
         self.sweep_function_name = self.sweep_log_group_name = self.sweep_schedule_name = None
         self.chat_topic_arns = self.chat_configuration_arns = None
+        self.intake_bus_name = self.intake_bus_arn = self.member_account_ids = self.intake_bus_account_capacity = None
+        if intake is not None and organization is not None:
+            self.intake_bus_name = intake.bus.name
+            self.intake_bus_arn = intake.bus.arn
+            self.member_account_ids = pulumi.Output.from_input(organization.account_ids)
+            self.intake_bus_account_capacity = intake.account_capacity
         if chat is not None:
             self.chat_topic_arns = chat.topic_arns
             self.chat_configuration_arns = pulumi.Output.all(

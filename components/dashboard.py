@@ -46,8 +46,10 @@ from .metric_names import (
     IGNORED_EVENTS,
     NAMESPACE,
     NOTIFICATION_LAG,
+    ORGANIZATION_HOME_QUEUE,
     RECONCILE_STOPPED_EARLY,
     RECONCILED_COMPLETIONS,
+    member_dimensions,
     pipeline_dimensions,
     queue_name,
 )
@@ -94,6 +96,18 @@ class DashboardSources:
     sweep_function_name: str | None = None
     """The reconciliation sweep's function, when the notifier has one."""
     sweep_log_group_name: str | None = None
+    member_accounts: tuple[str, ...] = ()
+    """Central mode: the member accounts whose array jobs the notifier reports."""
+    member_queues: tuple[tuple[str, str], ...] = ()
+    """Central mode: (account, queue name) of the queues members list, graphed with the `account` dimension."""
+    intake_bus_name: str | None = None
+    intake_rule_names: tuple[str, ...] = ()
+    """Central mode: the completion rules on the intake bus (their metrics carry the bus's name too)."""
+
+    @property
+    def home_queue_name(self) -> str:
+        """Where the handler counts what it ignores and the sweep what it reconciled (handler/metrics.py)."""
+        return self.job_queue_names[0] if self.job_queue_names else ORGANIZATION_HOME_QUEUE
 
 
 def dashboard_name(component_name: str, stage: str, region: str) -> str:
@@ -108,25 +122,43 @@ def dashboard_url(partition: str, region: str, name: str) -> str:
 
 def dashboard_body(sources: DashboardSources) -> dict[str, Any]:
     """The dashboard's body: bands of widgets laid out left to right on the 24-column grid."""
-    if not sources.job_queue_names or not sources.completion_rule_names:
-        raise ValueError("a dashboard needs at least one job queue and one completion rule")
+    if not (sources.job_queue_names or sources.member_accounts) or not (
+        sources.completion_rule_names or sources.intake_rule_names
+    ):
+        raise ValueError("a dashboard needs at least one job queue (or member account) and one completion rule")
     region = sources.region
     queues = sources.job_queue_names
     rules = sources.completion_rule_names
+    # Own queues by name; members' as `queue@account`, their metrics carrying the account.
+    graphed = [(queue, None) for queue in queues] + [(queue, account) for account, queue in sources.member_queues]
+    labels = [queue if account is None else f"{queue}@{account}" for queue, account in graphed]
 
     def per_queue(*lines: tuple[str, str, str]) -> list[list[MetricArray]]:
         """Each queue's lines of these (metric, statistic, label), one group per queue."""
         return [
-            [_custom(sources.stage, queue, name, stat, _labelled(label, queue, queues)) for name, stat, label in lines]
-            for queue in queues
+            [
+                _custom(sources.stage, queue, name, stat, _labelled(label, shown, labels), account=account)
+                for name, stat, label in lines
+            ]
+            for (queue, account), shown in zip(graphed, labels, strict=True)
         ]
+
+    every_rule = [*rules, *sources.intake_rule_names]
+
+    def rule_lines(rule: str, name: str, label: str) -> MetricArray:
+        line = _metric("AWS/Events", "RuleName", rule, name, "Sum", _labelled(label, rule, every_rule))
+        if rule in sources.intake_rule_names and sources.intake_bus_name is not None:
+            # A custom bus's rule metrics carry its name as well (EventBridge user guide, "Monitoring
+            # Amazon EventBridge": only RuleName refers to the default bus).
+            line[2:2] = ["EventBusName", sources.intake_bus_name]
+        return line
 
     ignored = _custom(
         sources.stage,
-        queues[0],
+        sources.home_queue_name,
         IGNORED_EVENTS,
         "Sum",
-        "ignored (should stay 0)" if len(queues) == 1 else "ignored, every queue's (should stay 0)",
+        "ignored (should stay 0)" if len(graphed) == 1 else "ignored, every queue's (should stay 0)",
     )
     function = ("AWS/Lambda", "FunctionName", sources.notifier_function_name)
     bands: list[Band] = [
@@ -209,18 +241,18 @@ def dashboard_body(sources: DashboardSources) -> dict[str, Any]:
                 (
                     8,
                     _graphs(
-                        f"Completion rule{'s' if len(rules) > 1 else ''}: invocations and failures",
+                        f"Completion rule{'s' if len(every_rule) > 1 else ''}: invocations and failures",
                         region,
                         [
                             [
-                                _metric("AWS/Events", "RuleName", rule, name, "Sum", _labelled(label, rule, rules))
+                                rule_lines(rule, name, label)
                                 for name, label in (
                                     ("Invocations", "invocations"),
                                     ("FailedInvocations", "failed invocations"),
                                     ("InvocationsFailedToBeSentToDlq", "lost (not dead-lettered)"),
                                 )
                             ]
-                            for rule in rules
+                            for rule in every_rule
                         ],
                     ),
                 ),
@@ -255,7 +287,17 @@ def dashboard_body(sources: DashboardSources) -> dict[str, Any]:
                     _graphs(
                         "Batch calls throttled inside the notifier and the sweep",
                         region,
-                        [[_custom(sources.stage, queues[0], BATCH_CALLS_THROTTLED, "Sum", "throttled (retried)")]],
+                        [
+                            [
+                                _custom(
+                                    sources.stage,
+                                    sources.home_queue_name,
+                                    BATCH_CALLS_THROTTLED,
+                                    "Sum",
+                                    "throttled (retried)",
+                                )
+                            ]
+                        ],
                     ),
                 ),
             ],
@@ -301,7 +343,7 @@ def _sweep_band(sources: DashboardSources) -> list[Band]:
     if sources.sweep_function_name is None:
         return []
     function = ("AWS/Lambda", "FunctionName", sources.sweep_function_name)
-    home = sources.job_queue_names[0]
+    home = sources.home_queue_name
     return [
         (
             6,
@@ -365,8 +407,9 @@ def _labelled(label: str, resource: str, of: Sequence[str]) -> str:
     return label if len(of) == 1 else f"{label} ({resource})"
 
 
-def _custom(stage: str, queue: str, name: str, stat: str, label: str) -> MetricArray:
-    dimensions = [part for pair in pipeline_dimensions(stage, queue).items() for part in pair]
+def _custom(stage: str, queue: str, name: str, stat: str, label: str, *, account: str | None = None) -> MetricArray:
+    named = pipeline_dimensions(stage, queue) if account is None else member_dimensions(stage, queue, account)
+    dimensions = [part for pair in named.items() for part in pair]
     return [NAMESPACE, name, *dimensions, {"stat": stat, "label": label}]
 
 
@@ -426,6 +469,14 @@ def _text(markdown: str) -> dict[str, Any]:
 
 def _introduction(sources: DashboardSources) -> str:
     queues = ", ".join(f"`{queue}`" for queue in sources.job_queue_names)
+    if sources.member_accounts:
+        listed = {account for account, _ in sources.member_queues}
+        members = ", ".join(
+            f"`{account}`" + ("" if account in listed else " (any queue)") for account in sources.member_accounts
+        )
+        plural = "s" if len(sources.member_accounts) > 1 else ""
+        queues = f"{queues + ' and ' if queues else ''}member account{plural} {members}"
+        queues += f" (in {sources.region} unless their forwarders' regions say otherwise)"
     # A link only to where the team hosts the runbook; else its file in the package, named, not linked.
     hosted = sources.runbook_url.startswith("https://")
     runbook = f"[runbook]({sources.runbook_url})" if hosted else f"the runbook, {sources.runbook_url}"
@@ -477,10 +528,14 @@ def notifier_dashboard(
     sweep: tuple[aws.lambda_.Function, aws.cloudwatch.LogGroup] | None = None,
     *,
     runbook_url: str | None,
+    member_accounts: Sequence[str] = (),
+    member_queue_arns: Sequence[str] = (),
+    intake: tuple[pulumi.Output[str], Sequence[aws.cloudwatch.EventRule]] | None = None,
 ) -> NotifierDashboard:
     """The notifier's dashboard and its console URL. `job_queue_arns` in the notifier's order (the first
     is the home queue); `failure_queues`: (dead-letter, notifier failure); `sweep`: the reconciliation
-    sweep's function and log group, when there is one."""
+    sweep's function and log group, when there is one. Central mode: `member_accounts`, the queues they
+    list, and `intake`, the intake bus's name and its completion rules."""
     opts = pulumi.InvokeOutputOptions(parent=parent)
     region = aws.get_region_output(opts=opts).region
     partition = aws.get_partition_output(opts=opts).partition
@@ -492,6 +547,7 @@ def notifier_dashboard(
             values[:8]
         )
         sweep_function_name, sweep_log_group_name = values[8] if sweep is not None else (None, None)
+        intake_bus_name, intake_rule_names = values[9] if intake is not None else (None, [])
         sources = DashboardSources(
             title=name,
             stage=stage,
@@ -506,6 +562,10 @@ def notifier_dashboard(
             runbook_url=runbook.runbook_url(runbook_url),
             sweep_function_name=sweep_function_name,
             sweep_log_group_name=sweep_log_group_name,
+            member_accounts=tuple(member_accounts),
+            member_queues=tuple((arn.split(":")[4], queue_name(arn)) for arn in member_queue_arns),
+            intake_bus_name=intake_bus_name,
+            intake_rule_names=tuple(intake_rule_names),
         )
         return json.dumps(dashboard_body(sources))
 
@@ -518,7 +578,12 @@ def notifier_dashboard(
         dead_letter.name,
         notifier_failed.name,
         pulumi.Output.all(*[alarm.arn for alarm in alarms]),
-        *([pulumi.Output.all(sweep[0].name, sweep[1].name)] if sweep is not None else []),
+        pulumi.Output.all(sweep[0].name, sweep[1].name) if sweep is not None else None,
+        *(
+            [pulumi.Output.all(intake[0], pulumi.Output.all(*[rule.name for rule in intake[1]]))]
+            if intake is not None
+            else []
+        ),
     ).apply(body)
     dashboard = aws.cloudwatch.Dashboard(
         f"{name}-dashboard",

@@ -193,3 +193,68 @@ def queue_blocked_event_pattern(job_queue_arns: str | Sequence[str]) -> dict[str
         "detail-type": [QUEUE_BLOCKED],
         "detail": {"jobQueue": queues},
     }
+
+
+def member_completion_event_pattern(
+    account_ids: Sequence[str],
+    job_queue_arns: Sequence[str] | None,
+    statuses: Sequence[str] = TERMINAL_STATUSES,
+) -> dict[str, Any]:
+    """The completion pattern on a central notifier's intake bus: finished array parents of these member
+    accounts (the event's top-level `account`, which a forwarded event keeps), of these queues when given
+    (None: any queue of the accounts). Raises ValueError past EventBridge's pattern limit."""
+    if not account_ids:
+        raise ValueError("a member completion pattern needs at least one account")
+    queues = list(job_queue_arns) if job_queue_arns is not None else ["-"]
+    _checked(queues, None, statuses)
+    pattern = _completion_pattern(queues, None, statuses)
+    if job_queue_arns is None:
+        del pattern["detail"]["jobQueue"]
+    pattern = {**pattern, "account": list(dict.fromkeys(account_ids))}
+    rendered = json.dumps(pattern)
+    if len(rendered) > MAX_PATTERN_CHARS:
+        raise ValueError(
+            f"the completion pattern for {len(account_ids)} account(s) is {len(rendered)} characters; "
+            f"EventBridge allows {MAX_PATTERN_CHARS}"
+        )
+    return pattern
+
+
+def account_of(job_queue_arn: str) -> str:
+    """The account a job-queue ARN belongs to (`arn:<partition>:batch:<region>:<account>:job-queue/...`)."""
+    return job_queue_arn.split(":")[4]
+
+
+def member_rule_groups(
+    any_queue_accounts: Sequence[str],
+    member_queue_arns: Sequence[str],
+    statuses: Sequence[str] = TERMINAL_STATUSES,
+) -> list[tuple[list[str], list[str] | None]]:
+    """Share the members out over as few intake rules as the pattern limit allows: (accounts, None) for
+    members of any queue, (accounts, queues) for members that name queues, each rule's accounts those of
+    its queues. Each member and queue is in exactly one rule, so no event matches twice."""
+
+    def fits(accounts: list[str], queues: list[str] | None) -> bool:
+        try:
+            member_completion_event_pattern(accounts, queues, statuses)
+        except ValueError:
+            return False
+        return True
+
+    groups: list[tuple[list[str], list[str] | None]] = []
+    for account in any_queue_accounts:
+        if groups and fits([*groups[-1][0], account], None):
+            groups[-1][0].append(account)
+        else:
+            groups.append(([account], None))
+    queue_groups: list[list[str]] = []
+    for arn in member_queue_arns:
+        if queue_groups and fits(_accounts_of(*queue_groups[-1], arn), [*queue_groups[-1], arn]):
+            queue_groups[-1].append(arn)
+        else:
+            queue_groups.append([arn])
+    return [*groups, *((_accounts_of(*queues), queues) for queues in queue_groups)]
+
+
+def _accounts_of(*job_queue_arns: str) -> list[str]:
+    return list(dict.fromkeys(account_of(arn) for arn in job_queue_arns))

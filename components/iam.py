@@ -333,15 +333,23 @@ def alerts_topic_policy(
                     "StringEquals": {"aws:SourceAccount": account_id},
                 },
             },
-            {
-                "Sid": "QueueBlockedRulePublishes",
-                "Effect": "Allow",
-                "Principal": {"Service": "events.amazonaws.com"},
-                "Action": "sns:Publish",
-                "Resource": topic_arn,
-                # One rule as a plain string: the document of a stack with one queue stays as it was.
-                "Condition": {"ArnEquals": {"aws:SourceArn": rules[0] if len(rules) == 1 else rules}},
-            },
+            # A central notifier without queues of its own has no blocked-queue rule: no statement (an empty
+            # aws:SourceArn list would admit nothing and is no valid condition).
+            *(
+                [
+                    {
+                        "Sid": "QueueBlockedRulePublishes",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "events.amazonaws.com"},
+                        "Action": "sns:Publish",
+                        "Resource": topic_arn,
+                        # One rule as a plain string: the document of a stack with one queue stays as it was.
+                        "Condition": {"ArnEquals": {"aws:SourceArn": rules[0] if len(rules) == 1 else rules}},
+                    }
+                ]
+                if rules
+                else []
+            ),
         ],
     }
 

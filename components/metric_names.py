@@ -11,6 +11,10 @@ from typing import Final
 NAMESPACE: Final = "BatchArrayNotify"
 STAGE_DIMENSION: Final = "stage"
 QUEUE_DIMENSION: Final = "jobQueue"
+#: A member account's completions also carry the account (central mode, handler/accounts.py).
+ACCOUNT_DIMENSION: Final = "account"
+#: The home-queue metrics' `jobQueue` in central mode when the notifier has no queue of its own.
+ORGANIZATION_HOME_QUEUE: Final = "organization"
 
 ARRAY_JOBS_SUCCEEDED: Final = "ArrayJobsSucceeded"
 ARRAY_JOBS_FAILED: Final = "ArrayJobsFailed"
@@ -28,6 +32,11 @@ BATCH_CALLS_THROTTLED: Final = "BatchCallsThrottled"
 def pipeline_dimensions(stage: str, job_queue_name: str) -> dict[str, str]:
     """The dimensions every one of a pipeline's custom metrics carries."""
     return {STAGE_DIMENSION: stage, QUEUE_DIMENSION: job_queue_name}
+
+
+def member_dimensions(stage: str, job_queue_name: str, account_id: str) -> dict[str, str]:
+    """The dimensions of a member account's completion metrics (central mode)."""
+    return {**pipeline_dimensions(stage, job_queue_name), ACCOUNT_DIMENSION: account_id}
 
 
 def queue_name(job_queue_arn: str) -> str:

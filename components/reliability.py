@@ -325,7 +325,7 @@ def alarms(
                 "AWS/Events",
                 "FailedInvocations",
                 "Sum",
-                {"RuleName": rule.name},
+                rule_dimensions(rule),
             ),
             alarm(
                 # The last line of defence failing (queue policy or key refusing EventBridge): the event is gone.
@@ -335,7 +335,7 @@ def alarms(
                 "AWS/Events",
                 "InvocationsFailedToBeSentToDlq",
                 "Sum",
-                {"RuleName": rule.name},
+                rule_dimensions(rule),
             ),
         ]
 
@@ -418,6 +418,18 @@ def dead_letter_policy(
             lambda arns: json.dumps(iam.dead_letter_queue_policy(arns[0], arns[1:]))
         ),
         opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def rule_dimensions(rule: aws.cloudwatch.EventRule) -> pulumi.Output[dict[str, str]]:
+    """A rule's metric dimensions: its name, and its bus's name when that is not the default bus (EventBridge
+    user guide, "Monitoring Amazon EventBridge": only RuleName refers to the default bus)."""
+    return pulumi.Output.all(rule.name, rule.event_bus_name).apply(
+        lambda values: (
+            {"RuleName": values[0]}
+            if values[1] in (None, "", "default")
+            else {"EventBusName": values[1], "RuleName": values[0]}
+        )
     )
 
 

@@ -887,6 +887,8 @@ def resolve_notifier_args(args: ArrayCompletionNotifierArgs) -> ResolvedNotifier
     """Validate the notifier's `args` and apply defaults. Raises InvalidArgumentError on the first violation."""
     given, get = _given(args, ArrayCompletionNotifierArgs.__annotations__)
     options = _options(given, get)
+    if given.get("job_queue_arns") == [] and given.get("member_accounts") is not None:
+        return _central_only(given, get, options)
     queues = _batch_arns(
         "job_queue_arns",
         given.get("job_queue_arns"),
@@ -932,6 +934,23 @@ def resolve_notifier_args(args: ArrayCompletionNotifierArgs) -> ResolvedNotifier
         job_queue_arns=queues,
         job_definition_arn_prefixes=definitions,
         rule_groups=groups,
+        job_log_group_names=_log_group_names(get("job_log_group_names")),
+    )
+
+
+def _central_only(given: dict[str, Any], get: Callable[[str], Any], options: ResolvedOptions) -> ResolvedNotifierArgs:
+    """Central mode without queues of the notifier's own account: the members' are its only ones."""
+    if given.get("job_definition_arn_prefixes") is not None:
+        raise InvalidArgumentError(
+            "job_definition_arn_prefixes",
+            given["job_definition_arn_prefixes"],
+            "only with job_queue_arns (they scope the notifier's own queues' rules; members' rules take any)",
+        )
+    return ResolvedNotifierArgs(
+        **_options_of(options),
+        job_queue_arns=[],
+        job_definition_arn_prefixes=None,
+        rule_groups=[],
         job_log_group_names=_log_group_names(get("job_log_group_names")),
     )
 

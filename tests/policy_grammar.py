@@ -31,6 +31,7 @@ GLOBAL_CONDITION_KEYS = {
     "aws:SourceArn",
     "aws:SourceAccount",
     "aws:SourceOrgID",
+    "aws:PrincipalOrgID",
     "aws:PrincipalArn",
     "aws:SecureTransport",
     # A member's read role trusts the central roles only as principals of the organisation (issue 23).
@@ -85,7 +86,10 @@ def statement_problems(kind: str, statement: dict[str, Any]) -> list[str]:
         problems.append("an identity policy names no Principal")
     if not identity and not statement.get("Principal"):
         problems.append("a resource or trust policy needs a Principal")
-    for principal_type, principals in (statement.get("Principal") or {}).items():
+    principal = statement.get("Principal")
+    if principal == "*" and "aws:PrincipalOrgID" not in (statement.get("Condition") or {}).get("StringEquals", {}):
+        problems.append('Principal "*" without an aws:PrincipalOrgID condition: anyone')
+    for principal_type, principals in (principal if isinstance(principal, dict) else {}).items():
         for principal in listed(principals):
             if principal_type == "Service" and not re.match(r"^[a-z0-9.-]+\.amazonaws\.com$", principal):
                 problems.append(f"service principal {principal!r}")

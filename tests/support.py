@@ -30,6 +30,7 @@ TOPIC = "aws:sns/topic:Topic"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 SQS_QUEUE = "aws:sqs/queue:Queue"
 ROLE = "aws:iam/role:Role"
+BUS_POLICY = "aws:cloudwatch/eventBusPolicy:EventBusPolicy"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 PROFILE = "aws:iam/instanceProfile:InstanceProfile"
@@ -81,6 +82,7 @@ POLICY_INPUTS = {
     "aws:sqs/queuePolicy:QueuePolicy": "policy",
     "aws:sns/topicPolicy:TopicPolicy": "policy",
     KEY: "policy",
+    BUS_POLICY: "policy",
 }
 IDENTITY_POLICIES = (ROLE_POLICY, "aws:iam/policy:Policy")
 

@@ -12,11 +12,11 @@ import parliament
 import pytest
 
 from batch_array_notify.testing.program import MOCK_ACCOUNT, Plan
-from tests.support import IDENTITY_POLICIES, POLICY_INPUTS, ROLE, policy_documents
+from tests.support import BUS_POLICY, IDENTITY_POLICIES, POLICY_INPUTS, ROLE, policy_documents
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The stages, and dev with a Slack and a Teams channel (its chat role and the notifier's chat grant).
-STAGES = ("dev", "prod", "attach", "dev-chat", "member")
+STAGES = ("dev", "prod", "attach", "dev-chat", "member", "org")
 #: The kinds of policy document a member account's forwarder has: its two roles and the dead-letter queue's.
 MEMBER_KINDS = {ROLE, "aws:iam/rolePolicy:RolePolicy", "aws:sqs/queuePolicy:QueuePolicy"}
 #: Actions that support no resource-level permissions: IAM accepts only "*" for them.
@@ -46,7 +46,8 @@ def test_every_kind_of_policy_is_checked(plans, stage):
     if stage == "member":
         assert kinds == MEMBER_KINDS
         return
-    assert kinds >= set(POLICY_INPUTS) - {"aws:iam/policy:Policy"}
+    assert kinds >= set(POLICY_INPUTS) - {"aws:iam/policy:Policy", BUS_POLICY}
+    assert (BUS_POLICY in kinds) == (stage == "org"), "only the central notifier has an intake bus"
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -120,7 +121,7 @@ def test_the_chat_plan_has_the_chat_role_in_the_checked_documents(plans):
     assert ("aws:iam/rolePolicy:RolePolicy", "batch-array-notify-chat") in names
 
 
-@pytest.mark.parametrize("stage", ["dev", "prod", "attach"])
+@pytest.mark.parametrize("stage", ["dev", "prod", "attach", "org"])
 def test_only_this_accounts_schedules_may_use_the_sweeps_schedule_role(plans, stage):
     """EventBridge Scheduler acts for whichever account names the role: the trust policy says which."""
     (role,) = [
@@ -132,3 +133,77 @@ def test_only_this_accounts_schedules_may_use_the_sweeps_schedule_role(plans, st
 
     assert statement["Principal"] == {"Service": "scheduler.amazonaws.com"}
     assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": MOCK_ACCOUNT}}
+
+
+# --------------------------------------------------------------------------------------------------
+# The central notifier (org): what it admits and whom it may become
+
+
+def _member_read_roles(plan: Plan) -> set[str]:
+    function = plan.named("aws:lambda/function:Function", f"{plan.project}-notifier")
+    members = json.loads(function.inputs["environment"]["variables"]["MEMBER_ACCOUNTS"])
+    return {member["roleArn"] for member in members.values()}
+
+
+def test_the_intake_bus_admits_only_batch_job_state_changes_put_by_the_members(plans):
+    ((_, _, document),) = policy_documents(plans["org"], (BUS_POLICY,))
+    (statement,) = document["Statement"]
+    members = {role.split(":")[4] for role in _member_read_roles(plans["org"])}
+
+    assert (statement["Effect"], statement["Action"]) == ("Allow", "events:PutEvents")
+    assert statement["Principal"] == {"AWS": sorted(f"arn:aws:iam::{account}:root" for account in members)}
+    assert statement["Condition"] == {
+        "StringEquals": {"events:source": "aws.batch", "events:detail-type": "Batch Job State Change"}
+    }
+
+
+def test_only_the_notifier_and_the_sweep_may_assume_a_role_and_only_the_members_read_roles(plans):
+    plan = plans["org"]
+    lambdas = {plan.named(ROLE, f"{plan.project}-{part}").state["name"]: part for part in ("notifier", "sweep")}
+    assuming: dict[str, set[str]] = {}
+    for resource in plan.of_type("aws:iam/rolePolicy:RolePolicy"):
+        for statement in json.loads(resource.inputs["policy"])["Statement"]:
+            if any(action.startswith("sts:") for action in listed(statement["Action"])):
+                assert listed(statement["Action"]) == ["sts:AssumeRole"], resource.name
+                assuming.setdefault(resource.inputs["role"], set()).update(listed(statement["Resource"]))
+
+    assert set(assuming) == set(lambdas)
+    assert all(resources == _member_read_roles(plan) for resources in assuming.values())
+
+
+#: `client("<service>").<operation>(` in the handler's code: the AWS calls it makes, as IAM actions.
+HANDLER_CALL = re.compile(r'client\("([a-z0-9-]+)"\)\s*\.\s*([a-z_]+)\(')
+
+
+def handler_actions() -> set[str]:
+    return {
+        f"{service}:{''.join(word.title() for word in operation.split('_'))}"
+        for path in (ROOT / "handler").glob("*.py")
+        for service, operation in HANDLER_CALL.findall(path.read_text())
+    }
+
+
+def _lambda_grants(plan: Plan) -> set[str]:
+    roles = {plan.named(ROLE, f"{plan.project}-{part}").state["name"] for part in ("notifier", "sweep")}
+    return {
+        action
+        for resource in plan.of_type("aws:iam/rolePolicy:RolePolicy")
+        if resource.inputs["role"] in roles
+        for statement in json.loads(resource.inputs["policy"])["Statement"]
+        for action in listed(statement["Action"])
+    }
+
+
+@pytest.mark.xfail(
+    not (ROOT / "handler" / "accounts.py").exists(),
+    reason="the handler's central mode (handler/accounts.py, client('sts').assume_role) is on another branch",
+    strict=True,
+)
+def test_every_grant_central_mode_adds_is_a_call_the_handler_makes(plans):
+    """Grant versus call for what the org stack grants beyond an attach stack: the handler's code must make
+    each such call (the recorded-call proof, tests/integration/test_handler_least_privilege.py, covers the
+    single-account grants)."""
+    added = _lambda_grants(plans["org"]) - _lambda_grants(plans["attach"])
+
+    assert "sts:AssumeRole" in added
+    assert added <= handler_actions(), sorted(added - handler_actions())

@@ -4,21 +4,24 @@ key). Checked here: the grammar (Version, Effect, Principal where required and o
 Resource, known condition operators and keys, unique Sids), every action known to AWS (parliament's
 catalogue of IAM actions and condition keys), and what the key policy must always keep."""
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from batch_array_notify.testing.program import MOCK_ACCOUNT
+from batch_array_notify.testing.program import MOCK_ACCOUNT, Plan, run_program
 from tests.policy_grammar import document_problems, key_administration_problems
-from tests.support import KEY, POLICY_INPUTS, ROLE, ROLE_POLICY, policy_documents
+from tests.support import BUS_POLICY, KEY, POLICY_INPUTS, ROLE, ROLE_POLICY, policy_documents
 
-STAGES = ("dev", "prod")
+ROOT = Path(__file__).resolve().parents[2]
+STAGES = ("dev", "prod", "org")
 
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_every_policy_document_is_valid_as_a_document(stage_plans, stage):
     documents = policy_documents(stage_plans[stage])
-    assert {kind for kind, _, _ in documents} >= set(POLICY_INPUTS) - {"aws:iam/policy:Policy"}
+    # The intake bus's policy is the central notifier's (org) alone.
+    assert {kind for kind, _, _ in documents} >= set(POLICY_INPUTS) - {"aws:iam/policy:Policy", BUS_POLICY}
     for kind, name, document in documents:
         assert document_problems(kind, document) == [], f"{kind} {name}"
 
@@ -54,3 +57,17 @@ def test_cloudwatch_reaches_the_key_only_for_this_account(stage_plans, stage):
     (cloudwatch,) = [s for s in statements.values() if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
 
     assert cloudwatch["Condition"] == {"StringEquals": {"aws:SourceAccount": MOCK_ACCOUNT}}
+
+
+@pytest.fixture(scope="module")
+def organization_plan() -> Plan:
+    """The central stack admitting the organisation instead of naming its accounts."""
+    return run_program(ROOT, "org", {"batch-array-notify:organizationId": "o-a1b2c3d4e5"})
+
+
+def test_the_intake_bus_policy_of_an_organization_is_a_valid_document(organization_plan):
+    ((kind, name, document),) = policy_documents(organization_plan, (BUS_POLICY,))
+    assert document_problems(kind, document) == [], f"{kind} {name}"
+    (statement,) = document["Statement"]
+    assert statement["Principal"] == "*"
+    assert statement["Condition"]["StringEquals"]["aws:PrincipalOrgID"] == "o-a1b2c3d4e5"

@@ -28,8 +28,13 @@ REQUIRED_TYPES = (
 ROOT = Path(__file__).resolve().parents[2]
 STAGES = sorted(path.name.split(".")[1] for path in ROOT.glob("Pulumi.*.yaml"))
 #: Stages that build the whole pipeline (the others attach a notifier to existing queues: test_attach.py;
-#: or forward a member account's events: tests/stack/test_member.py).
-NOT_A_PIPELINE = {"batch-array-notify:existingJobQueueArns", "batch-array-notify:centralBusArn"}
+#: forward a member account's events: tests/stack/test_member.py; or are an organisation's central notifier:
+#: tests/unit/test_central_notifier.py).
+NOT_A_PIPELINE = {
+    "batch-array-notify:existingJobQueueArns",
+    "batch-array-notify:centralBusArn",
+    "batch-array-notify:memberAccounts",
+}
 PIPELINE_STAGES = [
     stage
     for stage in STAGES

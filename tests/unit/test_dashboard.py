@@ -254,7 +254,7 @@ def test_the_console_url_opens_the_dashboard_in_its_partition(partition, region,
 def test_the_component_s_metric_names_mirror_the_handler_s():
     shared = [name for name in dir(metric_names) if name.isupper()]
 
-    assert len(shared) == 14
+    assert len(shared) == 16
     for name in shared:
         assert getattr(metric_names, name) == getattr(handler_metrics, name), name
     for queue in ("arn:aws:batch:eu-west-1:123456789012:job-queue/render_2", "render"):

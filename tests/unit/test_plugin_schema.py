@@ -90,8 +90,10 @@ def test_the_notifier_requires_only_its_queues_and_shares_every_other_input_with
     notifier = schema["resources"][NOTIFIER_TOKEN]["inputProperties"]
 
     assert schema["resources"][NOTIFIER_TOKEN]["requiredInputs"] == ["jobQueueArns"]
-    # The pipeline knows its own job definition and log group; the notifier is told them.
-    assert set(notifier) - set(pipeline) == {"jobQueueArns", "jobDefinitionArnPrefixes", "jobLogGroupNames"}
+    # The pipeline knows its own job definition and log group; the notifier is told them, and (central
+    # mode) the member accounts it reports.
+    central = {"memberAccounts", "organizationId", "memberExternalId"}
+    assert set(notifier) - set(pipeline) == {"jobQueueArns", "jobDefinitionArnPrefixes", "jobLogGroupNames", *central}
     shared = set(notifier) & set(pipeline)
     assert shared == {camel(key) for key in NotifierOptions.__annotations__}
     assert all(notifier[key] == pipeline[key] for key in shared)
@@ -140,9 +142,9 @@ def test_every_output_is_in_the_schema_with_a_description(schema, token):
     resource = schema["resources"][token]
     outputs = resource["properties"]
     component, _ = HOSTED[token]
-    # Outputs of opt-in parts: the downstream function, and the sweep (off with reconcile_every_minutes 0);
-    # a forwarder's read role (off with read_role false).
-    opt_in = ("downstream_", "sweep_", "chat_", "read_role_")
+    # Outputs of opt-in parts: the downstream function, the sweep (off with reconcile_every_minutes 0), chat,
+    # central mode's intake bus and members, and a forwarder's read role (off with read_role false).
+    opt_in = ("downstream_", "sweep_", "chat_", "intake_bus_", "member_", "read_role_")
     optional = {camel(key) for key in component.output_names() if key.startswith(opt_in)}
 
     assert set(outputs) == {camel(key) for key in component.output_names()}

@@ -13,6 +13,8 @@ from batch_array_notify.event_pattern import (
     MAX_PATTERN_CHARS,
     completion_event_pattern,
     completion_rule_queue_groups,
+    member_completion_event_pattern,
+    member_rule_groups,
     queue_blocked_event_pattern,
 )
 from batch_array_notify.notifier import MAX_JOB_QUEUE_ARNS_CHARS, job_queue_arns_variable
@@ -156,3 +158,22 @@ def test_a_later_queue_too_long_for_a_rule_of_its_own_is_refused_not_given_one()
 
     with pytest.raises(ValueError, match="scope to fewer job definitions"):
         completion_rule_queue_groups([short, long], definitions)
+
+
+def test_members_are_shared_over_intake_rules_each_within_the_limit_each_once():
+    accounts = [f"{n:012d}" for n in range(300)]
+    queues = [f"arn:aws:batch:eu-west-1:{n % 7:012d}:job-queue/{'q' * 100}-{n}" for n in range(40)]
+
+    groups = member_rule_groups(accounts, queues)
+
+    any_queue = [group for group in groups if group[1] is None]
+    listed = [group for group in groups if group[1] is not None]
+    assert len(any_queue) > 1
+    assert len(listed) > 1
+    assert [account for group, _ in any_queue for account in group] == accounts
+    assert [queue for _, group in listed for queue in group or []] == queues
+    for group_accounts, group_queues in groups:
+        pattern = member_completion_event_pattern(group_accounts, group_queues)
+        assert len(json.dumps(pattern)) <= MAX_PATTERN_CHARS
+        if group_queues is not None:
+            assert pattern["account"] == list(dict.fromkeys(arn.split(":")[4] for arn in group_queues))

@@ -148,6 +148,33 @@ MISTAKES: list[tuple[str, str, int, tuple[str, ...]]] = [
         (f"{P}existingJobQueueArns[0]", "the stack's aws:region"),
     ),
     (
+        "member-queue-of-another-account",
+        stack(
+            f"{P}memberAccounts: [{{accountId: '111111111111', readRoleArn: 'arn:aws:iam::111111111111:role/r', "
+            f"jobQueueArns: [{QUEUE}]}}]"
+        ),
+        2,
+        (f"{P}memberAccounts[0].jobQueueArns[0]", "a queue of account 111111111111", "the entry's accountId"),
+    ),
+    (
+        "member-unknown-key",
+        stack(
+            f"{P}memberAccounts: [{{accountId: '111111111111', readRoleArn: 'arn:aws:iam::111111111111:role/r', "
+            "region: us-east-1}]"
+        ),
+        2,
+        (f"{P}memberAccounts[0].region", "known: accountId, readRoleArn, jobQueueArns, regions"),
+    ),
+    (
+        "member-external-id-bad",
+        stack(
+            f"{P}memberAccounts: [{{accountId: '111111111111', readRoleArn: 'arn:aws:iam::111111111111:role/r'}}]",
+            f"{P}memberExternalId: 'has space'",
+        ),
+        2,
+        (f"{P}memberExternalId", "externalIdType"),
+    ),
+    (
         "queue-an-sns-arn",
         stack(f"{P}existingJobQueueArns: [{TOPIC}]"),
         2,
