@@ -194,11 +194,6 @@ def _lambda_grants(plan: Plan) -> set[str]:
     }
 
 
-@pytest.mark.xfail(
-    not (ROOT / "handler" / "accounts.py").exists(),
-    reason="the handler's central mode (handler/accounts.py, client('sts').assume_role) is on another branch",
-    strict=True,
-)
 def test_every_grant_central_mode_adds_is_a_call_the_handler_makes(plans):
     """Grant versus call for what the org stack grants beyond an attach stack: the handler's code must make
     each such call (the recorded-call proof, tests/integration/test_handler_least_privilege.py, covers the
