@@ -16,7 +16,7 @@ from pathlib import Path
 
 from batch_array_notify.cli.arguments import stack_name
 from batch_array_notify.cli.exit_codes import USAGE_ERROR, tool_parser
-from batch_array_notify.testing.program import Plan, ProgramError, run_program
+from batch_array_notify.testing.program import MOCK_ACCOUNT, Plan, ProgramError, run_program
 from batch_array_notify.validation import InvalidArgumentError
 
 
@@ -47,10 +47,11 @@ def add_program_arguments(arguments: argparse.ArgumentParser) -> None:
     arguments.add_argument("--program", type=Path, default=Path(), help="Pulumi program folder (default: .)")
 
 
-def plan_or_exit(options: argparse.Namespace) -> Plan:
-    """Plan the chosen program; config and usage errors end the process with exit code 2 and one line."""
+def plan_or_exit(options: argparse.Namespace, account: str = MOCK_ACCOUNT) -> Plan:
+    """Plan the chosen program (in `account`); config and usage errors end the process with exit code 2 and
+    one line."""
     try:
-        return run_program(options.program, options.stack, dict(options.config))
+        return run_program(options.program, options.stack, dict(options.config), account)
     except (InvalidArgumentError, ProgramError) as error:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(USAGE_ERROR) from None

@@ -6,6 +6,7 @@
     batch-array-notify rehearse --stack dev --size 7 --lose-parent-events 1   # the sweep must recover it
     batch-array-notify rehearse --stack dev --burst 1000   # N completions at once: concurrency, Batch's quota
     batch-array-notify rehearse --stack dev --size 7 --failures 2 --resubmit  # then resubmit the failed children
+    batch-array-notify rehearse --stack org [--size 3] [--duplicates 1] [--member-config KEY=VALUE]  # organisation
 
 The rule pattern and the notifier's environment come from the stack's program run under the mock
 runtime, by the same code path as `batch-array-notify plan` (`--stack`, `--config`, `--program`). The events
@@ -32,6 +33,12 @@ the planned run did not notify each once, sent any to the on-failure queue, or r
 `--resubmit` then resubmits each FAILED job's failed children with cli/resubmit.py in the same moto
 account and runs the new job's events through the rule and handler (testing/rehearsal_resubmit.py): `exact`
 also needs one notification per new array job, naming the job it retried.
+
+A central stack (its notifier names `memberAccounts`, e.g. `--stack org`) is rehearsed as an organisation
+(testing/rehearsal_org.py): each member's array job through the member stack's forwarder (`--member-stack`,
+planned in that account, `--member-config` overriding its config), the intake bus's policy and rules, and the
+notifier assuming the member's read role; a third account's events must be refused at the bus. `exact` then
+needs one notification per member array job, naming its account, and nothing else.
 Exit code 0 when exact, 1 when not, 2 for usage or config errors.
 """
 
@@ -41,7 +48,6 @@ import argparse
 import contextlib
 import io
 import json
-import logging
 import os
 import sys
 import time
@@ -54,10 +60,10 @@ from typing import IO, TYPE_CHECKING, Any, Final, cast
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]  # no type information
 
-from batch_array_notify.cli.arguments import ARRAY_SIZE_HELP, array_size, whole_number
+from batch_array_notify.cli.arguments import ARRAY_SIZE_HELP, array_size, stack_name, whole_number
 from batch_array_notify.cli.chat_preview import channel_view
 from batch_array_notify.cli.exit_codes import USAGE_ERROR, tool_parser
-from batch_array_notify.cli.plan import add_program_arguments, plan_or_exit
+from batch_array_notify.cli.plan import add_program_arguments, config_override, plan_or_exit
 from batch_array_notify.cli.progress import Progress, progress_for
 from batch_array_notify.handler import app as handler_app
 from batch_array_notify.handler import reconcile as handler_reconcile
@@ -66,6 +72,14 @@ from batch_array_notify.testing.burst import MAX_BURST, rehearse_burst, render_b
 from batch_array_notify.testing.emf import EmfDocument, read_documents, totals
 from batch_array_notify.testing.eventgen import MAX_ARRAY_SIZE, ArrayJobSpec, Compute, array_job_events, noise_events
 from batch_array_notify.testing.pattern_rules import PatternError, check_pattern, exists_on_objects, object_paths
+from batch_array_notify.testing.rehearsal_org import (
+    CentralTarget,
+    ForwarderTarget,
+    is_central,
+    member_accounts,
+    rehearse_organisation,
+    render_organisation,
+)
 from batch_array_notify.testing.rehearsal_resubmit import ResubmissionRun, render_runs, resubmit_failed
 from batch_array_notify.testing.rehearsal_world import (
     TERMINAL_STATUSES,
@@ -73,6 +87,7 @@ from batch_array_notify.testing.rehearsal_world import (
     Notification,
     StackTarget,
     WorldMismatchError,
+    handler_logs_to,
     rehearsal_account,
     sweep_environment,
 )
@@ -370,19 +385,6 @@ def _event_time_ms(event: Mapping[str, Any]) -> int | None:
         return None
 
 
-@contextlib.contextmanager
-def _handler_logs_to(stream: IO[str]) -> Iterator[None]:
-    # Powertools logs JSON to stdout; stdout belongs to the report (and to --json's one document).
-    log_handler = handler_app.logger.registered_handler
-    if not isinstance(log_handler, logging.StreamHandler):
-        raise TypeError(f"the handler's logger writes through {type(log_handler).__name__}, not a stream")
-    previous = log_handler.setStream(stream)
-    try:
-        yield
-    finally:
-        log_handler.setStream(previous)
-
-
 def rehearse(
     target: StackTarget,
     source: Scenario | Sequence[Event],
@@ -399,7 +401,7 @@ def rehearse(
     with (
         rehearsal_account(target) as world,
         open(os.devnull, "w") if handler_log is None else contextlib.nullcontext(handler_log) as log,
-        _handler_logs_to(log),
+        handler_logs_to(log),
     ):
         try:
             harness = RuleHarness(
@@ -627,6 +629,20 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="then resubmit the failed children (batch-array-notify resubmit) and show the second notification",
     )
+    arguments.add_argument(
+        "--member-stack",
+        type=stack_name,
+        default="member",
+        help="a central stack's rehearsal: the member stack planned in each member account (default: member)",
+    )
+    arguments.add_argument(
+        "--member-config",
+        action="append",
+        default=[],
+        type=config_override,
+        metavar="KEY=VALUE",
+        help="a central stack's rehearsal: override a member stack's config value (repeatable)",
+    )
     arguments.add_argument("--json", action="store_true", help="print one JSON document")
     arguments.add_argument("--handler-logs", action="store_true", help="show the handler's log lines on stderr")
     return arguments
@@ -717,9 +733,55 @@ def _burst(arguments: argparse.ArgumentParser, options: argparse.Namespace) -> i
     return NOT_EXACT if result.problems() else EXACT
 
 
+#: What an organisation's rehearsal does not take (it runs its own scenario, one array job per account).
+_NOT_FOR_ORGANISATION: Final = (*_SCENARIO_OPTIONS[1:4], "lose_parent_events", "events", "burst", "pattern", "resubmit")
+#: An organisation's rehearsal: an array job of this many children in each account, unless --size.
+ORGANISATION_ARRAY_SIZE: Final = 3
+
+
+def _organisation(arguments: argparse.ArgumentParser, options: argparse.Namespace, plan: Any) -> int:
+    """The rehearsal of a central stack: its members' forwarders, the intake bus, the notifier."""
+    given = [
+        f"--{name.replace('_', '-')}" for name in _NOT_FOR_ORGANISATION if getattr(options, name) not in (None, False)
+    ]
+    if given:
+        arguments.error(f"stack {options.stack} is an organisation's central stack; {', '.join(given)} do not apply")
+    try:
+        central = CentralTarget.from_plan(plan)
+        forwarders = {}
+        for account in member_accounts(central):
+            overrides = {**central.member_overrides(account), **dict(options.member_config)}
+            member_options = argparse.Namespace(
+                program=options.program, stack=options.member_stack, config=list(overrides.items())
+            )
+            forwarders[account] = ForwarderTarget.from_plan(
+                plan_or_exit(member_options, account), account, central.region
+            )
+        result = rehearse_organisation(
+            central,
+            forwarders,
+            size=options.size or ORGANISATION_ARRAY_SIZE,
+            duplicates=1 if options.duplicates is None else options.duplicates,
+            handler_log=sys.stderr if options.handler_logs else None,
+        )
+    except WorldMismatchError as error:
+        return _fail(str(error))
+    if options.json:
+        json.dump(result.to_json(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(render_organisation(result))
+    return EXACT if result.exact else NOT_EXACT
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser()
     options = arguments.parse_args(argv)
+    plan = plan_or_exit(options)
+    if is_central(plan):
+        return _organisation(arguments, options, plan)
+    if options.member_config or options.member_stack != "member":
+        arguments.error("--member-stack and --member-config apply to a central stack (one naming memberAccounts)")
     if options.burst is not None:
         return _burst(arguments, options)
     if options.events is None and options.size is None:
@@ -748,7 +810,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"--pattern: {error}")
 
     try:
-        target = StackTarget.from_plan(plan_or_exit(options))
+        target = StackTarget.from_plan(plan)
     except WorldMismatchError as error:
         return _fail(str(error))
     if isinstance(source, Scenario):

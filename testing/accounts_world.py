@@ -102,9 +102,21 @@ class AccountsWorld:
 
     def assume(self, caller: Account, role_arn: str, session_name: str, external_id: str | None = None) -> Account:
         """`caller` assumes `role_arn`, refused as STS refuses when the role's trust does not allow it."""
+        self.check_trust(caller, role_arn, external_id)
+        return self.act_as(role_arn, session_name, external_id=external_id)
+
+    def check_trust(self, caller: Account, role_arn: str, external_id: str | None = None) -> None:
+        """Raise STS's `AccessDenied` unless `role_arn` exists and its trust lets `caller` assume it with
+        `external_id` (STS answers AccessDenied for a role that does not exist, too)."""
         role_account = role_arn.split(":")[4]
         role_name = role_arn.rpartition("/")[2]
-        trust = self.administer(role_account).client("iam").get_role(RoleName=role_name)["Role"]
+        message = f"User: {caller.caller_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
+        try:
+            trust = self.administer(role_account).client("iam").get_role(RoleName=role_name)["Role"]
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "NoSuchEntity":
+                raise
+            raise _access_denied(f"{message} (no role {role_name} in account {role_account})") from None
         context = {"sts:ExternalId": external_id} if external_id is not None else {}
         if self.organization_id is not None and caller.account_id in self.organization_accounts:
             context["aws:PrincipalOrgID"] = self.organization_id
@@ -116,11 +128,7 @@ class AccountsWorld:
             context=context,
         )
         if not decision.allowed:
-            message = f"User: {caller.caller_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
-            raise ClientError(
-                {"Error": {"Code": "AccessDenied", "Message": f"{message} ({decision.why})"}}, "AssumeRole"
-            )
-        return self.act_as(role_arn, session_name, external_id=external_id)
+            raise _access_denied(f"{message} ({decision.why})")
 
     def act_as(self, role_arn: str, session_name: str, *, external_id: str | None = None) -> Account:
         """Credentials of a session of `role_arn`, its trust unchecked: what Lambda gives a function that runs
@@ -137,8 +145,11 @@ class AccountsWorld:
         )
         return Account(account_id=role_arn.split(":")[4], session=session, region=self.region)
 
-    def add_member(self, account_id: str, trust: Mapping[str, Any]) -> Member:
-        """A member account with one Batch queue and job definition, and its read role with `trust`."""
+    def add_member(
+        self, account_id: str, trust: Mapping[str, Any], *, queue_name: str | None = None, read_role: str = READ_ROLE
+    ) -> Member:
+        """A member account with one Batch queue (default name `work-<account>`) and job definition, and its
+        read role named `read_role` with `trust`."""
         account = self.administer(account_id)
         batch = account.client("batch")
         service_role = self.create_role(account, "batch-service", {"Version": "2012-10-17", "Statement": []})
@@ -147,7 +158,7 @@ class AccountsWorld:
             computeEnvironmentName="member", type="UNMANAGED", state="ENABLED", serviceRole=service_role
         )["computeEnvironmentArn"]
         queue = batch.create_job_queue(
-            jobQueueName=f"work-{account_id}",
+            jobQueueName=queue_name or f"work-{account_id}",
             state="ENABLED",
             priority=1,
             computeEnvironmentOrder=[{"order": 1, "computeEnvironment": environment}],
@@ -157,8 +168,12 @@ class AccountsWorld:
             type="container",
             containerProperties={"image": "public.ecr.aws/docker/library/busybox:stable", "vcpus": 1, "memory": 512},
         )["jobDefinitionArn"]
-        read_role = self.create_role(account, READ_ROLE, trust, READ_ACTIONS)
-        return Member(account=account, job_queue_arn=queue, job_definition_arn=definition, read_role_arn=read_role)
+        read_role_arn = self.create_role(account, read_role, trust, READ_ACTIONS)
+        return Member(account=account, job_queue_arn=queue, job_definition_arn=definition, read_role_arn=read_role_arn)
+
+
+def _access_denied(message: str) -> ClientError:
+    return ClientError({"Error": {"Code": "AccessDenied", "Message": message}}, "AssumeRole")
 
 
 @contextmanager

@@ -208,8 +208,7 @@ def _auto_name(logical: str, type_token: str) -> str:
     return f"{logical}-{hashlib.sha256(f'{type_token}::{logical}'.encode()).hexdigest()[:7]}"
 
 
-def _arn_and_extras(type_token: str, name: str, region: str) -> dict[str, Any]:
-    account = MOCK_ACCOUNT
+def _arn_and_extras(type_token: str, name: str, region: str, account: str = MOCK_ACCOUNT) -> dict[str, Any]:
     prefix = f"arn:aws:{{}}:{region}:{account}:"
     service_arns = {
         "aws:batch/computeEnvironment:ComputeEnvironment": prefix.format("batch") + f"compute-environment/{name}",
@@ -309,8 +308,11 @@ class PlanMocks(pulumi.runtime.Mocks):
     """Answers resource registrations and data-source calls the way AWS would, in shape; a
     `pulumi.StackReference` to a stack of `stack_outputs` reads that stack's outputs."""
 
-    def __init__(self, region: str, stack_outputs: Mapping[str, Mapping[str, Any]] = {}) -> None:
+    def __init__(
+        self, region: str, stack_outputs: Mapping[str, Mapping[str, Any]] = {}, account: str = MOCK_ACCOUNT
+    ) -> None:
         self.region = region
+        self.account = account
         self.stack_outputs = stack_outputs
         self.provider_regions: dict[str, str] = {}
 
@@ -332,13 +334,13 @@ class PlanMocks(pulumi.runtime.Mocks):
         state = {
             **args.inputs,
             "name": name,
-            **_arn_and_extras(args.typ, name, self._region_of(args.provider)),
+            **_arn_and_extras(args.typ, name, self._region_of(args.provider), self.account),
         }
         if args.typ in CHAT_CONFIGURATION_KINDS:
             # Account-wide, named by configurationName (the chatbot API reference's ChatConfigurationArn).
             kind = CHAT_CONFIGURATION_KINDS[args.typ]
             configuration = args.inputs["configurationName"]
-            state["chatConfigurationArn"] = f"arn:aws:chatbot::{MOCK_ACCOUNT}:chat-configuration/{kind}/{configuration}"
+            state["chatConfigurationArn"] = f"arn:aws:chatbot::{self.account}:chat-configuration/{kind}/{configuration}"
         return _physical_id(args.typ, name, state), state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -352,10 +354,10 @@ class PlanMocks(pulumi.runtime.Mocks):
                 "id": "aws",
             },
             "aws:index/getCallerIdentity:getCallerIdentity": {
-                "accountId": MOCK_ACCOUNT,
-                "arn": f"arn:aws:iam::{MOCK_ACCOUNT}:user/planner",
+                "accountId": self.account,
+                "arn": f"arn:aws:iam::{self.account}:user/planner",
                 "userId": "AIDAPLANNER",
-                "id": MOCK_ACCOUNT,
+                "id": self.account,
             },
             "aws:ec2/getVpc:getVpc": {"id": default_vpc, "default": True, "cidrBlock": "172.31.0.0/16"},
             "aws:ec2/getSubnets:getSubnets": {
@@ -495,13 +497,15 @@ def run_under_mocks(
     stack: str,
     config: Mapping[str, str] = {},
     stack_outputs: Mapping[str, Mapping[str, Any]] = {},
+    account: str = MOCK_ACCOUNT,
 ) -> Plan:
     """Run `program` (anything that declares resources) under mocks and record every registration;
-    `stack_outputs` are the outputs of the stacks the program may reference (`pulumi.StackReference`).
+    `stack_outputs` are the outputs of the stacks the program may reference (`pulumi.StackReference`);
+    `account` is the AWS account the program runs in (its caller identity, the ARNs it is given).
 
     Exceptions raised by the program propagate, so a validation error surfaces as itself.
     """
-    mocks = PlanMocks(config.get("aws:region", DEFAULT_REGION), stack_outputs)
+    mocks = PlanMocks(config.get("aws:region", DEFAULT_REGION), stack_outputs, account)
     monitor = RecordingMonitor(mocks)
 
     # Fresh global state per run: the SDK keeps the root stack, config and the event loop in globals.
@@ -560,21 +564,22 @@ def run_under_mocks(
 #: function of exactly these, and the rehearsal, compare and plan tools each plan the stack again: the
 #: suite planned the dev stack dozens of times per process. `forget_plans()` empties it (mutation testing
 #: must, after it changes a module in memory).
-_PLANS: dict[tuple[str, str, str], Plan] = {}
+_PLANS: dict[tuple[str, str, str, str], Plan] = {}
 
 
 def forget_plans() -> None:
     _PLANS.clear()
 
 
-def run_program(program_dir: Path, stack: str, overrides: Mapping[str, str] = {}) -> Plan:
-    """Run `<program_dir>/__main__.py` for `stack` with its project's config, as `pulumi up` would.
+def run_program(program_dir: Path, stack: str, overrides: Mapping[str, str] = {}, account: str = MOCK_ACCOUNT) -> Plan:
+    """Run `<program_dir>/__main__.py` for `stack` with its project's config, as `pulumi up` would in
+    `account` (an organisation's member stacks run in their own accounts).
 
     Each call returns its own copy, so a caller may change what it gets."""
     program_dir = program_dir.resolve()
     project = str(load_project(program_dir)["name"])
     config = stack_config(program_dir, stack, overrides)
-    key = (str(program_dir), stack, json.dumps(dict(config), sort_keys=True))
+    key = (str(program_dir), stack, json.dumps(dict(config), sort_keys=True), account)
 
     def main() -> None:
         # Like the CLI's Python host: run the folder, which puts the folder itself first on the import
@@ -582,5 +587,5 @@ def run_program(program_dir: Path, stack: str, overrides: Mapping[str, str] = {}
         runpy.run_path(str(program_dir), run_name="__main__")
 
     if key not in _PLANS:
-        _PLANS[key] = run_under_mocks(main, project, stack, config)
+        _PLANS[key] = run_under_mocks(main, project, stack, config, account=account)
     return copy.deepcopy(_PLANS[key])

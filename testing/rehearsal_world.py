@@ -25,13 +25,14 @@ The building blocks that do not depend on a plan (`MOTO_CONFIG`, `FAKE_CREDENTIA
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import IO, Any, Final
 
 from moto import mock_aws
 from moto.batch.models import batch_backends
@@ -39,6 +40,7 @@ from moto.batch.utils import make_arn_for_job
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from batch_array_notify.handler import accounts as handler_accounts
+from batch_array_notify.handler import app as handler_app
 from batch_array_notify.handler import aws as handler_aws
 from batch_array_notify.handler import delivery as handler_delivery
 from batch_array_notify.handler import settings as handler_settings
@@ -352,6 +354,15 @@ def _report_document(body: str) -> Mapping[str, Any]:
     return document if isinstance(document, dict) else {}
 
 
+def received_notifications(sqs: Any, subscriber_url: str) -> list[Notification]:
+    """Drain a topic's subscriber queue: the notifications it received since the last call."""
+    received: list[Notification] = []
+    for envelope in drain_queue(sqs, subscriber_url):
+        body = str(envelope.get("Message", ""))
+        received.append(Notification(str(envelope.get("Subject", "")), body, _report_document(body)))
+    return received
+
+
 class RehearsalWorld:
     """The stack's resources in moto. Create only through `rehearsal_account`."""
 
@@ -521,11 +532,7 @@ class RehearsalWorld:
 
     def notifications(self) -> list[Notification]:
         """Drain the topic's subscriber queue."""
-        received: list[Notification] = []
-        for envelope in drain_queue(self._sqs, self._subscriber_url):
-            body = str(envelope.get("Message", ""))
-            received.append(Notification(str(envelope.get("Subject", "")), body, _report_document(body)))
-        return received
+        return received_notifications(self._sqs, self._subscriber_url)
 
     def chat_messages(self) -> list[dict[str, Any]]:
         """Drain the chat topic's subscriber queue: the custom notifications the channels would get
@@ -567,6 +574,20 @@ def reset_handler_caches() -> None:
     handler_aws.reset()
     handler_accounts.reset()
     handler_delivery.reset()
+
+
+@contextmanager
+def handler_logs_to(stream: IO[str]) -> Iterator[None]:
+    """The handler's log lines go to `stream`: Powertools logs JSON to stdout, and stdout belongs to the
+    rehearsal's report (and to --json's one document)."""
+    log_handler = handler_app.logger.registered_handler
+    if not isinstance(log_handler, logging.StreamHandler):
+        raise TypeError(f"the handler's logger writes through {type(log_handler).__name__}, not a stream")
+    previous = log_handler.setStream(stream)
+    try:
+        yield
+    finally:
+        log_handler.setStream(previous)
 
 
 @contextmanager

@@ -63,6 +63,10 @@ def _client(service: str, region: str) -> Any:
     return new_client(service, region=region)
 
 
+def _session_client(session: Any, service: str, region: str) -> Any:
+    return new_client(service, region=region, session=session)
+
+
 def _chunks(events: Iterable[Event], size: int) -> Iterator[list[Event]]:
     iterator = iter(events)
     while chunk := list(islice(iterator, size)):
@@ -105,13 +109,17 @@ class RuleHarness:
         region: str = "us-east-1",
         name: str = "completion-under-test",
         delivery: Delivery = Delivery.BACKEND,
+        session: Any = None,
     ) -> None:
+        """`session`: a boto3 session whose account holds the rule (default: the environment's credentials,
+        moto's default account); the events it delivers carry that account, as EventBridge's do."""
         _require_active_mock()
         self.delivery = Delivery(delivery)
         self.put_count = 0
         self.delivered_count = 0
-        self._events = _client("events", region)
-        self._sqs = _client("sqs", region)
+        clients = _client if session is None else functools.partial(_session_client, session)
+        self._events = clients("events", region)
+        self._sqs = clients("sqs", region)
         self._queue_url = self._sqs.create_queue(QueueName=f"{name}-target")["QueueUrl"]
         queue_arn = self._sqs.get_queue_attributes(QueueUrl=self._queue_url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
