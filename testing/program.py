@@ -66,6 +66,9 @@ class PlannedResource:
     resource whose alias is an existing resource's URN takes that resource over instead of replacing it."""
     outputs: dict[str, Any] = field(default_factory=dict)
     """A component's registered outputs (`register_outputs`); empty for other resources."""
+    revealed_inputs: dict[str, Any] = field(default_factory=dict, repr=False)
+    """`inputs` with secrets in the clear, for an offline tool that acts on them (the organisation's
+    rehearsal needs the external id); never printed (`to_json` leaves it out)."""
 
     def to_json(self) -> dict[str, Any]:
         parent = None if self.parent is None else {"type": self.parent[0], "name": self.parent[1]}
@@ -462,14 +465,15 @@ def _urn_type_and_name(urn: str) -> tuple[str, str] | None:
     return None if type_token == "pulumi:pulumi:Stack" else (type_token, parts[3])
 
 
-def json_safe(value: Any) -> Any:
-    """Inputs as the engine sees them, made printable: assets by path, secrets masked, resources by URN."""
+def json_safe(value: Any, *, reveal: bool = False) -> Any:
+    """Inputs as the engine sees them, made printable: assets by path, secrets masked (unless `reveal`),
+    resources by URN."""
     if isinstance(value, dict):
         if value.get(SECRET_SIG) == "1b47061264138c4ac30d75fd1eb44270":
-            return "[secret]"
-        return {str(key): json_safe(item) for key, item in value.items()}
+            return json_safe(value.get("value"), reveal=True) if reveal else "[secret]"
+        return {str(key): json_safe(item, reveal=reveal) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [json_safe(item) for item in value]
+        return [json_safe(item, reveal=reveal) for item in value]
     if isinstance(value, pulumi.AssetArchive):
         return {"assetArchive": {key: json_safe(asset) for key, asset in value.assets.items()}}
     if isinstance(value, (pulumi.FileAsset, pulumi.FileArchive)):
@@ -543,12 +547,14 @@ def run_under_mocks(
     urns = _engine_urns(stack, project, monitor.registrations)
     for request, response in monitor.registrations:
         registration = states.get(response.urn)
+        inputs = pulumi.runtime.rpc.deserialize_properties(request.object)
         plan.resources.append(
             PlannedResource(
                 type=request.type,
                 name=request.name,
                 parent=_urn_type_and_name(request.parent) if request.parent else None,
-                inputs=json_safe(pulumi.runtime.rpc.deserialize_properties(request.object)),
+                inputs=json_safe(inputs),
+                revealed_inputs=json_safe(inputs, reveal=True),
                 state=json_safe(registration.state if registration else {}),
                 id=registration.id if registration else None,
                 provider=request.provider or None,

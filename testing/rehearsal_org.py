@@ -87,7 +87,8 @@ def is_central(plan: Plan) -> bool:
 
 
 def _environment(function: Any) -> dict[str, str]:
-    variables = (function.inputs.get("environment") or {}).get("variables") or {}
+    """A function's environment, secrets (the external id) in the clear: the handler runs with them."""
+    variables = (function.revealed_inputs.get("environment") or {}).get("variables") or {}
     return {str(key): str(value) for key, value in variables.items()}
 
 
@@ -226,7 +227,7 @@ class ForwarderTarget:
             bus_arn=str(target.inputs["arn"]),
             events_role_arn=str(target.inputs["roleArn"]),
             read_role_name=str(roles[0].state["name"]),
-            read_role_trust=json.loads(roles[0].inputs["assumeRolePolicy"]),
+            read_role_trust=json.loads(roles[0].revealed_inputs["assumeRolePolicy"]),
             queue_arn=str(queues[0]),
         )
 
