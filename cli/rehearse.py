@@ -74,9 +74,8 @@ from batch_array_notify.testing.eventgen import MAX_ARRAY_SIZE, ArrayJobSpec, Co
 from batch_array_notify.testing.pattern_rules import PatternError, check_pattern, exists_on_objects, object_paths
 from batch_array_notify.testing.rehearsal_org import (
     CentralTarget,
-    ForwarderTarget,
     is_central,
-    member_accounts,
+    plan_forwarders,
     rehearse_organisation,
     render_organisation,
 )
@@ -745,18 +744,20 @@ def _organisation(arguments: argparse.ArgumentParser, options: argparse.Namespac
         f"--{name.replace('_', '-')}" for name in _NOT_FOR_ORGANISATION if getattr(options, name) not in (None, False)
     ]
     if given:
-        arguments.error(f"stack {options.stack} is an organisation's central stack; {', '.join(given)} do not apply")
+        verb = "does" if len(given) == 1 else "do"
+        arguments.error(
+            f"stack {options.stack} is an organisation's central stack; {', '.join(given)} {verb} not apply"
+        )
     try:
         central = CentralTarget.from_plan(plan)
-        forwarders = {}
-        for account in member_accounts(central):
-            overrides = {**central.member_overrides(account), **dict(options.member_config)}
-            member_options = argparse.Namespace(
-                program=options.program, stack=options.member_stack, config=list(overrides.items())
+
+        def plan_member(account: str, config: Mapping[str, str]) -> Any:
+            member = argparse.Namespace(
+                program=options.program, stack=options.member_stack, config=list(config.items())
             )
-            forwarders[account] = ForwarderTarget.from_plan(
-                plan_or_exit(member_options, account), account, central.region
-            )
+            return plan_or_exit(member, account)
+
+        forwarders = plan_forwarders(central, plan_member, dict(options.member_config))
         result = rehearse_organisation(
             central,
             forwarders,

@@ -29,7 +29,7 @@ import io
 import json
 import os
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any, Final, cast
 from unittest import mock
@@ -516,6 +516,14 @@ def render_organisation(rehearsal: OrganisationRehearsal) -> str:
     return "\n".join(lines) + "\n"
 
 
-def member_accounts(central: CentralTarget) -> Sequence[str]:
-    """The accounts whose forwarders the rehearsal plans: the members, then the outsider."""
-    return [*central.member_queues, central.outsider()]
+def plan_forwarders(
+    central: CentralTarget, plan_member: Callable[[str, Mapping[str, str]], Plan], member_config: Mapping[str, str]
+) -> dict[str, ForwarderTarget]:
+    """Each member's forwarder, and the outsider's, from `plan_member(account, config overrides)`: the member
+    stack planned in that account, wired to the central plan, then `member_config` over it."""
+    return {
+        account: ForwarderTarget.from_plan(
+            plan_member(account, {**central.member_overrides(account), **member_config}), account, central.region
+        )
+        for account in [*central.member_queues, central.outsider()]
+    }
