@@ -62,6 +62,7 @@ from batch_array_notify.testing.rehearsal_world import (
     subscribe_queue,
 )
 from batch_array_notify.testing.rule_harness import RuleHarness
+from batch_array_notify.testing.rules import matches
 
 Event = dict[str, Any]
 
@@ -339,7 +340,7 @@ def rehearse_organisation(
                     continue
                 tally.admitted += 1
                 for pattern in central.rule_patterns:
-                    if _matches(pattern, event):
+                    if matches(pattern, event):  # moto's matcher, the harness's
                         tally.central_matches += 1
                         _invoke(event, context, tally, errors)
         notifications = received_notifications(new_client("sqs", region=central.region), subscriber)
@@ -423,12 +424,6 @@ def _bus_admits(central: CentralTarget, world: AccountsWorld, forwarder: Forward
         resource=central.intake_bus_arn,
         context=context,
     )
-
-
-def _matches(pattern: str, event: Event) -> bool:
-    from batch_array_notify.testing.rules import matches  # noqa: PLC0415 (moto's matcher, as the harness's)
-
-    return matches(pattern, event)
 
 
 def _invoke(event: Event, context: Any, tally: AccountTally, errors: list[str]) -> None:
