@@ -26,7 +26,15 @@ def _rehearse(capsys: pytest.CaptureFixture[str], *options: str) -> tuple[int, s
 
 
 def test_one_notification_per_member_array_job_naming_its_account_and_nothing_from_the_outsider(capsys):
-    code, out, err = _rehearse(capsys, "--json")
+    """With the same external id on both sides (the members' read roles require it and the organisation)."""
+    code, out, err = _rehearse(
+        capsys,
+        "--json",
+        "--config",
+        f"batch-array-notify:memberExternalId={EXTERNAL_ID}",
+        "--member-config",
+        f"batch-array-notify:externalId={EXTERNAL_ID}",
+    )
 
     document = json.loads(out)
     assert (code, err) == (0, "")
@@ -59,23 +67,8 @@ def test_a_wrong_external_id_fails_the_rehearsal_naming_the_trust_condition(caps
     assert code == 1
     assert "exact: NO" in out
     assert f"StringEquals sts:ExternalId: 'guessed-id' is not '{EXTERNAL_ID}'" in out
-    assert "Traceback" not in out + err
-
-
-def test_with_the_right_external_id_on_both_sides_only_the_outsider_is_refused_and_the_report_says_why(capsys):
-    code, out, _ = _rehearse(
-        capsys,
-        "--config",
-        f"batch-array-notify:memberExternalId={EXTERNAL_ID}",
-        "--member-config",
-        f"batch-array-notify:externalId={EXTERNAL_ID}",
-    )
-
-    assert code == 0, out
-    assert "exact: yes" in out
     assert f"  refused at the intake bus, {OUTSIDER}: statement BatchJobStateChangesFromMembers: principal " in out
-    for account in sorted(MEMBERS):
-        assert f"Account, region: {account}, us-east-1" in out
+    assert "Traceback" not in out + err
 
 
 def test_a_member_whose_trust_names_another_role_fails_the_rehearsal(capsys):
