@@ -11,7 +11,19 @@ from batch_array_notify import ArrayCompletionNotifier, ArrayCompletionNotifierA
 from batch_array_notify.cli.plan import invalid_argument_in
 from batch_array_notify.event_pattern import completion_rule_queue_groups
 from batch_array_notify.testing.program import Plan, run_under_mocks
-from tests.support import ALARM, DASHBOARD, FUNCTION, NOTIFIER, PERMISSION, RULE, TARGET, descendants
+from tests.support import (
+    ALARM,
+    DASHBOARD,
+    FUNCTION,
+    KEY,
+    NOTIFIER,
+    PERMISSION,
+    ROLE_POLICY,
+    RULE,
+    TARGET,
+    TOPIC,
+    descendants,
+)
 
 REGION = "eu-west-1"
 RENDER = f"arn:aws:batch:{REGION}:123456789012:job-queue/render"
@@ -312,3 +324,43 @@ def test_name_prefix_tags_every_taggable_child_of_the_notifier_by_its_part():
     assert plan.named(FUNCTION, "byo-notifier").inputs["tags"] == {"team": "vfx", "Name": "render-notifier"}
     assert len(tagged) >= 5
     assert all(r.inputs["tags"]["Name"] == "render-" + r.name.removeprefix("byo-") for r in tagged)
+
+
+#: A completion topic the stack does not own (`existing_topic_arn`): nothing of ours encrypts it.
+OPS_TOPIC = f"arn:aws:sns:{REGION}:123456789012:ops"
+SLACK = {"slack_workspace_id": "T07EA123LEP", "slack_channel_id": "C07EZ1ABC23"}
+
+
+def sweep_statements(plan: Plan) -> dict[str, dict]:
+    """The sweep role's statements by Sid."""
+    policy = json.loads(plan.named(ROLE_POLICY, "byo-sweep").inputs["policy"])
+    return {statement.get("Sid", ""): statement for statement in policy["Statement"]}
+
+
+def test_with_a_topic_not_its_own_the_sweep_still_encrypts_for_the_chat_topic_under_the_key():
+    """The sweep reports a missed completion to chat too; the chat topic is ours and under the key, so the
+    sweep needs the key through SNS even though the completion topic is someone else's."""
+    plan = plan_notifier({"job_queue_arns": [RENDER], "existing_topic_arn": OPS_TOPIC, **SLACK})
+    statements = sweep_statements(plan)
+    chat_topic_arn = plan.named(TOPIC, "byo-chat").state["arn"]
+
+    assert statements["EncryptForTopics"]["Resource"] == plan.one(KEY).state["arn"]
+    assert statements["EncryptForTopics"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": [f"sns.{REGION}.amazonaws.com"]}
+    }
+    assert statements["PublishChatNotification"]["Resource"] == chat_topic_arn
+
+
+def test_with_a_topic_not_its_own_and_no_chat_the_sweep_has_no_right_to_the_key():
+    """Then the sweep publishes only to the existing topic, which our key does not encrypt."""
+    plan = plan_notifier({"job_queue_arns": [RENDER], "existing_topic_arn": OPS_TOPIC})
+    statements = sweep_statements(plan)
+
+    assert "EncryptForTopics" not in statements
+    assert "PublishChatNotification" not in statements
+    assert [s for s in statements.values() if any(str(a).startswith("kms:") for a in _actions(s))] == []
+
+
+def _actions(statement: dict) -> list[str]:
+    action = statement.get("Action", [])
+    return [action] if isinstance(action, str) else list(action)
