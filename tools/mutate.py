@@ -65,25 +65,14 @@ ROOT: Final = Path(__file__).resolve().parent.parent
 WORK: Final = ROOT / "build" / "mutate"
 #: Where a run writes its report unless `--write-report` asks for the tracked docs/mutation-report.json.
 UNTRACKED_REPORT: Final = WORK / "report.json"
-#: A component module longer than this is a target; shorter ones are wiring (the package's exports, its
-#: entry point, names and identities), where a mutant changes what a longer module's tests already pin.
-COMPONENT_MODULE_MIN_LINES: Final = 40
 
 
 def _targets() -> dict[str, Path]:
-    """Module name -> source file: the handler whole (its package `__init__` holds only a docstring), and
-    every module of the component over `COMPONENT_MODULE_MIN_LINES` lines, whatever the folders hold."""
-    handler = {
-        f"batch_array_notify.handler.{path.stem}": path
-        for path in sorted((ROOT / "handler").glob("*.py"))
-        if path.stem != "__init__"
+    """Module name -> source file, of every file `mutation_report.measured_files` names."""
+    return {
+        f"batch_array_notify.{'handler.' if path.parent.name == 'handler' else ''}{path.stem}": path
+        for path in mutation_report.measured_files()
     }
-    component = {
-        f"batch_array_notify.{path.stem}": path
-        for path in sorted((ROOT / "components").glob("*.py"))
-        if path.stem not in ("__init__", "__main__") and len(path.read_text().splitlines()) > COMPONENT_MODULE_MIN_LINES
-    }
-    return {**handler, **component}
 
 
 TARGETS: Final = _targets()

@@ -23,6 +23,24 @@ TARGET_SCORE: Final = 0.9
 EXPLAINED_HEADING: Final = "### Surviving mutants, each explained"
 #: The heading of the list of survivors that are not equivalent: each a missing test, named until it is written.
 OPEN_HEADING: Final = "### Surviving mutants still to kill"
+#: A component module longer than this is measured; shorter ones are wiring (the package's exports, its
+#: entry point, names and identities), where a mutant changes what a longer module's tests already pin.
+COMPONENT_MODULE_MIN_LINES: Final = 40
+
+
+def measured_files() -> list[Path]:
+    """What the driver measures, whatever the folders hold when it runs: every module of `handler/` (its
+    package `__init__` holds only a docstring) and every module of `components/` over
+    `COMPONENT_MODULE_MIN_LINES` lines."""
+    handler = [path for path in sorted((ROOT / "handler").glob("*.py")) if path.stem != "__init__"]
+    component = [
+        path
+        for path in sorted((ROOT / "components").glob("*.py"))
+        if path.stem not in ("__init__", "__main__") and len(path.read_text().splitlines()) > COMPONENT_MODULE_MIN_LINES
+    ]
+    return [*handler, *component]
+
+
 #: An explained survivor: "- `handler/scope.py:87` `False -> True`: why it cannot change behaviour".
 _EXPLAINED = re.compile(r"^- `(?P<file>[\w/.]+\.py):(?P<line>\d+)` `(?P<operator>[^`]+)`")
 
