@@ -653,6 +653,17 @@ class TestMap:
     def _between(self, module: str, first: int, last: int) -> set[str]:
         return set().union(*(t for n, t in self.lines.get(module, {}).items() if first <= n <= last))
 
+    def readers(self, mutant: Mutant) -> set[str]:
+        """For a module-level mutant, the tests that read what its statement defines in their own code (a
+        test comparing the defaults table with Pulumi.yaml): written to notice a change in it, whatever
+        their kind, so they come first."""
+        if mutant.scope != "module":
+            return set()
+        prefixes = [
+            prefix for name in _statement_names(mutant.module, mutant.owner_line) for prefix in _tests_reading(name)
+        ]
+        return {test for test in self.durations if any(_is_under(test, prefix) for prefix in prefixes)}
+
     def tests_for(self, mutant: Mutant) -> set[str]:
         if mutant.scope == "function":
             # A line the tracer never reports (a constant folded into a tuple on an earlier line): the
@@ -667,15 +678,16 @@ class TestMap:
             names = _statement_names(mutant.module, mutant.owner_line)
             tests = set().union(*(self._at(m, n) for name in names for m, n in _name_uses().get(name, [])))
             # And the tests that read it themselves (a test of a limits table compares it with the docs).
-            readers = [prefix for name in names for prefix in _tests_reading(name)]
-            tests |= {test for test in self.durations if any(_is_under(test, prefix) for prefix in readers)}
+            tests |= self.readers(mutant)
             if not tests:
                 tests = set().union(*self.lines.get(mutant.module, {}).values())
-        # The fastest tests first, up to the budget: a bug only a slow test notices counts as surviving,
-        # which is what asks for a fast test that notices it.
+        # The tests that read a mutated table themselves first, then the fastest, up to the budget: a bug
+        # only a slow test notices counts as surviving, which is what asks for a fast test that notices it.
+        readers = self.readers(mutant)
+        order = functools.partial(_test_order, mutant.module, self.durations)
         chosen: set[str] = set()
         spent = 0.0
-        for test in sorted(tests, key=functools.partial(_test_order, mutant.module, self.durations)):
+        for test in sorted(tests, key=lambda test: (test not in readers, *order(test))):
             cost = self.durations.get(test, 1.0)
             if chosen and spent + cost > self.budget_seconds:
                 break
@@ -802,19 +814,30 @@ def collect_coverage(workers: int) -> TestMap:
 # Running mutants
 
 
-def _ordered(module: str, tests: set[str], durations: dict[str, float], items: dict[str, Any]) -> list[Any]:
-    """The collected items of `tests`, whole files in order: the module's own test files, then unit test
-    files (a test's own time leaves out the module fixtures an integration file sets up), then the
-    cheapest files; within a file, collection order."""
+def _ordered(
+    module: str, tests: set[str], durations: dict[str, float], items: dict[str, Any], first: Iterable[str] = ()
+) -> list[Any]:
+    """The collected items of `tests`, whole files in order: the files of the tests in `first` (those that
+    read a mutated table themselves), the module's own test files, then unit test files (a test's own time
+    leaves out the module fixtures an integration file sets up), then the cheapest files; within a file,
+    collection order."""
     position = {nodeid: n for n, nodeid in enumerate(items)}
     chosen = [test for test in tests if test in items]
     cost: dict[str, float] = defaultdict(float)
     for test in chosen:
         cost[test.split("::")[0]] += durations.get(test, 1.0)
+    first_files = {test.split("::")[0] for test in first}
 
-    def order(test: str) -> tuple[bool, bool, float, str, int]:
+    def order(test: str) -> tuple[bool, bool, bool, float, str, int]:
         path = test.split("::", maxsplit=1)[0]
-        return (not _mirrors(module, path), not path.startswith("tests/unit/"), cost[path], path, position[test])
+        return (
+            path not in first_files,
+            not _mirrors(module, path),
+            not path.startswith("tests/unit/"),
+            cost[path],
+            path,
+            position[test],
+        )
 
     return [items[test] for test in sorted(chosen, key=order)]
 
@@ -937,7 +960,7 @@ def _fork_per_mutant(
             while pending and len(running) < jobs:
                 mutant = pending.pop(0)
                 selected = tests.tests_for(mutant)
-                chosen = _ordered(mutant.module, selected, tests.durations, items)
+                chosen = _ordered(mutant.module, selected, tests.durations, items, tests.readers(mutant) & selected)
                 if not chosen:
                     outcomes.append(Outcome(mutant, "no tests", 0.0, 0))
                     continue
