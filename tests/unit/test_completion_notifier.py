@@ -73,6 +73,8 @@ def test_one_rule_lists_both_queues_for_any_job_definition(two_queues):
 
     assert pattern["detail"]["jobQueue"] == [RENDER, ENCODE]
     assert "jobDefinition" not in pattern["detail"]
+    # What the EventBridge console lists the rule as.
+    assert rule.inputs["description"] == "An array job of this pipeline reached a terminal status (parent only)"
     assert pattern["detail"]["arrayProperties"] == {"size": [{"exists": True}], "index": [{"exists": False}]}
     assert (
         two_queues.named(TARGET, "byo-notify").inputs["arn"] == two_queues.named(FUNCTION, "byo-notifier").state["arn"]
@@ -331,16 +333,21 @@ OPS_TOPIC = f"arn:aws:sns:{REGION}:123456789012:ops"
 SLACK = {"slack_workspace_id": "T07EA123LEP", "slack_channel_id": "C07EZ1ABC23"}
 
 
-def sweep_statements(plan: Plan) -> dict[str, dict]:
-    """The sweep role's statements by Sid."""
-    policy = json.loads(plan.named(ROLE_POLICY, "byo-sweep").inputs["policy"])
+def sweep_statements(plan: Plan, role: str = "byo-sweep") -> dict[str, dict]:
+    """The statements of a role's inline policy (the sweep's by default) by Sid."""
+    policy = json.loads(plan.named(ROLE_POLICY, role).inputs["policy"])
     return {statement.get("Sid", ""): statement for statement in policy["Statement"]}
 
 
-def test_with_a_topic_not_its_own_the_sweep_still_encrypts_for_the_chat_topic_under_the_key():
+@pytest.fixture(scope="module")
+def ops_topic_with_chat() -> Plan:
+    return plan_notifier({"job_queue_arns": [RENDER], "existing_topic_arn": OPS_TOPIC, **SLACK})
+
+
+def test_with_a_topic_not_its_own_the_sweep_still_encrypts_for_the_chat_topic_under_the_key(ops_topic_with_chat):
     """The sweep reports a missed completion to chat too; the chat topic is ours and under the key, so the
     sweep needs the key through SNS even though the completion topic is someone else's."""
-    plan = plan_notifier({"job_queue_arns": [RENDER], "existing_topic_arn": OPS_TOPIC, **SLACK})
+    plan = ops_topic_with_chat
     statements = sweep_statements(plan)
     chat_topic_arn = plan.named(TOPIC, "byo-chat").state["arn"]
 
@@ -349,6 +356,16 @@ def test_with_a_topic_not_its_own_the_sweep_still_encrypts_for_the_chat_topic_un
         "StringEquals": {"kms:ViaService": [f"sns.{REGION}.amazonaws.com"]}
     }
     assert statements["PublishChatNotification"]["Resource"] == chat_topic_arn
+
+
+def test_with_a_topic_not_its_own_the_notifier_still_encrypts_for_the_chat_topic_under_the_key(ops_topic_with_chat):
+    """The same for the notifier: it publishes each completion to the chat topic."""
+    statements = sweep_statements(ops_topic_with_chat, "byo-notifier")
+
+    assert (
+        f"sns.{REGION}.amazonaws.com"
+        in statements["EncryptForTopicAndDestination"]["Condition"]["StringEquals"]["kms:ViaService"]
+    )
 
 
 def test_with_a_topic_not_its_own_and_no_chat_the_sweep_has_no_right_to_the_key():
