@@ -11,11 +11,13 @@ from batch_array_notify import ArrayCompletionNotifier, ArrayCompletionNotifierA
 from batch_array_notify.cli.plan import invalid_argument_in
 from batch_array_notify.event_pattern import completion_rule_queue_groups
 from batch_array_notify.testing.program import Plan, run_under_mocks
+from tests.policy_grammar import document_problems
 from tests.support import (
     ALARM,
     DASHBOARD,
     FUNCTION,
     KEY,
+    LOG_GROUP,
     NOTIFIER,
     PERMISSION,
     ROLE_POLICY,
@@ -191,6 +193,31 @@ def test_the_downstream_function_hears_the_completion_events_of_all_its_queues()
     pattern = json.loads(plan.named(RULE, "byo-downstream").inputs["eventPattern"])
     assert pattern["detail"] == {"jobQueueArn": [RENDER, ENCODE]}
     assert plan.one(NOTIFIER).outputs["downstream_rule_arns"] == [plan.named(RULE, "byo-downstream").state["arn"]]
+
+
+def test_the_downstream_function_gets_its_environment_its_own_log_group_and_a_valid_grant_to_it():
+    downstream = {"code_path": __file__, "handler": "x.handler", "environment": {"TARGET_TABLE": "results"}}
+    plan = plan_notifier({"job_queue_arns": [RENDER], "downstream_function": downstream})
+    function = plan.named(FUNCTION, "byo-downstream").inputs
+    policy = json.loads(plan.named(ROLE_POLICY, "byo-downstream").inputs["policy"])
+
+    assert function["environment"] == {"variables": {"TARGET_TABLE": "results"}}
+    assert function["loggingConfig"] == {
+        "logFormat": "Text",
+        "logGroup": plan.named(LOG_GROUP, "byo-downstream").state["name"],
+    }
+    assert document_problems(ROLE_POLICY, policy) == []
+    # What the EventBridge console lists its rule as.
+    assert plan.named(RULE, "byo-downstream").inputs["description"] == (
+        "A completion event of this pipeline, for the downstream function"
+    )
+
+
+def test_the_completion_target_dead_letters_into_the_notifiers_queue(two_queues):
+    """What EventBridge could not deliver after its retries is kept, not dropped."""
+    target = two_queues.named(TARGET, "byo-notify").inputs
+
+    assert target["deadLetterConfig"] == {"arn": two_queues.one(NOTIFIER).outputs["dead_letter_queue_arn"]}
 
 
 @pytest.mark.parametrize(
