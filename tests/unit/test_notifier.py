@@ -2,7 +2,14 @@
 
 import pytest
 
-from batch_array_notify.notifier import MAX_FAILED_LOG_GROUPS_CHARS, failed_log_groups_variable
+from batch_array_notify import BatchArrayPipelineArgs
+from batch_array_notify.notifier import (
+    MAX_FAILED_LOG_GROUPS_CHARS,
+    NotifierSettings,
+    failed_log_groups_variable,
+    log_tail_environment,
+)
+from batch_array_notify.validation import resolve_args
 
 
 def test_failed_log_groups_are_listed_once_each_in_the_order_given():
@@ -23,3 +30,25 @@ def test_failed_log_groups_up_to_the_room_in_the_environment_are_accepted_and_on
         f"the notifier's FAILED_LOG_GROUPS would be {MAX_FAILED_LOG_GROUPS_CHARS + 1} characters; at most "
         f"{MAX_FAILED_LOG_GROUPS_CHARS} fit beside its other variables in Lambda's 4 KB: name fewer job log groups"
     )
+
+
+def notifier_settings(**args: object) -> NotifierSettings:
+    return resolve_args(BatchArrayPipelineArgs(**args)).notifier  # type: ignore[typeddict-item]
+
+
+def test_with_log_tails_off_the_notifier_is_told_so_and_nothing_else_about_them():
+    """Not the handler's own defaults (3 children): no tails are read, and no log group is named."""
+    assert log_tail_environment(notifier_settings(failed_log_children=0), ["/aws/batch/job"]) == {
+        "FAILED_LOG_CHILDREN": "0"
+    }
+
+
+def test_with_log_tails_on_the_notifier_is_told_each_count():
+    environment = log_tail_environment(notifier_settings(failed_log_lines=7), ["/aws/batch/job"])
+
+    assert {key: environment[key] for key in ("FAILED_LOG_CHILDREN", "FAILED_LOG_LINES", "FAILED_LOG_BYTES")} == {
+        "FAILED_LOG_CHILDREN": "3",
+        "FAILED_LOG_LINES": "7",
+        "FAILED_LOG_BYTES": "2048",
+    }
+    assert "FAILED_LOG_GROUPS" in environment
