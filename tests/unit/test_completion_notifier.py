@@ -213,6 +213,15 @@ def test_the_downstream_function_gets_its_environment_its_own_log_group_and_a_va
     )
 
 
+def test_with_log_tails_off_the_notifier_may_read_no_job_logs(two_queues):
+    """A right the handler never uses is one a stolen role could: with `failed_log_children` 0, none."""
+    off = plan_notifier({"job_queue_arns": [RENDER], "failed_log_children": 0})
+
+    assert "ReadFailedJobLogs" in role_statements(two_queues, "byo-notifier")
+    assert "ReadFailedJobLogs" not in role_statements(off, "byo-notifier")
+    assert [s for s in role_statements(off, "byo-notifier").values() if "logs:GetLogEvents" in _actions(s)] == []
+
+
 def test_the_completion_target_dead_letters_into_the_notifiers_queue(two_queues):
     """What EventBridge could not deliver after its retries is kept, not dropped."""
     target = two_queues.named(TARGET, "byo-notify").inputs
@@ -360,7 +369,7 @@ OPS_TOPIC = f"arn:aws:sns:{REGION}:123456789012:ops"
 SLACK = {"slack_workspace_id": "T07EA123LEP", "slack_channel_id": "C07EZ1ABC23"}
 
 
-def sweep_statements(plan: Plan, role: str = "byo-sweep") -> dict[str, dict]:
+def role_statements(plan: Plan, role: str = "byo-sweep") -> dict[str, dict]:
     """The statements of a role's inline policy (the sweep's by default) by Sid."""
     policy = json.loads(plan.named(ROLE_POLICY, role).inputs["policy"])
     return {statement.get("Sid", ""): statement for statement in policy["Statement"]}
@@ -375,7 +384,7 @@ def test_with_a_topic_not_its_own_the_sweep_still_encrypts_for_the_chat_topic_un
     """The sweep reports a missed completion to chat too; the chat topic is ours and under the key, so the
     sweep needs the key through SNS even though the completion topic is someone else's."""
     plan = ops_topic_with_chat
-    statements = sweep_statements(plan)
+    statements = role_statements(plan)
     chat_topic_arn = plan.named(TOPIC, "byo-chat").state["arn"]
 
     assert statements["EncryptForTopics"]["Resource"] == plan.one(KEY).state["arn"]
@@ -387,7 +396,7 @@ def test_with_a_topic_not_its_own_the_sweep_still_encrypts_for_the_chat_topic_un
 
 def test_with_a_topic_not_its_own_the_notifier_still_encrypts_for_the_chat_topic_under_the_key(ops_topic_with_chat):
     """The same for the notifier: it publishes each completion to the chat topic."""
-    statements = sweep_statements(ops_topic_with_chat, "byo-notifier")
+    statements = role_statements(ops_topic_with_chat, "byo-notifier")
 
     assert (
         f"sns.{REGION}.amazonaws.com"
@@ -398,7 +407,7 @@ def test_with_a_topic_not_its_own_the_notifier_still_encrypts_for_the_chat_topic
 def test_with_a_topic_not_its_own_and_no_chat_the_sweep_has_no_right_to_the_key():
     """Then the sweep publishes only to the existing topic, which our key does not encrypt."""
     plan = plan_notifier({"job_queue_arns": [RENDER], "existing_topic_arn": OPS_TOPIC})
-    statements = sweep_statements(plan)
+    statements = role_statements(plan)
 
     assert "EncryptForTopics" not in statements
     assert "PublishChatNotification" not in statements
