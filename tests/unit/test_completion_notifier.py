@@ -222,6 +222,14 @@ def test_with_log_tails_off_the_notifier_may_read_no_job_logs(two_queues):
     assert [s for s in role_statements(off, "byo-notifier").values() if "logs:GetLogEvents" in _actions(s)] == []
 
 
+def test_the_sweeps_error_alarm_tells_on_call_the_next_sweep_covers_the_same_window(two_queues):
+    description = two_queues.named(ALARM, "byo-sweep-errors-alarm").inputs["alarmDescription"]
+
+    assert description.startswith(
+        "The reconciliation sweep failed: it is not retried, the next sweep covers the same window. Runbook: "
+    )
+
+
 def test_the_completion_target_dead_letters_into_the_notifiers_queue(two_queues):
     """What EventBridge could not deliver after its retries is kept, not dropped."""
     target = two_queues.named(TARGET, "byo-notify").inputs
