@@ -230,6 +230,24 @@ def test_the_sweeps_error_alarm_tells_on_call_the_next_sweep_covers_the_same_win
     )
 
 
+def test_the_notifier_may_send_to_its_on_failure_queue_and_encrypt_under_the_key(two_queues):
+    statements = role_statements(two_queues, "byo-notifier")
+    outputs = two_queues.one(NOTIFIER).outputs
+
+    assert statements["SendFailedEventsToDestination"]["Resource"] == outputs["notifier_failure_queue_arn"]
+    assert statements["EncryptForTopicAndDestination"]["Resource"] == outputs["kms_key_arn"]
+
+
+def test_every_alarm_but_the_sweeps_stopped_early_one_fires_on_the_first_period_over_its_threshold(two_queues):
+    """Each is a count of something that went wrong (zero when all is well): one period is enough."""
+    alarms = {alarm.name: alarm.inputs for alarm in two_queues.of_type(ALARM)}
+    stopped_early = alarms.pop("byo-sweep-stopped-early-alarm")
+
+    assert {name: alarm["evaluationPeriods"] for name, alarm in alarms.items()} == dict.fromkeys(alarms, 1)
+    assert not [name for name, alarm in alarms.items() if alarm.get("datapointsToAlarm")]
+    assert (stopped_early["evaluationPeriods"], stopped_early["datapointsToAlarm"]) == (2, 2)
+
+
 def test_the_completion_target_dead_letters_into_the_notifiers_queue(two_queues):
     """What EventBridge could not deliver after its retries is kept, not dropped."""
     target = two_queues.named(TARGET, "byo-notify").inputs
