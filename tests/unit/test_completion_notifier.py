@@ -222,12 +222,20 @@ def test_with_log_tails_off_the_notifier_may_read_no_job_logs(two_queues):
     assert [s for s in role_statements(off, "byo-notifier").values() if "logs:GetLogEvents" in _actions(s)] == []
 
 
-def test_the_sweeps_error_alarm_tells_on_call_the_next_sweep_covers_the_same_window(two_queues):
-    description = two_queues.named(ALARM, "byo-sweep-errors-alarm").inputs["alarmDescription"]
+@pytest.mark.parametrize(
+    ("alarm", "says"),
+    [
+        (
+            "byo-sweep-errors-alarm",
+            "The reconciliation sweep failed: it is not retried, the next sweep covers the same window",
+        ),
+        ("byo-rule-failed-alarm", "EventBridge failed to invoke the notifier (retried, then dead-lettered)"),
+    ],
+)
+def test_an_alarm_tells_on_call_what_happened_before_its_runbook_link(two_queues, alarm, says):
+    description = two_queues.named(ALARM, alarm).inputs["alarmDescription"]
 
-    assert description.startswith(
-        "The reconciliation sweep failed: it is not retried, the next sweep covers the same window. Runbook: "
-    )
+    assert description.startswith(f"{says}. Runbook: ")
 
 
 def test_the_notifier_may_send_to_its_on_failure_queue_and_encrypt_under_the_key(two_queues):
