@@ -1,6 +1,8 @@
 """The runbook sections the component names (components/runbook.py), each by name: every one a heading of
 docs/operations.md, and the runbook named as this version's file when the team hosts none."""
 
+import pytest
+
 from batch_array_notify import __version__, runbook
 from tests.stack.test_runbook import ROOT, sections
 
@@ -36,3 +38,13 @@ def test_without_a_hosted_runbook_a_section_is_named_in_this_versions_file():
     assert runbook.runbook_url(None, runbook.NOTIFIER_ERRORS) == (
         f"batch-array-notify {__version__} docs/operations.md#notifier-errors"
     )
+
+
+def test_an_alarm_description_of_cloudwatchs_longest_is_kept_and_one_character_more_is_refused():
+    base = "https://example.com/ops.md"
+    suffix = len(f". Runbook: {base}#{runbook.NOTIFIER_ERRORS}")
+    longest = "x" * (runbook.MAX_ALARM_DESCRIPTION_CHARS - suffix)
+
+    assert len(runbook.alarm_description(longest, runbook.NOTIFIER_ERRORS, base)) == 1024
+    with pytest.raises(ValueError, match="alarm description is 1025 characters, over 1024"):
+        runbook.alarm_description(longest + "x", runbook.NOTIFIER_ERRORS, base)
