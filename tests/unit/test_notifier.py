@@ -41,14 +41,3 @@ def test_with_log_tails_off_the_notifier_is_told_so_and_nothing_else_about_them(
     assert log_tail_environment(notifier_settings(failed_log_children=0), ["/aws/batch/job"]) == {
         "FAILED_LOG_CHILDREN": "0"
     }
-
-
-def test_with_log_tails_on_the_notifier_is_told_each_count():
-    environment = log_tail_environment(notifier_settings(failed_log_lines=7), ["/aws/batch/job"])
-
-    assert {key: environment[key] for key in ("FAILED_LOG_CHILDREN", "FAILED_LOG_LINES", "FAILED_LOG_BYTES")} == {
-        "FAILED_LOG_CHILDREN": "3",
-        "FAILED_LOG_LINES": "7",
-        "FAILED_LOG_BYTES": "2048",
-    }
-    assert "FAILED_LOG_GROUPS" in environment
