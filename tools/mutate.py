@@ -65,25 +65,14 @@ ROOT: Final = Path(__file__).resolve().parent.parent
 WORK: Final = ROOT / "build" / "mutate"
 #: Where a run writes its report unless `--write-report` asks for the tracked docs/mutation-report.json.
 UNTRACKED_REPORT: Final = WORK / "report.json"
-#: A component module longer than this is a target; shorter ones are wiring (the package's exports, its
-#: entry point, names and identities), where a mutant changes what a longer module's tests already pin.
-COMPONENT_MODULE_MIN_LINES: Final = 40
 
 
 def _targets() -> dict[str, Path]:
-    """Module name -> source file: the handler whole (its package `__init__` holds only a docstring), and
-    every module of the component over `COMPONENT_MODULE_MIN_LINES` lines, whatever the folders hold."""
-    handler = {
-        f"batch_array_notify.handler.{path.stem}": path
-        for path in sorted((ROOT / "handler").glob("*.py"))
-        if path.stem != "__init__"
+    """Module name -> source file, of every file `mutation_report.measured_files` names."""
+    return {
+        f"batch_array_notify.{'handler.' if path.parent.name == 'handler' else ''}{path.stem}": path
+        for path in mutation_report.measured_files()
     }
-    component = {
-        f"batch_array_notify.{path.stem}": path
-        for path in sorted((ROOT / "components").glob("*.py"))
-        if path.stem not in ("__init__", "__main__") and len(path.read_text().splitlines()) > COMPONENT_MODULE_MIN_LINES
-    }
-    return {**handler, **component}
 
 
 TARGETS: Final = _targets()
@@ -664,6 +653,17 @@ class TestMap:
     def _between(self, module: str, first: int, last: int) -> set[str]:
         return set().union(*(t for n, t in self.lines.get(module, {}).items() if first <= n <= last))
 
+    def readers(self, mutant: Mutant) -> set[str]:
+        """For a module-level mutant, the tests that read what its statement defines in their own code (a
+        test comparing the defaults table with Pulumi.yaml): written to notice a change in it, whatever
+        their kind, so they come first."""
+        if mutant.scope != "module":
+            return set()
+        prefixes = [
+            prefix for name in _statement_names(mutant.module, mutant.owner_line) for prefix in _tests_reading(name)
+        ]
+        return {test for test in self.durations if any(_is_under(test, prefix) for prefix in prefixes)}
+
     def tests_for(self, mutant: Mutant) -> set[str]:
         if mutant.scope == "function":
             # A line the tracer never reports (a constant folded into a tuple on an earlier line): the
@@ -678,15 +678,16 @@ class TestMap:
             names = _statement_names(mutant.module, mutant.owner_line)
             tests = set().union(*(self._at(m, n) for name in names for m, n in _name_uses().get(name, [])))
             # And the tests that read it themselves (a test of a limits table compares it with the docs).
-            readers = [prefix for name in names for prefix in _tests_reading(name)]
-            tests |= {test for test in self.durations if any(_is_under(test, prefix) for prefix in readers)}
+            tests |= self.readers(mutant)
             if not tests:
                 tests = set().union(*self.lines.get(mutant.module, {}).values())
-        # The fastest tests first, up to the budget: a bug only a slow test notices counts as surviving,
-        # which is what asks for a fast test that notices it.
+        # The tests that read a mutated table themselves first, then the fastest, up to the budget: a bug
+        # only a slow test notices counts as surviving, which is what asks for a fast test that notices it.
+        readers = self.readers(mutant)
+        order = functools.partial(_test_order, mutant.module, self.durations)
         chosen: set[str] = set()
         spent = 0.0
-        for test in sorted(tests, key=functools.partial(_test_order, mutant.module, self.durations)):
+        for test in sorted(tests, key=lambda test: (test not in readers, *order(test))):
             cost = self.durations.get(test, 1.0)
             if chosen and spent + cost > self.budget_seconds:
                 break
@@ -813,19 +814,30 @@ def collect_coverage(workers: int) -> TestMap:
 # Running mutants
 
 
-def _ordered(module: str, tests: set[str], durations: dict[str, float], items: dict[str, Any]) -> list[Any]:
-    """The collected items of `tests`, whole files in order: the module's own test files, then unit test
-    files (a test's own time leaves out the module fixtures an integration file sets up), then the
-    cheapest files; within a file, collection order."""
+def _ordered(
+    module: str, tests: set[str], durations: dict[str, float], items: dict[str, Any], first: Iterable[str] = ()
+) -> list[Any]:
+    """The collected items of `tests`, whole files in order: the files of the tests in `first` (those that
+    read a mutated table themselves), the module's own test files, then unit test files (a test's own time
+    leaves out the module fixtures an integration file sets up), then the cheapest files; within a file,
+    collection order."""
     position = {nodeid: n for n, nodeid in enumerate(items)}
     chosen = [test for test in tests if test in items]
     cost: dict[str, float] = defaultdict(float)
     for test in chosen:
         cost[test.split("::")[0]] += durations.get(test, 1.0)
+    first_files = {test.split("::")[0] for test in first}
 
-    def order(test: str) -> tuple[bool, bool, float, str, int]:
+    def order(test: str) -> tuple[bool, bool, bool, float, str, int]:
         path = test.split("::", maxsplit=1)[0]
-        return (not _mirrors(module, path), not path.startswith("tests/unit/"), cost[path], path, position[test])
+        return (
+            path not in first_files,
+            not _mirrors(module, path),
+            not path.startswith("tests/unit/"),
+            cost[path],
+            path,
+            position[test],
+        )
 
     return [items[test] for test in sorted(chosen, key=order)]
 
@@ -948,7 +960,7 @@ def _fork_per_mutant(
             while pending and len(running) < jobs:
                 mutant = pending.pop(0)
                 selected = tests.tests_for(mutant)
-                chosen = _ordered(mutant.module, selected, tests.durations, items)
+                chosen = _ordered(mutant.module, selected, tests.durations, items, tests.readers(mutant) & selected)
                 if not chosen:
                     outcomes.append(Outcome(mutant, "no tests", 0.0, 0))
                     continue
@@ -1036,10 +1048,6 @@ def build_report(
         explained_per_module,
         {_file(module): len(keys) for module, keys in chosen.items()},
     )
-    wall = sum(session["wall_seconds"] for session in sessions)
-    cpu = sum(session["child_cpu_seconds"] for session in sessions)
-    # Runs, not mutants: a mutant re-run after a test was added counts once in the outcomes, twice here.
-    runs = sum(session["mutants"] for session in sessions)
     return {
         "command": "python -m tools.mutate",
         "target_score": mutation_report.TARGET_SCORE,
@@ -1047,17 +1055,7 @@ def build_report(
         "modules": rows,
         "survivors": [dataclasses.asdict(survivor) for survivor in survivors],
         "sessions": list(sessions),
-        "totals": {
-            "mutants_run": len(outcomes),
-            "mutant_runs": runs,
-            "wall_minutes": round(wall / 60, 1),
-            "mutants_per_minute": round(runs / (wall / 60), 1) if wall else 0.0,
-            "child_cpu_minutes": round(cpu / 60, 1),
-            "cpu_seconds_per_mutant": round(cpu / runs, 1) if runs else 0.0,
-            "idle_minutes_on_2_cores": round(cpu / 60 / 2, 1),
-            "coverage_minutes": round(sum(session["coverage_seconds"] for session in sessions) / 60, 1),
-            "mean_load": round(sum(o.load for o in outcomes) / len(outcomes), 1) if outcomes else 0.0,
-        },
+        "totals": mutation_report.totals(rows, sessions),
     }
 
 
@@ -1072,7 +1070,7 @@ def parser() -> argparse.ArgumentParser:
         "--module",
         action="append",
         default=[],
-        help="only this module (repeatable): handler.report, iam, components/iam.py",
+        help="only this module (repeatable, or comma-separated): handler.report, iam, components/iam.py",
     )
     arguments.add_argument(
         "--jobs",
@@ -1103,8 +1101,16 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument(
         "--write-report",
         action="store_true",
-        help=f"write the tracked {_shown(mutation_report.REPORT)} (only once every module has been run"
-        f" to the end); without it the report goes to {_shown(UNTRACKED_REPORT)}",
+        help=f"write the tracked {_shown(mutation_report.REPORT)} and its table and cost sentence in"
+        f" {_shown(mutation_report.TESTING_DOC)} (only once every module has been run to the end);"
+        f" without it the report goes to {_shown(UNTRACKED_REPORT)}",
+    )
+    arguments.add_argument(
+        "--merge-report",
+        action="store_true",
+        help=f"replace only the --module modules' rows of the tracked {_shown(mutation_report.REPORT)} (and"
+        f" its table and cost sentence in {_shown(mutation_report.TESTING_DOC)}), keeping the other modules'"
+        " rows: measure modules added since the last whole run",
     )
     arguments.add_argument("--list", action="store_true", help="list the mutants and exit")
     arguments.add_argument(
@@ -1130,6 +1136,7 @@ def _shown(path: Path) -> str:
 
 
 def _chosen_modules(names: Sequence[str]) -> list[str]:
+    names = [part.strip() for listed in names for part in listed.split(",") if part.strip()]
     if not names:
         return list(TARGETS)
     chosen = []
@@ -1144,6 +1151,19 @@ def _chosen_modules(names: Sequence[str]) -> list[str]:
             raise SystemExit(f"error: --module {name!r} matches {len(matches)} of {', '.join(TARGETS)}")
         chosen += matches
     return chosen
+
+
+def _show_in_doc(doc: str, previous: dict[str, Any] | None, report: dict[str, Any]) -> None:
+    """Put the report's table and cost sentence into docs/testing.md where the previous report's were."""
+    updated = mutation_report.with_report_in_doc(doc, previous, report) if previous is not None else None
+    if updated is None:
+        print(
+            f"{_shown(mutation_report.TESTING_DOC)} does not show the previous report's table and cost sentence:"
+            " put in the table below and the cost sentence by hand",
+            file=sys.stderr,
+        )
+        return
+    mutation_report.TESTING_DOC.write_text(updated)
 
 
 @dataclass
@@ -1194,6 +1214,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         modules = _chosen_modules(options.module)
     except SystemExit as error:
         print(error, file=sys.stderr)
+        return USAGE_ERROR
+    if options.merge_report and (not options.module or options.write_report):
+        print(
+            "error: --merge-report needs --module (the modules whose rows it replaces) and no --write-report"
+            " (which replaces every row)",
+            file=sys.stderr,
+        )
+        return USAGE_ERROR
+    if options.merge_report and not mutation_report.REPORT.exists():
+        print(
+            f"error: --merge-report needs a {_shown(mutation_report.REPORT)} to merge into: run every module"
+            " with --write-report first",
+            file=sys.stderr,
+        )
         return USAGE_ERROR
     results = WORK / "results.json"
     earlier = Results([], [], {}) if options.fresh else Results.read(results)
@@ -1267,9 +1301,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         {**stored.samples, **{module: sample for module, sample in samples.items() if module in modules}},
     )
     merged.write(results)
-    report = build_report(merged.outcomes, merged.sessions, mutation_report.TESTING_DOC.read_text(), merged.samples)
+    doc = mutation_report.TESTING_DOC.read_text()
+    report = build_report(merged.outcomes, merged.sessions, doc, merged.samples)
     unfinished = merged.unfinished()
-    destination = mutation_report.REPORT if options.write_report and not unfinished else UNTRACKED_REPORT
+    if options.merge_report:
+        # The named modules must be whole; the others keep the rows the tracked report has for them.
+        unfinished = [module for module in unfinished if module in modules]
+    tracked = (options.write_report or options.merge_report) and not unfinished
+    destination = mutation_report.REPORT if tracked else UNTRACKED_REPORT
+    if tracked:
+        previous = mutation_report.load(mutation_report.REPORT) if mutation_report.REPORT.exists() else None
+        if options.merge_report and previous is not None:
+            files = [_file(module) for module in modules]
+            report = mutation_report.merged(previous, report, files, [_file(module) for module in TARGETS], doc)
+        _show_in_doc(doc, previous, report)
     mutation_report.write(report, destination)
     shown = [o for o in merged.outcomes if o.mutant.module in modules]
     survivors = [o for o in shown if o.status != "killed"]
@@ -1287,7 +1332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{cpu / 60:.1f} CPU-minutes ({cpu / 60 / options.jobs:.1f} min on {options.jobs} idle cores)"
         )
     print(f"Report: {_shown(destination)}")
-    if options.write_report and unfinished:
+    if (options.write_report or options.merge_report) and unfinished:
         # An interrupted run: the tracked report keeps the last whole one.
         print(
             f"{len(unfinished)} modules not run to the end (first {_file(unfinished[0])}): "

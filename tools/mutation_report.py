@@ -23,6 +23,24 @@ TARGET_SCORE: Final = 0.9
 EXPLAINED_HEADING: Final = "### Surviving mutants, each explained"
 #: The heading of the list of survivors that are not equivalent: each a missing test, named until it is written.
 OPEN_HEADING: Final = "### Surviving mutants still to kill"
+#: A component module longer than this is measured; shorter ones are wiring (the package's exports, its
+#: entry point, names and identities), where a mutant changes what a longer module's tests already pin.
+COMPONENT_MODULE_MIN_LINES: Final = 40
+
+
+def measured_files() -> list[Path]:
+    """What the driver measures, whatever the folders hold when it runs: every module of `handler/` (its
+    package `__init__` holds only a docstring) and every module of `components/` over
+    `COMPONENT_MODULE_MIN_LINES` lines."""
+    handler = [path for path in sorted((ROOT / "handler").glob("*.py")) if path.stem != "__init__"]
+    component = [
+        path
+        for path in sorted((ROOT / "components").glob("*.py"))
+        if path.stem not in ("__init__", "__main__") and len(path.read_text().splitlines()) > COMPONENT_MODULE_MIN_LINES
+    ]
+    return [*handler, *component]
+
+
 #: An explained survivor: "- `handler/scope.py:87` `False -> True`: why it cannot change behaviour".
 _EXPLAINED = re.compile(r"^- `(?P<file>[\w/.]+\.py):(?P<line>\d+)` `(?P<operator>[^`]+)`")
 
@@ -81,10 +99,75 @@ def module_rows(
         # A timeout is not a kill: on a loaded machine a mutant the tests pass may simply be slow.
         row["killed" if status == "killed" else "survived"] += 1
     for row in rows.values():
-        row["equivalent"] = explained_per_module.get(row["module"], 0)
-        row["score"] = _share(row["killed"], row["chosen"] - row["equivalent"])
-        row["killed_of_all"] = _share(row["killed"], row["chosen"])
+        _score(row, explained_per_module.get(row["module"], 0))
     return sorted(rows.values(), key=lambda row: str(row["module"]))
+
+
+def _score(row: dict[str, Any], equivalent: int) -> None:
+    row["equivalent"] = equivalent
+    row["score"] = _share(row["killed"], row["chosen"] - equivalent)
+    row["killed_of_all"] = _share(row["killed"], row["chosen"])
+
+
+def totals(rows: Sequence[dict[str, Any]], sessions: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The report's cost figures: the mutants its rows ran, and the sessions of the driver that ran them."""
+    wall = sum(session["wall_seconds"] for session in sessions)
+    cpu = sum(session["child_cpu_seconds"] for session in sessions)
+    # Runs, not mutants: a mutant re-run after a test was added counts once in the rows, twice here.
+    runs = sum(session["mutants"] for session in sessions)
+    return {
+        "mutants_run": sum(row["run"] for row in rows),
+        "mutant_runs": runs,
+        "wall_minutes": round(wall / 60, 1),
+        "mutants_per_minute": round(runs / (wall / 60), 1) if wall else 0.0,
+        "child_cpu_minutes": round(cpu / 60, 1),
+        "cpu_seconds_per_mutant": round(cpu / runs, 1) if runs else 0.0,
+        "idle_minutes_on_2_cores": round(cpu / 60 / 2, 1),
+        "coverage_minutes": round(sum(session["coverage_seconds"] for session in sessions) / 60, 1),
+        # Over every mutant run: each session's mean load as its mutants finished, weighed by how many ran.
+        "mean_load": round(sum(s["mean_load"] * s["mutants"] for s in sessions) / runs, 1) if runs else 0.0,
+    }
+
+
+def merged(
+    old: dict[str, Any], new: dict[str, Any], files: Sequence[str], targets: Sequence[str], doc: str
+) -> dict[str, Any]:
+    """`old` with the rows, survivors and samples of `files` replaced by `new`'s and the sessions that ran
+    them added: how modules measured on their own (new ones, after a merge) join the tracked report.
+    Rows of modules that are no longer `targets` are dropped; the `equivalent` column and the scores are
+    counted again from the survivors `doc` explains (an explanation may have been added since)."""
+    replaced, kept = set(files), set(targets) - set(files)
+    rows = [dict(row) for row in old["modules"] if row["module"] in kept]
+    rows += [dict(row) for row in new["modules"] if row["module"] in replaced]
+    survivors = [s for s in old["survivors"] if s["file"] in kept] + [
+        s for s in new["survivors"] if s["file"] in replaced
+    ]
+    explained = explained_survivors(doc)
+    for row in rows:
+        file = row["module"]
+        _score(row, sum(1 for s in survivors if s["file"] == file and Survivor(**s).where in explained))
+    samples = {file: sample for file, sample in old["samples"].items() if file in kept}
+    samples |= {file: sample for file, sample in new["samples"].items() if file in replaced}
+    sessions = [*old["sessions"]]
+    sessions += [s for s in new["sessions"] if s not in sessions and replaced & set(s["modules"])]
+    rows.sort(key=lambda row: str(row["module"]))
+    return {
+        **old,
+        "modules": rows,
+        "samples": dict(sorted(samples.items())),
+        "survivors": sorted(survivors, key=lambda s: (s["file"], s["line"], s["operator"])),
+        "sessions": sessions,
+        "totals": totals(rows, sessions),
+    }
+
+
+def with_report_in_doc(doc: str, old: dict[str, Any], new: dict[str, Any]) -> str | None:
+    """docs/testing.md showing `new`'s table and cost sentence where it showed `old`'s; None when it does
+    not show `old`'s (edited by hand since: the test of the docs says where they differ)."""
+    table, sentence = markdown(old["modules"]), summary(old)
+    if table not in doc or sentence not in doc:
+        return None
+    return doc.replace(table, markdown(new["modules"])).replace(sentence, summary(new))
 
 
 def markdown(rows: Sequence[dict[str, Any]]) -> str:

@@ -149,6 +149,14 @@ def test_configuration_names_fit_the_api_and_stay_distinct():
     assert configuration_name("my.project", "dev", "etl", "teams") == "my-project-dev-etl-teams"
 
 
+def test_a_long_configuration_name_is_the_same_in_every_release():
+    """The name is the configuration's physical name: were it to change (a longer hash, say), the next
+    `pulumi up` would replace the channel's configuration, and AWS allows one per channel per account."""
+    long = configuration_name("p" * 130, "stack", "etl", "slack")
+
+    assert long == "p" * 117 + "-6547a952ca"
+
+
 def test_an_id_of_the_longest_length_the_service_allows_is_accepted_and_one_more_is_not():
     longest = "C" * validation.CHAT_ID_MAX
 

@@ -11,7 +11,21 @@ from batch_array_notify import ArrayCompletionNotifier, ArrayCompletionNotifierA
 from batch_array_notify.cli.plan import invalid_argument_in
 from batch_array_notify.event_pattern import completion_rule_queue_groups
 from batch_array_notify.testing.program import Plan, run_under_mocks
-from tests.support import ALARM, DASHBOARD, FUNCTION, NOTIFIER, PERMISSION, RULE, TARGET, descendants
+from tests.policy_grammar import document_problems
+from tests.support import (
+    ALARM,
+    DASHBOARD,
+    FUNCTION,
+    KEY,
+    LOG_GROUP,
+    NOTIFIER,
+    PERMISSION,
+    ROLE_POLICY,
+    RULE,
+    TARGET,
+    TOPIC,
+    descendants,
+)
 
 REGION = "eu-west-1"
 RENDER = f"arn:aws:batch:{REGION}:123456789012:job-queue/render"
@@ -61,6 +75,8 @@ def test_one_rule_lists_both_queues_for_any_job_definition(two_queues):
 
     assert pattern["detail"]["jobQueue"] == [RENDER, ENCODE]
     assert "jobDefinition" not in pattern["detail"]
+    # What the EventBridge console lists the rule as.
+    assert rule.inputs["description"] == "An array job of this pipeline reached a terminal status (parent only)"
     assert pattern["detail"]["arrayProperties"] == {"size": [{"exists": True}], "index": [{"exists": False}]}
     assert (
         two_queues.named(TARGET, "byo-notify").inputs["arn"] == two_queues.named(FUNCTION, "byo-notifier").state["arn"]
@@ -177,6 +193,74 @@ def test_the_downstream_function_hears_the_completion_events_of_all_its_queues()
     pattern = json.loads(plan.named(RULE, "byo-downstream").inputs["eventPattern"])
     assert pattern["detail"] == {"jobQueueArn": [RENDER, ENCODE]}
     assert plan.one(NOTIFIER).outputs["downstream_rule_arns"] == [plan.named(RULE, "byo-downstream").state["arn"]]
+
+
+def test_the_downstream_function_gets_its_environment_its_own_log_group_and_a_valid_grant_to_it():
+    downstream = {"code_path": __file__, "handler": "x.handler", "environment": {"TARGET_TABLE": "results"}}
+    plan = plan_notifier({"job_queue_arns": [RENDER], "downstream_function": downstream})
+    function = plan.named(FUNCTION, "byo-downstream").inputs
+    policy = json.loads(plan.named(ROLE_POLICY, "byo-downstream").inputs["policy"])
+
+    assert function["environment"] == {"variables": {"TARGET_TABLE": "results"}}
+    assert function["loggingConfig"] == {
+        "logFormat": "Text",
+        "logGroup": plan.named(LOG_GROUP, "byo-downstream").state["name"],
+    }
+    assert document_problems(ROLE_POLICY, policy) == []
+    # What the EventBridge console lists its rule as.
+    assert plan.named(RULE, "byo-downstream").inputs["description"] == (
+        "A completion event of this pipeline, for the downstream function"
+    )
+
+
+def test_with_log_tails_off_the_notifier_may_read_no_job_logs(two_queues):
+    """A right the handler never uses is one a stolen role could: with `failed_log_children` 0, none."""
+    off = plan_notifier({"job_queue_arns": [RENDER], "failed_log_children": 0})
+
+    assert "ReadFailedJobLogs" in role_statements(two_queues, "byo-notifier")
+    assert "ReadFailedJobLogs" not in role_statements(off, "byo-notifier")
+    assert [s for s in role_statements(off, "byo-notifier").values() if "logs:GetLogEvents" in _actions(s)] == []
+
+
+@pytest.mark.parametrize(
+    ("alarm", "says"),
+    [
+        (
+            "byo-sweep-errors-alarm",
+            "The reconciliation sweep failed: it is not retried, the next sweep covers the same window",
+        ),
+        ("byo-rule-failed-alarm", "EventBridge failed to invoke the notifier (retried, then dead-lettered)"),
+    ],
+)
+def test_an_alarm_tells_on_call_what_happened_before_its_runbook_link(two_queues, alarm, says):
+    description = two_queues.named(ALARM, alarm).inputs["alarmDescription"]
+
+    assert description.startswith(f"{says}. Runbook: ")
+
+
+def test_the_notifier_may_send_to_its_on_failure_queue_and_encrypt_under_the_key(two_queues):
+    statements = role_statements(two_queues, "byo-notifier")
+    outputs = two_queues.one(NOTIFIER).outputs
+
+    assert statements["SendFailedEventsToDestination"]["Resource"] == outputs["notifier_failure_queue_arn"]
+    assert statements["EncryptForTopicAndDestination"]["Resource"] == outputs["kms_key_arn"]
+
+
+def test_every_alarm_but_the_sweeps_stopped_early_one_fires_on_the_first_period_over_its_threshold(two_queues):
+    """Each is a count of something that went wrong (zero when all is well): one period is enough."""
+    alarms = {alarm.name: alarm.inputs for alarm in two_queues.of_type(ALARM)}
+    stopped_early = alarms.pop("byo-sweep-stopped-early-alarm")
+
+    assert {name: alarm["evaluationPeriods"] for name, alarm in alarms.items()} == dict.fromkeys(alarms, 1)
+    assert not [name for name, alarm in alarms.items() if alarm.get("datapointsToAlarm")]
+    assert (stopped_early["evaluationPeriods"], stopped_early["datapointsToAlarm"]) == (2, 2)
+
+
+def test_the_completion_target_dead_letters_into_the_notifiers_queue(two_queues):
+    """What EventBridge could not deliver after its retries is kept, not dropped."""
+    target = two_queues.named(TARGET, "byo-notify").inputs
+
+    assert target["deadLetterConfig"] == {"arn": two_queues.one(NOTIFIER).outputs["dead_letter_queue_arn"]}
 
 
 @pytest.mark.parametrize(
@@ -312,3 +396,58 @@ def test_name_prefix_tags_every_taggable_child_of_the_notifier_by_its_part():
     assert plan.named(FUNCTION, "byo-notifier").inputs["tags"] == {"team": "vfx", "Name": "render-notifier"}
     assert len(tagged) >= 5
     assert all(r.inputs["tags"]["Name"] == "render-" + r.name.removeprefix("byo-") for r in tagged)
+
+
+#: A completion topic the stack does not own (`existing_topic_arn`): nothing of ours encrypts it.
+OPS_TOPIC = f"arn:aws:sns:{REGION}:123456789012:ops"
+SLACK = {"slack_workspace_id": "T07EA123LEP", "slack_channel_id": "C07EZ1ABC23"}
+
+
+def role_statements(plan: Plan, role: str = "byo-sweep") -> dict[str, dict]:
+    """The statements of a role's inline policy (the sweep's by default) by Sid."""
+    policy = json.loads(plan.named(ROLE_POLICY, role).inputs["policy"])
+    return {statement.get("Sid", ""): statement for statement in policy["Statement"]}
+
+
+@pytest.fixture(scope="module")
+def ops_topic_with_chat() -> Plan:
+    return plan_notifier({"job_queue_arns": [RENDER], "existing_topic_arn": OPS_TOPIC, **SLACK})
+
+
+def test_with_a_topic_not_its_own_the_sweep_still_encrypts_for_the_chat_topic_under_the_key(ops_topic_with_chat):
+    """The sweep reports a missed completion to chat too; the chat topic is ours and under the key, so the
+    sweep needs the key through SNS even though the completion topic is someone else's."""
+    plan = ops_topic_with_chat
+    statements = role_statements(plan)
+    chat_topic_arn = plan.named(TOPIC, "byo-chat").state["arn"]
+
+    assert statements["EncryptForTopics"]["Resource"] == plan.one(KEY).state["arn"]
+    assert statements["EncryptForTopics"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": [f"sns.{REGION}.amazonaws.com"]}
+    }
+    assert statements["PublishChatNotification"]["Resource"] == chat_topic_arn
+
+
+def test_with_a_topic_not_its_own_the_notifier_still_encrypts_for_the_chat_topic_under_the_key(ops_topic_with_chat):
+    """The same for the notifier: it publishes each completion to the chat topic."""
+    statements = role_statements(ops_topic_with_chat, "byo-notifier")
+
+    assert (
+        f"sns.{REGION}.amazonaws.com"
+        in statements["EncryptForTopicAndDestination"]["Condition"]["StringEquals"]["kms:ViaService"]
+    )
+
+
+def test_with_a_topic_not_its_own_and_no_chat_the_sweep_has_no_right_to_the_key():
+    """Then the sweep publishes only to the existing topic, which our key does not encrypt."""
+    plan = plan_notifier({"job_queue_arns": [RENDER], "existing_topic_arn": OPS_TOPIC})
+    statements = role_statements(plan)
+
+    assert "EncryptForTopics" not in statements
+    assert "PublishChatNotification" not in statements
+    assert [s for s in statements.values() if any(str(a).startswith("kms:") for a in _actions(s))] == []
+
+
+def _actions(statement: dict) -> list[str]:
+    action = statement.get("Action", [])
+    return [action] if isinstance(action, str) else list(action)

@@ -206,10 +206,14 @@ def test_job_definition_reproduces_the_print_color_demo_and_logs_to_its_own_grou
     assert container["image"].startswith("public.ecr.aws/")
     assert "AWS_BATCH_JOB_ARRAY_INDEX" in container["command"][-1]
     assert container["resourceRequirements"] == [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "2048"}]
-    assert (
-        container["logConfiguration"]["options"]["awslogs-group"]
-        == ec2_plan.named(LOG_GROUP, "colors-jobs").state["name"]
-    )
+    # The awslogs driver, into the pipeline's job log group: where the notifier reads a failed child's lines.
+    assert container["logConfiguration"] == {
+        "logDriver": "awslogs",
+        "options": {
+            "awslogs-group": ec2_plan.named(LOG_GROUP, "colors-jobs").state["name"],
+            "awslogs-stream-prefix": "job",
+        },
+    }
     assert "executionRoleArn" not in container
 
 

@@ -341,3 +341,25 @@ def test_past_cloudwatchs_alarms_per_widget_the_alarms_are_shown_in_several_widg
     assert [len(w["properties"]["alarms"]) for w in widgets] == [100, 30]
     assert [arn for w in widgets for arn in w["properties"]["alarms"]] == list(arns)
     assert_on_the_grid_without_overlaps(body["widgets"])
+
+
+def test_the_rule_graph_tells_lost_deliveries_from_failed_ones():
+    (lines,) = [lines for title, lines in graphs(parsed(SOURCES)).items() if title.startswith("Completion rule")]
+
+    assert [options["label"] for *_, options in lines] == [
+        "invocations",
+        "failed invocations",
+        "lost (not dead-lettered)",
+    ]
+
+
+@BOTH
+def test_the_dashboard_opens_on_the_last_day_and_its_graphs_add_up_counts(sources):
+    """A graph's lines are sums unless a line says otherwise (the durations' percentiles): five completions in
+    a period show as 5, not as an average of the data points."""
+    body = parsed(sources)
+    graphs_drawn = [w for w in body["widgets"] if w["type"] == "metric" and w["properties"]["view"] == "timeSeries"]
+
+    assert (body["start"], body["periodOverride"]) == ("-PT24H", "inherit")
+    assert graphs_drawn
+    assert {w["properties"]["stat"] for w in graphs_drawn} == {"Sum"}

@@ -175,6 +175,13 @@ def test_a_newest_line_too_long_alone_keeps_its_end_within_the_bytes():
     assert len(line.encode()) + 1 <= 300
 
 
+def test_a_cut_inside_a_multi_byte_character_drops_what_is_left_of_it():
+    """297 bytes of room after the ellipsis hold 148 two-byte characters and half of one more."""
+    (line,) = fit(["é" * 5000], 301).lines
+
+    assert line == "…" + "é" * 148
+
+
 # --------------------------------------------------------------------------------------------------
 # What reading tails costs
 

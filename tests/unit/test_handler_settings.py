@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from batch_array_notify.args import DEFAULTS
 from batch_array_notify.handler.settings import MemberAccount, Settings, SettingsError, TailSettings, settings
 
 CONTRACT = {
@@ -35,6 +36,20 @@ def test_reads_the_contract_with_the_default_detail_count(environment):
         max_failed_details=20,
         region="eu-west-1",
         job_queue_arns=("arn:aws:batch:eu-west-1:123456789012:job-queue/render",),
+    )
+
+
+def test_without_the_log_tail_variables_the_handler_reads_tails_as_the_component_would_have_it(environment):
+    """The component's defaults, so a notifier deployed another way behaves as a default stack does."""
+    for name in ("FAILED_LOG_CHILDREN", "FAILED_LOG_LINES", "FAILED_LOG_BYTES"):
+        environment.delenv(name, raising=False)
+
+    tails = settings().log_tails
+
+    assert (tails.children, tails.lines, tails.bytes_per_child) == (
+        DEFAULTS["failed_log_children"],
+        DEFAULTS["failed_log_lines"],
+        DEFAULTS["failed_log_bytes"],
     )
 
 

@@ -172,3 +172,15 @@ def test_inputs_wired_from_other_resources_accept_outputs(schema):
         assert "plain" not in inputs[key]["items"], key
     for key in ("existingTopicArn", "completionEventBus", "vpcId"):
         assert "plain" not in inputs[key], key
+
+
+def test_the_shim_for_inherited_descriptions_is_undone_after_its_block():
+    """The SDK's analyzer is patched only while the schema is built: other providers in the same process
+    (and the test above) get the SDK's own."""
+    from pulumi.provider.experimental import component  # noqa: PLC0415
+
+    original = component.Analyzer
+    with inherited_descriptions():
+        assert component.Analyzer is not original
+
+    assert component.Analyzer is original

@@ -53,9 +53,18 @@ def test_the_grace_period_has_no_default_a_guess_could_race_the_event(environmen
         sweep_settings()
 
 
+@pytest.mark.parametrize("pace", [1, handler_settings.MAX_SWEEP_BATCH_CALLS_PER_SECOND])
+def test_the_sweep_may_pace_its_batch_calls_from_one_a_second_to_the_most_allowed(environment, pace):
+    environment.setenv("BATCH_CALLS_PER_SECOND", str(pace))
+
+    assert sweep_settings().batch_calls_per_second == pace
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
+        ("BATCH_CALLS_PER_SECOND", "0"),
+        ("BATCH_CALLS_PER_SECOND", str(handler_settings.MAX_SWEEP_BATCH_CALLS_PER_SECOND + 1)),
         ("RECONCILE_LOOKBACK_HOURS", "169"),
         ("RECONCILE_LOOKBACK_HOURS", "0"),
         ("RECONCILE_LOOKBACK_HOURS", "a day"),
