@@ -13,7 +13,7 @@ from typing import NotRequired, Required, TypedDict, cast
 
 import pulumi
 
-from .aws_formats import EXTERNAL_ID, ORGANIZATION_ID, parse_arn, partition_of, partitions
+from .aws_formats import ORGANIZATION_ID, parse_arn, partition_of, partitions
 from .event_pattern import completion_event_pattern
 from .validation import (
     JOB_QUEUE_ARN,
@@ -22,6 +22,7 @@ from .validation import (
     _given,
     _log_group_names,
     check_batch_arns_are_local,
+    check_external_id,
     check_topic_arn,
 )
 
@@ -121,15 +122,6 @@ def check_role_arn(key: str, value: object) -> str:
     return cast(str, value)
 
 
-def check_external_id(value: object) -> str:
-    problem = EXTERNAL_ID.problem(value)
-    if problem is not None:
-        # The id may be a secret: the message never repeats it.
-        reason = problem.replace(f", not {value!r}", "")
-        raise InvalidArgumentError("external_id", "(hidden)", f"the external id {reason}")
-    return cast(str, value)
-
-
 def _roles(value: object) -> list[pulumi.Input[str]]:
     if not isinstance(value, list) or not value:
         raise InvalidArgumentError(
@@ -208,7 +200,7 @@ def resolve_forwarder_args(args: BatchEventForwarderArgs) -> ForwarderSettings:
             "give external_id, organization_id or both: the read role's trust requires one (confused-deputy guard)",
         )
     if external_id is not None and not isinstance(external_id, pulumi.Output):
-        check_external_id(external_id)
+        check_external_id("external_id", external_id)
     if organization_id is not None:
         problem = ORGANIZATION_ID.problem(organization_id)
         if problem is not None:

@@ -21,9 +21,9 @@ import pulumi_aws as aws
 
 from .completion_rule import lambda_target
 from .event_pattern import BATCH_SOURCE, JOB_STATE_CHANGE, member_completion_event_pattern, member_rule_groups
-from .member_accounts import Organization, checked_external_id, member_accounts_variable
+from .member_accounts import Organization, member_accounts_variable
 from .naming import numbered
-from .validation import InvalidArgumentError
+from .validation import InvalidArgumentError, check_external_id
 
 #: EventBridge's quota on an event bus's policy, in characters ("Event bus policy size", 10,240, adjustable:
 #: https://docs.aws.amazon.com/eventbridge/latest/userguide/cloudwatch-limits-eventbridge.html). Each
@@ -191,5 +191,7 @@ def member_environment(organization: Organization, parent: pulumi.Resource) -> d
         "MEMBER_ACCOUNTS": region.apply(lambda name: member_accounts_variable(organization, name)),
     }
     if organization.external_id is not None:
-        environment["MEMBER_EXTERNAL_ID"] = pulumi.Output.secret(organization.external_id).apply(checked_external_id)
+        environment["MEMBER_EXTERNAL_ID"] = pulumi.Output.secret(organization.external_id).apply(
+            lambda value: check_external_id("member_external_id", value)
+        )
     return environment

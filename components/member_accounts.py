@@ -16,8 +16,8 @@ from typing import Any
 
 import pulumi
 
-from .aws_formats import ACCOUNT_ID, EXTERNAL_ID, ORGANIZATION_ID, ModelShape, parse_arn, partitions
-from .validation import JOB_QUEUE_ARN, InvalidArgumentError, check_arn
+from .aws_formats import ACCOUNT_ID, ORGANIZATION_ID, ModelShape, parse_arn, partitions
+from .validation import JOB_QUEUE_ARN, InvalidArgumentError, check_arn, check_external_id
 
 #: IAM's role names and paths (botocore's IAM model).
 ROLE_NAME = ModelShape("iam", "roleNameType")
@@ -83,17 +83,8 @@ def resolve_organization(args: Mapping[str, Any]) -> Organization | None:
     if organization_id is not None:
         _model_checked("organization_id", organization_id, ORGANIZATION_ID)
     if external_id is not None and not isinstance(external_id, pulumi.Output):
-        checked_external_id(external_id)
+        check_external_id("member_external_id", external_id)
     return Organization(tuple(resolved), organization_id, external_id)
-
-
-def checked_external_id(value: object) -> str:
-    """The external id, or an error that names the rule but never the value (it is a secret)."""
-    problem = EXTERNAL_ID.problem(value)
-    if problem is not None:
-        rule = problem.split(", not ")[0] if isinstance(value, str) else problem
-        raise InvalidArgumentError("member_external_id", "(secret)", rule)
-    return str(value)
 
 
 def _model_checked(key: str, value: object, shape: ModelShape) -> str:

@@ -31,11 +31,10 @@ GLOBAL_CONDITION_KEYS = {
     "aws:SourceArn",
     "aws:SourceAccount",
     "aws:SourceOrgID",
+    # A member's read role trusts the central roles only as principals of the organisation (issue 23).
     "aws:PrincipalOrgID",
     "aws:PrincipalArn",
     "aws:SecureTransport",
-    # A member's read role trusts the central roles only as principals of the organisation (issue 23).
-    "aws:PrincipalOrgID",
 }
 ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+\*?$")
 SID = re.compile(r"^[A-Za-z0-9]+$")
