@@ -309,8 +309,8 @@ def _assumed_account(assume_roles: Any) -> str | None:
     """The account a provider works in when it assumes roles (its `assumeRoles`, JSON as the engine hands
     provider inputs): the last role's, as the provider chains them in order."""
     roles = json.loads(assume_roles) if isinstance(assume_roles, str) else assume_roles
-    arns = [role.get("role_arn") or role.get("roleArn") for role in roles or [] if isinstance(role, dict)]
-    arns = [arn for arn in arns if isinstance(arn, str) and arn.count(":") >= 5]
+    found = [role.get("role_arn") or role.get("roleArn") for role in roles or [] if isinstance(role, dict)]
+    arns = [arn for arn in found if isinstance(arn, str) and arn.count(":") >= 5]
     return arns[-1].split(":")[4] if arns else None
 
 
