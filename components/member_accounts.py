@@ -16,12 +16,9 @@ from typing import Any
 
 import pulumi
 
-from .aws_formats import ACCOUNT_ID, ORGANIZATION_ID, ModelShape, parse_arn, partitions
+from .aws_formats import ACCOUNT_ID, ORGANIZATION_ID, ModelShape, parse_arn, partitions, role_resource_problem
 from .validation import JOB_QUEUE_ARN, InvalidArgumentError, check_arn, check_external_id
 
-#: IAM's role names and paths (botocore's IAM model).
-ROLE_NAME = ModelShape("iam", "roleNameType")
-ROLE_PATH = ModelShape("iam", "pathType")
 MEMBER_KEYS = ("account_id", "read_role_arn", "job_queue_arns", "regions")
 ROLE_ARN_SHAPE = "arn:aws:iam::<account_id>:role/<name>"
 QUEUE_ARN_SHAPE = "arn:aws:batch:<region>:<account_id>:job-queue/<name>"
@@ -118,8 +115,7 @@ def _read_role_arn(key: str, value: object, account: str) -> str:
         raise InvalidArgumentError(key, value, f"{arn.partition} is not an AWS partition (botocore's endpoint data)")
     if arn.account != account:
         raise InvalidArgumentError(key, value, f"expected a role of account {account}, the entry's account_id")
-    path, _, name = arn.resource.removeprefix("role").rpartition("/")
-    problem = ROLE_NAME.problem(name) or ROLE_PATH.problem(f"{path}/")
+    problem = role_resource_problem(arn.resource)
     if problem is not None:
         raise InvalidArgumentError(key, value, f"{expected}; {problem}")
     return str(value)

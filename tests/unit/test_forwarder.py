@@ -260,6 +260,12 @@ REFUSALS = [
     ),
     ("no-roles", {"central_notifier_role_arns": []}, "central_notifier_role_arns", "role ARNs"),
     (
+        "role-name-too-long",
+        {"central_notifier_role_arns": [f"arn:aws:iam::{CENTRAL}:role/{'r' * 65}"]},
+        "central_notifier_role_arns[0]",
+        "IAM role ARN",
+    ),
+    (
         "role-not-iam",
         {"central_notifier_role_arns": [f"arn:aws:sts::{CENTRAL}:assumed-role/x/y"]},
         "central_notifier_role_arns[0]",
