@@ -35,8 +35,8 @@ from tests.integration.moto_stack import (
     central_environment,
     create_member_stacks,
     make_lambda_context,
+    set_central_sweep,
 )
-from tests.support import SimulatedTime
 
 CENTRAL = "central"
 #: (whose session made it, IAM action, the resource it addressed)
@@ -108,13 +108,7 @@ def calls(
         assert handler(member.completion_event(parent), make_lambda_context())["outcome"] == "delivered"
 
     # The sweep, of members that list no queues (it asks DescribeJobQueues), with missed completions.
-    for name, value in central_environment(members, list_queues=False).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("JOB_QUEUE_ARNS", "")
-    monkeypatch.setenv("RECONCILE_GRACE_SECONDS", "0")
-    clock = SimulatedTime()
-    monkeypatch.setattr(reconcile, "pacer_clock", clock.clock)
-    monkeypatch.setattr(reconcile, "pacer_sleep", clock.sleep)
+    set_central_sweep(members, monkeypatch)
     for member in members:
         member.submit_array_job(size=2)
     _hook_every_session(members, recorded)
