@@ -163,8 +163,9 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
     member_account_ids: Optional[pulumi.Output[list[str]]]  # noqa: UP045
     """Central mode: the member accounts the intake bus admits and the notifier reports."""
     intake_bus_account_capacity: Optional[pulumi.Output[int]]  # noqa: UP045
-    """Central mode: how many accounts the intake bus's policy can name within EventBridge's 10,240-character
-    quota (counted on the policy itself); beyond that, give `organization_id`."""
+    """Central mode: how many accounts `member_accounts` may name, the intake bus's policy then staying within
+    EventBridge's 10,240-character quota for any bus ARN (counted on the policy itself); beyond that, give
+    `organization_id`."""
 
     def __init__(
         self,

@@ -92,7 +92,8 @@ class IntakeBus:
     policy: aws.cloudwatch.EventBusPolicy
     rules: list[aws.cloudwatch.EventRule]
     account_capacity: pulumi.Output[int]
-    """How many accounts this bus's policy can name before `organization_id` is needed."""
+    """How many accounts `member_accounts` may name before `organization_id` is needed (what
+    `check_policy_fits` allows)."""
 
 
 def intake_bus(
@@ -145,16 +146,16 @@ def intake_bus(
         )
         rules.append(rule)
     # Said at every plan (and exported), so the limit is met before a member is added, not at `pulumi up`.
-    capacity = pulumi.Output.all(bus.arn, partition).apply(lambda values: accounts_fitting_policy(*values))
+    # The limit `check_policy_fits` enforces: counted for the longest bus ARN, as the check runs before
+    # the bus exists (this bus's own policy holds a few more, which no stack is allowed to rely on).
+    capacity = accounts_fitting_policy()
     if organization.organization_id is None:
-        capacity.apply(
-            lambda most: pulumi.log.info(
-                f"intake bus policy names {len(organization.members)} of at most {most} accounts (EventBridge's "
-                f"{MAX_BUS_POLICY_CHARS}-character policy quota); beyond that, set organization_id",
-                resource=parent,
-            )
+        pulumi.log.info(
+            f"intake bus policy names {len(organization.members)} of at most {capacity} accounts (EventBridge's "
+            f"{MAX_BUS_POLICY_CHARS}-character policy quota); beyond that, set organization_id",
+            resource=parent,
         )
-    return IntakeBus(bus, policy, rules, capacity)
+    return IntakeBus(bus, policy, rules, pulumi.Output.from_input(capacity))
 
 
 def assume_member_roles_policy(read_role_arns: Sequence[str]) -> dict[str, Any]:
