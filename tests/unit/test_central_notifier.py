@@ -196,6 +196,8 @@ def test_the_intake_rules_alarms_and_dashboard_lines_carry_the_bus_and_the_accou
 
     assert dimensions
     assert all(d["EventBusName"] == bus_name(central) for d in dimensions)
+    intake_rules = {rule.state["name"] for rule in central.of_type(RULE) if rule.inputs.get("eventBusName")}
+    assert {d["RuleName"] for d in dimensions} == intake_rules
     rule_lines = [line for line in lines if "RuleName" in line]
     assert rule_lines
     assert all(line[line.index("EventBusName") + 1] == bus_name(central) for line in rule_lines)

@@ -72,6 +72,10 @@ def test_the_rule_forwards_every_queues_finished_parents_on_the_default_bus(memb
 
     assert pattern == expected
     assert "eventBusName" not in rule.inputs
+    # What the console lists beside the rule: where it sends and what.
+    assert rule.inputs["description"] == (
+        "An array job of this account reached a terminal status (parent only): to the central bus"
+    )
 
 
 def test_named_queues_scope_the_rule_to_them():
