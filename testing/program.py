@@ -65,6 +65,8 @@ class PlannedResource:
     aliases: tuple[str, ...] = ()
     """URNs the resource also answers to (its `aliases` option, resolved as the engine resolves them): a
     resource whose alias is an existing resource's URN takes that resource over instead of replacing it."""
+    delete_before_replace: bool = False
+    """Its `delete_before_replace` option: a replacement deletes it first (a fixed name cannot exist twice)."""
     outputs: dict[str, Any] = field(default_factory=dict)
     """A component's registered outputs (`register_outputs`); empty for other resources."""
 
@@ -79,6 +81,8 @@ class PlannedResource:
         }
         if self.aliases:
             document["aliases"] = list(self.aliases)
+        if self.delete_before_replace:
+            document["deleteBeforeReplace"] = True
         return document
 
 
@@ -574,6 +578,7 @@ def run_under_mocks(
                 provider=_engine_reference(request.provider, urns),
                 urn=urns[response.urn],
                 aliases=_alias_urns(stack, project, request, urns),
+                delete_before_replace=request.deleteBeforeReplace,
                 outputs=json_safe(monitor.component_outputs.get(response.urn, {})),
             )
         )

@@ -167,6 +167,9 @@ def trust_with(conditions: dict[str, str]) -> dict[str, Any]:
 def test_the_read_role_trusts_only_the_central_roles_with_the_external_id_and_from_the_organisation(member):
     # Its name is fixed (one per account): the central stack's memberAccounts names it.
     assert member.named(ROLE, "member-read").inputs["name"] == "member-read"
+    # A fixed name cannot exist twice: a replacement must delete the old role first.
+    assert member.named(ROLE, "member-read").delete_before_replace
+    assert not any(resource.delete_before_replace for resource in member.resources if resource.name != "member-read")
     assert read_trust(member) == trust_with({"sts:ExternalId": EXTERNAL_ID, "aws:PrincipalOrgID": ORG})
     # Both condition keys are ones IAM knows for a trust (sts's own, and the global one).
     assert document_problems(ROLE, read_trust(member)) == []
