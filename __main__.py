@@ -28,10 +28,8 @@ from batch_array_notify import (
     InvalidArgumentError,
 )
 from batch_array_notify.args import DEFAULTS
-from batch_array_notify.forwarder_args import check_external_id
-from batch_array_notify.member_accounts import checked_external_id
 from batch_array_notify.stack_checks import check_config_keys, check_region, read_stack_file
-from batch_array_notify.validation import check_batch_arns_are_local, check_topic_arn
+from batch_array_notify.validation import check_batch_arns_are_local, check_external_id, check_topic_arn
 
 PROJECT = "batch-array-notify"
 
@@ -286,7 +284,9 @@ def central_args(values: dict[str, Any], stage: str) -> ArrayCompletionNotifierA
     """The central stack (Pulumi.org.yaml): a notifier for the members' queues, and its own, if any."""
     values = {"existingJobQueueArns": [], **values}
     if "memberExternalId" in values:
-        values["memberExternalId"] = values["memberExternalId"].apply(_external_id)
+        # Checked as soon as the secret resolves, said with its config key (never its value).
+        key = _config_key("member_external_id")
+        values["memberExternalId"] = values["memberExternalId"].apply(lambda value: check_external_id(key, value))
     members = values["memberAccounts"]
     if isinstance(members, list):
         values["memberAccounts"] = [
@@ -294,14 +294,6 @@ def central_args(values: dict[str, Any], stage: str) -> ArrayCompletionNotifierA
             for entry in members
         ]
     return notifier_args(values, stage)
-
-
-def _external_id(value: str) -> str:
-    """Checked as soon as the secret resolves, said with its config key (never its value)."""
-    try:
-        return checked_external_id(value)
-    except InvalidArgumentError as error:
-        raise error.renamed(_config_key("member_external_id")) from None
 
 
 def config_key_for(arg: str, notification_count: int) -> str:
@@ -370,14 +362,6 @@ def check_arns_are_local(values: dict[str, Any], region: str | None) -> None:
         check_batch_arns_are_local(named, region, account=None, where="the stack's aws:region")
 
 
-def _checked_external_id(value: str) -> str:
-    """The secret external id, checked once the engine decrypts it, and named as the config key."""
-    try:
-        return check_external_id(value)
-    except InvalidArgumentError as error:
-        raise error.renamed(f"{PROJECT}:externalId") from None
-
-
 def forwarder(values: dict[str, Any], region: str | None) -> None:
     """A member stack: one BatchEventForwarder, its outputs exported."""
     if region is not None:
@@ -386,7 +370,8 @@ def forwarder(values: dict[str, Any], region: str | None) -> None:
         check_batch_arns_are_local(named, region, account=None, where="the stack's aws:region")
     secret = values.get("externalId")
     if isinstance(secret, pulumi.Output):
-        values = {**values, "externalId": secret.apply(_checked_external_id)}
+        # Checked once the engine decrypts it, named as the config key.
+        values = {**values, "externalId": secret.apply(lambda value: check_external_id(f"{PROJECT}:externalId", value))}
     try:
         component = BatchEventForwarder(PROJECT, member_args(values))
     except InvalidArgumentError as error:

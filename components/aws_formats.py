@@ -119,3 +119,15 @@ ACCOUNT_ID = ModelShape("organizations", "AccountId")
 ORGANIZATION_ID = ModelShape("organizations", "OrganizationId")
 #: The external id a role's trust may require of whoever assumes it (STS `AssumeRole` `ExternalId`).
 EXTERNAL_ID = ModelShape("sts", "externalIdType")
+#: IAM's role names and paths.
+ROLE_NAME = ModelShape("iam", "roleNameType")
+ROLE_PATH = ModelShape("iam", "pathType")
+
+
+def role_resource_problem(resource: str) -> str | None:
+    """Why the resource part of a role ARN (`role/<path>/<name>`) is not one IAM allows (botocore's IAM
+    model), or None."""
+    if not resource.startswith("role/"):
+        return "expected role/<name>"
+    path, _, name = resource.removeprefix("role").rpartition("/")
+    return ROLE_NAME.problem(name) or ROLE_PATH.problem(f"{path}/")

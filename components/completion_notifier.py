@@ -109,6 +109,9 @@ class NotifierOutputs:
     """Log group of the reconciliation sweep, unless `reconcile_every_minutes` is 0."""
     sweep_schedule_name: Optional[pulumi.Output[str]]  # noqa: UP045
     """Name of the EventBridge Scheduler schedule that runs the sweep, unless `reconcile_every_minutes` is 0."""
+    sweep_role_arn: Optional[pulumi.Output[str]]  # noqa: UP045
+    """The sweep's IAM role, unless `reconcile_every_minutes` is 0: in central mode, with `notifier_role_arn`,
+    what each member's read role trusts (the forwarder's `central_notifier_role_arns`)."""
     chat_topic_arns: Optional[pulumi.Output[list[str]]]  # noqa: UP045
     """With a chat channel: this notifier's chat topic and alerts topic, which the channel's configuration
     carries. With `existing_chat_configuration`, add them to that configuration (its owner's
@@ -160,8 +163,9 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
     member_account_ids: Optional[pulumi.Output[list[str]]]  # noqa: UP045
     """Central mode: the member accounts the intake bus admits and the notifier reports."""
     intake_bus_account_capacity: Optional[pulumi.Output[int]]  # noqa: UP045
-    """Central mode: how many accounts the intake bus's policy can name within EventBridge's 10,240-character
-    quota (counted on the policy itself); beyond that, give `organization_id`."""
+    """Central mode: how many accounts `member_accounts` may name, the intake bus's policy then staying within
+    EventBridge's 10,240-character quota for any bus ARN (counted on the policy itself); beyond that, give
+    `organization_id`."""
 
     def __init__(
         self,
@@ -357,7 +361,7 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
         self.dashboard_url = board.url
         self.downstream_function_arn = self.downstream_function_name = self.downstream_role_name = None
         self.downstream_log_group_name = self.downstream_rule_arns = None
-        self.sweep_function_name = self.sweep_log_group_name = self.sweep_schedule_name = None
+        self.sweep_function_name = self.sweep_log_group_name = self.sweep_schedule_name = self.sweep_role_arn = None
         self.chat_topic_arns = self.chat_configuration_arns = None
         self.intake_bus_name = self.intake_bus_arn = self.member_account_ids = self.intake_bus_account_capacity = None
         if intake is not None and organization is not None:
@@ -374,6 +378,7 @@ class ArrayCompletionNotifier(pulumi.ComponentResource, NotifierOutputs):
             self.sweep_function_name = swept.function.name
             self.sweep_log_group_name = swept.log_group.name
             self.sweep_schedule_name = swept.schedule.name
+            self.sweep_role_arn = reconcile_role.arn if reconcile_role is not None else None
         if downstream is not None:
             self.downstream_function_arn = downstream.function.arn
             self.downstream_function_name = downstream.function.name

@@ -70,11 +70,15 @@ def completion_event_pattern(
     with `completion_rule_queue_groups`).
     """
     queues, definitions = _checked(job_queue_arns, job_definition_arn_prefixes, statuses)
-    pattern = _completion_pattern(queues, definitions, statuses)
+    return _within_limit(_completion_pattern(queues, definitions, statuses), f"{len(queues)} queue(s)")
+
+
+def _within_limit(pattern: dict[str, Any], subject: str) -> dict[str, Any]:
+    """`pattern`, or ValueError when it is over EventBridge's pattern limit (`subject`: what it is for)."""
     rendered = json.dumps(pattern)
     if len(rendered) > MAX_PATTERN_CHARS:
         raise ValueError(
-            f"the completion pattern for {len(queues)} queue(s) is {len(rendered)} characters; "
+            f"the completion pattern for {subject} is {len(rendered)} characters; "
             f"EventBridge allows {MAX_PATTERN_CHARS}"
         )
     return pattern
@@ -210,14 +214,7 @@ def member_completion_event_pattern(
     pattern = _completion_pattern(queues, None, statuses)
     if job_queue_arns is None:
         del pattern["detail"]["jobQueue"]
-    pattern = {**pattern, "account": list(dict.fromkeys(account_ids))}
-    rendered = json.dumps(pattern)
-    if len(rendered) > MAX_PATTERN_CHARS:
-        raise ValueError(
-            f"the completion pattern for {len(account_ids)} account(s) is {len(rendered)} characters; "
-            f"EventBridge allows {MAX_PATTERN_CHARS}"
-        )
-    return pattern
+    return _within_limit({**pattern, "account": list(dict.fromkeys(account_ids))}, f"{len(account_ids)} account(s)")
 
 
 def account_of(job_queue_arn: str) -> str:

@@ -21,10 +21,10 @@ from .forwarder_args import (
     BatchEventForwarderArgs,
     ForwarderSettings,
     check_deploy_time,
-    check_external_id,
     resolve_forwarder_args,
 )
 from .reliability import dead_letter_policy, metric_alarm
+from .validation import check_external_id
 
 TYPE_TOKEN = "batcharray:index:BatchEventForwarder"
 
@@ -242,7 +242,7 @@ def _read_role(
     def trust(values: list[Any]) -> str:
         roles, external_id = values
         if external_id is not None and isinstance(settings.external_id, pulumi.Output):
-            check_external_id(external_id)
+            check_external_id("external_id", external_id)
         return json.dumps(iam.member_read_trust_policy(roles, external_id, settings.organization_id))
 
     role = aws.iam.Role(

@@ -13,7 +13,7 @@ from typing import NotRequired, Required, TypedDict, cast
 
 import pulumi
 
-from .aws_formats import EXTERNAL_ID, ORGANIZATION_ID, parse_arn, partition_of, partitions
+from .aws_formats import ACCOUNT_ID, ORGANIZATION_ID, parse_arn, partition_of, partitions, role_resource_problem
 from .event_pattern import completion_event_pattern
 from .validation import (
     JOB_QUEUE_ARN,
@@ -22,6 +22,7 @@ from .validation import (
     _given,
     _log_group_names,
     check_batch_arns_are_local,
+    check_external_id,
     check_topic_arn,
 )
 
@@ -29,8 +30,6 @@ from .validation import (
 DEFAULT_JOB_LOG_GROUP = "/aws/batch/job"
 #: EventBridge's `EventBusName` (botocore's events model: 1-256 of these characters).
 EVENT_BUS_NAME = re.compile(r"^event-bus/[/\.\-_A-Za-z0-9]{1,256}$")
-#: IAM's role ARN resource: `role/`, an optional path, a name (botocore's IAM model, roleNameType).
-ROLE_RESOURCE = re.compile(r"^role/(?:[\x21-\x7e]+/)?[\w+=,.@-]{1,64}$")
 BUS_SHAPE = "an EventBridge bus ARN, arn:aws:events:<region>:<account>:event-bus/<name>"
 ROLE_SHAPE = "an IAM role ARN, arn:aws:iam::<account>:role/<name>"
 
@@ -96,7 +95,7 @@ def check_bus_arn(key: str, value: object) -> str:
     arn = parse_arn(value) if isinstance(value, str) else None
     if arn is None or arn.service != "events" or not EVENT_BUS_NAME.match(arn.resource):
         raise InvalidArgumentError(key, value, f"expected {BUS_SHAPE}")
-    if ACCOUNT.match(arn.account) is None:
+    if ACCOUNT_ID.problem(arn.account) is not None:
         raise InvalidArgumentError(key, value, f"expected {BUS_SHAPE} (a 12-digit account)")
     partition = partition_of(arn.region)
     if partition is None:
@@ -106,27 +105,15 @@ def check_bus_arn(key: str, value: object) -> str:
     return cast(str, value)
 
 
-ACCOUNT = re.compile(r"^\d{12}$")
-
-
 def check_role_arn(key: str, value: object) -> str:
     """An IAM role ARN: global (no region), of a partition AWS has."""
     arn = parse_arn(value) if isinstance(value, str) else None
-    if arn is None or arn.service != "iam" or arn.region or not ROLE_RESOURCE.match(arn.resource):
+    if arn is None or arn.service != "iam" or arn.region or role_resource_problem(arn.resource) is not None:
         raise InvalidArgumentError(key, value, f"expected {ROLE_SHAPE}")
-    if ACCOUNT.match(arn.account) is None:
+    if ACCOUNT_ID.problem(arn.account) is not None:
         raise InvalidArgumentError(key, value, f"expected {ROLE_SHAPE} (a 12-digit account)")
     if arn.partition not in partitions():
         raise InvalidArgumentError(key, value, f"{arn.partition} is not an AWS partition (botocore's endpoint data)")
-    return cast(str, value)
-
-
-def check_external_id(value: object) -> str:
-    problem = EXTERNAL_ID.problem(value)
-    if problem is not None:
-        # The id may be a secret: the message never repeats it.
-        reason = problem.replace(f", not {value!r}", "")
-        raise InvalidArgumentError("external_id", "(hidden)", f"the external id {reason}")
     return cast(str, value)
 
 
@@ -208,7 +195,7 @@ def resolve_forwarder_args(args: BatchEventForwarderArgs) -> ForwarderSettings:
             "give external_id, organization_id or both: the read role's trust requires one (confused-deputy guard)",
         )
     if external_id is not None and not isinstance(external_id, pulumi.Output):
-        check_external_id(external_id)
+        check_external_id("external_id", external_id)
     if organization_id is not None:
         problem = ORGANIZATION_ID.problem(organization_id)
         if problem is not None:

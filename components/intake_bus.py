@@ -21,9 +21,9 @@ import pulumi_aws as aws
 
 from .completion_rule import lambda_target
 from .event_pattern import BATCH_SOURCE, JOB_STATE_CHANGE, member_completion_event_pattern, member_rule_groups
-from .member_accounts import Organization, checked_external_id, member_accounts_variable
+from .member_accounts import Organization, member_accounts_variable
 from .naming import numbered
-from .validation import InvalidArgumentError
+from .validation import InvalidArgumentError, check_external_id
 
 #: EventBridge's quota on an event bus's policy, in characters ("Event bus policy size", 10,240, adjustable:
 #: https://docs.aws.amazon.com/eventbridge/latest/userguide/cloudwatch-limits-eventbridge.html). Each
@@ -92,7 +92,8 @@ class IntakeBus:
     policy: aws.cloudwatch.EventBusPolicy
     rules: list[aws.cloudwatch.EventRule]
     account_capacity: pulumi.Output[int]
-    """How many accounts this bus's policy can name before `organization_id` is needed."""
+    """How many accounts `member_accounts` may name before `organization_id` is needed (what
+    `check_policy_fits` allows)."""
 
 
 def intake_bus(
@@ -145,16 +146,16 @@ def intake_bus(
         )
         rules.append(rule)
     # Said at every plan (and exported), so the limit is met before a member is added, not at `pulumi up`.
-    capacity = pulumi.Output.all(bus.arn, partition).apply(lambda values: accounts_fitting_policy(*values))
+    # The limit `check_policy_fits` enforces: counted for the longest bus ARN, as the check runs before
+    # the bus exists (this bus's own policy holds a few more, which no stack is allowed to rely on).
+    capacity = accounts_fitting_policy()
     if organization.organization_id is None:
-        capacity.apply(
-            lambda most: pulumi.log.info(
-                f"intake bus policy names {len(organization.members)} of at most {most} accounts (EventBridge's "
-                f"{MAX_BUS_POLICY_CHARS}-character policy quota); beyond that, set organization_id",
-                resource=parent,
-            )
+        pulumi.log.info(
+            f"intake bus policy names {len(organization.members)} of at most {capacity} accounts (EventBridge's "
+            f"{MAX_BUS_POLICY_CHARS}-character policy quota); beyond that, set organization_id",
+            resource=parent,
         )
-    return IntakeBus(bus, policy, rules, capacity)
+    return IntakeBus(bus, policy, rules, pulumi.Output.from_input(capacity))
 
 
 def assume_member_roles_policy(read_role_arns: Sequence[str]) -> dict[str, Any]:
@@ -191,5 +192,7 @@ def member_environment(organization: Organization, parent: pulumi.Resource) -> d
         "MEMBER_ACCOUNTS": region.apply(lambda name: member_accounts_variable(organization, name)),
     }
     if organization.external_id is not None:
-        environment["MEMBER_EXTERNAL_ID"] = pulumi.Output.secret(organization.external_id).apply(checked_external_id)
+        environment["MEMBER_EXTERNAL_ID"] = pulumi.Output.secret(organization.external_id).apply(
+            lambda value: check_external_id("member_external_id", value)
+        )
     return environment

@@ -16,12 +16,9 @@ from typing import Any
 
 import pulumi
 
-from .aws_formats import ACCOUNT_ID, EXTERNAL_ID, ORGANIZATION_ID, ModelShape, parse_arn, partitions
-from .validation import JOB_QUEUE_ARN, InvalidArgumentError, check_arn
+from .aws_formats import ACCOUNT_ID, ORGANIZATION_ID, ModelShape, parse_arn, partitions, role_resource_problem
+from .validation import JOB_QUEUE_ARN, InvalidArgumentError, check_arn, check_external_id
 
-#: IAM's role names and paths (botocore's IAM model).
-ROLE_NAME = ModelShape("iam", "roleNameType")
-ROLE_PATH = ModelShape("iam", "pathType")
 MEMBER_KEYS = ("account_id", "read_role_arn", "job_queue_arns", "regions")
 ROLE_ARN_SHAPE = "arn:aws:iam::<account_id>:role/<name>"
 QUEUE_ARN_SHAPE = "arn:aws:batch:<region>:<account_id>:job-queue/<name>"
@@ -83,17 +80,8 @@ def resolve_organization(args: Mapping[str, Any]) -> Organization | None:
     if organization_id is not None:
         _model_checked("organization_id", organization_id, ORGANIZATION_ID)
     if external_id is not None and not isinstance(external_id, pulumi.Output):
-        checked_external_id(external_id)
+        check_external_id("member_external_id", external_id)
     return Organization(tuple(resolved), organization_id, external_id)
-
-
-def checked_external_id(value: object) -> str:
-    """The external id, or an error that names the rule but never the value (it is a secret)."""
-    problem = EXTERNAL_ID.problem(value)
-    if problem is not None:
-        rule = problem.split(", not ")[0] if isinstance(value, str) else problem
-        raise InvalidArgumentError("member_external_id", "(secret)", rule)
-    return str(value)
 
 
 def _model_checked(key: str, value: object, shape: ModelShape) -> str:
@@ -127,8 +115,7 @@ def _read_role_arn(key: str, value: object, account: str) -> str:
         raise InvalidArgumentError(key, value, f"{arn.partition} is not an AWS partition (botocore's endpoint data)")
     if arn.account != account:
         raise InvalidArgumentError(key, value, f"expected a role of account {account}, the entry's account_id")
-    path, _, name = arn.resource.removeprefix("role").rpartition("/")
-    problem = ROLE_NAME.problem(name) or ROLE_PATH.problem(f"{path}/")
+    problem = role_resource_problem(arn.resource)
     if problem is not None:
         raise InvalidArgumentError(key, value, f"{expected}; {problem}")
     return str(value)

@@ -33,6 +33,7 @@ from .args import (
 )
 from .aws_formats import (
     BATCH_INSTANCE_CHOICES,
+    EXTERNAL_ID,
     ec2_id_pattern,
     instance_families,
     instance_types,
@@ -266,6 +267,15 @@ def check_arn(
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 SNS_TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 SNS_TOPIC_SHAPE = "an SNS topic ARN, arn:aws:sns:<region>:<account>:<name>"
+
+
+def check_external_id(key: str, value: object) -> str:
+    """An external id (STS AssumeRole's `ExternalId`, botocore's model), refused in one line that names the
+    rule but never the value: it is a secret."""
+    problem = EXTERNAL_ID.problem(value)
+    if problem is not None:
+        raise InvalidArgumentError(key, "(secret)", f"the external id {problem.replace(f', not {value!r}', '')}")
+    return cast(str, value)
 
 
 def check_topic_arn(key: str, value: object, region: str | None = None, where: str = "the stack's aws:region") -> None:

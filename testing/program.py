@@ -59,11 +59,14 @@ class PlannedResource:
     state: dict[str, Any]
     id: str | None = None
     provider: str | None = None
+    """An explicit provider's reference, `<its urn>::<its id>`; None: the default provider."""
     urn: str = ""
     """The URN the Pulumi engine gives the resource (see `engine_urn`), its identity in the stack's state."""
     aliases: tuple[str, ...] = ()
     """URNs the resource also answers to (its `aliases` option, resolved as the engine resolves them): a
     resource whose alias is an existing resource's URN takes that resource over instead of replacing it."""
+    delete_before_replace: bool = False
+    """Its `delete_before_replace` option: a replacement deletes it first (a fixed name cannot exist twice)."""
     outputs: dict[str, Any] = field(default_factory=dict)
     """A component's registered outputs (`register_outputs`); empty for other resources."""
     revealed_inputs: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -81,6 +84,8 @@ class PlannedResource:
         }
         if self.aliases:
             document["aliases"] = list(self.aliases)
+        if self.delete_before_replace:
+            document["deleteBeforeReplace"] = True
         return document
 
 
@@ -307,6 +312,15 @@ def powertools_parameter_answer(name: str, region: str) -> dict[str, Any]:
     }
 
 
+def _assumed_account(assume_roles: Any) -> str | None:
+    """The account a provider works in when it assumes roles (its `assumeRoles`, JSON as the engine hands
+    provider inputs): the last role's, as the provider chains them in order."""
+    roles = json.loads(assume_roles) if isinstance(assume_roles, str) else assume_roles
+    found = [role.get("role_arn") or role.get("roleArn") for role in roles or [] if isinstance(role, dict)]
+    arns = [arn for arn in found if isinstance(arn, str) and arn.count(":") >= 5]
+    return arns[-1].split(":")[4] if arns else None
+
+
 class PlanMocks(pulumi.runtime.Mocks):
     """Answers resource registrations and data-source calls the way AWS would, in shape; a
     `pulumi.StackReference` to a stack of `stack_outputs` reads that stack's outputs."""
@@ -318,15 +332,21 @@ class PlanMocks(pulumi.runtime.Mocks):
         self.account = account
         self.stack_outputs = stack_outputs
         self.provider_regions: dict[str, str] = {}
+        self.provider_accounts: dict[str, str] = {}
 
     def _region_of(self, provider: str | None) -> str:
         # A provider reference is "<urn>::<id>"; explicit providers may target another region.
         return self.provider_regions.get((provider or "").rsplit("::", 1)[-1], self.region)
 
+    def _account_of(self, provider: str | None) -> str:
+        # ... and another account, through the roles they assume.
+        return self.provider_accounts.get((provider or "").rsplit("::", 1)[-1], self.account)
+
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         if args.typ.startswith("pulumi:providers:"):
             provider_id = f"{args.name}-provider-id"
             self.provider_regions[provider_id] = str(args.inputs.get("region") or self.region)
+            self.provider_accounts[provider_id] = _assumed_account(args.inputs.get("assumeRoles")) or self.account
             return provider_id, dict(args.inputs)
         if args.typ == "pulumi:pulumi:StackReference":
             stack = str(args.resource_id or args.inputs.get("name"))
@@ -337,7 +357,7 @@ class PlanMocks(pulumi.runtime.Mocks):
         state = {
             **args.inputs,
             "name": name,
-            **_arn_and_extras(args.typ, name, self._region_of(args.provider), self.account),
+            **_arn_and_extras(args.typ, name, self._region_of(args.provider), self._account_of(args.provider)),
         }
         if args.typ in CHAT_CONFIGURATION_KINDS:
             # Account-wide, named by configurationName (the chatbot API reference's ChatConfigurationArn).
@@ -347,7 +367,7 @@ class PlanMocks(pulumi.runtime.Mocks):
         return _physical_id(args.typ, name, state), state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        region = self._region_of(args.provider)
+        region, account = self._region_of(args.provider), self._account_of(args.provider)
         default_vpc = "vpc-0d3fa017b0e2c5a10"
         answers: dict[str, dict[str, Any]] = {
             "aws:index/getRegion:getRegion": {"region": region, "name": region, "id": region},
@@ -357,10 +377,10 @@ class PlanMocks(pulumi.runtime.Mocks):
                 "id": "aws",
             },
             "aws:index/getCallerIdentity:getCallerIdentity": {
-                "accountId": self.account,
-                "arn": f"arn:aws:iam::{self.account}:user/planner",
+                "accountId": account,
+                "arn": f"arn:aws:iam::{account}:user/planner",
                 "userId": "AIDAPLANNER",
-                "id": self.account,
+                "id": account,
             },
             "aws:ec2/getVpc:getVpc": {"id": default_vpc, "default": True, "cidrBlock": "172.31.0.0/16"},
             "aws:ec2/getSubnets:getSubnets": {
@@ -431,6 +451,15 @@ def _engine_urns(stack: str, project: str, registrations: list[tuple[Any, Any]])
         parent = urns.get(request.parent) if request.parent else None
         urns[response.urn] = engine_urn(stack, project, parent, request.type, request.name)
     return urns
+
+
+def _engine_reference(reference: str, urns: Mapping[str, str]) -> str | None:
+    """An explicit provider's reference (`<urn>::<id>`) with the engine's URN (`PlannedResource.urn`); None
+    for the default provider."""
+    if not reference:
+        return None
+    urn, _, provider_id = reference.rpartition("::")
+    return f"{urns.get(urn, urn)}::{provider_id}"
 
 
 def _alias_urns(stack: str, project: str, request: Any, urns: Mapping[str, str]) -> tuple[str, ...]:
@@ -557,9 +586,10 @@ def run_under_mocks(
                 revealed_inputs=json_safe(inputs, reveal=True),
                 state=json_safe(registration.state if registration else {}),
                 id=registration.id if registration else None,
-                provider=request.provider or None,
+                provider=_engine_reference(request.provider, urns),
                 urn=urns[response.urn],
                 aliases=_alias_urns(stack, project, request, urns),
+                delete_before_replace=request.deleteBeforeReplace,
                 outputs=json_safe(monitor.component_outputs.get(response.urn, {})),
             )
         )

@@ -31,6 +31,7 @@ GLOBAL_CONDITION_KEYS = {
     "aws:SourceArn",
     "aws:SourceAccount",
     "aws:SourceOrgID",
+    # A member's read role trusts the central roles only as principals of the organisation (issue 23).
     "aws:PrincipalOrgID",
     "aws:PrincipalArn",
     "aws:SecureTransport",

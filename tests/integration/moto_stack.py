@@ -17,11 +17,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+import pytest
 from moto.batch.models import batch_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from batch_array_notify.cli.redrive import Invocation, Invoker
-from batch_array_notify.handler import aws
+from batch_array_notify.handler import aws, reconcile
 from batch_array_notify.handler.app import handler
 from batch_array_notify.handler.report import DEFAULT_LOG_GROUP
 from batch_array_notify.testing.rehearsal_world import (
@@ -31,7 +32,7 @@ from batch_array_notify.testing.rehearsal_world import (
     subscribe_queue,
 )
 from batch_array_notify.testing.rule_harness import drain_queue
-from tests.support import notifier_environment
+from tests.support import SimulatedTime, notifier_environment
 
 REGION = "eu-west-1"
 STAGE = "test"
@@ -341,3 +342,15 @@ def central_environment(members: list[MotoBatch], *, list_queues: bool = True) -
         for member in members
     }
     return {"MEMBER_ACCOUNTS": json.dumps(accounts), "MEMBER_EXTERNAL_ID": MEMBER_EXTERNAL_ID}
+
+
+def set_central_sweep(members: list[MotoBatch], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sweep of a central notifier without queues of its own, whose members list none (so it asks
+    DescribeJobQueues in each), no grace period, its pacer in simulated time."""
+    for name, value in central_environment(members, list_queues=False).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("JOB_QUEUE_ARNS", "")
+    monkeypatch.setenv("RECONCILE_GRACE_SECONDS", "0")
+    time = SimulatedTime()
+    monkeypatch.setattr(reconcile, "pacer_clock", time.clock)
+    monkeypatch.setattr(reconcile, "pacer_sleep", time.sleep)

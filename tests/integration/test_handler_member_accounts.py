@@ -29,8 +29,8 @@ from tests.integration.moto_stack import (
     create_member_stacks,
     make_lambda_context,
     record_aws_calls,
+    set_central_sweep,
 )
-from tests.support import SimulatedTime
 
 FIRST, SECOND = MEMBER_ACCOUNT_IDS
 OUTSIDER = "333333333333"
@@ -191,15 +191,8 @@ def test_the_notifier_s_own_queue_is_reported_as_before_in_central_mode(central,
 def central_sweep(
     handler_env: BatchStack, member_batches: list[MotoBatch], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[list[MotoBatch]]:
-    """The sweep of a central notifier without queues of its own, whose members list none (so it asks
-    DescribeJobQueues in each), its pacer in simulated time."""
-    for name, value in central_environment(member_batches, list_queues=False).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("JOB_QUEUE_ARNS", "")
-    monkeypatch.setenv("RECONCILE_GRACE_SECONDS", "0")
-    time = SimulatedTime()
-    monkeypatch.setattr(reconcile, "pacer_clock", time.clock)
-    monkeypatch.setattr(reconcile, "pacer_sleep", time.sleep)
+    """The sweep of a central notifier without queues of its own (`set_central_sweep`)."""
+    set_central_sweep(member_batches, monkeypatch)
     reset_handler_caches()
     yield member_batches
     reset_handler_caches()

@@ -287,6 +287,10 @@ def test_with_several_queues_each_graph_of_the_handlers_metrics_has_every_queues
         labels = [(options["label"], dims["jobQueue"]) for _, _, dims, options in by_title[title]]
         assert all(label.endswith(f"({queue})") for label, queue in labels), title
         assert len(set(labels)) == len(labels), title
+    children = [options["label"] for _, _, _, options in by_title["Children of finished array jobs"]]
+    assert children == [
+        f"{words} ({queue})" for queue in SEVERAL.job_queue_names for words in ("children", "failed children")
+    ]
 
 
 def test_ignored_events_are_one_line_on_the_home_queue_and_duplicates_one_per_queue():

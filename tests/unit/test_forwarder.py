@@ -72,6 +72,10 @@ def test_the_rule_forwards_every_queues_finished_parents_on_the_default_bus(memb
 
     assert pattern == expected
     assert "eventBusName" not in rule.inputs
+    # What the console lists beside the rule: where it sends and what.
+    assert rule.inputs["description"] == (
+        "An array job of this account reached a terminal status (parent only): to the central bus"
+    )
 
 
 def test_named_queues_scope_the_rule_to_them():
@@ -163,6 +167,9 @@ def trust_with(conditions: dict[str, str]) -> dict[str, Any]:
 def test_the_read_role_trusts_only_the_central_roles_with_the_external_id_and_from_the_organisation(member):
     # Its name is fixed (one per account): the central stack's memberAccounts names it.
     assert member.named(ROLE, "member-read").inputs["name"] == "member-read"
+    # A fixed name cannot exist twice: a replacement must delete the old role first.
+    assert member.named(ROLE, "member-read").delete_before_replace
+    assert not any(resource.delete_before_replace for resource in member.resources if resource.name != "member-read")
     assert read_trust(member) == trust_with({"sts:ExternalId": EXTERNAL_ID, "aws:PrincipalOrgID": ORG})
     # Both condition keys are ones IAM knows for a trust (sts's own, and the global one).
     assert document_problems(ROLE, read_trust(member)) == []
@@ -259,6 +266,12 @@ REFUSALS = [
         "partition aws-cn",
     ),
     ("no-roles", {"central_notifier_role_arns": []}, "central_notifier_role_arns", "role ARNs"),
+    (
+        "role-name-too-long",
+        {"central_notifier_role_arns": [f"arn:aws:iam::{CENTRAL}:role/{'r' * 65}"]},
+        "central_notifier_role_arns[0]",
+        "IAM role ARN",
+    ),
     (
         "role-not-iam",
         {"central_notifier_role_arns": [f"arn:aws:sts::{CENTRAL}:assumed-role/x/y"]},
