@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -81,7 +82,9 @@ def _by_account(notifications: list[dict[str, Any]]) -> dict[str | None, dict[st
     return {document.get("account"): document for document in documents}
 
 
-def test_each_member_s_array_job_is_read_in_its_account_and_reported_once_naming_it(central, subscriber, capsys):
+def test_each_member_s_array_job_is_read_in_its_account_and_reported_once_naming_it(
+    central, subscriber, capsys, caplog
+):
     """Counts, failed children, log tails and metrics: all from and about the member's account."""
     first, second = central
     calls = record_aws_calls()
@@ -89,6 +92,7 @@ def test_each_member_s_array_job_is_read_in_its_account_and_reported_once_naming
     first.fail_children(parents[FIRST], [1], "Essential container in task exited")
     _log_in_member(first, f"{parents[FIRST]}:1", "read in the member's own logs")
     capsys.readouterr()
+    caplog.set_level(logging.INFO)
 
     results = [
         handler(_without_counts(member.completion_event(parents[member.account_id])), CONTEXT) for member in central
@@ -110,12 +114,14 @@ def test_each_member_s_array_job_is_read_in_its_account_and_reported_once_naming
     assert calls["sts:AssumeRole"] == 2, "one AssumeRole per member account"
     assert "batch:DescribeJobs" not in calls, "no Batch call in the central account"
     assert documents[FIRST]["failedChildren"][0]["logTail"]["lines"] == ["read in the member's own logs"]
+    printed = capsys.readouterr().out.splitlines()
     emf = {
-        (document.dimensions.get("account"), name)
-        for document in read_documents(capsys.readouterr().out.splitlines())
-        for name in document.metrics
+        (document.dimensions.get("account"), name) for document in read_documents(printed) for name in document.metrics
     }
     assert {(FIRST, "ArrayJobsFailed"), (SECOND, "ArrayJobsSucceeded")} <= emf
+    # The decision's log line names where the job ran, for Logs Insights queries by account.
+    decisions = [record for record in caplog.records if getattr(record, "decision", None) == "delivered"]
+    assert sorted((record.account, record.region) for record in decisions) == [(FIRST, REGION), (SECOND, REGION)]
 
 
 def test_member_credentials_are_kept_for_the_next_completions_of_the_account(central, subscriber):

@@ -132,7 +132,9 @@ def test_access_denied_is_one_error_line_naming_the_role_and_the_likely_causes_a
     assert "trust policy" in message
     assert "MEMBER_EXTERNAL_ID" in message
     assert "\n" not in message
-    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR] == [message]
+    errors = [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert [record.getMessage() for record in errors] == [message]
+    assert [getattr(record, "account", None) for record in errors] == [FIRST]
 
 
 def test_other_sts_errors_are_raised_as_they_are(sts):

@@ -285,3 +285,16 @@ def test_the_notifier_s_own_queue_stays_its_own_in_central_mode_and_without_memb
         decision = in_scope(own, [QUEUE_ARN], members)
         assert isinstance(decision, Completion)
         assert decision.origin is None
+
+
+def test_a_member_s_event_without_a_region_is_read_in_its_queue_s_region():
+    """A manual invoke may leave `region` out: the queue's ARN says where the job ran."""
+    event = {**_parent_completion(Compute.EC2), "account": MEMBER}
+    event.pop("region", None)
+    completion = decide({**event, "detail": {**event["detail"], "jobQueue": MEMBER_QUEUE}})
+    assert isinstance(completion, Completion)
+
+    decision = in_scope(completion, [QUEUE_ARN], MEMBERS)
+
+    assert isinstance(decision, Completion)
+    assert decision.origin == Origin(MEMBER, "eu-central-1")

@@ -266,3 +266,11 @@ def test_member_external_ids_sts_refuses_are_refused_naming_the_variable(environ
 
     with pytest.raises(SettingsError, match=r"^environment variable MEMBER_EXTERNAL_ID must be 2 to 1224 characters"):
         settings()
+
+
+@pytest.mark.parametrize("length", [2, 1224], ids=["shortest", "longest"])
+def test_an_external_id_at_sts_s_length_bounds_is_accepted(environment, length):
+    environment.setenv("MEMBER_ACCOUNTS", _members())
+    environment.setenv("MEMBER_EXTERNAL_ID", "x" * length)
+
+    assert settings().member_external_id == "x" * length
