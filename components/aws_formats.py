@@ -17,11 +17,6 @@ from botocore.loaders import Loader, create_loader  # type: ignore[import-untype
 #: reference, ComputeResource.instanceTypes: "optimal", "default_x86_64", "default_arm64").
 BATCH_INSTANCE_CHOICES = ("optimal", "default_x86_64", "default_arm64")
 
-#: EC2 resource ids: a prefix, `-`, then 8 (before 2016) or 17 lowercase hex characters (EC2 User Guide,
-#: "Resource IDs", https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/resource-ids.html). botocore's EC2
-#: model gives SubnetId, SecurityGroupId and VpcId no pattern, so the documented shape is used.
-EC2_ID_PREFIXES = {"subnet": "subnet", "security group": "sg", "VPC": "vpc"}
-
 
 @cache
 def _loader() -> Loader:
@@ -58,6 +53,10 @@ def instance_families() -> frozenset[str]:
 
 
 def ec2_id_pattern(prefix: str) -> re.Pattern[str]:
+    """An EC2 resource id of `prefix` (`subnet`, `sg`, `vpc`): the prefix, `-`, then 8 (before 2016) or 17
+    lowercase hex characters (EC2 User Guide, "Resource IDs",
+    https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/resource-ids.html). botocore's EC2 model gives
+    SubnetId, SecurityGroupId and VpcId no pattern, so the documented shape is used."""
     return re.compile(rf"^{prefix}-(?:[0-9a-f]{{8}}|[0-9a-f]{{17}})$")
 
 

@@ -223,7 +223,7 @@ def _inputs(key: str, value: object, prefix: str | None) -> list[pulumi.Input[st
 
 
 def _ec2_id(key: str, value: object, prefix: str) -> None:
-    """A literal id must have EC2's shape (see aws_formats.EC2_ID_PREFIXES); an Output is checked by AWS."""
+    """A literal id must have EC2's shape (see aws_formats.ec2_id_pattern); an Output is checked by AWS."""
     if isinstance(value, pulumi.Output):
         return
     if not isinstance(value, str) or not ec2_id_pattern(prefix).match(value):

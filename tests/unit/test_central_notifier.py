@@ -248,6 +248,11 @@ def member(**changes: Any) -> dict[str, Any]:
             "member_accounts[0].job_queue_arns[0]",
             "one of the entry's regions",
         ),
+        (
+            {"member_accounts": [member(job_queue_arns=["render"])]},
+            "member_accounts[0].job_queue_arns[0]",
+            "expected arn:aws:batch:<region>:<account_id>:job-queue/<name>",
+        ),
         ({"member_accounts": [member(regions=["eu-west-9"])]}, "member_accounts[0].regions[0]", "endpoint data"),
         ({"member_accounts": [member(regions=[REGION, REGION])]}, "member_accounts[0].regions[1]", "regions[0]"),
         (
@@ -285,6 +290,7 @@ def member(**changes: Any) -> dict[str, Any]:
         "role name too long",
         "queue of another account",
         "queue outside the regions",
+        "queue not an ARN",
         "unknown region",
         "region twice",
         "queue twice",

@@ -294,6 +294,7 @@ REFUSALS = [
     ("external-id-space", {"external_id": "has space"}, "external_id", "must match"),
     ("org-id-shape", {"organization_id": "o-ABC"}, "organization_id", "must match"),
     ("queues-empty", {"job_queue_arns": []}, "job_queue_arns", "omit it for every queue"),
+    ("queue-not-an-arn", {"job_queue_arns": ["render"]}, "job_queue_arns[0]", "job-queue/<name>"),
     (
         "queue-other-region",
         {"job_queue_arns": [RENDER, RENDER.replace(REGION, "us-east-1").replace("render", "encode")]},
@@ -338,7 +339,11 @@ def test_the_external_id_never_appears_in_its_refusal():
     [
         ({"job_queue_arns": [f"arn:aws:batch:{REGION}:111122223333:job-queue/render"]}, "job_queue_arns[0]", "account"),
         ({"job_queue_arns": [RENDER.replace(REGION, "us-east-1")]}, "job_queue_arns[0]", f"in {REGION}"),
-        ({"alarm_topic_arn": f"arn:aws:sns:us-east-1:{MOCK_ACCOUNT}:ops"}, "alarm_topic_arn", f"in {REGION}"),
+        (
+            {"alarm_topic_arn": f"arn:aws:sns:us-east-1:{MOCK_ACCOUNT}:ops"},
+            "alarm_topic_arn",
+            f"in {REGION}, where this stack deploys",
+        ),
         (
             {"central_bus_arn": f"arn:aws-us-gov:events:us-gov-west-1:{CENTRAL}:event-bus/x"},
             "central_bus_arn",
