@@ -21,6 +21,7 @@ from batch_array_notify.aws_formats import (
     parse_arn,
     partition_of,
     regions,
+    role_resource_problem,
 )
 from batch_array_notify.cli.plan import invalid_argument_in
 from batch_array_notify.testing.program import run_under_mocks
@@ -202,3 +203,23 @@ def test_account_organization_and_external_ids_follow_the_botocore_models(
     else:
         assert found is not None
         assert re.search(problem, found), found
+
+
+@pytest.mark.parametrize(
+    ("resource", "problem"),
+    [
+        ("role/reader", None),
+        ("role/service-role/team/reader", None),
+        ("/reader", "expected role/<name>"),
+        ("user/reader", "expected role/<name>"),
+        ("role/" + "r" * 65, "roleNameType"),
+        ("role/no path/reader", "pathType"),
+    ],
+)
+def test_a_role_arn_s_resource_is_role_then_a_path_and_name_iam_allows(resource: str, problem: str | None) -> None:
+    found = role_resource_problem(resource)
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert problem in found
